@@ -1,0 +1,99 @@
+// Package testbin builds every cmd/* program once per test binary, so that
+// integration tests run the real executables against real directories,
+// processes, FIFOs and signals.
+//
+// A package's tests call Path(t, "svstat") for a program's path, and declare
+//
+//	func TestMain(m *testing.M) { testbin.Main(m) }
+//
+// so that the build directory is removed when the tests finish.
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	once     sync.Once
+	dir      string
+	buildErr error
+)
+
+// Main runs the tests and removes the build directory afterwards.
+func Main(m *testing.M) {
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// Dir returns the directory holding every program, building them on first
+// use. It fails the test if the build fails.
+func Dir(t testing.TB) string {
+	t.Helper()
+	once.Do(func() { dir, buildErr = build() })
+	if buildErr != nil {
+		t.Fatalf("building programs: %v", buildErr)
+	}
+	return dir
+}
+
+// Path returns the path of the named program.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(Dir(t), name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("program %s was not built: %v", name, err)
+	}
+	return p
+}
+
+// Root returns the module's root directory.
+func Root() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func build() (string, error) {
+	root, err := Root()
+	if err != nil {
+		return "", err
+	}
+	d, err := os.MkdirTemp("", "daemontools-bin-")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-o", d+"/", "./cmd/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(d)
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	return d, nil
+}
+
+// Reference returns the path of Debian's daemontools 0.76 program name, the
+// oracle for the compatibility contract. .ci/run installs it.
+func Reference(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join("/usr/bin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("reference %s is missing (apt-get install daemontools): %v", p, err)
+	}
+	return p
+}

@@ -1,0 +1,193 @@
+// Package timestamp holds the two line filters built on TAI64N labels:
+// Stamp (tai64n) puts a label before each line, Local (tai64nlocal) turns
+// leading labels into local time.
+//
+// Both stream: a line is never held whole in memory, and whatever one read
+// produced is written before the next read, so a finished line never waits
+// behind a blocked input while large inputs still go out in big writes.
+package timestamp
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"time"
+
+	"daemontools/internal/strerr"
+	"daemontools/internal/tai64"
+)
+
+const chunk = 64 << 10
+
+// Stamp copies r to w with "@" + 24 hex digits + " " before every line.
+// Lines that arrive in the same read get the same label, taken when the read
+// returned. A partial last line is stamped and passed on without a newline.
+func Stamp(r io.Reader, w io.Writer, now func() tai64.Label) error {
+	in := make([]byte, chunk)
+	out := make([]byte, 0, 2*chunk)
+	lineStart := true
+	for {
+		n, rerr := r.Read(in)
+		if n > 0 {
+			var label [tai64.ExternalLen + 1]byte
+			tai64.Label.AppendExternal(now(), label[:0])
+			label[tai64.ExternalLen] = ' '
+			for rest := in[:n]; len(rest) > 0; {
+				if lineStart {
+					out = append(out, label[:]...)
+				}
+				i := bytes.IndexByte(rest, '\n')
+				if i < 0 {
+					out = append(out, rest...)
+					lineStart = false
+					break
+				}
+				out = append(out, rest[:i+1]...)
+				rest = rest[i+1:]
+				lineStart = true
+			}
+			if _, err := w.Write(out); err != nil {
+				return strerr.Fatal("unable to write output: ", err)
+			}
+			out = out[:0]
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return strerr.Fatal("unable to read input: ", rerr)
+		}
+	}
+}
+
+// lookahead is how much of a line Local must see to decide: "@", 24 hex
+// digits and one more byte, which must not be a 25th digit.
+const lookahead = tai64.ExternalLen + 1
+
+// Local copies r to w, replacing a label that starts a line with its local
+// time as YYYY-MM-DD HH:MM:SS.NNNNNNNNN. Anything else, malformed labels
+// included, passes through unchanged.
+func Local(r io.Reader, w io.Writer, zone *time.Location) error {
+	l := localizer{zone: zone, lastSec: -1}
+	in := make([]byte, chunk)
+	out := make([]byte, 0, 2*chunk)
+	for {
+		n, rerr := r.Read(in)
+		if n > 0 {
+			out = l.convert(out, in[:n])
+		}
+		if rerr == io.EOF {
+			out = l.finish(out)
+		}
+		if len(out) > 0 {
+			if _, err := w.Write(out); err != nil {
+				return strerr.Fatal("unable to write output: ", err)
+			}
+			out = out[:0]
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return strerr.Fatal("unable to read input: ", rerr)
+		}
+	}
+}
+
+type localizer struct {
+	zone      *time.Location
+	head      [lookahead]byte // start of the current line, while undecided
+	headLen   int
+	inLine    bool // past the start of a line that is already decided
+	lastSec   int64
+	lastStamp []byte // "YYYY-MM-DD HH:MM:SS" for lastSec
+}
+
+func (l *localizer) convert(out, in []byte) []byte {
+	for len(in) > 0 {
+		if l.inLine {
+			i := bytes.IndexByte(in, '\n')
+			if i < 0 {
+				return append(out, in...)
+			}
+			out = append(out, in[:i+1]...)
+			in = in[i+1:]
+			l.inLine = false
+			continue
+		}
+		// Gather the head of the line until it can be judged.
+		for len(in) > 0 && l.headLen < lookahead {
+			c := in[0]
+			l.head[l.headLen] = c
+			l.headLen++
+			in = in[1:]
+			if c == '\n' {
+				break
+			}
+			if l.headLen == 1 && c != '@' {
+				break
+			}
+		}
+		h := l.head[:l.headLen]
+		switch {
+		case h[len(h)-1] == '\n' || h[0] != '@':
+			out = l.decide(out)
+		case l.headLen == lookahead:
+			out = l.decide(out)
+		}
+	}
+	return out
+}
+
+// decide writes the gathered head, converted when it holds a label.
+func (l *localizer) decide(out []byte) []byte {
+	h := l.head[:l.headLen]
+	l.headLen = 0
+	newline := h[len(h)-1] == '\n'
+	l.inLine = !newline
+	if len(h) >= tai64.ExternalLen && !(len(h) > tai64.ExternalLen && isHex(h[tai64.ExternalLen])) {
+		if label, ok := tai64.ParseExternal(h); ok && inCalendar(label) {
+			out = l.appendLocal(out, label)
+			return append(out, h[tai64.ExternalLen:]...)
+		}
+	}
+	return append(out, h...)
+}
+
+// finish handles input that ends inside an undecided head.
+func (l *localizer) finish(out []byte) []byte {
+	if l.headLen == 0 {
+		return out
+	}
+	return l.decide(out)
+}
+
+func (l *localizer) appendLocal(out []byte, label tai64.Label) []byte {
+	sec := label.Unix()
+	if sec != l.lastSec || l.lastStamp == nil {
+		l.lastStamp = time.Unix(sec, 0).In(l.zone).AppendFormat(l.lastStamp[:0], "2006-01-02 15:04:05")
+		l.lastSec = sec
+	}
+	out = append(out, l.lastStamp...)
+	out = append(out, '.')
+	// At least nine digits; an out-of-range count shows all ten, as the
+	// reference prints it.
+	for d := uint32(100_000_000); d > 1 && label.Nano < d; d /= 10 {
+		out = append(out, '0')
+	}
+	return strconv.AppendUint(out, uint64(label.Nano), 10)
+}
+
+// Labels outside years 1 to 9999 have no local time that the reference can
+// print (it crashes); they pass through as text.
+const (
+	firstSec = -62135596800 // 0001-01-01 00:00:00 UTC
+	lastSec  = 253402300799 // 9999-12-31 23:59:59 UTC
+)
+
+func inCalendar(l tai64.Label) bool {
+	// Compare in TAI64 seconds so that wrap-around cannot fool the test.
+	return l.Sec >= uint64(tai64.Offset+firstSec) && l.Sec <= uint64(tai64.Offset+lastSec)
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
