@@ -23,41 +23,27 @@ const chunk = 64 << 10
 // Lines that arrive in the same read get the same label, taken when the read
 // returned. A partial last line is stamped and passed on without a newline.
 func Stamp(r io.Reader, w io.Writer, now func() tai64.Label) error {
-	in := make([]byte, chunk)
-	out := make([]byte, 0, 2*chunk)
 	lineStart := true
-	for {
-		n, rerr := r.Read(in)
-		if n > 0 {
-			var label [tai64.ExternalLen + 1]byte
-			tai64.Label.AppendExternal(now(), label[:0])
-			label[tai64.ExternalLen] = ' '
-			for rest := in[:n]; len(rest) > 0; {
-				if lineStart {
-					out = append(out, label[:]...)
-				}
-				i := bytes.IndexByte(rest, '\n')
-				if i < 0 {
-					out = append(out, rest...)
-					lineStart = false
-					break
-				}
-				out = append(out, rest[:i+1]...)
-				rest = rest[i+1:]
-				lineStart = true
+	stamp := func(out, in []byte) []byte {
+		var label [tai64.ExternalLen + 1]byte
+		now().AppendExternal(label[:0])
+		label[tai64.ExternalLen] = ' '
+		for len(in) > 0 {
+			if lineStart {
+				out = append(out, label[:]...)
 			}
-			if _, err := w.Write(out); err != nil {
-				return strerr.Fatal("unable to write output: ", err)
+			i := bytes.IndexByte(in, '\n')
+			if i < 0 {
+				lineStart = false
+				return append(out, in...)
 			}
-			out = out[:0]
+			out = append(out, in[:i+1]...)
+			in = in[i+1:]
+			lineStart = true
 		}
-		if rerr == io.EOF {
-			return nil
-		}
-		if rerr != nil {
-			return strerr.Fatal("unable to read input: ", rerr)
-		}
+		return out
 	}
+	return pump(r, w, stamp, nil)
 }
 
 // lookahead is how much of a line Local must see to decide: "@", 24 hex
@@ -69,15 +55,22 @@ const lookahead = tai64.ExternalLen + 1
 // included, passes through unchanged.
 func Local(r io.Reader, w io.Writer, zone *time.Location) error {
 	l := localizer{zone: zone, lastSec: -1}
+	return pump(r, w, l.convert, l.finish)
+}
+
+// pump reads r a chunk at a time, lets step append the output for it, and
+// writes that output before reading again; at end of input, finish (if not
+// nil) appends whatever was held back.
+func pump(r io.Reader, w io.Writer, step func(out, in []byte) []byte, finish func(out []byte) []byte) error {
 	in := make([]byte, chunk)
 	out := make([]byte, 0, 2*chunk)
 	for {
 		n, rerr := r.Read(in)
 		if n > 0 {
-			out = l.convert(out, in[:n])
+			out = step(out, in[:n])
 		}
-		if rerr == io.EOF {
-			out = l.finish(out)
+		if rerr == io.EOF && finish != nil {
+			out = finish(out)
 		}
 		if len(out) > 0 {
 			if _, err := w.Write(out); err != nil {
