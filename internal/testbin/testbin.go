@@ -10,6 +10,7 @@
 package testbin
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -77,6 +78,10 @@ func build() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Tests run the programs as unprivileged accounts too.
+	if err := os.Chmod(d, 0o755); err != nil {
+		return "", err
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-o", d+"/", "./cmd/...")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -96,4 +101,56 @@ func Reference(t testing.TB, name string) string {
 		t.Fatalf("reference %s is missing (apt-get install daemontools): %v", p, err)
 	}
 	return p
+}
+
+// Result is what a finished program left behind.
+type Result struct {
+	Stdout, Stderr string
+	Code           int // exit code, or -1 when killed by a signal
+}
+
+// Run runs cmd to completion and collects its output and exit code; it
+// fails the test only if cmd cannot be started.
+func Run(t testing.TB, cmd *exec.Cmd) Result {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running %s: %v", cmd.Path, err)
+	}
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+}
+
+// SameAsReference runs our program name and Debian's with the same
+// arguments and environment (nil for the test's own) and fails the test
+// unless stdout, stderr and exit code are identical. It returns our result.
+func SameAsReference(t testing.TB, env []string, name string, args ...string) Result {
+	t.Helper()
+	ours := exec.Command(Path(t, name), args...)
+	ours.Args[0] = name
+	ref := exec.Command(Reference(t, name), args...)
+	ref.Args[0] = name
+	ours.Env, ref.Env = env, env
+	got, want := Run(t, ours), Run(t, ref)
+	if got != want {
+		t.Errorf("%s %q:\nours: %+v\nref:  %+v", name, args, got, want)
+	}
+	return got
+}
+
+// PublicDir returns a new directory, removed after the test, that every
+// account may enter (t.TempDir's are private to root).
+func PublicDir(t testing.TB) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "daemontools-test-")
+	if err == nil {
+		err = os.Chmod(d, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }

@@ -1,0 +1,61 @@
+// Command fghack runs a program that insists on putting itself in the
+// background, and waits until it and everything it started are done. The
+// child gets 30 copies of a pipe's write end; fghack reads the pipe until
+// every copy is closed, then waits for the child and exits with its code.
+package main
+
+import (
+	"io"
+	"os"
+	"syscall"
+
+	"daemontools/internal/pathexec"
+	"daemontools/internal/strerr"
+)
+
+func main() { strerr.Main("fghack", run) }
+
+func run(args []string, _ io.Reader, _, _ io.Writer) error {
+	if len(args) < 2 {
+		return strerr.Usage("fghack child")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return strerr.Fatal("unable to create pipe: ", err)
+	}
+	files := []uintptr{0, 1, 2}
+	for range 30 {
+		files = append(files, w.Fd())
+	}
+	env := os.Environ()
+	var pid int
+	err = pathexec.Search(args[1], env, func(path string) error {
+		var err error
+		pid, err = syscall.ForkExec(path, args[1:], &syscall.ProcAttr{Env: env, Files: files})
+		return err
+	})
+	w.Close()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 512)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			break
+		}
+	}
+	var status syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(pid, &status, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return strerr.Fatal("wait failed: ", err)
+	}
+	if status.Signaled() {
+		return strerr.Fatal("child crashed")
+	}
+	return strerr.Exit(status.ExitStatus())
+}

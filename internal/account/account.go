@@ -1,0 +1,32 @@
+// Package account looks up the uid and primary gid of an account name in the
+// account database (/etc/passwd; the programs are built without cgo).
+package account
+
+import (
+	"errors"
+	"os/user"
+	"strconv"
+
+	"daemontools/internal/strerr"
+)
+
+// IDs are an account's numeric user and primary group ids.
+type IDs struct{ UID, GID int }
+
+// Lookup finds name, failing with daemontools' "unknown account NAME".
+func Lookup(name string) (IDs, error) {
+	u, err := user.Lookup(name)
+	var unknown user.UnknownUserError
+	if errors.As(err, &unknown) {
+		return IDs{}, strerr.Fatal("unknown account ", name)
+	}
+	if err != nil {
+		return IDs{}, strerr.Fatal("unable to read the account database: ", err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return IDs{}, strerr.Fatal("unknown account ", name)
+	}
+	return IDs{UID: uid, GID: gid}, nil
+}

@@ -1,0 +1,91 @@
+// Package pathexec replaces the running program with another, found the way
+// daemontools' pathexec finds it, so that a chain-loader keeps its pid and
+// supervise goes on signalling the daemon itself.
+package pathexec
+
+import (
+	"strings"
+	"syscall"
+
+	"daemontools/internal/strerr"
+)
+
+// defaultPath is daemontools' search path when $PATH is unset.
+const defaultPath = "/bin:/usr/bin"
+
+// Run execs argv[0] with argv and env, found as Search finds it. It
+// returns only on failure.
+func Run(argv, env []string) error {
+	return Search(argv[0], env, func(path string) error { return syscall.Exec(path, argv, env) })
+}
+
+// Search calls try with each path daemontools would exec for name until one
+// returns nil. A name containing "/" is tried as it is; otherwise each $PATH
+// element of env in turn (an empty one meaning "."). On failure it returns
+// daemontools' "unable to run NAME: REASON": the first error other than
+// "file does not exist" wins, and only access denied, permission denied and
+// is-a-directory go on searching.
+func Search(name string, env []string, try func(path string) error) error {
+	if strings.Contains(name, "/") {
+		return failed(name, try(name))
+	}
+	path, ok := lookup(env, "PATH")
+	if !ok {
+		path = defaultPath
+	}
+	var saved error
+	for _, dir := range strings.Split(path, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		err := try(dir + "/" + name)
+		if err == nil {
+			return nil
+		}
+		if err == syscall.ENOENT {
+			continue
+		}
+		if saved == nil {
+			saved = err
+		}
+		if err != syscall.EACCES && err != syscall.EPERM && err != syscall.EISDIR {
+			return failed(name, err)
+		}
+	}
+	if saved == nil {
+		saved = syscall.ENOENT
+	}
+	return failed(name, saved)
+}
+
+func failed(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return strerr.Fatal("unable to run ", name, ": ", err)
+}
+
+func lookup(env []string, name string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Setenv returns env with name set to value, replacing earlier settings.
+func Setenv(env []string, name, value string) []string {
+	return append(Unsetenv(env, name), name+"="+value)
+}
+
+// Unsetenv returns env without name.
+func Unsetenv(env []string, name string) []string {
+	kept := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			kept = append(kept, kv)
+		}
+	}
+	return kept
+}

@@ -1,0 +1,71 @@
+// Package rlimit sets soft resource limits for softlimit's options.
+package rlimit
+
+import (
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/strerr"
+)
+
+// Resources maps each softlimit option letter to the limits it sets.
+var Resources = map[byte][]int{
+	'a': {unix.RLIMIT_AS},
+	'c': {unix.RLIMIT_CORE},
+	'd': {unix.RLIMIT_DATA},
+	'f': {unix.RLIMIT_FSIZE},
+	'l': {unix.RLIMIT_MEMLOCK},
+	'm': {unix.RLIMIT_DATA, unix.RLIMIT_STACK, unix.RLIMIT_MEMLOCK, unix.RLIMIT_AS},
+	'o': {unix.RLIMIT_NOFILE},
+	'p': {unix.RLIMIT_NPROC},
+	'r': {unix.RLIMIT_RSS},
+	's': {unix.RLIMIT_STACK},
+	't': {unix.RLIMIT_CPU},
+}
+
+// ErrBadValue means the value is neither "=" nor a decimal number.
+var ErrBadValue = strerr.Usage("bad limit")
+
+// SetSoft sets resource's soft limit to value, a decimal number or "=" for
+// the hard limit; a number above the hard limit is capped at it. It goes
+// through package syscall so that, for RLIMIT_NOFILE, the Go runtime hands
+// the new value (not the one it found at start-up) to the exec'd child.
+func SetSoft(resource int, value string) error {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(resource, &r); err != nil {
+		return strerr.Fatal("getrlimit failed: ", err)
+	}
+	if value == "=" {
+		r.Cur = r.Max
+	} else {
+		n, err := parse(value)
+		if err != nil {
+			return err
+		}
+		r.Cur = min(n, r.Max)
+	}
+	if err := syscall.Setrlimit(resource, &r); err != nil {
+		return strerr.Fatal("setrlimit failed: ", err)
+	}
+	return nil
+}
+
+// parse reads digits as daemontools' scan_ulong does: an empty value is 0,
+// and a number too big for 64 bits is as good as unlimited.
+func parse(value string) (uint64, error) {
+	if value == "" {
+		return 0, nil
+	}
+	for i := 0; i < len(value); i++ {
+		if value[i] < '0' || value[i] > '9' {
+			return 0, ErrBadValue
+		}
+	}
+	n, err := strconv.ParseUint(value, 10, 64)
+	if err != nil {
+		return ^uint64(0), nil
+	}
+	return n, nil
+}
