@@ -63,13 +63,17 @@ func TestWaitsForBackground(t *testing.T) {
 	}
 }
 
-// childIsZombie reports whether fghack (pid) has a child in state Z.
+// childIsZombie reports whether fghack (pid) has a child in state Z. Any of
+// fghack's threads may have forked it, so every thread's children count.
 func childIsZombie(pid int) bool {
-	children, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
-	for _, c := range strings.Fields(string(children)) {
-		stat, _ := os.ReadFile("/proc/" + c + "/stat")
-		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
-			return true
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, task := range tasks {
+		children, _ := os.ReadFile(task)
+		for _, c := range strings.Fields(string(children)) {
+			stat, _ := os.ReadFile("/proc/" + c + "/stat")
+			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+				return true
+			}
 		}
 	}
 	return false
