@@ -1,0 +1,54 @@
+// Command svc controls supervised services: svc -udopchaitkx DIR...
+// It writes the option letters, in order and each once, to every DIR's
+// supervise/control.
+package main
+
+import (
+	"bytes"
+	"io"
+	"syscall"
+
+	"daemontools/internal/control"
+	"daemontools/internal/getopt"
+	"daemontools/internal/strerr"
+)
+
+func main() { strerr.Main("svc", run) }
+
+// maxCommands is the most distinct letters svc sends, as in daemontools.
+const maxCommands = 20
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var commands []byte
+	p := getopt.New("svc", "udopchaitkx", args[1:], stderr)
+	for c := p.Next(); c != 0; c = p.Next() {
+		if c == '?' {
+			io.WriteString(stderr, "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n")
+			return strerr.Exit(strerr.ExitUsage)
+		}
+		if len(commands) < maxCommands && bytes.IndexByte(commands, c) < 0 {
+			commands = append(commands, c)
+		}
+	}
+	orig, err := syscall.Open(".", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return strerr.Fatal("unable to open current directory: ", err)
+	}
+	for _, dir := range p.Rest() {
+		if err := syscall.Chdir(dir); err != nil {
+			strerr.Warn(stderr, "svc", "unable to chdir to ", dir, ": ", err)
+			continue
+		}
+		switch err := control.Send(".", commands).(type) {
+		case nil:
+		case *control.Error:
+			strerr.Warn(stderr, "svc", "error writing commands to ", dir, ": ", err.Err)
+		default:
+			strerr.Warn(stderr, "svc", "unable to control ", dir, ": ", err)
+		}
+		if err := syscall.Fchdir(orig); err != nil {
+			return strerr.Fatal("unable to set directory: ", err)
+		}
+	}
+	return nil
+}
