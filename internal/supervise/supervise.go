@@ -12,8 +12,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
 	"daemontools/internal/status"
@@ -51,6 +54,7 @@ type supervisor struct {
 // which does what svc -dx does). It returns only startup failures and nil.
 func Run(dir string, stderr io.Writer) error {
 	s := &supervisor{dir: dir, stderr: stderr, want: status.WantUp}
+	closeOnExec()
 	// Catch SIGCHLD before the first child can exit.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM)
@@ -87,6 +91,20 @@ func Run(dir string, stderr io.Writer) error {
 	s.loop(sigs, cmds)
 	s.announce()
 	return nil
+}
+
+// closeOnExec marks every descriptor above 2 close-on-exec, so that ./run
+// gets none that supervise inherited.
+func closeOnExec() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	fds, _ := os.ReadDir("/proc/self/fd") // kernels before 5.11
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 // fatal turns a *control.Error into daemontools' message for it.

@@ -1,0 +1,559 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/tai64"
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) { svtest.Main(m) }
+
+// signalRun logs its pid to "starts" and each signal it gets to "signals",
+// exiting on TERM.
+const signalRun = `#!/bin/sh
+echo $$ >> starts
+for s in HUP ALRM INT CONT; do trap "echo $s >> signals" $s; done
+trap 'echo TERM >> signals; exit 0' TERM
+while :; do sleep 1 & wait; done
+`
+
+// newService makes a service directory whose run is the given script.
+func newService(t *testing.T, run string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "svc")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if run != "" {
+		if err := os.WriteFile(filepath.Join(dir, "run"), []byte(run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// startSupervise starts program (ours unless given) on dir in a process group
+// that is killed when the test ends; its stderr goes to the returned file.
+func startSupervise(t *testing.T, dir string, program ...string) (*svtest.Group, string) {
+	t.Helper()
+	prog := testbin.Path(t, "supervise")
+	if len(program) > 0 {
+		prog = program[0]
+	}
+	errFile := filepath.Join(t.TempDir(), "stderr")
+	f, err := os.Create(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(prog, dir)
+	cmd.Stderr = f
+	return svtest.Start(t, cmd), errFile
+}
+
+// startRecorded starts supervise on dir under a shell that writes its exit
+// code to the returned file once it exits; it returns supervise's pid.
+func startRecorded(t *testing.T, dir string) (int, string) {
+	t.Helper()
+	code := filepath.Join(t.TempDir(), "code")
+	prog := testbin.Path(t, "supervise")
+	g := svtest.Start(t, exec.Command("sh", "-c", `"$0" "$1"; echo $? > "$2"`, prog, dir, code))
+	var pid int
+	svtest.WaitFor(t, 5*time.Second, "supervise to start", func() bool {
+		for _, p := range svtest.Procs(g.Cmd.Process.Pid) {
+			if len(p.Args) == 2 && p.Args[0] == prog {
+				pid = p.Pid
+				return true
+			}
+		}
+		return false
+	})
+	return pid, code
+}
+
+// exitCode waits for the code startRecorded's shell writes.
+func exitCode(t *testing.T, file string) string {
+	t.Helper()
+	var code []string
+	svtest.WaitFor(t, 5*time.Second, "supervise to exit", func() bool {
+		code = lines(t, file)
+		return len(code) == 1
+	})
+	return code[0]
+}
+
+func readStatus(t *testing.T, dir string) (status.Status, bool) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+	if err != nil {
+		return status.Status{}, false
+	}
+	s, err := status.Decode(b)
+	if err != nil {
+		t.Fatalf("status of %s: %v (%d bytes)", dir, err, len(b))
+	}
+	return s, true
+}
+
+// waitStatus polls dir's status until cond holds and returns it.
+func waitStatus(t *testing.T, dir, what string, cond func(status.Status) bool) status.Status {
+	t.Helper()
+	var s status.Status
+	svtest.WaitFor(t, 5*time.Second, what, func() bool {
+		var ok bool
+		s, ok = readStatus(t, dir)
+		return ok && cond(s)
+	})
+	return s
+}
+
+func isUp(s status.Status) bool   { return s.Pid != 0 }
+func isDown(s status.Status) bool { return s.Pid == 0 }
+
+// running waits for supervise/ok to have a reader.
+func running(t *testing.T, dir string) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, "supervise to run", func() bool {
+		fd, err := syscall.Open(filepath.Join(dir, "supervise/ok"), syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return false
+		}
+		syscall.Close(fd)
+		return true
+	})
+}
+
+// svc runs a svc (ours unless given) with args.
+func svc(t *testing.T, args ...string) {
+	t.Helper()
+	svcWith(t, testbin.Path(t, "svc"), args...)
+}
+
+func svcWith(t *testing.T, prog string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("%s %v: %v %s", prog, args, err, out)
+	}
+}
+
+func lines(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+// procState is the state letter of pid in /proc (S, T, Z...).
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return f[0]
+}
+
+func TestFilesAndStatusRecord(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	before := tai64.Now()
+	startSupervise(t, dir)
+	running(t, dir)
+	s := waitStatus(t, dir, "service up", isUp)
+	after := tai64.Now()
+
+	modes := map[string]os.FileMode{
+		"supervise":         os.ModeDir | 0o700,
+		"supervise/lock":    0o600,
+		"supervise/control": os.ModeNamedPipe | 0o600,
+		"supervise/ok":      os.ModeNamedPipe | 0o600,
+		"supervise/status":  0o644,
+	}
+	for name, want := range modes {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode(), want)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "supervise/status"))
+	if len(b) != status.Size {
+		t.Fatalf("status is %d bytes, want %d", len(b), status.Size)
+	}
+	// Field by field, from the raw bytes.
+	label := tai64.Unpack(b[0:12])
+	if label.Sec < before.Sec || label.Sec > after.Sec {
+		t.Errorf("label %v not between %v and %v", label, before, after)
+	}
+	pid := int(b[12]) | int(b[13])<<8 | int(b[14])<<16 | int(b[15])<<24
+	if pid != s.Pid {
+		t.Errorf("pid bytes %d, decoded %d", pid, s.Pid)
+	}
+	cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if string(cmdline) != "sleep\x00100\x00" {
+		t.Errorf("pid %d runs %q", pid, cmdline)
+	}
+	if b[16] != 0 || b[17] != 'u' {
+		t.Errorf("paused %d want %q, want 0 'u'", b[16], b[17])
+	}
+	if _, err := os.Stat(filepath.Join(dir, "supervise/status.new")); !os.IsNotExist(err) {
+		t.Errorf("status.new left behind: %v", err)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	dir := newService(t, signalRun)
+	file := func(name string) string { return filepath.Join(dir, name) }
+	startSupervise(t, dir)
+	first := waitStatus(t, dir, "service up", isUp)
+	waitSignals := func(want ...string) {
+		t.Helper()
+		svtest.WaitFor(t, 5*time.Second, "signals "+strings.Join(want, " "), func() bool {
+			return slices.Equal(lines(t, file("signals")), want)
+		})
+	}
+	// The shell's traps are set once it has written its pid.
+	svtest.WaitFor(t, 5*time.Second, "run to start", func() bool { return len(lines(t, file("starts"))) == 1 })
+	time.Sleep(100 * time.Millisecond) // the traps follow the echo
+
+	svc(t, "-h", dir)
+	waitSignals("HUP")
+	svc(t, "-a", dir)
+	waitSignals("HUP", "ALRM")
+	svc(t, "-i", dir)
+	waitSignals("HUP", "ALRM", "INT")
+
+	svc(t, "-p", dir)
+	s := waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	svtest.WaitFor(t, 5*time.Second, "run stopped", func() bool { return procState(s.Pid) == "T" })
+	if s.Pid != first.Pid || s.Since != first.Since || s.Want != 'u' {
+		t.Errorf("after -p: %+v, before %+v", s, first)
+	}
+	svc(t, "-c", dir)
+	waitStatus(t, dir, "not paused", func(s status.Status) bool { return !s.Paused })
+	waitSignals("HUP", "ALRM", "INT", "CONT")
+
+	// t: the service exits and, wanted up, is started again.
+	svc(t, "-t", dir)
+	second := waitStatus(t, dir, "restart after -t", func(s status.Status) bool { return isUp(s) && s.Pid != first.Pid })
+	waitSignals("HUP", "ALRM", "INT", "CONT", "TERM")
+	// k: likewise.
+	svc(t, "-k", dir)
+	third := waitStatus(t, dir, "restart after -k", func(s status.Status) bool { return isUp(s) && s.Pid != second.Pid })
+
+	// d: TERM, then down and wanted down.
+	svc(t, "-d", dir)
+	s = waitStatus(t, dir, "down", isDown)
+	if s.Want != 'd' || s.Paused {
+		t.Errorf("after -d: %+v", s)
+	}
+	if got := lines(t, file("starts")); len(got) != 3 || got[2] != strconv.Itoa(third.Pid) {
+		t.Errorf("starts %v, last want %d", got, third.Pid)
+	}
+	// o: up once, not restarted when it exits.
+	svc(t, "-o", dir)
+	s = waitStatus(t, dir, "up once", isUp)
+	if s.Want != 0 {
+		t.Errorf("after -o: want %q", s.Want)
+	}
+	svc(t, "-k", dir)
+	s = waitStatus(t, dir, "down after -o -k", isDown)
+	// u: up, wanted up.
+	svc(t, "-u", dir)
+	s = waitStatus(t, dir, "up after -u", isUp)
+	if s.Want != 'u' {
+		t.Errorf("after -u: want %q", s.Want)
+	}
+	if n := len(lines(t, file("starts"))); n != 5 {
+		t.Errorf("%d starts, want 5 (no restart after -o)", n)
+	}
+	// Unknown bytes change nothing.
+	f, err := os.OpenFile(file("supervise/control"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("zZ?\n\x00")
+	f.Close()
+	seen := len(lines(t, file("signals")))
+	svc(t, "-h", dir) // after the junk, so its effect shows the junk was read
+	svtest.WaitFor(t, 5*time.Second, "HUP after unknown bytes", func() bool {
+		got := lines(t, file("signals"))
+		return len(got) == seen+1 && got[seen] == "HUP"
+	})
+	if now, _ := readStatus(t, dir); now != s {
+		t.Errorf("after unknown bytes: %+v, want %+v", now, s)
+	}
+}
+
+func TestExitOnlyWhenDown(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	pid, codeFile := startRecorded(t, dir)
+	up := waitStatus(t, dir, "service up", isUp)
+	svc(t, "-x", dir)
+	time.Sleep(300 * time.Millisecond) // time to exit, were it wrong
+	if procState(pid) == "" || procState(up.Pid) == "" {
+		t.Fatal("-x alone ended supervise or the service")
+	}
+	if s, _ := readStatus(t, dir); s != up {
+		t.Errorf("-x changed the status to %+v", s)
+	}
+	svc(t, "-d", dir)
+	if code := exitCode(t, codeFile); code != "0" {
+		t.Errorf("exit code %s", code)
+	}
+	if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+		t.Errorf("final status %+v", s)
+	}
+}
+
+func TestSigtermIsDownAndExit(t *testing.T) {
+	dir := newService(t, signalRun)
+	pid, codeFile := startRecorded(t, dir)
+	waitStatus(t, dir, "service up", isUp)
+	svtest.WaitFor(t, 5*time.Second, "run to start", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+	time.Sleep(100 * time.Millisecond) // the traps follow the echo
+	syscall.Kill(pid, syscall.SIGTERM)
+	if code := exitCode(t, codeFile); code != "0" {
+		t.Errorf("exit code %s", code)
+	}
+	if got := lines(t, filepath.Join(dir, "signals")); !slices.Equal(got, []string{"TERM"}) {
+		t.Errorf("service got %v, want TERM", got)
+	}
+	if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+		t.Errorf("final status %+v", s)
+	}
+}
+
+func TestNormallyDown(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+	os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
+	startSupervise(t, dir)
+	running(t, dir)
+	s, _ := readStatus(t, dir)
+	if s.Pid != 0 || s.Want != 'd' || s.Paused {
+		t.Errorf("normally down service: %+v", s)
+	}
+	if got := lines(t, filepath.Join(dir, "starts")); len(got) != 0 {
+		t.Errorf("started %v", got)
+	}
+	svc(t, "-u", dir)
+	waitStatus(t, dir, "up after -u", func(s status.Status) bool { return isUp(s) && s.Want == 'u' })
+}
+
+func TestLockConflict(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	startSupervise(t, dir)
+	running(t, dir)
+	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
+	out, err := cmd.CombinedOutput()
+	want := "supervise: fatal: unable to acquire " + dir + "/supervise/lock: temporary failure\n"
+	if cmd.ProcessState.ExitCode() != 111 || string(out) != want {
+		t.Errorf("second supervise: %v %q, want 111 %q", err, out, want)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	cmd := exec.Command(testbin.Path(t, "supervise"))
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 100 || string(out) != "supervise: usage: supervise dir\n" {
+		t.Errorf("no argument: %d %q", cmd.ProcessState.ExitCode(), out)
+	}
+	cmd = exec.Command(testbin.Path(t, "supervise"), filepath.Join(t.TempDir(), "none"))
+	out, _ = cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 111 || !strings.HasSuffix(string(out), "/none: file does not exist\n") ||
+		!strings.HasPrefix(string(out), "supervise: fatal: unable to chdir to ") {
+		t.Errorf("missing dir: %d %q", cmd.ProcessState.ExitCode(), out)
+	}
+}
+
+// A run that cannot be started is reported and retried once a second;
+// supervise stays up and obeys commands meanwhile.
+func TestRunNotStartable(t *testing.T) {
+	tests := []struct {
+		name   string
+		prep   func(dir string)
+		reason string
+	}{
+		{"missing", func(string) {}, "file does not exist"},
+		{"not executable", func(dir string) { os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\n"), 0o644) }, "access denied"},
+		{"bad interpreter", func(dir string) { os.WriteFile(filepath.Join(dir, "run"), []byte("#!/nonexistent\n"), 0o755) }, "file does not exist"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := newService(t, "")
+			tc.prep(dir)
+			_, errFile := startSupervise(t, dir)
+			line := "supervise: fatal: unable to start " + dir + "/run: " + tc.reason
+			svtest.WaitFor(t, 5*time.Second, "two attempts", func() bool {
+				b, _ := os.ReadFile(errFile)
+				return strings.Count(string(b), line+"\n") >= 2
+			})
+			b, _ := os.ReadFile(errFile)
+			if strings.ReplaceAll(string(b), line+"\n", "") != "" {
+				t.Errorf("stderr %q, want lines %q", b, line)
+			}
+			running(t, dir)
+			s, _ := readStatus(t, dir)
+			if s.Pid != 0 || s.Want != 'u' {
+				t.Errorf("status %+v", s)
+			}
+			// Once run is fixed, the next attempt starts it.
+			os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755)
+			os.Chmod(filepath.Join(dir, "run"), 0o755)
+			waitStatus(t, dir, "up once run is fixed", isUp)
+		})
+	}
+}
+
+// Three seconds of a run that exits at once give 3 or 4 starts, and
+// commands are obeyed between them.
+func TestRestartThrottle(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\necho $$ >> starts\n")
+	starts := filepath.Join(dir, "starts")
+	startSupervise(t, dir)
+	svtest.WaitFor(t, 5*time.Second, "first start", func() bool { return len(lines(t, starts)) == 1 })
+	time.Sleep(3 * time.Second) // the observation window itself
+	if n := len(lines(t, starts)); n < 3 || n > 4 {
+		t.Errorf("%d starts in 3 seconds, want 3 or 4", n)
+	}
+	// Right after a start, -d must take effect at once, not after the gap.
+	n := len(lines(t, starts))
+	svtest.WaitFor(t, 5*time.Second, "another start", func() bool { return len(lines(t, starts)) > n })
+	svc(t, "-d", dir)
+	sent := time.Now()
+	waitStatus(t, dir, "want down", func(s status.Status) bool { return s.Want == 'd' && s.Pid == 0 })
+	if d := time.Since(sent); d > 500*time.Millisecond {
+		t.Errorf("-d took %v during the restart gap", d)
+	}
+	n = len(lines(t, starts))
+	time.Sleep(1500 * time.Millisecond) // the throttled start, had -d not cancelled it
+	if got := len(lines(t, starts)); got != n {
+		t.Errorf("started %d times after -d", got-n)
+	}
+}
+
+// The child gets supervise's environment, signal mask, ignored signals,
+// limits, process group and session, and only descriptors 0, 1 and 2.
+func TestChildInherits(t *testing.T) {
+	// perl, unlike sh, leaves the signal mask as it finds it.
+	dir := newService(t, `#!/usr/bin/perl
+opendir(my $fds, "/proc/self/fd") or die;
+my @fds = sort grep(!/^\./ && $_ != fileno($fds), readdir($fds));
+open(my $report, ">", "report") or die;
+print $report "env $ENV{SUPERVISE_TEST}\n";
+for my $file ("/proc/self/status", "/proc/self/limits") {
+	open(my $f, "<", $file) or die;
+	print $report grep(/^(SigBlk|SigIgn|Max open files)/, <$f>);
+}
+print $report "fds @fds\n";
+close($report);
+exec "sleep", "100";
+`)
+	errFile := filepath.Join(t.TempDir(), "stderr")
+	f, _ := os.Create(errFile)
+	defer f.Close()
+	// sh lowers the limit, then perl sets the mask and ignored signals
+	// supervise starts with (sh would reset the mask).
+	cmd := exec.Command("sh", "-c", `ulimit -Sn 200 && exec perl -e '
+		use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(10, 28)) or die;
+		$SIG{HUP} = "IGNORE"; $SIG{INT} = "IGNORE"; exec @ARGV or die' "$0" "$1"`,
+		testbin.Path(t, "supervise"), dir)
+	cmd.Env = append(os.Environ(), "SUPERVISE_TEST=inherited")
+	cmd.Stderr = f
+	g := svtest.Start(t, cmd)
+	s := waitStatus(t, dir, "service up", isUp)
+	var report []string
+	svtest.WaitFor(t, 5*time.Second, "report", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "report"))
+		report = strings.Split(string(b), "\n")
+		return len(report) == 6
+	})
+	// USR1 is signal 10, WINCH 28; HUP 1, INT 2, and perl itself
+	// ignores FPE (8).
+	want := []string{"env inherited", "SigBlk:\t0000000008000200", "SigIgn:\t0000000000000083", "Max open files 200", "fds 0 1 2", ""}
+	report[3] = strings.Join(strings.Fields(report[3])[:4], " ")
+	if !slices.Equal(report, want) {
+		t.Errorf("report %q, want %q", report, want)
+	}
+	// Same process group and session as supervise.
+	stat := func(pid int) []string {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	}
+	sup, child := stat(g.Cmd.Process.Pid), stat(s.Pid)
+	if sup[2] != child[2] || sup[3] != child[3] {
+		t.Errorf("supervise pgrp/session %s/%s, child %s/%s", sup[2], sup[3], child[2], child[3])
+	}
+}
+
+// Debian's svstat and svc read and control our supervise.
+func TestReferenceClientsOnOurs(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	startSupervise(t, dir)
+	running(t, dir)
+	waitStatus(t, dir, "service up", isUp)
+	compareSvstat(t, dir)
+	svcWith(t, testbin.Reference(t, "svc"), "-p", dir)
+	waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	compareSvstat(t, dir)
+	svcWith(t, testbin.Reference(t, "svc"), "-d", dir)
+	waitStatus(t, dir, "down", isDown)
+	compareSvstat(t, dir)
+}
+
+// Our svstat, svc and svok read and control Debian's supervise.
+func TestOurClientsOnReference(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	startSupervise(t, dir, testbin.Reference(t, "supervise"))
+	running(t, dir)
+	waitStatus(t, dir, "service up", isUp)
+	compareSvstat(t, dir)
+	if out, err := exec.Command(testbin.Path(t, "svok"), dir).CombinedOutput(); err != nil {
+		t.Errorf("svok: %v %s", err, out)
+	}
+	svc(t, "-p", dir)
+	waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	compareSvstat(t, dir)
+	svc(t, "-d", dir)
+	waitStatus(t, dir, "down", isDown)
+	compareSvstat(t, dir)
+	svc(t, "-u", dir)
+	waitStatus(t, dir, "up", isUp)
+	compareSvstat(t, dir)
+}
+
+// compareSvstat checks that our svstat and Debian's print the same line,
+// trying again when a second boundary falls between the two.
+func compareSvstat(t *testing.T, dir string) {
+	t.Helper()
+	var ours, theirs []byte
+	for range 3 {
+		var err error
+		if ours, err = exec.Command(testbin.Path(t, "svstat"), dir).Output(); err != nil {
+			t.Fatal(err)
+		}
+		if theirs, err = exec.Command(testbin.Reference(t, "svstat"), dir).Output(); err != nil {
+			t.Fatal(err)
+		}
+		if string(ours) == string(theirs) {
+			return
+		}
+	}
+	t.Errorf("svstat %s: ours %q, daemontools %q", dir, ours, theirs)
+}
