@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"syscall"
 
@@ -39,10 +40,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			strerr.Warn(stderr, "svc", "unable to chdir to ", dir, ": ", err)
 			continue
 		}
-		switch err := control.Send(".", commands).(type) {
-		case nil:
-		case *control.Error:
-			strerr.Warn(stderr, "svc", "error writing commands to ", dir, ": ", err.Err)
+		err := control.Send(".", commands)
+		var writing *control.Error
+		switch {
+		case err == nil:
+		case err == control.ErrNotRunning:
+			strerr.Warn(stderr, "svc", "unable to control ", dir, ": ", err.Error())
+		case errors.As(err, &writing):
+			strerr.Warn(stderr, "svc", "error writing commands to ", dir, ": ", writing.Err)
 		default:
 			strerr.Warn(stderr, "svc", "unable to control ", dir, ": ", err)
 		}
