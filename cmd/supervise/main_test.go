@@ -456,7 +456,7 @@ func TestChildInherits(t *testing.T) {
 opendir(my $fds, "/proc/self/fd") or die;
 my @fds = sort grep(!/^\./ && $_ != fileno($fds), readdir($fds));
 open(my $report, ">", "report") or die;
-print $report "env $ENV{SUPERVISE_TEST}\n";
+print $report "env $ENV{SUPERVISE_TEST}", map(" $_", sort grep(/GOMAXPROCS/, keys %ENV)), "\n";
 for my $file ("/proc/self/status", "/proc/self/limits") {
 	open(my $f, "<", $file) or die;
 	print $report grep(/^(SigBlk|SigIgn|Max open files)/, <$f>);
@@ -486,6 +486,7 @@ exec "sleep", "100";
 	})
 	// USR1 is signal 10, WINCH 28; HUP 1, INT 2, and perl itself
 	// ignores FPE (8).
+	// supervise runs itself with GOMAXPROCS=1, which ./run must not see.
 	want := []string{"env inherited", "SigBlk:\t0000000008000200", "SigIgn:\t0000000000000083", "Max open files 200", "fds 0 1 2", ""}
 	report[3] = strings.Join(strings.Fields(report[3])[:4], " ")
 	if !slices.Equal(report, want) {
@@ -556,4 +557,16 @@ func compareSvstat(t *testing.T, dir string) {
 		}
 	}
 	t.Errorf("svstat %s: ours %q, daemontools %q", dir, ours, theirs)
+}
+
+// A GOMAXPROCS of the user's reaches ./run unchanged.
+func TestUserGomaxprocs(t *testing.T) {
+	dir := newService(t, "#!/bin/sh\necho \"$GOMAXPROCS${SUPERVISE_GOMAXPROCS+ marked}\" > report\nexec sleep 100\n")
+	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=3")
+	svtest.Start(t, cmd)
+	svtest.WaitFor(t, 5*time.Second, "report", func() bool { return len(lines(t, filepath.Join(dir, "report"))) > 0 })
+	if got := lines(t, filepath.Join(dir, "report")); !slices.Equal(got, []string{"3"}) {
+		t.Errorf("./run sees GOMAXPROCS %q, want 3", got)
+	}
 }

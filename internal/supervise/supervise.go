@@ -36,6 +36,7 @@ var run = []string{"./run"}
 
 type supervisor struct {
 	dir    string // as the user gave it, for messages
+	env    []string
 	stderr io.Writer
 
 	pid     int
@@ -50,10 +51,11 @@ type supervisor struct {
 	timerC    <-chan time.Time // timer.C while armed, else nil
 }
 
-// Run supervises the service in dir until told to exit (svc -x, or SIGTERM,
-// which does what svc -dx does). It returns only startup failures and nil.
-func Run(dir string, stderr io.Writer) error {
-	s := &supervisor{dir: dir, stderr: stderr, want: status.WantUp}
+// Run supervises the service in dir, starting ./run with environment env,
+// until told to exit (svc -x, or SIGTERM, which does what svc -dx does).
+// It returns only startup failures and nil.
+func Run(dir string, env []string, stderr io.Writer) error {
+	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp}
 	closeOnExec()
 	// Catch SIGCHLD before the first child can exit.
 	sigs := make(chan os.Signal, 4)
@@ -236,7 +238,7 @@ func (s *supervisor) start() {
 	}
 	s.lastStart = time.Now()
 	pid, err := syscall.ForkExec(run[0], run, &syscall.ProcAttr{
-		Env:   syscall.Environ(),
+		Env:   s.env,
 		Files: []uintptr{0, 1, 2},
 	})
 	if err != nil {
