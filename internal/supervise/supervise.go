@@ -63,7 +63,7 @@ func Run(dir string, env []string, stderr io.Writer) error {
 	if err := syscall.Chdir(dir); err != nil {
 		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
 	}
-	if _, err := os.Lstat("down"); err == nil {
+	if _, err := os.Stat("down"); err == nil {
 		s.want = status.WantDown
 	} else if !os.IsNotExist(err) {
 		return strerr.Fatal("unable to stat ", dir, "/down: ", err)
