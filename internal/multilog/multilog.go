@@ -46,7 +46,7 @@ func Run(args []string, stdin *os.File, stderr io.Writer) error {
 		case actStatus:
 			f, err := os.OpenFile(a.Arg, os.O_WRONLY|os.O_CREATE, 0o600)
 			if err != nil {
-				return fatal("unable to open ", a.Arg, ": ", err)
+				return fatal("unable to create ", a.Arg, ": ", err)
 			}
 			l.status[i] = f
 		}
