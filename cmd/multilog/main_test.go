@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
-// testPause shortens multilog's 5-second retry pause in tests.
+// testEnv shortens multilog's 5-second retry pause in tests.
 var testEnv = append(os.Environ(), "MULTILOG_TEST_PAUSE=50ms")
 
 // runML runs prog with args in dir on input and returns stderr and the exit code.
@@ -195,7 +196,7 @@ func TestRecovery(t *testing.T) {
 }
 
 // startPiped starts ours reading from a pipe we write to.
-func startPiped(t *testing.T, dir string, args ...string) (*exec.Cmd, *os.File, *bytes.Buffer) {
+func startPiped(t *testing.T, dir string, args ...string) (*exec.Cmd, *os.File, *syncBuffer) {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -203,13 +204,31 @@ func startPiped(t *testing.T, dir string, args ...string) (*exec.Cmd, *os.File, 
 	}
 	cmd := exec.Command(testbin.Path(t, "multilog"), args...)
 	cmd.Dir, cmd.Env, cmd.Stdin = dir, testEnv, r
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	return cmd, w, &stderr
+	return cmd, w, stderr
+}
+
+// syncBuffer is a bytes.Buffer the test reads while the command writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TERM finishes the line in hand, exits 0 and leaves the rest in the pipe.
@@ -308,5 +327,43 @@ func TestKillNineLosesNothing(t *testing.T) {
 	}
 	if next != total {
 		t.Fatalf("only %d of %d lines", next, total)
+	}
+}
+
+// On a full disk multilog warns, pauses and retries; once there is room
+// every line is there exactly once.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		t.Fatalf("mount tmpfs (tests run as root): %v", err)
+	}
+	defer syscall.Unmount(dir, syscall.MNT_DETACH)
+	filler := filepath.Join(dir, "filler")
+	f, _ := os.Create(filler)
+	f.Write(make([]byte, 256*1024)) // fills the tmpfs; the error is expected
+	f.Close()
+	os.Mkdir(filepath.Join(dir, "d"), 0o700)
+	cmd, w, stderr := startPiped(t, dir, "s4096", "n1000", "./d")
+	var want strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&want, "line %d\n", i)
+	}
+	go func() { w.WriteString(want.String()); w.Close() }()
+	waitFor(t, func() bool { return strings.Contains(stderr.String(), "out of disk space") })
+	os.Remove(filler)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "d/@*"))
+	sort.Strings(files)
+	var got strings.Builder
+	for _, f := range append(files, filepath.Join(dir, "d/current")) {
+		got.WriteString(readFile(f))
+	}
+	if got.String() != want.String() {
+		t.Fatalf("got %d bytes, want %d", got.Len(), want.Len())
+	}
+	if !strings.HasPrefix(stderr.String(), "multilog: warning: unable to ") {
+		t.Fatalf("stderr %q", stderr.String())
 	}
 }
