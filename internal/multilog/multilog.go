@@ -18,6 +18,7 @@ import (
 const (
 	matchLen  = 1000
 	stderrLen = 200
+	chunkSize = 1 << 20 // input read at once at most
 )
 
 // logger applies a script to a stream of bytes, line by line.
@@ -100,9 +101,12 @@ func (l *logger) loop(stdin *os.File) error {
 		if teeR, teeW, err = os.Pipe(); err != nil {
 			return fatal("unable to create pipe: ", err)
 		}
+		// Bigger pipes mean fewer, larger chunks; the default size works too.
+		unix.FcntlInt(uintptr(in), unix.F_SETPIPE_SZ, chunkSize)
+		unix.FcntlInt(teeW.Fd(), unix.F_SETPIPE_SZ, chunkSize)
 	}
-	buf := make([]byte, 1<<16)
-	discard := make([]byte, 1<<16)
+	buf := make([]byte, chunkSize)
+	discard := make([]byte, chunkSize)
 	fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}, {Fd: int32(wakeR.Fd()), Events: unix.POLLIN}}
 	for {
 		if alrm.take() {
