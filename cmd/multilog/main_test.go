@@ -367,3 +367,22 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("stderr %q", stderr.String())
 	}
 }
+
+// A line far longer than any buffer streams through, split only at SIZE.
+func TestLongLine(t *testing.T) {
+	dir := t.TempDir()
+	cmd, w, _ := startPiped(t, dir, "t", "s16777215", "-nothing", "e", "./d")
+	long := strings.Repeat("0123456789abcdef", 1<<20) // 16 MB, no newline until the end
+	go func() { w.WriteString(long + "\nnext\n"); w.Close() }()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
+	if len(files) != 1 {
+		t.Fatalf("%d old files", len(files))
+	}
+	all := readFile(files[0]) + readFile(filepath.Join(dir, "d/current"))
+	if len(all) != 26+len(long)+1+26+5 || all[26:26+len(long)] != long || all[len(all)-5:] != "next\n" {
+		t.Fatalf("got %d bytes", len(all))
+	}
+}
