@@ -274,6 +274,11 @@ func TestAlarmRotates(t *testing.T) {
 // kill -9 at random moments under a steady writer through a pipe: after the
 // restarts every line is there, in order (a chunk may appear twice).
 func TestKillNineLosesNothing(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { killNine(t, "t", "s100000", "n1000", "./d") })
+	t.Run("patterns", func(t *testing.T) { killNine(t, "t", "-*", "+* line *", "s100000", "n1000", "./d") })
+}
+
+func killNine(t *testing.T, args ...string) {
 	dir := t.TempDir()
 	r, w, _ := os.Pipe()
 	const total = 200000
@@ -284,7 +289,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 		w.Close()
 	}()
 	for kill := 0; ; kill++ {
-		cmd := exec.Command(testbin.Path(t, "multilog"), "t", "s100000", "n1000", "./d")
+		cmd := exec.Command(testbin.Path(t, "multilog"), args...)
 		cmd.Dir, cmd.Stdin = dir, r
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

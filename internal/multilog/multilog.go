@@ -162,7 +162,11 @@ func (l *logger) loop(stdin *os.File) error {
 				use = i + 1
 			}
 		}
-		l.feed(buf[:use])
+		if isPipe {
+			use = l.feedWhole(buf[:use])
+		} else {
+			l.feed(buf[:use])
+		}
 		for _, d := range l.dirs {
 			d.flush()
 		}
@@ -181,6 +185,25 @@ func (l *logger) loop(stdin *os.File) error {
 			unix.Seek(in, int64(use-n), io.SeekCurrent)
 		}
 	}
+}
+
+// feedWhole runs the script on b and returns how many bytes of b were
+// handled. A line at the end of b still waiting for the patterns to see its
+// head is left in the pipe for the next piece, unless it is all there is.
+func (l *logger) feedWhole(b []byte) int {
+	i := bytes.LastIndexByte(b, '\n')
+	if !l.filter || i < 0 {
+		l.feed(b)
+		return len(b)
+	}
+	l.feed(b[:i+1])
+	l.feed(b[i+1:])
+	if !l.atStart && !l.decided {
+		// Nothing of that line has been written yet: read it again later.
+		l.atStart = true
+		return i + 1
+	}
+	return len(b)
 }
 
 // feed runs the script on b, a piece of the input.
