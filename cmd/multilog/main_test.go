@@ -158,7 +158,7 @@ func TestProcessorRetry(t *testing.T) {
 	in := strings.Repeat(strings.Repeat("p", 999)+"\n", 4)
 	stderr, code := runML(t, testbin.Path(t, "multilog"), dir, in, "s4096",
 		"!if test -e ok; then cat; else touch ok; exit 1; fi", "./d")
-	if code != 0 || !strings.Contains(stderr, "multilog: warning: processor failed in ./d, pausing: ") {
+	if code != 0 || !strings.Contains(stderr, "multilog: warning: processor failed in ./d, pausing\n") {
 		t.Fatalf("exit %d %q", code, stderr)
 	}
 	got := layout(t, filepath.Join(dir, "d"))

@@ -221,7 +221,7 @@ func (d *logDir) process() {
 		if err == nil {
 			break
 		}
-		d.warn("processor failed in ", d.Path, ", pausing: ", err)
+		d.warn("processor failed in ", d.Path, ", pausing")
 	}
 	// previous goes first: processed without previous means "done".
 	d.retry("remove "+d.path("previous"), func() error {
