@@ -1,0 +1,397 @@
+// Package scan is svscan's engine. It keeps one supervise running for every
+// service directory in the current directory, and a second one for the
+// service's log/ with a pipe between the two, as daemontools' svscan does.
+// Beyond daemontools it picks a new directory up the moment it appears
+// (inotify, with the five-second scan kept as the safety net) and stops the
+// service of a directory that goes away.
+package scan
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/strerr"
+)
+
+const (
+	// Interval is the time between two scans, as in daemontools.
+	Interval = 5 * time.Second
+	// MaxServices is daemontools' limit on the number of services.
+	MaxServices = 1000
+)
+
+// Scanner holds what svscan knows about the services it started. It is not
+// safe for concurrent use: Run drives it from one goroutine.
+type Scanner struct {
+	stderr   io.Writer
+	env      []string // for every supervise
+	services map[fileID]*service
+	byPid    map[int]*service
+
+	supervisePath string // PATH lookup of supervise, done once per scan
+	lookupErr     error
+	// controlsWanted is when to stop retrying, between scans, to open the
+	// control FIFOs of supervise processes just started.
+	controlsWanted time.Time
+	dropped        bool // a service left since the last scan: its name may be back
+}
+
+// fileID is how daemontools tells entries apart: device and inode, so that a
+// renamed service keeps its supervise and a replaced one gets a new one.
+type fileID struct{ dev, ino uint64 }
+
+type service struct {
+	name   string // as last seen in the directory
+	id     fileID
+	dir    int // O_PATH descriptor: reaches the directory after it is gone from the scan directory
+	hasLog bool
+	pipe   [2]int // read and write end between NAME and NAME/log; -1 once closed
+	main   supervisor
+	log    supervisor
+	seen   bool // found by the scan under way
+	// leaving is set once the directory has gone: the service is being
+	// stopped and is never started again under this entry.
+	leaving bool
+}
+
+type supervisor struct {
+	dir string // "" for the service, "log/" for its logger
+	pid int
+	// control is a write descriptor on supervise/control, held while the
+	// service lives so that it can still be told to stop after its
+	// directory has been removed; -1 until supervise has made the FIFO.
+	control int
+	told    bool      // got its stop command
+	toldAt  time.Time // when, for the log: forced down after Interval
+	forced  bool
+}
+
+// New returns a Scanner that writes warnings to stderr and starts every
+// supervise with env. It marks every descriptor the process inherited above
+// 2 close-on-exec, so that supervise gets 0, 1 and 2 and nothing else.
+func New(stderr io.Writer, env []string) *Scanner {
+	closeInheritedOnExec()
+	return &Scanner{
+		stderr:   stderr,
+		env:      env,
+		services: make(map[fileID]*service),
+		byPid:    make(map[int]*service),
+	}
+}
+
+func closeInheritedOnExec() {
+	if unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	names, _ := readNamesIn("/proc/self/fd") // kernels before 5.11
+	for _, name := range names {
+		if fd, err := strconv.Atoi(name); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}
+
+func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...) }
+
+// Scan reads the current directory once: it starts what is new or whose
+// supervise has died, and stops what has disappeared.
+func (s *Scanner) Scan() {
+	s.Reap()
+	s.dropped = false
+	s.supervisePath, s.lookupErr = "", nil
+	for _, sv := range s.services {
+		sv.seen = false
+	}
+	names, err := readNamesIn(".")
+	for _, name := range names {
+		s.start(name)
+	}
+	if err != nil {
+		// Half a listing cannot tell what has gone.
+		s.warn("unable to read directory: ", err)
+		return
+	}
+	for _, sv := range s.services {
+		if !sv.seen {
+			sv.leaving = true
+		}
+		if sv.leaving {
+			s.retire(sv)
+		}
+	}
+	s.OpenControls()
+}
+
+func readNamesIn(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
+}
+
+// start makes sure the entry name, if it is a service directory, has its
+// supervise processes running.
+func (s *Scanner) start(name string) {
+	if name[0] == '.' {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(name, &st); err != nil {
+		s.warn("unable to stat ", name, ": ", err)
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	sv := s.services[fileID{st.Dev, st.Ino}]
+	if sv == nil {
+		if sv = s.add(name, fileID{st.Dev, st.Ino}); sv == nil {
+			return
+		}
+	}
+	sv.seen = true
+	if sv.leaving {
+		return // still stopping: a new entry takes the name once this one is gone
+	}
+	sv.name = name
+	if sv.main.pid == 0 {
+		s.spawn(sv, false)
+	}
+	if sv.hasLog && sv.log.pid == 0 {
+		s.spawn(sv, true)
+	}
+}
+
+// add records a new service directory: it opens the directory and, when
+// there is a log/, the pipe that lives as long as the entry.
+func (s *Scanner) add(name string, id fileID) *service {
+	if len(s.services) >= MaxServices {
+		s.warn("unable to start ", name, ": running too many services")
+		return nil
+	}
+	hasLog := false
+	var st unix.Stat_t
+	if err := unix.Stat(name+"/log", &st); err == nil {
+		hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
+	} else if !errors.Is(err, unix.ENOENT) {
+		s.warn("unable to stat ", name, "/log: ", err)
+		return nil
+	}
+	dir, err := unix.Open(name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		s.warn("unable to open ", name, ": ", err)
+		return nil
+	}
+	if err := unix.Fstat(dir, &st); err != nil || (fileID{st.Dev, st.Ino}) != id {
+		unix.Close(dir) // replaced since the stat: the next scan sees the new one
+		return nil
+	}
+	sv := &service{name: name, id: id, dir: dir, hasLog: hasLog, pipe: [2]int{-1, -1}}
+	sv.main = supervisor{dir: "", control: -1}
+	sv.log = supervisor{dir: "log/", control: -1}
+	if hasLog {
+		if err := unix.Pipe2(sv.pipe[:], unix.O_CLOEXEC); err != nil {
+			s.warn("unable to create pipe for ", name, ": ", err)
+			unix.Close(dir)
+			return nil
+		}
+	}
+	s.services[id] = sv
+	return sv
+}
+
+// spawn starts `supervise NAME`, or `supervise log` inside NAME for the
+// logger, with the pipe on its stdout or stdin. The child gets descriptors
+// 0, 1 and 2 and nothing else: everything svscan opens is close-on-exec.
+func (s *Scanner) spawn(sv *service, log bool) {
+	what := sv.name
+	argv := []string{"supervise", sv.name}
+	attr := &syscall.ProcAttr{Env: s.env, Files: []uintptr{0, 1, 2}}
+	sup := &sv.main
+	if log {
+		what += "/log"
+		argv[1] = "log"
+		attr.Dir = sv.name
+		attr.Files[0] = uintptr(sv.pipe[0])
+		sup = &sv.log
+	} else if sv.hasLog {
+		attr.Files[1] = uintptr(sv.pipe[1])
+	}
+	path, err := s.lookSupervise()
+	if err == nil {
+		sup.pid, err = syscall.ForkExec(path, argv, attr)
+	}
+	if err != nil {
+		sup.pid = 0
+		s.warn("unable to start supervise ", what, ": ", err)
+		return
+	}
+	sup.told, sup.forced = false, false
+	s.byPid[sup.pid] = sv
+	s.controlsWanted = time.Now().Add(2 * time.Second)
+}
+
+// lookSupervise finds supervise in $PATH, once per scan, so that a
+// supervise installed while svscan runs is found at the next scan.
+func (s *Scanner) lookSupervise() (string, error) {
+	if s.supervisePath == "" && s.lookupErr == nil {
+		path, err := exec.LookPath("supervise")
+		if errors.Is(err, exec.ErrDot) {
+			err = nil
+		}
+		if err == nil {
+			path, err = filepath.Abs(path)
+		}
+		var notFound *exec.Error
+		if errors.As(err, &notFound) {
+			err = unix.ENOENT
+		}
+		s.supervisePath, s.lookupErr = path, err
+	}
+	return s.supervisePath, s.lookupErr
+}
+
+// Reap collects every supervise that has exited, so that the next scan
+// starts it again, and moves leaving services on.
+func (s *Scanner) Reap() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return
+		}
+		sv := s.byPid[pid]
+		if sv == nil {
+			continue // not a supervise (svscanboot makes readproctitle our child)
+		}
+		delete(s.byPid, pid)
+		if sv.main.pid == pid {
+			sv.main.pid = 0
+		} else {
+			sv.log.pid = 0
+		}
+		if sv.leaving {
+			s.retire(sv)
+		}
+	}
+}
+
+// retire moves a service whose directory has gone one step towards its end:
+// the main supervise is told to stop the service and exit (dx); once it has
+// exited, svscan closes its write end of the pipe and tells the log
+// supervise to let its logger run until it has read everything (ox), so the
+// last lines are logged; a logger still running Interval later is stopped.
+// With both gone, the entry is forgotten.
+func (s *Scanner) retire(sv *service) {
+	if sv.main.pid != 0 {
+		if !sv.main.told {
+			sv.main.told = s.tell(sv, &sv.main, "dx", true)
+		}
+		return
+	}
+	if sv.pipe[1] >= 0 {
+		unix.Close(sv.pipe[1])
+		sv.pipe[1] = -1
+	}
+	if sv.log.pid != 0 {
+		switch {
+		case !sv.log.told:
+			sv.log.told = s.tell(sv, &sv.log, "ox", true)
+			sv.log.toldAt = time.Now()
+		case !sv.log.forced && time.Since(sv.log.toldAt) >= Interval:
+			sv.log.forced = s.tell(sv, &sv.log, "dx", true)
+		}
+		return
+	}
+	s.drop(sv)
+}
+
+// tell writes cmd to a supervise's control FIFO: through the descriptor
+// held since it started, or else by opening the FIFO inside the service
+// directory, which works for as long as the directory exists anywhere.
+func (s *Scanner) tell(sv *service, sup *supervisor, cmd string, warn bool) bool {
+	if sup.control >= 0 {
+		if _, err := unix.Write(sup.control, []byte(cmd)); err == nil {
+			return true
+		}
+		unix.Close(sup.control) // FIFO replaced or nobody reading: reopen
+		sup.control = -1
+	}
+	fd, err := openControl(sv, sup)
+	if err == nil {
+		_, err = unix.Write(fd, []byte(cmd))
+		unix.Close(fd)
+	}
+	if err != nil && warn {
+		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
+	}
+	return err == nil
+}
+
+func (s *Scanner) drop(sv *service) {
+	for _, fd := range []int{sv.dir, sv.pipe[0], sv.pipe[1], sv.main.control, sv.log.control} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	delete(s.services, sv.id)
+	s.dropped = true
+}
+
+// OpenControls opens the control FIFO of each running supervise that svscan
+// holds no descriptor for yet, and retries stop commands not yet delivered.
+func (s *Scanner) OpenControls() {
+	for _, sv := range s.services {
+		for _, sup := range []*supervisor{&sv.main, &sv.log} {
+			if sup.pid != 0 && sup.control < 0 {
+				if fd, err := openControl(sv, sup); err == nil {
+					sup.control = fd
+				}
+			}
+		}
+		if sv.leaving && !sv.main.told && sv.main.pid != 0 {
+			sv.main.told = s.tell(sv, &sv.main, "dx", false)
+		}
+	}
+}
+
+// openControl opens a supervise's control FIFO for writing without
+// blocking, which succeeds only once supervise has made it and reads it.
+func openControl(sv *service, sup *supervisor) (int, error) {
+	return unix.Openat(sv.dir, sup.dir+"supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+}
+
+// WantsControls tells whether OpenControls is worth calling before the next
+// scan: some supervise started in the last two seconds has not been reached.
+func (s *Scanner) WantsControls() bool {
+	if time.Now().After(s.controlsWanted) {
+		return false
+	}
+	for _, sv := range s.services {
+		for _, sup := range []*supervisor{&sv.main, &sv.log} {
+			if sup.pid != 0 && sup.control < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Dropped tells whether a service has been forgotten since the last scan,
+// so that a directory back under its name is picked up without waiting.
+func (s *Scanner) Dropped() bool { return s.dropped }
