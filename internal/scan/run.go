@@ -14,9 +14,6 @@ const (
 	// settle gathers a burst of directory events (a tree being copied in,
 	// many links made by a script) into one scan.
 	settle = 10 * time.Millisecond
-	// controlRetry is how often OpenControls runs while supervise processes
-	// just started have not made their control FIFO yet.
-	controlRetry = 50 * time.Millisecond
 )
 
 // Run scans at once and then for ever: every Interval, at SIGHUP, and just
@@ -39,16 +36,12 @@ func (s *Scanner) Run(ready func()) {
 	}
 
 	ticker := time.NewTicker(Interval)
-	soon := newAlarm()  // a scan shortly after a change
-	retry := newAlarm() // reaching new supervise processes
+	soon := newAlarm() // a scan shortly after a change
 	s.Scan()
 	if ready != nil {
 		ready()
 	}
 	for {
-		if s.WantsControls() {
-			retry.set(controlRetry)
-		}
 		if s.Dropped() {
 			soon.set(settle)
 		}
@@ -72,9 +65,6 @@ func (s *Scanner) Run(ready func()) {
 		case <-soon.C:
 			soon.armed = false
 			s.Scan()
-		case <-retry.C:
-			retry.armed = false
-			s.OpenControls()
 		}
 	}
 }

@@ -40,10 +40,7 @@ type Scanner struct {
 
 	supervisePath string // PATH lookup of supervise, done once per scan
 	lookupErr     error
-	// controlsWanted is when to stop retrying, between scans, to open the
-	// control FIFOs of supervise processes just started.
-	controlsWanted time.Time
-	dropped        bool // a service left since the last scan: its name may be back
+	dropped       bool // a service left since the last scan: its name may be back
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
@@ -53,7 +50,7 @@ type fileID struct{ dev, ino uint64 }
 type service struct {
 	name   string // as last seen in the directory
 	id     fileID
-	dir    int // O_PATH descriptor: reaches the directory after it is gone from the scan directory
+	dir    int // O_PATH descriptor: reaches the directory wherever it has moved
 	hasLog bool
 	pipe   [2]int // read and write end between NAME and NAME/log; -1 once closed
 	main   supervisor
@@ -65,15 +62,11 @@ type service struct {
 }
 
 type supervisor struct {
-	dir string // "" for the service, "log/" for its logger
-	pid int
-	// control is a write descriptor on supervise/control, held while the
-	// service lives so that it can still be told to stop after its
-	// directory has been removed; -1 until supervise has made the FIFO.
-	control int
-	told    bool      // got its stop command
-	toldAt  time.Time // when, for the log: forced down after Interval
-	forced  bool
+	dir    string // "" for the service, "log/" for its logger
+	pid    int
+	told   bool      // got its stop command
+	toldAt time.Time // when, for the log: forced down after Interval
+	forced bool
 }
 
 // New returns a Scanner that writes warnings to stderr and starts every
@@ -129,7 +122,6 @@ func (s *Scanner) Scan() {
 			s.retire(sv)
 		}
 	}
-	s.OpenControls()
 }
 
 func readNamesIn(dir string) ([]string, error) {
@@ -199,8 +191,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		return nil
 	}
 	sv := &service{name: name, id: id, dir: dir, hasLog: hasLog, pipe: [2]int{-1, -1}}
-	sv.main = supervisor{dir: "", control: -1}
-	sv.log = supervisor{dir: "log/", control: -1}
+	sv.log.dir = "log/"
 	if hasLog {
 		if err := unix.Pipe2(sv.pipe[:], unix.O_CLOEXEC); err != nil {
 			s.warn("unable to create pipe for ", name, ": ", err)
@@ -240,7 +231,6 @@ func (s *Scanner) spawn(sv *service, log bool) {
 	}
 	sup.told, sup.forced = false, false
 	s.byPid[sup.pid] = sv
-	s.controlsWanted = time.Now().Add(2 * time.Second)
 }
 
 // lookSupervise finds supervise in $PATH, once per scan, so that a
@@ -300,7 +290,7 @@ func (s *Scanner) Reap() {
 func (s *Scanner) retire(sv *service) {
 	if sv.main.pid != 0 {
 		if !sv.main.told {
-			sv.main.told = s.tell(sv, &sv.main, "dx", true)
+			sv.main.told = s.tell(sv, &sv.main, "dx")
 		}
 		return
 	}
@@ -311,85 +301,60 @@ func (s *Scanner) retire(sv *service) {
 	if sv.log.pid != 0 {
 		switch {
 		case !sv.log.told:
-			sv.log.told = s.tell(sv, &sv.log, "ox", true)
+			sv.log.told = s.tell(sv, &sv.log, "ox")
 			sv.log.toldAt = time.Now()
 		case !sv.log.forced && time.Since(sv.log.toldAt) >= Interval:
-			sv.log.forced = s.tell(sv, &sv.log, "dx", true)
+			sv.log.forced = s.tell(sv, &sv.log, "dx")
 		}
 		return
 	}
 	s.drop(sv)
 }
 
-// tell writes cmd to a supervise's control FIFO: through the descriptor
-// held since it started, or else by opening the FIFO inside the service
-// directory, which works for as long as the directory exists anywhere.
-func (s *Scanner) tell(sv *service, sup *supervisor, cmd string, warn bool) bool {
-	if sup.control >= 0 {
-		if _, err := unix.Write(sup.control, []byte(cmd)); err == nil {
-			return true
-		}
-		unix.Close(sup.control) // FIFO replaced or nobody reading: reopen
-		sup.control = -1
-	}
+// tell writes cmd to a supervise's control FIFO.
+func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
 	fd, err := openControl(sv, sup)
 	if err == nil {
 		_, err = unix.Write(fd, []byte(cmd))
 		unix.Close(fd)
 	}
-	if err != nil && warn {
+	if err != nil {
 		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
 	}
 	return err == nil
 }
 
+// openControl opens a supervise's control FIFO for writing without
+// blocking: inside the service directory, which svscan reaches wherever it
+// has moved, or, once the directory has been deleted, through the
+// descriptor supervise itself holds on the FIFO.
+func openControl(sv *service, sup *supervisor) (int, error) {
+	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
+	fd, err := unix.Openat(sv.dir, sup.dir+"supervise/control", flags, 0)
+	if !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	fds := "/proc/" + strconv.Itoa(sup.pid) + "/fd/"
+	names, _ := readNamesIn(fds)
+	for _, name := range names {
+		target, _ := os.Readlink(fds + name)
+		if strings.HasSuffix(strings.TrimSuffix(target, " (deleted)"), "/supervise/control") {
+			if fd, err := unix.Open(fds+name, flags, 0); err == nil {
+				return fd, nil
+			}
+		}
+	}
+	return -1, err
+}
+
 func (s *Scanner) drop(sv *service) {
-	for _, fd := range []int{sv.dir, sv.pipe[0], sv.pipe[1], sv.main.control, sv.log.control} {
+	for _, fd := range []int{sv.dir, sv.pipe[0], sv.pipe[1]} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
 	}
 	delete(s.services, sv.id)
 	s.dropped = true
-}
-
-// OpenControls opens the control FIFO of each running supervise that svscan
-// holds no descriptor for yet, and retries stop commands not yet delivered.
-func (s *Scanner) OpenControls() {
-	for _, sv := range s.services {
-		for _, sup := range []*supervisor{&sv.main, &sv.log} {
-			if sup.pid != 0 && sup.control < 0 {
-				if fd, err := openControl(sv, sup); err == nil {
-					sup.control = fd
-				}
-			}
-		}
-		if sv.leaving && !sv.main.told && sv.main.pid != 0 {
-			sv.main.told = s.tell(sv, &sv.main, "dx", false)
-		}
-	}
-}
-
-// openControl opens a supervise's control FIFO for writing without
-// blocking, which succeeds only once supervise has made it and reads it.
-func openControl(sv *service, sup *supervisor) (int, error) {
-	return unix.Openat(sv.dir, sup.dir+"supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-}
-
-// WantsControls tells whether OpenControls is worth calling before the next
-// scan: some supervise started in the last two seconds has not been reached.
-func (s *Scanner) WantsControls() bool {
-	if time.Now().After(s.controlsWanted) {
-		return false
-	}
-	for _, sv := range s.services {
-		for _, sup := range []*supervisor{&sv.main, &sv.log} {
-			if sup.pid != 0 && sup.control < 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Dropped tells whether a service has been forgotten since the last scan,

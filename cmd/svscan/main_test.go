@@ -1,0 +1,605 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/pgroup"
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) {
+	if err := pgroup.Subreap(); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot become a subreaper:", err)
+		os.Exit(1)
+	}
+	testbin.Main(m)
+}
+
+// scanner is an svscan under test.
+type scanner struct {
+	*pgroup.Group
+	dir        string
+	stderrPath string
+}
+
+// startSvscan runs svscan on dir with our programs first in $PATH, so that
+// ours are used where they exist and Debian's daemontools otherwise.
+func startSvscan(t *testing.T, dir string, env ...string) *scanner {
+	t.Helper()
+	cmd := exec.Command(testbin.Path(t, "svscan"), dir)
+	cmd.Env = append([]string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}, env...)
+	s := &scanner{dir: dir, stderrPath: filepath.Join(t.TempDir(), "stderr")}
+	cmd.Stderr = create(t, s.stderrPath)
+	s.Group = pgroup.Start(t, cmd)
+	return s
+}
+
+// stderr returns the lines svscan has written to stderr so far, leaving
+// out those of the supervise processes, which share it.
+func (s *scanner) stderr() string {
+	b, _ := os.ReadFile(s.stderrPath)
+	var own []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if strings.HasPrefix(line, "svscan:") {
+			own = append(own, line)
+		}
+	}
+	return strings.Join(own, "")
+}
+
+func create(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func (s *scanner) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.Cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// supervisePid returns the pid of the supervise svscan runs for name
+// ("a" or "a/log"), 0 if there is none. supervise works inside the
+// service directory.
+func (s *scanner) supervisePid(name string) int {
+	for _, p := range pgroup.Procs(s.Cmd.Process.Pid) {
+		if p.PPid != s.Cmd.Process.Pid || len(p.Args) != 2 || p.Args[0] != "supervise" {
+			continue
+		}
+		if cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p.Pid)); cwd == filepath.Join(s.dir, name) {
+			return p.Pid
+		}
+	}
+	return 0
+}
+
+// program returns our build of name once it exists, else Debian's.
+func program(t *testing.T, name string) string {
+	if p := filepath.Join(testbin.Dir(t), name); exists(p) {
+		return p
+	}
+	return testbin.Reference(t, name)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeService creates a service directory with run and, if logRun is not
+// empty, log/run.
+func makeService(t *testing.T, dir, run, logRun string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "run"), "#!/bin/sh\n"+run+"\n", 0755)
+	if logRun != "" {
+		writeFile(t, filepath.Join(dir, "log/run"), "#!/bin/sh\n"+logRun+"\n", 0755)
+	}
+}
+
+var upRE = regexp.MustCompile(`^(.*): up \(pid (\d+)\) `)
+
+// upPids runs svstat on dirs and returns the pid of each one that is up.
+func upPids(t *testing.T, dirs ...string) map[string]int {
+	t.Helper()
+	out, err := exec.Command(program(t, "svstat"), dirs...).Output()
+	if err != nil {
+		t.Fatalf("svstat: %v", err)
+	}
+	pids := map[string]int{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := upRE.FindStringSubmatch(line); m != nil {
+			pids[m[1]], _ = strconv.Atoi(m[2])
+		}
+	}
+	return pids
+}
+
+func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int {
+	t.Helper()
+	var pids map[string]int
+	waitFor(t, timeout, fmt.Sprintf("%d services up", len(dirs)), func() bool {
+		pids = upPids(t, dirs...)
+		return len(pids) == len(dirs)
+	})
+	return pids
+}
+
+func svc(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(program(t, "svc"), args...).CombinedOutput(); err != nil {
+		t.Fatalf("svc %v: %v %s", args, err, out)
+	}
+}
+
+// Every directory gets a supervise, a log/ gets a second one fed by the
+// service's output, symlinks are followed, and dot names and plain files
+// are left alone without a word.
+func TestStartsServicesAndLogs(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(dir, "a"), "echo hello from a\nexec sleep 1000", "exec cat >>out")
+	makeService(t, filepath.Join(dir, "b"), "exec sleep 1000", "")
+	makeService(t, filepath.Join(dir, ".hidden"), "exec sleep 1000", "")
+	makeService(t, filepath.Join(root, "elsewhere"), "exec sleep 1000", "")
+	if err := os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "file"), "not a service\n", 0644)
+
+	s := startSvscan(t, dir)
+	waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log", dir+"/b", dir+"/link")
+	waitFor(t, 5*time.Second, "a's line in its log", func() bool {
+		out, _ := os.ReadFile(filepath.Join(dir, "a/log/out"))
+		return string(out) == "hello from a\n"
+	})
+	if exists(filepath.Join(dir, ".hidden/supervise")) {
+		t.Error("a supervise was started for .hidden")
+	}
+	if s.supervisePid("b/log") != 0 || s.supervisePid("file") != 0 {
+		t.Error("supervise started for a missing log/ or a plain file")
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// Each supervise gets descriptors 0, 1 and 2 and nothing else, whatever
+// svscan inherited: the service's gets the pipe's write end as stdout, the
+// logger's its read end as stdin and runs as `supervise log` inside the
+// service. They get the open-files limit svscan was started with, not the
+// one the Go runtime raises for itself.
+func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(dir, "a"), "exit 1", "exit 1")
+	fake := filepath.Join(root, "bin")
+	writeFile(t, filepath.Join(fake, "supervise"), "#!/bin/sh\nexec sleep 1000\n", 0755)
+
+	stray, err := os.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stray.Close()
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -Sn 200 && exec "$0" "$1"`, testbin.Path(t, "svscan"), dir)
+	cmd.Env = []string{"PATH=" + fake + ":/usr/bin:/bin"}
+	cmd.ExtraFiles = []*os.File{stray}
+	cmd.Stdout = create(t, filepath.Join(root, "stdout"))
+	cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+	g := pgroup.Start(t, cmd)
+	// The fake supervise becomes sleep, keeping what it was handed; the
+	// logger's runs inside the service directory.
+	var mainPid, logPid int
+	waitFor(t, 5*time.Second, "both supervise processes", func() bool {
+		mainPid, logPid = 0, 0
+		for _, p := range pgroup.Procs(g.Cmd.Process.Pid) {
+			if p.PPid != g.Cmd.Process.Pid || len(p.Args) == 0 || p.Args[0] != "sleep" {
+				continue
+			}
+			switch cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p.Pid)); cwd {
+			case dir:
+				mainPid = p.Pid
+			case filepath.Join(dir, "a"):
+				logPid = p.Pid
+			}
+		}
+		return mainPid != 0 && logPid != 0
+	})
+	mainFds, logFds := fds(t, mainPid), fds(t, logPid)
+	own := fds(t, g.Cmd.Process.Pid)
+	if len(mainFds) != 3 || len(logFds) != 3 {
+		t.Fatalf("supervise a has %v, supervise log has %v; want 0, 1, 2 only", mainFds, logFds)
+	}
+	if !strings.HasPrefix(mainFds[1], "pipe:") || mainFds[1] != logFds[0] {
+		t.Errorf("a's stdout %s, log's stdin %s: want the same pipe", mainFds[1], logFds[0])
+	}
+	if mainFds[0] != own[0] || mainFds[2] != own[2] || logFds[1] != own[1] || logFds[2] != own[2] {
+		t.Errorf("svscan has %v, a %v, log %v: the rest should be svscan's own", own, mainFds, logFds)
+	}
+	for _, pid := range []int{mainPid, logPid} {
+		limits, _ := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+		if !regexp.MustCompile(`(?m)^Max open files +200 `).Match(limits) {
+			t.Errorf("pid %d limits:\n%s", pid, limits)
+		}
+	}
+}
+
+// fds maps each open descriptor of pid to what it points to.
+func fds(t *testing.T, pid int) map[int]string {
+	t.Helper()
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]string{}
+	for _, e := range entries {
+		fd, _ := strconv.Atoi(e.Name())
+		m[fd], _ = os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+	}
+	return m
+}
+
+// A supervise that dies is started again at the next scan: the periodic one
+// within five seconds, or at once on SIGHUP.
+func TestRestartsDeadSupervise(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "")
+	s := startSvscan(t, dir)
+	waitUp(t, 5*time.Second, dir+"/a")
+
+	for _, hup := range []bool{false, true} {
+		old := s.supervisePid("a")
+		svc(t, "-dx", dir+"/a")
+		waitFor(t, 5*time.Second, "supervise to exit", func() bool { return s.supervisePid("a") != old })
+		start := time.Now()
+		if hup {
+			s.signal(t, syscall.SIGHUP)
+		}
+		waitUp(t, 7*time.Second, dir+"/a")
+		if hup && time.Since(start) > 2*time.Second {
+			t.Errorf("SIGHUP: restarted after %v", time.Since(start))
+		}
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// A new service directory, made in place, renamed in or linked in, is running
+// long before the five-second scan would have found it.
+func TestPicksUpNewServiceAtOnce(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(dir, "first"), "exec sleep 1000", "")
+	s := startSvscan(t, dir)
+	waitUp(t, 5*time.Second, dir+"/first")
+
+	makeService(t, filepath.Join(root, "linked"), "exec sleep 1000", "")
+	makeService(t, filepath.Join(root, "moved"), "exec sleep 1000", "")
+	start := time.Now()
+	if err := os.Symlink(filepath.Join(root, "linked"), filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "moved"), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	makeService(t, filepath.Join(dir, "made"), "exec sleep 1000", "")
+	// The periodic scan could not come before 5 s after the first one.
+	waitUp(t, 3*time.Second, dir+"/linked", dir+"/moved", dir+"/made")
+	t.Logf("picked up in %v", time.Since(start))
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// runLastWords is a service that, told to stop, writes a burst of lines and
+// exits: they are logged only if the logger outlives it.
+const runLastWords = `exec 2>&1
+trap 'i=0; while [ $i -lt 2000 ]; do echo "last $i"; i=$((i+1)); done; echo done; exit 0' TERM
+echo started
+while :; do sleep 0.05; done`
+
+// A service whose directory goes away is stopped: supervise is told to
+// stop it and exit, then its logger, which logs every line the service
+// wrote to the end. The entry is gone when the link is removed, when the
+// directory is moved away and when it is deleted outright.
+func TestRemovedServiceIsStopped(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	for _, name := range []string{"linked", "moved"} {
+		makeService(t, filepath.Join(root, "real", name), runLastWords, "exec multilog s16777215 ./main")
+	}
+	os.MkdirAll(dir, 0755)
+	if err := os.Symlink(filepath.Join(root, "real/linked"), filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "real/moved"), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	makeService(t, filepath.Join(dir, "deleted"), runLastWords, "exec multilog s16777215 ./main")
+	s := startSvscan(t, dir)
+	names := []string{"linked", "moved", "deleted"}
+	for _, name := range names {
+		waitUp(t, 5*time.Second, dir+"/"+name, dir+"/"+name+"/log")
+		waitFor(t, 5*time.Second, name+" started", func() bool {
+			log, _ := os.ReadFile(filepath.Join(dir, name, "log/main/current"))
+			return string(log) == "started\n"
+		})
+	}
+
+	if err := os.Remove(filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "moved"), filepath.Join(root, "real/moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "deleted")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "every service, supervise and logger to exit", func() bool {
+		return len(pgroup.Procs(s.Cmd.Process.Pid)) == 1 // svscan alone
+	})
+	want := "started\n"
+	for i := 0; i < 2000; i++ {
+		want += fmt.Sprintf("last %d\n", i)
+	}
+	want += "done\n"
+	for _, name := range []string{"linked", "moved"} {
+		log, _ := os.ReadFile(filepath.Join(root, "real", name, "log/main/current"))
+		if string(log) != want {
+			t.Errorf("%s logged %d bytes, want %d: last lines lost", name, len(log), len(want))
+		}
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+	// A service back under a name once used is a new service.
+	if err := os.Rename(filepath.Join(root, "real/moved"), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	waitUp(t, 3*time.Second, dir+"/moved", dir+"/moved/log")
+}
+
+// The pipe outlives both of its ends: no line is lost or repeated while the
+// service restarts, its logger restarts, or its log supervise exits and is
+// started again by svscan.
+func TestNoLineLostAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	const lines = 20000
+	// Each run numbers its lines from 0, pausing now and then so that the
+	// restarts below land in the middle of the stream.
+	makeService(t, filepath.Join(dir, "a"), fmt.Sprintf(`exec 2>&1
+i=0
+while [ $i -lt %d ]; do
+  echo "$$ $i"
+  i=$((i+1))
+  [ $((i %% 200)) -eq 0 ] && sleep 0.02
+done
+exec sleep 1000`, lines), "exec multilog s16777215 ./main")
+	s := startSvscan(t, dir)
+	a, log := dir+"/a", dir+"/a/log"
+	current := filepath.Join(log, "main/current")
+	logged := func() int {
+		b, _ := os.ReadFile(current)
+		return bytes.Count(b, []byte{'\n'})
+	}
+	waitUp(t, 5*time.Second, a, log)
+	progress := func(what string) {
+		n := logged()
+		waitFor(t, 10*time.Second, "lines after "+what, func() bool { return logged() > n+500 })
+	}
+
+	pids := upPids(t, log)
+	svc(t, "-t", log) // the logger restarts
+	waitFor(t, 5*time.Second, "a new logger", func() bool {
+		p := upPids(t, log)[log]
+		return p != 0 && p != pids[log]
+	})
+	progress("logger restart")
+
+	svc(t, "-t", a) // the service restarts
+	progress("service restart")
+
+	svc(t, "-dx", log) // the log supervise exits...
+	waitFor(t, 5*time.Second, "log supervise to exit", func() bool { return s.supervisePid("a/log") == 0 })
+	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
+	waitUp(t, 3*time.Second, log)
+
+	last := upPids(t, a)[a]
+	waitFor(t, 30*time.Second, "the last run's lines", func() bool {
+		b, _ := os.ReadFile(current)
+		return bytes.HasSuffix(b, fmt.Appendf(nil, "%d %d\n", last, lines-1))
+	})
+	b, _ := os.ReadFile(current)
+	next := map[string]int{} // per run, the number of its next line
+	var runs []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		pid, n, ok := strings.Cut(line, " ")
+		if !ok || strconv.Itoa(next[pid]) != n {
+			t.Fatalf("line %q, want %q", line, fmt.Sprintf("%s %d", pid, next[pid]))
+		}
+		if next[pid] == 0 {
+			runs = append(runs, pid)
+		}
+		next[pid]++
+	}
+	if len(runs) != 2 {
+		t.Errorf("lines from runs %v, want 2", runs)
+	}
+}
+
+// svscan handles up to 1000 services; 200 are all running within seconds.
+func TestManyServices(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	var dirs []string
+	for i := range 200 {
+		d := filepath.Join(dir, fmt.Sprintf("s%03d", i))
+		makeService(t, d, "exec sleep 1000", "")
+		dirs = append(dirs, d)
+	}
+	s := startSvscan(t, dir)
+	waitUp(t, 20*time.Second, dirs...)
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// With $NOTIFY_SOCKET, svscan says READY=1 once the first scan has started
+// every service, and keeps the socket from the services.
+func TestNotifiesSystemd(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	for _, name := range []string{"a", "b", "c"} {
+		makeService(t, filepath.Join(dir, name), "exec sleep 1000", "")
+	}
+	sock := filepath.Join(root, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s := startSvscan(t, dir, "NOTIFY_SOCKET="+sock)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 100)
+	n, err := conn.Read(buf)
+	if err != nil || string(buf[:n]) != "READY=1" {
+		t.Fatalf("read %q, %v; want READY=1", buf[:n], err)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		pid := s.supervisePid(name)
+		if pid == 0 {
+			t.Fatalf("READY=1 before supervise %s started", name)
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if bytes.Contains(env, []byte("NOTIFY_SOCKET")) {
+			t.Errorf("supervise %s inherited NOTIFY_SOCKET", name)
+		}
+	}
+}
+
+// SIGTERM ends svscan and nothing else, as in daemontools.
+func TestTermLeavesServicesRunning(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "exec cat >/dev/null")
+	s := startSvscan(t, dir)
+	before := waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log")
+	s.signal(t, syscall.SIGTERM)
+	select {
+	case <-s.Exited():
+	case <-time.After(5 * time.Second):
+		t.Fatal("svscan still running after SIGTERM")
+	}
+	if after := upPids(t, dir+"/a", dir+"/a/log"); !maps(after, before) {
+		t.Errorf("services before TERM %v, after %v", before, after)
+	}
+}
+
+func maps(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Our warnings and fatal errors are daemontools' word for word.
+func TestMessagesMatchReference(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	fake := filepath.Join(root, "bin")
+	writeFile(t, filepath.Join(fake, "supervise"), "#!/bin/sh\nexec sleep 1000\n", 0755)
+	cases := []struct {
+		name  string
+		setup func(dir string)
+		path  string
+		lines int // in one scan
+	}{
+		{"dangling symlink", func(dir string) { os.Symlink("/nonexistent", filepath.Join(dir, "dangling")) }, fake, 1},
+		{"no supervise", func(dir string) { os.Mkdir(filepath.Join(dir, "a"), 0755) }, filepath.Join(root, "empty"), 1},
+		{"no supervise for log", func(dir string) { os.MkdirAll(filepath.Join(dir, "a/log"), 0755) }, filepath.Join(root, "empty"), 2},
+	}
+	for _, c := range cases {
+		var outputs []string
+		for _, prog := range []string{testbin.Path(t, "svscan"), testbin.Reference(t, "svscan")} {
+			dir := t.TempDir()
+			c.setup(dir)
+			cmd := exec.Command(prog, dir)
+			cmd.Env = []string{"PATH=" + c.path}
+			stderr := filepath.Join(t.TempDir(), "stderr")
+			cmd.Stderr = create(t, stderr)
+			pgroup.Start(t, cmd)
+			var out []byte
+			waitFor(t, 5*time.Second, prog+" warnings", func() bool {
+				out, _ = os.ReadFile(stderr)
+				return bytes.Count(out, []byte{'\n'}) >= c.lines
+			})
+			lines := strings.SplitAfter(string(out), "\n")[:c.lines]
+			slices.Sort(lines) // the two supervise processes race
+			outputs = append(outputs, strings.Join(lines, ""))
+		}
+		if outputs[0] != outputs[1] {
+			t.Errorf("%s: ours %q, daemontools %q", c.name, outputs[0], outputs[1])
+		}
+	}
+
+	var results []string
+	for _, prog := range []string{testbin.Path(t, "svscan"), testbin.Reference(t, "svscan")} {
+		out, err := exec.Command(prog, filepath.Join(root, "nonexistent")).CombinedOutput()
+		results = append(results, fmt.Sprintf("%v %s", err, strings.ReplaceAll(string(out), prog, "PROG")))
+	}
+	if results[0] != results[1] {
+		t.Errorf("missing directory: ours %q, daemontools %q", results[0], results[1])
+	}
+}
