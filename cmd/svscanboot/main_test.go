@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/pgroup"
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) {
+	if err := pgroup.Subreap(); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot become a subreaper:", err)
+		os.Exit(1)
+	}
+	testbin.Main(m)
+}
+
+// program returns our build of name once it exists, else Debian's.
+func program(t *testing.T, name string) string {
+	if p := filepath.Join(testbin.Dir(t), name); exists(p) {
+		return p
+	}
+	return testbin.Reference(t, name)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func read(pid int, what string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, what))
+	return string(b)
+}
+
+// svscanboot stops the supervise a previous boot left behind, then becomes
+// svscan DIR with a clean environment, its errors scrolling through the
+// command line of readproctitle.
+func TestBoot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	if err := os.MkdirAll(filepath.Join(dir, "a"), 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nonexistent", filepath.Join(dir, "broken")); err != nil {
+		t.Fatal(err)
+	}
+	path := "PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"
+
+	leftover := exec.Command(program(t, "supervise"), filepath.Join(dir, "a"))
+	leftover.Env = []string{path}
+	old := pgroup.Start(t, leftover)
+	waitFor(t, 5*time.Second, "the leftover supervise", func() bool { return exists(filepath.Join(dir, "a/supervise/status")) })
+
+	cmd := exec.Command(testbin.Path(t, "svscanboot"), dir)
+	cmd.Env = []string{path, "JUNK=1"}
+	boot := pgroup.Start(t, cmd)
+	pid := boot.Cmd.Process.Pid
+
+	select {
+	case <-old.Exited():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leftover supervise is still running")
+	}
+	waitFor(t, 5*time.Second, "svscan", func() bool {
+		return read(pid, "cmdline") == "svscan\x00"+dir+"\x00"
+	})
+	if env := read(pid, "environ"); env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00" {
+		t.Errorf("svscan's environment %q", env)
+	}
+
+	title := regexp.MustCompile(`^readproctitle\x00service\x00errors:\x00\.\.\.[^\x00]{397}\x00$`)
+	warning := "svscan: warning: unable to stat broken: file does not exist\n"
+	var rpt int
+	waitFor(t, 5*time.Second, "readproctitle showing svscan's warning", func() bool {
+		for _, p := range pgroup.Procs(pid) {
+			if cmdline := read(p.Pid, "cmdline"); title.MatchString(cmdline) && strings.HasSuffix(cmdline, warning+"\x00") {
+				rpt = p.Pid
+				return true
+			}
+		}
+		return false
+	})
+	// Holding the pipe's write end itself, readproctitle would never see
+	// the end of its input.
+	pipe, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", rpt))
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", rpt))
+	for _, fd := range fds {
+		if to, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", rpt, fd.Name())); fd.Name() != "0" && to == pipe {
+			t.Errorf("readproctitle holds its input pipe on descriptor %s too", fd.Name())
+		}
+	}
+	// svscan may have started its supervise before the old one let go of
+	// the lock; rather than wait for the next scan, ask for one.
+	boot.Cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 5*time.Second, "a back up", func() bool {
+		out, _ := exec.Command(program(t, "svstat"), filepath.Join(dir, "a")).Output()
+		return bytes.Contains(out, []byte(": up (pid "))
+	})
+}
