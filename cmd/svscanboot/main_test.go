@@ -96,7 +96,7 @@ func TestBoot(t *testing.T) {
 	var rpt int
 	waitFor(t, 5*time.Second, "readproctitle showing svscan's warning", func() bool {
 		for _, p := range pgroup.Procs(pid) {
-			if cmdline := read(p.Pid, "cmdline"); title.MatchString(cmdline) && strings.HasSuffix(cmdline, warning+"\x00") {
+			if cmdline := read(p.Pid, "cmdline"); title.MatchString(cmdline) && strings.Contains(cmdline, warning) {
 				rpt = p.Pid
 				return true
 			}
