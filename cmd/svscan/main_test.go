@@ -15,21 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"daemontools/internal/pgroup"
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	if err := pgroup.Subreap(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot become a subreaper:", err)
-		os.Exit(1)
-	}
-	testbin.Main(m)
-}
+func TestMain(m *testing.M) { svtest.Main(m) }
 
 // scanner is an svscan under test.
 type scanner struct {
-	*pgroup.Group
+	*svtest.Group
 	dir        string
 	stderrPath string
 }
@@ -42,7 +36,7 @@ func startSvscan(t *testing.T, dir string, env ...string) *scanner {
 	cmd.Env = append([]string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}, env...)
 	s := &scanner{dir: dir, stderrPath: filepath.Join(t.TempDir(), "stderr")}
 	cmd.Stderr = create(t, s.stderrPath)
-	s.Group = pgroup.Start(t, cmd)
+	s.Group = svtest.Start(t, cmd)
 	return s
 }
 
@@ -80,7 +74,7 @@ func (s *scanner) signal(t *testing.T, sig syscall.Signal) {
 // ("a" or "a/log"), 0 if there is none. supervise works inside the
 // service directory.
 func (s *scanner) supervisePid(name string) int {
-	for _, p := range pgroup.Procs(s.Cmd.Process.Pid) {
+	for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
 		if p.PPid != s.Cmd.Process.Pid || len(p.Args) != 2 || p.Args[0] != "supervise" {
 			continue
 		}
@@ -89,31 +83,6 @@ func (s *scanner) supervisePid(name string) int {
 		}
 	}
 	return 0
-}
-
-// program returns our build of name once it exists, else Debian's.
-func program(t *testing.T, name string) string {
-	if p := filepath.Join(testbin.Dir(t), name); exists(p) {
-		return p
-	}
-	return testbin.Reference(t, name)
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -141,7 +110,7 @@ var upRE = regexp.MustCompile(`^(.*): up \(pid (\d+)\) `)
 // upPids runs svstat on dirs and returns the pid of each one that is up.
 func upPids(t *testing.T, dirs ...string) map[string]int {
 	t.Helper()
-	out, err := exec.Command(program(t, "svstat"), dirs...).Output()
+	out, err := exec.Command(svtest.Program(t, "svstat"), dirs...).Output()
 	if err != nil {
 		t.Fatalf("svstat: %v", err)
 	}
@@ -157,7 +126,7 @@ func upPids(t *testing.T, dirs ...string) map[string]int {
 func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int {
 	t.Helper()
 	var pids map[string]int
-	waitFor(t, timeout, fmt.Sprintf("%d services up", len(dirs)), func() bool {
+	svtest.WaitFor(t, timeout, fmt.Sprintf("%d services up", len(dirs)), func() bool {
 		pids = upPids(t, dirs...)
 		return len(pids) == len(dirs)
 	})
@@ -166,7 +135,7 @@ func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int 
 
 func svc(t *testing.T, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(program(t, "svc"), args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(svtest.Program(t, "svc"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("svc %v: %v %s", args, err, out)
 	}
 }
@@ -189,11 +158,11 @@ func TestStartsServicesAndLogs(t *testing.T) {
 
 	s := startSvscan(t, dir)
 	waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log", dir+"/b", dir+"/link")
-	waitFor(t, 5*time.Second, "a's line in its log", func() bool {
+	svtest.WaitFor(t, 5*time.Second, "a's line in its log", func() bool {
 		out, _ := os.ReadFile(filepath.Join(dir, "a/log/out"))
 		return string(out) == "hello from a\n"
 	})
-	if exists(filepath.Join(dir, ".hidden/supervise")) {
+	if svtest.Exists(filepath.Join(dir, ".hidden/supervise")) {
 		t.Error("a supervise was started for .hidden")
 	}
 	if s.supervisePid("b/log") != 0 || s.supervisePid("file") != 0 {
@@ -227,13 +196,13 @@ func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
 	cmd.ExtraFiles = []*os.File{stray}
 	cmd.Stdout = create(t, filepath.Join(root, "stdout"))
 	cmd.Stderr = create(t, filepath.Join(root, "stderr"))
-	g := pgroup.Start(t, cmd)
+	g := svtest.Start(t, cmd)
 	// The fake supervise becomes sleep, keeping what it was handed; the
 	// logger's runs inside the service directory.
 	var mainPid, logPid int
-	waitFor(t, 5*time.Second, "both supervise processes", func() bool {
+	svtest.WaitFor(t, 5*time.Second, "both supervise processes", func() bool {
 		mainPid, logPid = 0, 0
-		for _, p := range pgroup.Procs(g.Cmd.Process.Pid) {
+		for _, p := range svtest.Procs(g.Cmd.Process.Pid) {
 			if p.PPid != g.Cmd.Process.Pid || len(p.Args) == 0 || p.Args[0] != "sleep" {
 				continue
 			}
@@ -292,7 +261,7 @@ func TestRestartsDeadSupervise(t *testing.T) {
 	for _, hup := range []bool{false, true} {
 		old := s.supervisePid("a")
 		svc(t, "-dx", dir+"/a")
-		waitFor(t, 5*time.Second, "supervise to exit", func() bool { return s.supervisePid("a") != old })
+		svtest.WaitFor(t, 5*time.Second, "supervise to exit", func() bool { return s.supervisePid("a") != old })
 		start := time.Now()
 		if hup {
 			s.signal(t, syscall.SIGHUP)
@@ -365,7 +334,7 @@ func TestRemovedServiceIsStopped(t *testing.T) {
 	names := []string{"linked", "moved", "deleted"}
 	for _, name := range names {
 		waitUp(t, 5*time.Second, dir+"/"+name, dir+"/"+name+"/log")
-		waitFor(t, 5*time.Second, name+" started", func() bool {
+		svtest.WaitFor(t, 5*time.Second, name+" started", func() bool {
 			log, _ := os.ReadFile(filepath.Join(dir, name, "log/main/current"))
 			return string(log) == "started\n"
 		})
@@ -380,8 +349,8 @@ func TestRemovedServiceIsStopped(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "deleted")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "every service, supervise and logger to exit", func() bool {
-		return len(pgroup.Procs(s.Cmd.Process.Pid)) == 1 // svscan alone
+	svtest.WaitFor(t, 5*time.Second, "every service, supervise and logger to exit", func() bool {
+		return len(svtest.Procs(s.Cmd.Process.Pid)) == 1 // svscan alone
 	})
 	want := "started\n"
 	for i := 0; i < 2000; i++ {
@@ -431,12 +400,12 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	waitUp(t, 5*time.Second, a, log)
 	progress := func(what string) {
 		n := logged()
-		waitFor(t, 10*time.Second, "lines after "+what, func() bool { return logged() > n+500 })
+		svtest.WaitFor(t, 10*time.Second, "lines after "+what, func() bool { return logged() > n+500 })
 	}
 
 	pids := upPids(t, log)
 	svc(t, "-t", log) // the logger restarts
-	waitFor(t, 5*time.Second, "a new logger", func() bool {
+	svtest.WaitFor(t, 5*time.Second, "a new logger", func() bool {
 		p := upPids(t, log)[log]
 		return p != 0 && p != pids[log]
 	})
@@ -446,12 +415,12 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	progress("service restart")
 
 	svc(t, "-dx", log) // the log supervise exits...
-	waitFor(t, 5*time.Second, "log supervise to exit", func() bool { return s.supervisePid("a/log") == 0 })
+	svtest.WaitFor(t, 5*time.Second, "log supervise to exit", func() bool { return s.supervisePid("a/log") == 0 })
 	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
 	waitUp(t, 3*time.Second, log)
 
 	last := upPids(t, a)[a]
-	waitFor(t, 30*time.Second, "the last run's lines", func() bool {
+	svtest.WaitFor(t, 30*time.Second, "the last run's lines", func() bool {
 		b, _ := os.ReadFile(current)
 		return bytes.HasSuffix(b, fmt.Appendf(nil, "%d %d\n", last, lines-1))
 	})
@@ -579,9 +548,9 @@ func TestMessagesMatchReference(t *testing.T) {
 			cmd.Env = []string{"PATH=" + c.path}
 			stderr := filepath.Join(t.TempDir(), "stderr")
 			cmd.Stderr = create(t, stderr)
-			pgroup.Start(t, cmd)
+			svtest.Start(t, cmd)
 			var out []byte
-			waitFor(t, 5*time.Second, prog+" warnings", func() bool {
+			svtest.WaitFor(t, 5*time.Second, prog+" warnings", func() bool {
 				out, _ = os.ReadFile(stderr)
 				return bytes.Count(out, []byte{'\n'}) >= c.lines
 			})

@@ -12,41 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"daemontools/internal/pgroup"
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	if err := pgroup.Subreap(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot become a subreaper:", err)
-		os.Exit(1)
-	}
-	testbin.Main(m)
-}
-
-// program returns our build of name once it exists, else Debian's.
-func program(t *testing.T, name string) string {
-	if p := filepath.Join(testbin.Dir(t), name); exists(p) {
-		return p
-	}
-	return testbin.Reference(t, name)
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { svtest.Main(m) }
 
 func read(pid int, what string) string {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, what))
@@ -69,14 +39,14 @@ func TestBoot(t *testing.T) {
 	}
 	path := "PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"
 
-	leftover := exec.Command(program(t, "supervise"), filepath.Join(dir, "a"))
+	leftover := exec.Command(svtest.Program(t, "supervise"), filepath.Join(dir, "a"))
 	leftover.Env = []string{path}
-	old := pgroup.Start(t, leftover)
-	waitFor(t, 5*time.Second, "the leftover supervise", func() bool { return exists(filepath.Join(dir, "a/supervise/status")) })
+	old := svtest.Start(t, leftover)
+	svtest.WaitFor(t, 5*time.Second, "the leftover supervise", func() bool { return svtest.Exists(filepath.Join(dir, "a/supervise/status")) })
 
 	cmd := exec.Command(testbin.Path(t, "svscanboot"), dir)
 	cmd.Env = []string{path, "JUNK=1"}
-	boot := pgroup.Start(t, cmd)
+	boot := svtest.Start(t, cmd)
 	pid := boot.Cmd.Process.Pid
 
 	select {
@@ -84,7 +54,7 @@ func TestBoot(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the leftover supervise is still running")
 	}
-	waitFor(t, 5*time.Second, "svscan", func() bool {
+	svtest.WaitFor(t, 5*time.Second, "svscan", func() bool {
 		return read(pid, "cmdline") == "svscan\x00"+dir+"\x00"
 	})
 	if env := read(pid, "environ"); env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00" {
@@ -94,8 +64,8 @@ func TestBoot(t *testing.T) {
 	title := regexp.MustCompile(`^readproctitle\x00service\x00errors:\x00\.\.\.[^\x00]{397}\x00$`)
 	warning := "svscan: warning: unable to stat broken: file does not exist\n"
 	var rpt int
-	waitFor(t, 5*time.Second, "readproctitle showing svscan's warning", func() bool {
-		for _, p := range pgroup.Procs(pid) {
+	svtest.WaitFor(t, 5*time.Second, "readproctitle showing svscan's warning", func() bool {
+		for _, p := range svtest.Procs(pid) {
 			if cmdline := read(p.Pid, "cmdline"); title.MatchString(cmdline) && strings.Contains(cmdline, warning) {
 				rpt = p.Pid
 				return true
@@ -115,8 +85,8 @@ func TestBoot(t *testing.T) {
 	// svscan may have started its supervise before the old one let go of
 	// the lock; rather than wait for the next scan, ask for one.
 	boot.Cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 5*time.Second, "a back up", func() bool {
-		out, _ := exec.Command(program(t, "svstat"), filepath.Join(dir, "a")).Output()
+	svtest.WaitFor(t, 5*time.Second, "a back up", func() bool {
+		out, _ := exec.Command(svtest.Program(t, "svstat"), filepath.Join(dir, "a")).Output()
 		return bytes.Contains(out, []byte(": up (pid "))
 	})
 }
