@@ -481,15 +481,20 @@ func TestNotifiesSystemd(t *testing.T) {
 	if err != nil || string(buf[:n]) != "READY=1" {
 		t.Fatalf("read %q, %v; want READY=1", buf[:n], err)
 	}
-	for _, name := range []string{"a", "b", "c"} {
-		pid := s.supervisePid(name)
-		if pid == 0 {
-			t.Fatalf("READY=1 before supervise %s started", name)
+	// Started means forked and exec'd; supervise may not have gone into
+	// its directory yet.
+	started := map[string]bool{}
+	for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
+		if p.PPid == s.Cmd.Process.Pid && len(p.Args) == 2 && p.Args[0] == "supervise" {
+			started[p.Args[1]] = true
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.Pid))
+			if bytes.Contains(env, []byte("NOTIFY_SOCKET")) {
+				t.Errorf("supervise %s inherited NOTIFY_SOCKET", p.Args[1])
+			}
 		}
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if bytes.Contains(env, []byte("NOTIFY_SOCKET")) {
-			t.Errorf("supervise %s inherited NOTIFY_SOCKET", name)
-		}
+	}
+	if !started["a"] || !started["b"] || !started["c"] {
+		t.Errorf("READY=1 with only %v started", started)
 	}
 }
 

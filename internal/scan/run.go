@@ -37,7 +37,7 @@ func (s *Scanner) Run(ready func()) {
 
 	ticker := time.NewTicker(Interval)
 	soon := newAlarm() // a scan shortly after a change
-	s.Scan()
+	s.Scan(true)
 	if ready != nil {
 		ready()
 	}
@@ -47,10 +47,10 @@ func (s *Scanner) Run(ready func()) {
 		}
 		select {
 		case <-ticker.C:
-			s.Scan()
+			s.Scan(true)
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				s.Scan()
+				s.Scan(true)
 			} else {
 				s.Reap()
 			}
@@ -64,7 +64,7 @@ func (s *Scanner) Run(ready func()) {
 			}
 		case <-soon.C:
 			soon.armed = false
-			s.Scan()
+			s.Scan(false)
 		}
 	}
 }

@@ -96,9 +96,12 @@ func closeInheritedOnExec() {
 
 func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...) }
 
-// Scan reads the current directory once: it starts what is new or whose
-// supervise has died, and stops what has disappeared.
-func (s *Scanner) Scan() {
+// Scan reads the current directory once: it starts what is new and stops
+// what has disappeared. A full scan (the periodic one, or on SIGHUP) also
+// starts again every supervise that has exited, as daemontools' scan does;
+// the scans that follow changes in the directory leave those to it, so that
+// a busy directory cannot turn a failing supervise into a fork loop.
+func (s *Scanner) Scan(full bool) {
 	s.Reap()
 	s.dropped = false
 	s.supervisePath, s.lookupErr = "", nil
@@ -107,7 +110,7 @@ func (s *Scanner) Scan() {
 	}
 	names, err := readNamesIn(".")
 	for _, name := range names {
-		s.start(name)
+		s.start(name, full)
 	}
 	if err != nil {
 		// Half a listing cannot tell what has gone.
@@ -134,8 +137,8 @@ func readNamesIn(dir string) ([]string, error) {
 }
 
 // start makes sure the entry name, if it is a service directory, has its
-// supervise processes running.
-func (s *Scanner) start(name string) {
+// supervise processes running; if it is not new, only in a full scan.
+func (s *Scanner) start(name string, full bool) {
 	if name[0] == '.' {
 		return
 	}
@@ -147,17 +150,22 @@ func (s *Scanner) start(name string) {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return
 	}
-	sv := s.services[fileID{st.Dev, st.Ino}]
+	id := fileID{st.Dev, st.Ino}
+	sv := s.services[id]
 	if sv == nil {
-		if sv = s.add(name, fileID{st.Dev, st.Ino}); sv == nil {
+		if sv = s.add(name, id); sv == nil {
 			return
 		}
+		full = true // a new service starts at once
 	}
 	sv.seen = true
 	if sv.leaving {
 		return // still stopping: a new entry takes the name once this one is gone
 	}
 	sv.name = name
+	if !full {
+		return
+	}
 	if sv.main.pid == 0 {
 		s.spawn(sv, false)
 	}
