@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,8 +45,15 @@ func TestBoot(t *testing.T) {
 	old := svtest.Start(t, leftover)
 	svtest.WaitFor(t, 5*time.Second, "the leftover supervise", func() bool { return svtest.Exists(filepath.Join(dir, "a/supervise/status")) })
 
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
 	cmd := exec.Command(testbin.Path(t, "svscanboot"), dir)
-	cmd.Env = []string{path, "JUNK=1"}
+	cmd.Env = []string{path, "JUNK=1", "NOTIFY_SOCKET=" + sock}
 	boot := svtest.Start(t, cmd)
 	pid := boot.Cmd.Process.Pid
 
@@ -57,8 +65,14 @@ func TestBoot(t *testing.T) {
 	svtest.WaitFor(t, 5*time.Second, "svscan", func() bool {
 		return read(pid, "cmdline") == "svscan\x00"+dir+"\x00"
 	})
-	if env := read(pid, "environ"); env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00" {
+	if env := read(pid, "environ"); env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00NOTIFY_SOCKET="+sock+"\x00" {
 		t.Errorf("svscan's environment %q", env)
+	}
+	// systemd (Type=notify) hears from svscan, the unit's main process.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 100)
+	if n, err := conn.Read(buf); err != nil || string(buf[:n]) != "READY=1" {
+		t.Errorf("read %q, %v; want READY=1", buf[:n], err)
 	}
 
 	title := regexp.MustCompile(`^readproctitle\x00service\x00errors:\x00\.\.\.[^\x00]{397}\x00$`)
