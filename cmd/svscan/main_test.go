@@ -577,3 +577,37 @@ func TestMessagesMatchReference(t *testing.T) {
 		t.Errorf("missing directory: ours %q, daemontools %q", results[0], results[1])
 	}
 }
+
+// Past 1000 services, a new one is refused with daemontools' warning.
+func TestServiceLimit(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	for i := range 1001 {
+		if err := os.MkdirAll(filepath.Join(dir, fmt.Sprintf("s%04d", i)), 0755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := filepath.Join(root, "bin")
+	os.Mkdir(fake, 0755)
+	if err := os.Symlink("/bin/true", filepath.Join(fake, "supervise")); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	for _, prog := range []string{testbin.Path(t, "svscan"), testbin.Reference(t, "svscan")} {
+		cmd := exec.Command(prog, dir)
+		cmd.Env = []string{"PATH=" + fake}
+		stderr := filepath.Join(t.TempDir(), "stderr")
+		cmd.Stderr = create(t, stderr)
+		svtest.Start(t, cmd)
+		var out []byte
+		svtest.WaitFor(t, 10*time.Second, prog+"'s warning", func() bool {
+			out, _ = os.ReadFile(stderr)
+			return bytes.Contains(out, []byte("\n"))
+		})
+		warnings = append(warnings, string(out[:bytes.IndexByte(out, '\n')+1]))
+	}
+	if !regexp.MustCompile(`^svscan: warning: unable to start s\d{4}: running too many services\n$`).MatchString(warnings[0]) || warnings[0] != warnings[1] {
+		t.Errorf("ours %q, daemontools %q", warnings[0], warnings[1])
+	}
+}
