@@ -54,13 +54,17 @@ func (s *Scanner) Run(ready func()) {
 			} else {
 				s.Reap()
 			}
-		case ev := <-changes:
-			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		case ev, ok := <-changes:
+			if !ok {
+				changes = nil // the periodic scan carries on alone
+			} else if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 				soon.set(settle)
 			}
-		case err := <-watchErrors:
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				soon.set(settle)
+		case err, ok := <-watchErrors:
+			if !ok {
+				watchErrors = nil
+			} else if errors.Is(err, fsnotify.ErrEventOverflow) {
+				soon.set(settle) // events were lost: look
 			}
 		case <-soon.C:
 			soon.armed = false
