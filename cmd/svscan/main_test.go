@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -107,8 +108,9 @@ func makeService(t *testing.T, dir, run, logRun string) {
 
 var upRE = regexp.MustCompile(`^(.*): up \(pid (\d+)\) `)
 
-// upPids runs svstat on dirs and returns the pid of each one that is up.
-func upPids(t *testing.T, dirs ...string) map[string]int {
+// upPids runs svstat on dirs and returns the pid of each one that is up,
+// and svstat's output.
+func upPids(t *testing.T, dirs ...string) (map[string]int, string) {
 	t.Helper()
 	out, err := exec.Command(svtest.Program(t, "svstat"), dirs...).Output()
 	if err != nil {
@@ -120,16 +122,25 @@ func upPids(t *testing.T, dirs ...string) map[string]int {
 			pids[m[1]], _ = strconv.Atoi(m[2])
 		}
 	}
-	return pids
+	return pids, string(out)
+}
+
+// upPid returns the pid of dir's service, 0 if it is not up.
+func upPid(t *testing.T, dir string) int {
+	pids, _ := upPids(t, dir)
+	return pids[dir]
 }
 
 func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int {
 	t.Helper()
 	var pids map[string]int
-	svtest.WaitFor(t, timeout, fmt.Sprintf("%d services up", len(dirs)), func() bool {
-		pids = upPids(t, dirs...)
+	var out string
+	if !svtest.Poll(timeout, func() bool {
+		pids, out = upPids(t, dirs...)
 		return len(pids) == len(dirs)
-	})
+	}) {
+		t.Fatalf("after %v, %d of %d services up; svstat says:\n%s", timeout, len(pids), len(dirs), out)
+	}
 	return pids
 }
 
@@ -403,11 +414,11 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 		svtest.WaitFor(t, 10*time.Second, "lines after "+what, func() bool { return logged() > n+500 })
 	}
 
-	pids := upPids(t, log)
+	logger := upPid(t, log)
 	svc(t, "-t", log) // the logger restarts
 	svtest.WaitFor(t, 5*time.Second, "a new logger", func() bool {
-		p := upPids(t, log)[log]
-		return p != 0 && p != pids[log]
+		p := upPid(t, log)
+		return p != 0 && p != logger
 	})
 	progress("logger restart")
 
@@ -419,7 +430,7 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
 	waitUp(t, 3*time.Second, log)
 
-	last := upPids(t, a)[a]
+	last := upPid(t, a)
 	svtest.WaitFor(t, 30*time.Second, "the last run's lines", func() bool {
 		b, _ := os.ReadFile(current)
 		return bytes.HasSuffix(b, fmt.Appendf(nil, "%d %d\n", last, lines-1))
@@ -511,21 +522,9 @@ func TestTermLeavesServicesRunning(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("svscan still running after SIGTERM")
 	}
-	if after := upPids(t, dir+"/a", dir+"/a/log"); !maps(after, before) {
+	if after, _ := upPids(t, dir+"/a", dir+"/a/log"); !maps.Equal(after, before) {
 		t.Errorf("services before TERM %v, after %v", before, after)
 	}
-}
-
-func maps(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Our warnings and fatal errors are daemontools' word for word.
