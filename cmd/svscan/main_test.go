@@ -144,6 +144,15 @@ func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int 
 	return pids
 }
 
+// waitGone waits until svscan has reaped its child pid: only then is the
+// child's lock surely released for the supervise that replaces it.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, fmt.Sprintf("pid %d to be reaped", pid), func() bool {
+		return !svtest.Exists(fmt.Sprintf("/proc/%d", pid))
+	})
+}
+
 func svc(t *testing.T, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(svtest.Program(t, "svc"), args...).CombinedOutput(); err != nil {
@@ -272,7 +281,7 @@ func TestRestartsDeadSupervise(t *testing.T) {
 	for _, hup := range []bool{false, true} {
 		old := s.supervisePid("a")
 		svc(t, "-dx", dir+"/a")
-		svtest.WaitFor(t, 5*time.Second, "supervise to exit", func() bool { return s.supervisePid("a") != old })
+		waitGone(t, old)
 		start := time.Now()
 		if hup {
 			s.signal(t, syscall.SIGHUP)
@@ -425,8 +434,9 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	svc(t, "-t", a) // the service restarts
 	progress("service restart")
 
+	old := s.supervisePid("a/log")
 	svc(t, "-dx", log) // the log supervise exits...
-	svtest.WaitFor(t, 5*time.Second, "log supervise to exit", func() bool { return s.supervisePid("a/log") == 0 })
+	waitGone(t, old)
 	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
 	waitUp(t, 3*time.Second, log)
 
