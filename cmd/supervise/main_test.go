@@ -320,6 +320,34 @@ func TestExitOnlyWhenDown(t *testing.T) {
 	}
 }
 
+// TestUpAndExitDuringRestartGap: "svc -ux" (or -ox) sent to a service
+// that went down less than a second after its last start still runs it
+// once, as daemontools does, and supervise exits when it is down again.
+func TestUpAndExitDuringRestartGap(t *testing.T) {
+	for _, opts := range []string{"-ux", "-ox"} {
+		t.Run(opts, func(t *testing.T) {
+			dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+			starts := filepath.Join(dir, "starts")
+			_, codeFile := startRecorded(t, dir)
+			svtest.WaitFor(t, 5*time.Second, "first start", func() bool { return len(lines(t, starts)) == 1 })
+			svc(t, "-d", dir)
+			waitStatus(t, dir, "down", isDown)
+			svc(t, opts, dir)
+			up := waitStatus(t, dir, "started again", isUp)
+			if n := len(lines(t, starts)); n != 2 {
+				t.Fatalf("%d starts, want 2", n)
+			}
+			if procState(up.Pid) == "" {
+				t.Fatal("service gone")
+			}
+			svc(t, "-d", dir)
+			if code := exitCode(t, codeFile); code != "0" {
+				t.Errorf("exit code %s", code)
+			}
+		})
+	}
+}
+
 func TestSigtermIsDownAndExit(t *testing.T) {
 	dir := newService(t, signalRun)
 	pid, codeFile := startRecorded(t, dir)

@@ -47,6 +47,7 @@ type supervisor struct {
 
 	lastStart time.Time
 	owed      bool // a start is due once the throttle allows it
+	asked     bool // svc -u or -o asked for a start not yet tried: -x waits for it
 	timer     *time.Timer
 	timerC    <-chan time.Time // timer.C while armed, else nil
 }
@@ -131,7 +132,9 @@ func read(f *os.File, cmds chan<- byte) {
 }
 
 func (s *supervisor) loop(sigs <-chan os.Signal, cmds <-chan byte) {
-	for !(s.exiting && s.pid == 0) {
+	// "svc -ux" on a service that is down runs it once, as with
+	// daemontools, even when the start waits for the restart gap.
+	for !(s.exiting && s.pid == 0 && !s.asked) {
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGTERM {
@@ -180,17 +183,19 @@ func (s *supervisor) command(c byte) {
 		s.want = status.WantUp
 		s.announce()
 		if s.pid == 0 {
+			s.asked = true
 			s.start()
 		}
 	case 'o':
 		s.want = status.WantNone
 		s.announce()
 		if s.pid == 0 {
+			s.asked = true
 			s.start()
 		}
 	case 'd':
 		s.want = status.WantDown
-		s.owed = false
+		s.owed, s.asked = false, false
 		if s.pid != 0 {
 			s.kill(syscall.SIGTERM)
 			s.kill(syscall.SIGCONT)
@@ -237,6 +242,7 @@ func (s *supervisor) start() {
 		return
 	}
 	s.lastStart = time.Now()
+	s.asked = false
 	pid, err := syscall.ForkExec(run[0], run, &syscall.ProcAttr{
 		Env:   s.env,
 		Files: []uintptr{0, 1, 2},
