@@ -1,6 +1,5 @@
-// Command multilog reads a log from stdin and applies a script of actions to
-// every line: select, print, save status, and write to rotated log
-// directories.
+// Command multilog appends its input lines to rotated log directories,
+// selected by patterns, optionally with TAI64N labels.
 package main
 
 import (
@@ -13,6 +12,16 @@ import (
 
 func main() { strerr.Main("multilog", run) }
 
-func run(args []string, _ io.Reader, _, stderr io.Writer) error {
-	return multilog.Run(args[1:], os.Stdin, stderr)
+func run(args []string, stdin io.Reader, _, stderr io.Writer) error {
+	m, err := multilog.New(multilog.Parse(args[1:]), stderr)
+	if err != nil {
+		return err
+	}
+	in := 0
+	if f, ok := stdin.(*os.File); ok {
+		in = int(f.Fd())
+	}
+	err = m.Run(in)
+	m.Close()
+	return err
 }

@@ -1,13 +1,12 @@
 package multilog
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
-	"slices"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,308 +14,321 @@ import (
 	"daemontools/internal/tai64"
 )
 
-// Pause is how long multilog waits before retrying after disk trouble or a
-// failed processor: 5 seconds as in daemontools. Tests shorten it through
-// the environment variable MULTILOG_TEST_PAUSE (a Go duration); nothing
-// else sets it.
-var Pause = 5 * time.Second
+// flushAt is how much output a log directory gathers before writing it.
+const flushAt = 256 << 10
 
-func init() {
-	if d, err := time.ParseDuration(os.Getenv("MULTILOG_TEST_PAUSE")); err == nil {
-		Pause = d
-	}
-}
-
-// logDir is one open log directory: its lock and its current file.
+// logDir is a log directory being written: current, rotated into
+// @TAI64N.s files through previous (and processed, when there is a
+// processor), the oldest deleted so that fewer than num remain.
 type logDir struct {
-	DirConfig
-	stderr  io.Writer
-	lock    *os.File
-	current *os.File
-	bytes   int64  // size of current including buf
-	buf     []byte // written to current by flush
+	Action
+	ml    *Multilog
+	lock  *os.File
+	cur   int   // descriptor of current
+	bytes int64 // size of current, counting buf
+	buf   []byte
 }
 
-func (d *logDir) path(name string) string { return d.Path + "/" + name }
+func (d *logDir) file(name string) string { return filepath.Join(d.Path, name) }
 
-// warn reports disk trouble and pauses before the caller retries.
-func (d *logDir) warn(parts ...any) {
-	strerr.Warn(d.stderr, "multilog", parts...)
-	time.Sleep(Pause)
+// name is how messages show a file of the directory: DIR/name.
+func (d *logDir) name(file string) string { return d.Path + "/" + file }
+
+// open locks the directory, completes what a crash left behind and opens
+// current. Failures before input is read are fatal, like daemontools'.
+func (d *logDir) open() error {
+	os.Mkdir(d.Path, 0o700)
+	dir, err := os.Open(d.Path)
+	if err != nil {
+		return strerr.Fatal("unable to open directory ", d.Path, ": ", err)
+	}
+	dir.Close()
+	d.lock, err = os.OpenFile(d.file("lock"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		err = unix.Flock(int(d.lock.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	}
+	if err != nil {
+		return strerr.Fatal("unable to lock directory ", d.Path, ": ", err)
+	}
+	state, err := os.OpenFile(d.file("state"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return strerr.Fatal("unable to create ", d.name("state"), ": ", err)
+	}
+	state.Close()
+	d.recover()
+	var st unix.Stat_t
+	err = unix.Stat(d.file("current"), &st)
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return strerr.Fatal("unable to stat ", d.name("current"), ": ", err)
+	}
+	if err == nil && st.Mode&0o100 == 0 {
+		d.finish("current", 'u') // a crash left it: possibly cut short
+	}
+	d.openCurrent()
+	return nil
 }
 
-// retry runs op until it succeeds, warning "unable to WHAT, pausing: REASON"
-// and pausing after each failure.
-func (d *logDir) retry(what string, op func() error) {
+// recover completes a rotation a crash interrupted. previous is complete
+// (fsynced before the rename), so it is processed again; processed without
+// previous means the processor had finished and its output was synced.
+func (d *logDir) recover() {
+	if d.exists("previous") {
+		d.remove("processed")
+		d.remove("newstate")
+		d.processPrevious()
+		return
+	}
+	if d.exists("processed") {
+		if d.exists("newstate") {
+			d.retry(func() error { return os.Rename(d.file("newstate"), d.file("state")) },
+				"unable to rename newstate to state in directory ", d.Path)
+		}
+		d.finish("processed", 's')
+		return
+	}
+	d.remove("newstate")
+}
+
+func (d *logDir) exists(name string) bool {
+	_, err := os.Lstat(d.file(name))
+	return err == nil
+}
+
+func (d *logDir) remove(name string) {
+	d.retry(func() error {
+		if err := os.Remove(d.file(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}, "unable to remove ", d.name(name))
+}
+
+// retry runs op until it succeeds, pausing after each failure with a
+// warning made of what and op's error.
+func (d *logDir) retry(op func() error, what ...any) {
 	for {
 		err := op()
 		if err == nil {
 			return
 		}
-		d.warn("unable to ", what, ", pausing: ", err)
+		d.ml.pause(err, what...)
 	}
 }
 
-// openDir creates and locks the directory, finishes what a crash left behind
-// and opens current for appending. Failures here are fatal: no input has
-// been read yet.
-func openDir(cfg DirConfig, stderr io.Writer) (*logDir, error) {
-	d := &logDir{DirConfig: cfg, stderr: stderr}
-	if err := os.Mkdir(d.Path, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, strerr.Fatal("unable to open directory ", d.Path, ": ", err)
-	}
-	lock, err := os.OpenFile(d.path("lock"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, strerr.Fatal("unable to open directory ", d.Path, ": ", err)
-	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, strerr.Fatal("unable to lock directory ", d.Path, ": ", err)
-	}
-	d.lock = lock
-	if err := d.recoverDir(); err != nil {
-		return nil, err
-	}
-	if err := d.openCurrent(); err != nil {
-		return nil, strerr.Fatal("unable to open ", d.path("current"), ": ", err)
-	}
-	return d, nil
-}
-
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
-}
-
-// recoverDir completes a rotation a crash interrupted and turns a current
-// that was not closed cleanly (no execute bit) into a .u file.
-func (d *logDir) recoverDir() error {
-	if f, err := os.OpenFile(d.path("state"), os.O_WRONLY|os.O_CREATE, 0o644); err != nil {
-		return strerr.Fatal("unable to open ", d.path("state"), ": ", err)
-	} else {
-		f.Close()
-	}
-	if exists(d.path("previous")) {
-		// The processor had not finished: run it again on previous.
-		d.process()
-	} else if exists(d.path("processed")) {
-		d.finishProcessed()
-	}
-	os.Remove(d.path("newstate"))
-	st, err := os.Stat(d.path("current"))
-	if err == nil && st.Mode()&0o100 == 0 && st.Size() > 0 {
-		d.retry("rename "+d.path("current"), func() error {
-			return os.Rename(d.path("current"), d.oldName("u"))
-		})
-		d.removeOldest()
-	}
-	return nil
-}
-
-func (d *logDir) openCurrent() error {
-	f, err := os.OpenFile(d.path("current"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	d.current, d.bytes = f, st.Size()
-	return nil
-}
-
-// oldName returns a fresh name @TAI64N.suffix for a finished log.
-func (d *logDir) oldName(suffix string) string {
-	l := tai64.Now()
-	for {
-		p := d.path(l.String() + "." + suffix)
-		if !exists(p) {
-			return p
+func (d *logDir) openCurrent() {
+	d.retry(func() error {
+		fd, err := unix.Open(d.file("current"), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return err
 		}
-		l.Nano++
+		var st unix.Stat_t
+		if err = unix.Fstat(fd, &st); err == nil {
+			err = unix.Fchmod(fd, 0o644)
+		}
+		if err != nil {
+			unix.Close(fd)
+			return err
+		}
+		d.cur, d.bytes = fd, st.Size
+		return nil
+	}, "unable to write to ", d.name("current"))
+}
+
+// write adds p to current, rotating after the first newline within window
+// bytes of the size limit, or at the limit itself inside an endless line.
+func (d *logDir) write(p []byte) {
+	for len(p) > 0 {
+		if d.bytes >= d.Size {
+			d.rotate()
+		}
+		n := min(int64(len(p)), d.Size-d.bytes)
+		if d.bytes+n >= d.Size-window {
+			from := max(0, d.Size-window-1-d.bytes)
+			if j := bytes.IndexByte(p[from:n], '\n'); j >= 0 {
+				n = from + int64(j) + 1
+				d.add(p[:n])
+				p = p[n:]
+				d.rotate()
+				continue
+			}
+		}
+		d.add(p[:n])
+		p = p[n:]
 	}
 }
 
-// put queues b for current, rotating in the middle of a line only when
-// current would grow past Size.
-func (d *logDir) put(b []byte) {
-	for len(b) > 0 {
-		room := d.Size - d.bytes
-		if room <= 0 {
-			d.rotate()
+func (d *logDir) add(p []byte) {
+	d.buf = append(d.buf, p...)
+	d.bytes += int64(len(p))
+	if len(d.buf) >= flushAt {
+		d.flush()
+	}
+}
+
+// flush writes what current is owed; on trouble it warns, pauses and
+// goes on from the first byte not written.
+func (d *logDir) flush() {
+	for len(d.buf) > 0 {
+		n, err := unix.Write(d.cur, d.buf)
+		if n > 0 {
+			d.buf = d.buf[n:]
 			continue
 		}
-		n := int(min(int64(len(b)), room))
-		d.buf = append(d.buf, b[:n]...)
-		d.bytes += int64(n)
-		b = b[n:]
-		if len(d.buf) >= 1<<16 {
-			d.flush()
+		if err == nil {
+			err = unix.EIO
 		}
-	}
-}
-
-// endLine rotates once current is within 2000 bytes of Size.
-func (d *logDir) endLine() {
-	if d.bytes+2000 >= d.Size {
-		d.rotate()
-	}
-}
-
-// flush writes the queued bytes to current, retrying after disk trouble so
-// that every byte lands exactly once.
-func (d *logDir) flush() {
-	b := d.buf
-	for len(b) > 0 {
-		n, err := d.current.Write(b)
-		if n < 0 {
-			n = 0
+		if err == unix.EINTR {
+			continue
 		}
-		b = b[n:]
-		if err != nil {
-			d.warn("unable to write to ", d.path("current"), ", pausing: ", err)
-		}
+		d.ml.pause(err, "unable to write to ", d.name("current"))
 	}
 	d.buf = d.buf[:0]
 }
 
-// rotate finishes current: fsync, mode 0744, processor or rename to
-// @TAI64N.s, then a fresh current and deletion of the oldest logs.
-func (d *logDir) rotate() {
-	d.finishCurrent()
-	if d.Processor == "" {
-		d.retry("rename "+d.path("current"), func() error {
-			return os.Rename(d.path("current"), d.oldName("s"))
-		})
-	} else {
-		d.retry("rename "+d.path("current")+" to previous", func() error {
-			return os.Rename(d.path("current"), d.path("previous"))
-		})
-		d.process()
-	}
-	d.removeOldest()
-	d.retry("create "+d.path("current"), d.openCurrent)
-}
-
-// finishCurrent makes current durable and marks it complete (mode 0744).
-func (d *logDir) finishCurrent() {
+// closeCurrent syncs current and marks it complete (mode 0744).
+func (d *logDir) closeCurrent() {
 	d.flush()
-	d.retry("fsync "+d.path("current"), d.current.Sync)
-	d.retry("set mode of "+d.path("current"), func() error { return d.current.Chmod(0o744) })
-	d.current.Close()
-	d.current = nil
+	d.retry(func() error { return unix.Fsync(d.cur) }, "unable to write ", d.name("current"), " to disk")
+	d.retry(func() error { return unix.Fchmod(d.cur, 0o744) }, "unable to set mode of ", d.name("current"))
+	unix.Close(d.cur)
+	d.cur = -1
 }
 
-// process runs the processor on previous until it succeeds, then installs
-// its output as @TAI64N.s and newstate as state.
-func (d *logDir) process() {
+// rotate turns current into an @ file and starts a new current.
+func (d *logDir) rotate() {
+	d.closeCurrent()
+	d.retry(func() error { return os.Rename(d.file("current"), d.file("previous")) },
+		"unable to rename current to previous in directory ", d.Path)
+	d.processPrevious()
+	d.openCurrent()
+}
+
+// processPrevious runs the processor on previous, if there is one, and
+// makes the result the newest @TAI64N.s file.
+func (d *logDir) processPrevious() {
+	if d.Processor == "" {
+		d.finish("previous", 's')
+		return
+	}
+	for !d.runProcessor() {
+		d.ml.warn("processor failed in ", d.Path, ", pausing")
+		d.ml.sleep()
+	}
+	d.syncFile("processed", 0o744)
+	d.syncFile("newstate", 0)
+	d.retry(func() error { return os.Remove(d.file("previous")) }, "unable to remove ", d.name("previous"))
+	d.retry(func() error { return os.Rename(d.file("newstate"), d.file("state")) },
+		"unable to rename newstate to state in directory ", d.Path)
+	d.finish("processed", 's')
+}
+
+// runProcessor runs sh -c processor in the directory with previous on
+// fd 0, processed on 1, state on 4 and newstate on 5.
+func (d *logDir) runProcessor() bool {
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	open := func(name string, flag int) *os.File {
+		f, err := os.OpenFile(d.file(name), flag, 0o644)
+		if err != nil {
+			return nil
+		}
+		files = append(files, f)
+		return f
+	}
+	trunc := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	in, out := open("previous", os.O_RDONLY), open("processed", trunc)
+	state, newstate := open("state", os.O_RDONLY), open("newstate", trunc)
+	if in == nil || out == nil || state == nil || newstate == nil {
+		return false
+	}
+	cmd := exec.Command("sh", "-c", d.Processor)
+	cmd.Dir = d.Path
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, d.ml.stderrFile()
+	cmd.ExtraFiles = []*os.File{nil, state, newstate}
+	return cmd.Run() == nil
+}
+
+// syncFile makes sure name exists and is on disk, with mode when not 0.
+func (d *logDir) syncFile(name string, mode uint32) {
+	d.retry(func() error {
+		fd, err := unix.Open(d.file(name), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err = unix.Fsync(fd); err == nil && mode != 0 {
+			err = unix.Fchmod(fd, mode)
+		}
+		return err
+	}, "unable to write ", d.name(name), " to disk")
+}
+
+// finish gives name its @TAI64N name with suffix code ('s' or 'u'), then
+// deletes the oldest files. A hard link first, so that a crash leaves the
+// file under one name or both, never none.
+func (d *logDir) finish(name string, code byte) {
+	var st unix.Stat_t
 	for {
-		err := d.runProcessor()
+		err := unix.Stat(d.file(name), &st)
 		if err == nil {
 			break
 		}
-		d.warn("processor failed in ", d.Path, ", pausing")
-	}
-	// previous goes first: processed without previous means "done".
-	d.retry("remove "+d.path("previous"), func() error {
-		err := os.Remove(d.path("previous"))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
-	})
-	d.finishProcessed()
-}
-
-// finishProcessed installs the output of a successful processor.
-func (d *logDir) finishProcessed() {
-	if exists(d.path("newstate")) {
-		d.retry("rename "+d.path("newstate"), func() error {
-			return os.Rename(d.path("newstate"), d.path("state"))
-		})
-	}
-	d.retry("rename "+d.path("processed"), func() error {
-		return os.Rename(d.path("processed"), d.oldName("s"))
-	})
-}
-
-// runProcessor runs `sh -c processor` in the directory with previous on fd
-// 0, processed on fd 1, state on fd 4 and newstate on fd 5.
-func (d *logDir) runProcessor() error {
-	prev, err := os.Open(d.path("previous"))
-	if err != nil {
-		return err
-	}
-	defer prev.Close()
-	out, err := os.OpenFile(d.path("processed"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	state, err := os.Open(d.path("state"))
-	if err != nil {
-		return err
-	}
-	defer state.Close()
-	newstate, err := os.OpenFile(d.path("newstate"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	defer newstate.Close()
-	cmd := exec.Command("/bin/sh", "-c", d.Processor)
-	cmd.Dir = d.Path
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = prev, out, os.Stderr
-	cmd.ExtraFiles = []*os.File{nil, state, newstate}
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return unix.EAGAIN
-		}
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		return err
-	}
-	if err := newstate.Sync(); err != nil {
-		return err
-	}
-	return out.Chmod(0o744)
-}
-
-// removeOldest deletes the oldest @ files until fewer than Num remain.
-func (d *logDir) removeOldest() {
-	for {
-		entries, err := os.ReadDir(d.Path)
-		if err != nil {
-			d.warn("unable to read directory ", d.Path, ", pausing: ", err)
-			continue
-		}
-		var old []string
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "@") {
-				old = append(old, e.Name())
-			}
-		}
-		if len(old) < d.Num {
+		if errors.Is(err, unix.ENOENT) {
 			return
 		}
-		slices.Sort(old)
-		for _, name := range old[:len(old)-d.Num+1] {
-			if err := os.Remove(d.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				d.warn("unable to remove ", d.path(name), ", pausing: ", err)
+		d.ml.pause(err, "unable to stat ", d.name(name))
+	}
+	if st.Nlink == 1 {
+		for {
+			fn := string(append(tai64.Now().AppendExternal(nil), '.', code))
+			err := os.Link(d.file(name), d.file(fn))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, os.ErrExist) {
+				d.ml.pause(err, "unable to link to ", d.name(fn))
 			}
 		}
 	}
+	d.remove(name)
+	d.filesFit()
 }
 
-// close makes current durable and marks it complete, as at rotation.
+// filesFit deletes the oldest @ files until fewer than Num remain.
+func (d *logDir) filesFit() {
+	for {
+		var names []string
+		d.retry(func() error {
+			f, err := os.Open(d.Path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			names, err = f.Readdirnames(-1)
+			return err
+		}, "unable to read directory ", d.Path)
+		count, oldest := 0, ""
+		for _, n := range names {
+			if strings.HasPrefix(n, "@") && len(n) >= tai64.ExternalLen {
+				count++
+				if oldest == "" || n < oldest {
+					oldest = n
+				}
+			}
+		}
+		if count < d.Num {
+			return
+		}
+		d.remove(oldest)
+	}
+}
+
+// close ends the directory at exit: everything written, synced, complete.
 func (d *logDir) close() {
-	d.finishCurrent()
+	d.closeCurrent()
 	d.lock.Close()
 }

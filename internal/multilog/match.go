@@ -1,17 +1,17 @@
 package multilog
 
 // Match reports whether line matches pattern with daemontools' star rule: a
-// star before the end of the pattern matches any string that does not
-// contain the pattern's next byte; a star at the end matches anything.
+// star before the end of the pattern matches any run of bytes not containing
+// the pattern's next byte, a star at the end matches everything left.
 func Match(pattern string, line []byte) bool {
 	p := 0
 	for {
 		if p == len(pattern) {
 			return len(line) == 0
 		}
-		ch := pattern[p]
+		c := pattern[p]
 		p++
-		if ch == '*' {
+		if c == '*' {
 			if p == len(pattern) {
 				return true
 			}
@@ -27,7 +27,7 @@ func Match(pattern string, line []byte) bool {
 			}
 			continue
 		}
-		if len(line) == 0 || line[0] != ch {
+		if len(line) == 0 || line[0] != c {
 			return false
 		}
 		line = line[1:]

@@ -1,41 +1,38 @@
-// Package multilog implements daemontools' multilog: a script of actions
-// applied to every input line, and log directories with rotation, a
-// processor and crash recovery. A line read is never dropped or reordered:
-// disk trouble pauses and retries, and when stdin is a pipe input stays in
-// the pipe until it has been written, so kill -9 loses nothing.
 package multilog
 
-import "strconv"
-
-// Action kinds of a script.
-const (
-	actDeselect = iota // -pattern
-	actSelect          // +pattern
-	actStderr          // e
-	actStatus          // =file
-	actDir             // ./dir or /dir
-)
-
-// Defaults and limits of the rotation settings.
+// Limits on the rotation settings, as daemontools clamps them.
 const (
 	DefaultSize = 99999
 	MinSize     = 4096
 	MaxSize     = 16777215
 	DefaultNum  = 10
 	MinNum      = 2
+	// HeadLen is how much of a line patterns and = look at; EchoLen how
+	// much e prints.
+	HeadLen = 1000
+	EchoLen = 200
+	// window is how close to SIZE current must be for a newline to end it.
+	window = 2000
 )
 
-// Action is one step of a script. Arg is the pattern, status file or
-// directory; Dir is the index into Script.Dirs for directory actions.
-type Action struct {
-	Kind int
-	Arg  string
-	Dir  int
-}
+// Kind is what an action does.
+type Kind byte
 
-// DirConfig is the rotation setting that applies to one log directory.
-type DirConfig struct {
-	Path      string
+// The actions of a script.
+const (
+	Deselect Kind = '-'
+	Select   Kind = '+'
+	Echo     Kind = 'e'
+	Status   Kind = '='
+	Dir      Kind = 'd'
+)
+
+// Action is one step of the script applied to every line.
+type Action struct {
+	Kind    Kind
+	Pattern string // Select, Deselect
+	Path    string // Status file or log directory
+	// Rotation settings of a log directory.
 	Size      int64
 	Num       int
 	Processor string
@@ -43,16 +40,16 @@ type DirConfig struct {
 
 // Script is a parsed multilog command line.
 type Script struct {
-	Timestamp bool
-	Actions   []Action
-	Dirs      []DirConfig
+	Stamp   bool // t: prefix every line with a TAI64N label
+	Actions []Action
 }
 
-// Parse reads a script the way multilog does: `t` counts only as the first
-// action, sizes and counts are clamped, and unknown actions are ignored.
+// Parse reads a script the way daemontools does: t counts only as the first
+// action, sSIZE, nNUM and !processor set up the directories that follow them,
+// and anything it does not know is ignored.
 func Parse(args []string) Script {
 	var s Script
-	size, num, proc := int64(DefaultSize), DefaultNum, ""
+	size, num, processor := int64(DefaultSize), DefaultNum, ""
 	for i, a := range args {
 		if a == "" {
 			continue
@@ -60,40 +57,33 @@ func Parse(args []string) Script {
 		switch a[0] {
 		case 't':
 			if i == 0 {
-				s.Timestamp = true
+				s.Stamp = true
 			}
-		case '-':
-			s.Actions = append(s.Actions, Action{Kind: actDeselect, Arg: a[1:]})
-		case '+':
-			s.Actions = append(s.Actions, Action{Kind: actSelect, Arg: a[1:]})
-		case 'e':
-			s.Actions = append(s.Actions, Action{Kind: actStderr})
-		case '=':
-			s.Actions = append(s.Actions, Action{Kind: actStatus, Arg: a[1:]})
 		case 's':
-			size = clamp(leadingNumber(a[1:]), MinSize, MaxSize)
+			size = min(max(scanNumber(a[1:]), MinSize), MaxSize)
 		case 'n':
-			num = int(clamp(leadingNumber(a[1:]), MinNum, 1<<30))
+			num = int(max(scanNumber(a[1:]), MinNum))
 		case '!':
-			proc = a[1:]
+			processor = a[1:]
+		case '-', '+':
+			s.Actions = append(s.Actions, Action{Kind: Kind(a[0]), Pattern: a[1:]})
+		case 'e':
+			s.Actions = append(s.Actions, Action{Kind: Echo})
+		case '=':
+			s.Actions = append(s.Actions, Action{Kind: Status, Path: a[1:]})
 		case '.', '/':
-			s.Actions = append(s.Actions, Action{Kind: actDir, Arg: a, Dir: len(s.Dirs)})
-			s.Dirs = append(s.Dirs, DirConfig{Path: a, Size: size, Num: num, Processor: proc})
+			s.Actions = append(s.Actions, Action{Kind: Dir, Path: a, Size: size, Num: num, Processor: processor})
 		}
 	}
 	return s
 }
 
-// leadingNumber reads the decimal digits at the start of s like scan_ulong.
-func leadingNumber(s string) int64 {
-	n := 0
-	for n < len(s) && n < 12 && s[n] >= '0' && s[n] <= '9' {
-		n++
+// scanNumber reads the leading decimal digits of s, saturating well above
+// any limit, and 0 when there are none.
+func scanNumber(s string) int64 {
+	var n int64
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = min(n*10+int64(s[i]-'0'), 1<<40)
 	}
-	v, _ := strconv.ParseInt(s[:n], 10, 64)
-	return v
-}
-
-func clamp(v, lo, hi int64) int64 {
-	return max(lo, min(v, hi))
+	return n
 }
