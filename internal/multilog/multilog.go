@@ -24,8 +24,8 @@ const PauseEnv = "MULTILOG_TEST_PAUSE"
 
 // Multilog runs one script over its input.
 type Multilog struct {
-	script Script
-	stderr io.Writer
+	script   Script
+	stderr   io.Writer
 	pauseFor time.Duration
 	needHead bool // some action looks at the start of the line
 
