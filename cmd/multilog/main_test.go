@@ -2,16 +2,17 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,373 +22,469 @@ import (
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
-// testEnv shortens multilog's 5-second retry pause in tests.
-var testEnv = append(os.Environ(), "MULTILOG_TEST_PAUSE=50ms")
+// pause is the test-only retry interval (multilog.PauseEnv).
+const pauseEnv = "MULTILOG_TEST_PAUSE=50ms"
 
-// runML runs prog with args in dir on input and returns stderr and the exit code.
-func runML(t *testing.T, prog, dir, input string, args ...string) (string, int) {
+type result struct {
+	stderr string
+	code   int
+}
+
+// runLog runs prog with args in dir, input on a pipe, and waits.
+func runLog(t *testing.T, prog, dir string, input []byte, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(prog, args...)
-	cmd.Dir, cmd.Env = dir, testEnv
-	cmd.Stdin = strings.NewReader(input)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), pauseEnv)
+	cmd.Stdin = bytes.NewReader(input)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	code := 0
-	if e, ok := err.(*exec.ExitError); ok {
-		code = e.ExitCode()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return stderr.String(), code
+	return result{stderr.String(), code}
 }
 
-var label = regexp.MustCompile(`@[0-9a-f]{24}`)
-
-// layout describes every file under dir: name (labels masked), mode, and
-// contents (labels masked), in @-file age order.
-func layout(t *testing.T, dir string) string {
+// logFiles lists a log directory: name (with @ files as "@.s"/"@.u" in
+// order), mode and, for @ files, the contents concatenated in order.
+func logFiles(t *testing.T, dir string) (layout []string, logged []byte) {
 	t.Helper()
-	var out []string
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		line := fmt.Sprintf("%s %v", rel, fi.Mode())
-		if fi.Mode().IsRegular() {
-			b, _ := os.ReadFile(p)
-			line += fmt.Sprintf(" %q", label.ReplaceAll(b, []byte("@L")))
-		}
-		out = append(out, label.ReplaceAllString(line, "@L"))
-		return nil
-	})
-	sort.Strings(out) // labels sort by age, so masked names keep their order
-	return strings.Join(out, "\n")
-}
-
-// compare runs ours and the reference on the same input and script and
-// requires the same stderr, exit code and file layout.
-func compare(t *testing.T, input string, args ...string) string {
-	t.Helper()
-	var got [2]string
-	for i, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
-		dir := t.TempDir()
-		stderr, code := runML(t, prog, dir, input, args...)
-		got[i] = fmt.Sprintf("exit %d\nstderr %q\n%s", code, label.ReplaceAllString(stderr, "@L"), layout(t, dir))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got[0] != got[1] {
-		t.Errorf("multilog %q:\nours:\n%s\nreference:\n%s", args, got[0], got[1])
-	}
-	return got[0]
-}
-
-func TestActionsLikeReference(t *testing.T) {
-	lines1000 := ""
-	for i := range 30 {
-		lines1000 += fmt.Sprintf("%0999d\n", i)
-	}
-	long := strings.Repeat("x", 10000) + "\nshort\n"
-	mixed := "short\n" + strings.Repeat("a", 300) + "\nfoo bar\nbaz\nbin\x00ary\xff\x01\n\npartial"
-	for _, tc := range []struct {
-		input string
-		args  []string
-	}{
-		{mixed, []string{"./main"}},
-		{mixed, []string{"e"}},
-		{mixed, []string{"=status", "e", "-*", "+f*", "./sel", "+*", "-*a*", "./other"}},
-		{mixed, []string{"-*", "+*r", "e", "=st"}},
-		{mixed, []string{"-b*", "s5000", "n4", "./a", "n2", "./b"}},
-		{lines1000, []string{"s4096", "n3", "./rot"}},
-		{lines1000, []string{"s1", "n1", "./clamped"}},
-		{lines1000, []string{"s4096", "n5", "./one", "s8000", "n20", "./two"}},
-		{long, []string{"s4096", "n10", "./long"}},
-		{lines1000, []string{"s4096", "n4", "!tr 0 z", "./proc"}},
-		{lines1000, []string{"s4096", "n4", "!cat; echo more >&5; cat <&4 >&5", "./state"}},
-		{"", []string{"./empty"}},
-		{"x\n", []string{"zz", "./unknown"}},
-		{"x\n", []string{"/nonexistent/dir"}},
-		{"x\n", []string{"=/nonexistent/file"}},
-	} {
-		compare(t, tc.input, tc.args...)
-	}
-}
-
-func TestTimestampLikeReference(t *testing.T) {
-	// t puts "@" + 24 hex + " " before every line; patterns see it.
-	compare(t, "a\nb\n", "t", "-*", "+@* b", "./ts")
-	compare(t, "a\nb\n", "t", "e", "./ts2")
-}
-
-// A second multilog on a locked directory exits 111 before reading input.
-func TestSecondMultilogLocked(t *testing.T) {
-	dir := t.TempDir()
-	for _, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
-		first := exec.Command(prog, "./d")
-		first.Dir = dir
-		w, _ := first.StdinPipe()
-		if err := first.Start(); err != nil {
+	var olds []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "d/current")); return err == nil })
-		time.Sleep(50 * time.Millisecond)
-		stderr, code := runML(t, prog, dir, "lost?\n", "./d")
-		if code != 111 || stderr != "multilog: fatal: unable to lock directory ./d: temporary failure\n" {
-			t.Errorf("%s: exit %d %q", prog, code, stderr)
+		name := e.Name()
+		if strings.HasPrefix(name, "@") {
+			if len(name) != 27 || (name[26] != 's' && name[26] != 'u') {
+				t.Errorf("bad log file name %q", name)
+			}
+			olds = append(olds, name)
+			name = "@." + name[26:]
 		}
-		w.Close()
-		first.Wait()
-		os.RemoveAll(filepath.Join(dir, "d"))
+		entry := fmt.Sprintf("%s %v", name, info.Mode())
+		if len(layout) == 0 || layout[len(layout)-1] != entry { // @ files vary in number
+			layout = append(layout, entry)
+		}
+	}
+	sort.Strings(olds)
+	for _, n := range append(olds, "current") {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		logged = append(logged, b...)
+	}
+	return layout, logged
+}
+
+func numbered(n, width int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, "%0*d line of a log\n", width, i)
+	}
+	return b.Bytes()
+}
+
+func TestActionsAndLayoutLikeReference(t *testing.T) {
+	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
+	var input bytes.Buffer
+	input.Write(numbered(3000, 5))
+	input.WriteString(strings.Repeat("long", 400) + "\nbinary \x00\x01\xff bytes\n\nstar*b\nno newline at end")
+	args := []string{"e", "-*7*", "=st", "./all", "+*b*", "s4096", "n100", "./sel", "-*", "+*9 line*", "e", "/ABS/nines"}
+	for _, prog := range []string{ours, ref} {
+		t.Run(filepath.Base(filepath.Dir(prog)), func(t *testing.T) {})
+	}
+	type outcome struct {
+		res     result
+		layouts [][]string
+		logs    [][]byte
+		status  []byte
+	}
+	run := func(prog string) outcome {
+		dir := t.TempDir()
+		a := slices.Clone(args)
+		a[len(a)-1] = dir + "/nines"
+		res := runLog(t, prog, dir, input.Bytes(), a...)
+		var o outcome
+		o.res = res
+		for _, d := range []string{"all", "sel", "nines"} {
+			l, b := logFiles(t, filepath.Join(dir, d))
+			o.layouts = append(o.layouts, l)
+			o.logs = append(o.logs, b)
+		}
+		o.status, _ = os.ReadFile(filepath.Join(dir, "st"))
+		return o
+	}
+	got, want := run(ours), run(ref)
+	if got.res != want.res {
+		t.Errorf("stderr/code: got %q %d, reference %q %d", got.res.stderr, got.res.code, want.res.stderr, want.res.code)
+	}
+	for i := range got.logs {
+		if !bytes.Equal(got.logs[i], want.logs[i]) {
+			t.Errorf("directory %d: logged %d bytes, reference %d", i, len(got.logs[i]), len(want.logs[i]))
+		}
+		if !slices.Equal(got.layouts[i], want.layouts[i]) {
+			t.Errorf("directory %d layout:\n%q\nreference:\n%q", i, got.layouts[i], want.layouts[i])
+		}
+	}
+	if !bytes.Equal(got.status, want.status) {
+		t.Errorf("= file: got %q, reference %q", got.status, want.status)
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-	}
-}
-
-func readFile(p string) string { b, _ := os.ReadFile(p); return string(b) }
-
-// A failing processor is retried after the pause; the log is kept.
-func TestProcessorRetry(t *testing.T) {
+func TestStampFirst(t *testing.T) {
 	dir := t.TempDir()
-	in := strings.Repeat(strings.Repeat("p", 999)+"\n", 4)
-	stderr, code := runML(t, testbin.Path(t, "multilog"), dir, in, "s4096",
-		"!if test -e ok; then cat; else touch ok; exit 1; fi", "./d")
-	if code != 0 || !strings.Contains(stderr, "multilog: warning: processor failed in ./d, pausing\n") {
-		t.Fatalf("exit %d %q", code, stderr)
+	runLog(t, testbin.Path(t, "multilog"), dir, []byte("a\nb"), "t", "./d")
+	b, _ := os.ReadFile(filepath.Join(dir, "d/current"))
+	lines := strings.Split(string(b), "\n")
+	if len(lines) != 3 || lines[2] != "" {
+		t.Fatalf("current = %q", b)
 	}
-	got := layout(t, filepath.Join(dir, "d"))
-	want := fmt.Sprintf("@L.s -rwxr--r-- %q\ncurrent -rwxr--r-- %q\nlock -rw------- \"\"\nok -rw-r--r-- \"\"\nstate -rw-r--r-- \"\"",
-		in[:3000], in[3000:])
-	if got != want {
-		t.Fatalf("layout\n%s\nwant\n%s", got, want)
+	for i, want := range []string{"a", "b"} {
+		l := lines[i]
+		if len(l) != 27 || l[0] != '@' || l[25] != ' ' || l[26:] != want {
+			t.Errorf("line %d = %q", i, l)
+		}
 	}
 }
 
-// Leftovers of a crash are completed at start: current without x bit
-// becomes .u, previous is processed, processed alone is installed.
+func TestRotation(t *testing.T) {
+	prog := testbin.Path(t, "multilog")
+	for _, tc := range []struct {
+		name  string
+		input []byte
+		args  []string
+		check func(t *testing.T, sizes []int, files [][]byte)
+	}{
+		{"lines", numbered(2000, 6), []string{"s4096", "n100", "./d"}, func(t *testing.T, sizes []int, files [][]byte) {
+			for i, f := range files[:len(files)-1] {
+				if len(f) < 4096-2000 || len(f) > 4096 || f[len(f)-1] != '\n' {
+					t.Errorf("file %d: %d bytes, ends %q", i, len(f), f[len(f)-1:])
+				}
+				// The first newline within 2000 bytes of SIZE ends the file.
+				if j := bytes.IndexByte(f[4096-2000-1:], '\n'); j != len(f)-(4096-2000-1)-1 {
+					t.Errorf("file %d: %d bytes: newline at %d went by", i, len(f), 4096-2000-1+j)
+				}
+			}
+		}},
+		{"endless line", bytes.Repeat([]byte("x"), 10000), []string{"s4096", "./d"}, func(t *testing.T, sizes []int, files [][]byte) {
+			if !slices.Equal(sizes, []int{4096, 4096, 1809}) {
+				t.Errorf("sizes %v", sizes)
+			}
+		}},
+		{"oldest deleted", numbered(2000, 6), []string{"s4096", "n3", "./d"}, func(t *testing.T, sizes []int, files [][]byte) {
+			if len(files) != 3 {
+				t.Errorf("%d files, want 2 old and current", len(files))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if r := runLog(t, prog, dir, tc.input, tc.args...); r.code != 0 || r.stderr != "" {
+				t.Fatal(r)
+			}
+			_, logged := logFiles(t, filepath.Join(dir, "d"))
+			want := tc.input
+			if !bytes.HasSuffix(want, []byte("\n")) {
+				want = append(want, '\n')
+			}
+			if !bytes.HasSuffix(want, logged) {
+				t.Errorf("logged is not the end of the input")
+			}
+			olds, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
+			var sizes []int
+			var files [][]byte
+			for _, n := range append(olds, filepath.Join(dir, "d/current")) {
+				b, err := os.ReadFile(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sizes = append(sizes, len(b))
+				files = append(files, b)
+			}
+			tc.check(t, sizes, files)
+		})
+	}
+}
+
+func TestProcessor(t *testing.T) {
+	prog := testbin.Path(t, "multilog")
+	dir := t.TempDir()
+	// Fails on its first run, then upper-cases, counting runs in the state.
+	proc := `!if [ ! -e ../failed ]; then : >../failed; echo oops >&2; exit 1; fi; tr a-z A-Z; read n <&4; echo $((n+1)) >&5; ls -l /proc/self/fd >../fds`
+	os.WriteFile(filepath.Join(dir, "d.state"), nil, 0o644)
+	r := runLog(t, prog, dir, numbered(150, 4), "s4096", proc, "./d")
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	if want := "oops\nmultilog: warning: processor failed in ./d, pausing\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	olds, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
+	if len(olds) != 1 {
+		t.Fatalf("old files %v", olds)
+	}
+	b, _ := os.ReadFile(olds[0])
+	if !bytes.Equal(b, bytes.ToUpper(numbered(150, 4)[:len(b)])) {
+		t.Errorf("processed %q", b)
+	}
+	if st, _ := os.ReadFile(filepath.Join(dir, "d/state")); string(st) != "1\n" {
+		t.Errorf("state %q", st)
+	}
+	// ls inherits fds 0, 4 and 5 and opens 3 itself: nothing else leaks.
+	fds, _ := os.ReadFile(filepath.Join(dir, "fds"))
+	for _, l := range strings.Split(string(fds), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) < 11 {
+			continue
+		}
+		fd, target := f[8], f[10]
+		want := map[string]string{"0": "/d/previous", "1": "/fds", "2": "", "3": "", "4": "/d/state", "5": "/d/newstate"}
+		suffix, ok := want[fd]
+		if !ok || !strings.HasSuffix(target, suffix) {
+			t.Errorf("processor has fd %s on %s", fd, target)
+		}
+	}
+	layout, _ := logFiles(t, filepath.Join(dir, "d"))
+	want := []string{"@.s -rwxr--r--", "current -rwxr--r--", "lock -rw-------", "state -rw-r--r--"}
+	if !slices.Equal(layout, want) {
+		t.Errorf("layout %q, want %q", layout, want)
+	}
+}
+
 func TestRecovery(t *testing.T) {
-	dir := t.TempDir()
-	d := filepath.Join(dir, "d")
-	os.Mkdir(d, 0o700)
-	os.WriteFile(filepath.Join(d, "current"), []byte("crashed\n"), 0o644)
-	os.WriteFile(filepath.Join(d, "previous"), []byte("prev\n"), 0o744)
-	os.WriteFile(filepath.Join(d, "processed"), []byte("half"), 0o644)
-	_, code := runML(t, testbin.Path(t, "multilog"), dir, "new\n", "!tr a-z A-Z", "./d")
-	if code != 0 {
-		t.Fatal(code)
-	}
-	got := layout(t, d)
-	want := "@L.s -rwxr--r-- \"PREV\\n\"\n@L.u -rw-r--r-- \"crashed\\n\"\ncurrent -rwxr--r-- \"new\\n\"\nlock -rw------- \"\"\nstate -rw-r--r-- \"\""
-	if got != want {
-		t.Fatalf("layout\n%s\nwant\n%s", got, want)
-	}
-	os.WriteFile(filepath.Join(d, "processed"), []byte("DONE\n"), 0o744)
-	os.WriteFile(filepath.Join(d, "newstate"), []byte("st"), 0o644)
-	runML(t, testbin.Path(t, "multilog"), dir, "", "./d")
-	if !strings.Contains(layout(t, d), `@L.s -rwxr--r-- "DONE\n"`) || readFile(filepath.Join(d, "state")) != "st" {
-		t.Fatalf("processed not installed:\n%s", layout(t, d))
+	prog := testbin.Path(t, "multilog")
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		modes  map[string]os.FileMode
+		args   []string
+		logged string
+		state  string
+	}{
+		{"current cut short", map[string]string{"current": "old\n"}, map[string]os.FileMode{"current": 0o644}, nil, "old\nnew\n", ""},
+		{"current complete", map[string]string{"current": "old\n"}, map[string]os.FileMode{"current": 0o744}, nil, "old\nnew\n", ""},
+		{"previous left", map[string]string{"previous": "prev\n", "current": "cur\n", "processed": "par", "newstate": "x"},
+			map[string]os.FileMode{"current": 0o744}, []string{"!tr a-z A-Z; echo done >&5"}, "PREV\ncur\nnew\n", "done\n"},
+		{"processed left", map[string]string{"processed": "proc\n", "newstate": "ns\n", "state": "st\n"}, nil, nil, "proc\nnew\n", "ns\n"},
+		{"newstate alone", map[string]string{"newstate": "ns\n", "state": "st\n"}, nil, nil, "new\n", "st\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			d := filepath.Join(dir, "d")
+			os.Mkdir(d, 0o755)
+			for n, c := range tc.files {
+				mode := tc.modes[n]
+				if mode == 0 {
+					mode = 0o644
+				}
+				os.WriteFile(filepath.Join(d, n), []byte(c), 0o600)
+				os.Chmod(filepath.Join(d, n), mode)
+			}
+			if r := runLog(t, prog, dir, []byte("new\n"), append(tc.args, "./d")...); r.code != 0 || r.stderr != "" {
+				t.Fatal(r)
+			}
+			layout, logged := logFiles(t, d)
+			if string(logged) != tc.logged {
+				t.Errorf("logged %q, want %q (layout %q)", logged, tc.logged, layout)
+			}
+			for _, l := range layout {
+				if strings.HasPrefix(l, "previous") || strings.HasPrefix(l, "processed") || strings.HasPrefix(l, "newstate") {
+					t.Errorf("left behind: %s", l)
+				}
+			}
+			if st, _ := os.ReadFile(filepath.Join(d, "state")); string(st) != tc.state {
+				t.Errorf("state %q, want %q", st, tc.state)
+			}
+		})
 	}
 }
 
-// startPiped starts ours reading from a pipe we write to.
-func startPiped(t *testing.T, dir string, args ...string) (*exec.Cmd, *os.File, *syncBuffer) {
+func TestLockedDirectory(t *testing.T) {
+	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
+	for _, prog := range []string{ours, ref} {
+		dir := t.TempDir()
+		first := startLog(t, prog, dir, "./d")
+		waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "d/current")); return err == nil })
+		// The second one must give up without reading its input, which
+		// never ends.
+		pr, pw, _ := os.Pipe()
+		cmd := exec.Command(prog, "./d")
+		cmd.Dir, cmd.Stdin = dir, pr
+		out, err := cmd.CombinedOutput()
+		pr.Close()
+		pw.Close()
+		if cmd.ProcessState.ExitCode() != 111 || string(out) != "multilog: fatal: unable to lock directory ./d: temporary failure\n" {
+			t.Errorf("%s: %v %q", prog, err, out)
+		}
+		first.stop(t)
+	}
+}
+
+// logger is a multilog running on a pipe the test writes to.
+type logger struct {
+	cmd *exec.Cmd
+	w   *os.File
+	r   *os.File // the test keeps the read end too, as svscan does
+	err bytes.Buffer
+}
+
+func startLog(t *testing.T, prog, dir string, args ...string) *logger {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(testbin.Path(t, "multilog"), args...)
-	cmd.Dir, cmd.Env, cmd.Stdin = dir, testEnv, r
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	l := &logger{w: w, r: r}
+	l.start(t, prog, dir, args...)
+	t.Cleanup(func() { l.cmd.Process.Kill(); l.cmd.Wait(); r.Close(); w.Close() })
+	return l
+}
+
+func (l *logger) start(t *testing.T, prog, dir string, args ...string) {
+	t.Helper()
+	l.cmd = exec.Command(prog, args...)
+	l.cmd.Dir, l.cmd.Stdin, l.cmd.Stderr = dir, l.r, &l.err
+	l.cmd.Env = append(os.Environ(), pauseEnv)
+	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r.Close()
-	return cmd, w, stderr
 }
 
-// syncBuffer is a bytes.Buffer the test reads while the command writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// stop closes the input and waits for a clean exit.
+func (l *logger) stop(t *testing.T) {
+	t.Helper()
+	l.w.Close()
+	if err := l.cmd.Wait(); err != nil {
+		t.Errorf("multilog: %v, stderr %q", err, l.err.String())
+	}
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func fileIs(path, want string) func() bool {
+	return func() bool { b, _ := os.ReadFile(path); return string(b) == want }
 }
 
-// TERM finishes the line in hand, exits 0 and leaves the rest in the pipe.
 func TestTermFinishesLine(t *testing.T) {
 	dir := t.TempDir()
-	r, w, _ := os.Pipe()
-	cmd := exec.Command(testbin.Path(t, "multilog"), "./d")
-	cmd.Dir, cmd.Stdin = dir, r
-	cmd.Start()
-	w.WriteString("one\npart")
+	l := startLog(t, testbin.Path(t, "multilog"), dir, "-x*", "./d")
 	cur := filepath.Join(dir, "d/current")
-	waitFor(t, func() bool { return readFile(cur) == "one\npart" })
-	cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
-	w.WriteString("ial\nrest\n")
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
+	l.w.WriteString("one\npart")
+	waitFor(t, fileIs(cur, "one\n"))
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(50 * time.Millisecond) // it must wait for the end of the line
+	if l.cmd.ProcessState != nil {
+		t.Fatal("exited before the line ended")
 	}
-	w.Close()
-	rest, _ := io.ReadAll(r)
-	if readFile(cur) != "one\npartial\n" || string(rest) != "rest\n" {
-		t.Fatalf("current %q, left in pipe %q", readFile(cur), rest)
+	l.w.WriteString("ial\nleft unread\n")
+	if err := l.cmd.Wait(); err != nil {
+		t.Fatal(err, l.err.String())
+	}
+	if b, _ := os.ReadFile(cur); string(b) != "one\npartial\n" {
+		t.Errorf("current %q", b)
+	}
+	l.w.Close()
+	rest, _ := io.ReadAll(l.r)
+	if string(rest) != "left unread\n" {
+		t.Errorf("left in the pipe: %q", rest)
+	}
+	if fi, _ := os.Stat(cur); fi.Mode() != 0o744 {
+		t.Errorf("current mode %v", fi.Mode())
 	}
 }
 
-// ALRM rotates a non-empty current at once.
 func TestAlarmRotates(t *testing.T) {
 	dir := t.TempDir()
-	cmd, w, _ := startPiped(t, dir, "./d")
-	w.WriteString("a\n")
+	l := startLog(t, testbin.Path(t, "multilog"), dir, "./d")
 	cur := filepath.Join(dir, "d/current")
-	waitFor(t, func() bool { return readFile(cur) == "a\n" })
-	cmd.Process.Signal(syscall.SIGALRM)
-	waitFor(t, func() bool { return strings.Contains(layout(t, filepath.Join(dir, "d")), `@L.s -rwxr--r-- "a\n"`) })
-	w.WriteString("b\n")
-	w.Close()
-	cmd.Wait()
-	if readFile(cur) != "b\n" {
-		t.Fatalf("current %q", readFile(cur))
+	waitFor(t, fileIs(cur, ""))
+	l.cmd.Process.Signal(syscall.SIGALRM) // current is empty: nothing to do
+	l.w.WriteString("one\n")
+	waitFor(t, fileIs(cur, "one\n"))
+	l.cmd.Process.Signal(syscall.SIGALRM)
+	waitFor(t, func() bool { m, _ := filepath.Glob(filepath.Join(dir, "d/@*.s")); return len(m) == 1 })
+	waitFor(t, fileIs(cur, ""))
+	l.w.WriteString("two\n")
+	waitFor(t, fileIs(cur, "two\n"))
+	l.stop(t)
+	olds, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
+	if len(olds) != 1 {
+		t.Fatalf("old files %v", olds)
+	}
+	if b, _ := os.ReadFile(olds[0]); string(b) != "one\n" {
+		t.Errorf("rotated %q", b)
 	}
 }
 
-// kill -9 at random moments under a steady writer through a pipe: after the
-// restarts every line is there, in order (a chunk may appear twice).
-func TestKillNineLosesNothing(t *testing.T) {
-	t.Run("plain", func(t *testing.T) { killNine(t, "t", "s100000", "n1000", "./d") })
-	t.Run("patterns", func(t *testing.T) { killNine(t, "t", "-*", "+* line *", "s100000", "n1000", "./d") })
-}
-
-func killNine(t *testing.T, args ...string) {
+// TestKillLosesNothing kills multilog at random moments under a steady
+// writer and restarts it: every line must be there, in order.
+func TestKillLosesNothing(t *testing.T) {
+	prog := testbin.Path(t, "multilog")
 	dir := t.TempDir()
-	r, w, _ := os.Pipe()
-	const total = 200000
+	l := startLog(t, prog, dir, "t", "s8192", "n1000", "./d")
+	const lines = 60000
+	done := make(chan error, 1)
 	go func() {
-		for i := range total {
-			fmt.Fprintf(w, "line %07d %s\n", i, strings.Repeat("x", 60))
+		for i := range lines {
+			if _, err := fmt.Fprintf(l.w, "%06d steady writer\n", i); err != nil {
+				done <- err
+				return
+			}
+			if i%100 == 0 {
+				time.Sleep(time.Millisecond)
+			}
 		}
-		w.Close()
+		done <- nil
 	}()
-	for kill := 0; ; kill++ {
-		cmd := exec.Command(testbin.Path(t, "multilog"), args...)
-		cmd.Dir, cmd.Stdin = dir, r
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		if kill < 8 {
-			time.Sleep(time.Duration(20+kill*13) * time.Millisecond)
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			continue
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		break
+	for range 8 {
+		time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
+		l.cmd.Process.Kill()
+		l.cmd.Wait()
+		l.start(t, prog, dir, "t", "s8192", "n1000", "./d")
 	}
-	r.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "d/@*"))
-	sort.Strings(files)
-	files = append(files, filepath.Join(dir, "d/current"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	l.stop(t)
+	_, logged := logFiles(t, filepath.Join(dir, "d"))
 	next := 0
-	for _, f := range files {
-		for _, line := range strings.Split(strings.TrimSuffix(readFile(f), "\n"), "\n") {
-			if len(line) < 26 {
-				continue
-			}
-			fields := strings.Fields(line[26:])
-			if len(fields) != 3 {
-				continue // a line split by a kill
-			}
-			n, _ := strconv.Atoi(fields[1])
-			if n > next {
-				t.Fatalf("line %d missing (found %d) in %s", next, n, f)
-			}
-			if n == next {
-				next++
-			}
+	for _, line := range strings.Split(strings.TrimSuffix(string(logged), "\n"), "\n") {
+		if len(line) != 26+20 || line[0] != '@' || !strings.HasSuffix(line, " steady writer") {
+			t.Fatalf("bad line %q", line)
 		}
+		n, err := strconv.Atoi(line[26:32])
+		if err != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		switch {
+		case n == next:
+			next++
+		case n > next:
+			t.Fatalf("line %d lost (found %d)", next, n)
+		} // n < next: a chunk written again after a kill
 	}
-	if next != total {
-		t.Fatalf("only %d of %d lines", next, total)
-	}
-}
-
-// On a full disk multilog warns, pauses and retries; once there is room
-// every line is there exactly once.
-func TestDiskFull(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
-		t.Fatalf("mount tmpfs (tests run as root): %v", err)
-	}
-	defer syscall.Unmount(dir, syscall.MNT_DETACH)
-	filler := filepath.Join(dir, "filler")
-	f, _ := os.Create(filler)
-	f.Write(make([]byte, 256*1024)) // fills the tmpfs; the error is expected
-	f.Close()
-	os.Mkdir(filepath.Join(dir, "d"), 0o700)
-	cmd, w, stderr := startPiped(t, dir, "s4096", "n1000", "./d")
-	var want strings.Builder
-	for i := range 2000 {
-		fmt.Fprintf(&want, "line %d\n", i)
-	}
-	go func() { w.WriteString(want.String()); w.Close() }()
-	waitFor(t, func() bool { return strings.Contains(stderr.String(), "out of disk space") })
-	os.Remove(filler)
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "d/@*"))
-	sort.Strings(files)
-	var got strings.Builder
-	for _, f := range append(files, filepath.Join(dir, "d/current")) {
-		got.WriteString(readFile(f))
-	}
-	if got.String() != want.String() {
-		t.Fatalf("got %d bytes, want %d", got.Len(), want.Len())
-	}
-	if !strings.HasPrefix(stderr.String(), "multilog: warning: unable to ") {
-		t.Fatalf("stderr %q", stderr.String())
-	}
-}
-
-// A line far longer than any buffer streams through, split only at SIZE.
-func TestLongLine(t *testing.T) {
-	dir := t.TempDir()
-	cmd, w, _ := startPiped(t, dir, "t", "s16777215", "-nothing", "e", "./d")
-	long := strings.Repeat("0123456789abcdef", 1<<20) // 16 MB, no newline until the end
-	go func() { w.WriteString(long + "\nnext\n"); w.Close() }()
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
-	if len(files) != 1 {
-		t.Fatalf("%d old files", len(files))
-	}
-	all := readFile(files[0]) + readFile(filepath.Join(dir, "d/current"))
-	if len(all) != 26+len(long)+1+26+5 || all[26:26+len(long)] != long || all[len(all)-5:] != "next\n" {
-		t.Fatalf("got %d bytes", len(all))
+	if next != lines {
+		t.Fatalf("only %d of %d lines", next, lines)
 	}
 }

@@ -17,6 +17,9 @@ import (
 // flushAt is how much output a log directory gathers before writing it.
 const flushAt = 256 << 10
 
+// writebackAt is how much written output starts the kernel's writeback.
+const writebackAt = 1 << 20
+
 // logDir is a log directory being written: current, rotated into
 // @TAI64N.s files through previous (and processed, when there is a
 // processor), the oldest deleted so that fewer than num remain.
@@ -27,6 +30,7 @@ type logDir struct {
 	cur   int   // descriptor of current
 	bytes int64 // size of current, counting buf
 	buf   []byte
+	dirty int // bytes written since writeback was last started
 }
 
 func (d *logDir) file(name string) string { return filepath.Join(d.Path, name) }
@@ -172,6 +176,7 @@ func (d *logDir) flush() {
 		n, err := unix.Write(d.cur, d.buf)
 		if n > 0 {
 			d.buf = d.buf[n:]
+			d.dirty += n
 			continue
 		}
 		if err == nil {
@@ -183,6 +188,11 @@ func (d *logDir) flush() {
 		d.ml.pause(err, "unable to write to ", d.name("current"))
 	}
 	d.buf = d.buf[:0]
+	if d.dirty >= writebackAt {
+		// Start writing back now, so that the fsync at rotation is short.
+		unix.SyncFileRange(d.cur, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+		d.dirty = 0
+	}
 }
 
 // closeCurrent syncs current and marks it complete (mode 0744).
