@@ -100,11 +100,8 @@ func TestActionsAndLayoutLikeReference(t *testing.T) {
 	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
 	var input bytes.Buffer
 	input.Write(numbered(3000, 5))
-	input.WriteString(strings.Repeat("long", 400) + "\nbinary \x00\x01\xff bytes\n\nstar*b\nno newline at end")
-	args := []string{"e", "-*7*", "=st", "./all", "+*b*", "s4096", "n100", "./sel", "-*", "+*9 line*", "e", "/ABS/nines"}
-	for _, prog := range []string{ours, ref} {
-		t.Run(filepath.Base(filepath.Dir(prog)), func(t *testing.T) {})
-	}
+	input.WriteString(strings.Repeat("a", 1200) + "b\n" + strings.Repeat("long", 400) + "\nbinary \x00\x01\xff bytes\n\nstar*b\nno newline at end")
+	args := []string{"e", "-*7*", "-a*b", "=st", "./all", "+*b*", "s4096", "n100", "./sel", "-*", "+*9 line*", "e", "/ABS/nines"}
 	type outcome struct {
 		res     result
 		layouts [][]string
@@ -492,5 +489,81 @@ func TestKillLosesNothing(t *testing.T) {
 	}
 	if next != lines {
 		t.Fatalf("only %d of %d lines", next, lines)
+	}
+}
+
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	l := startLog(t, testbin.Path(t, "multilog"), dir, "s4096", "n100", "./mnt/d")
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(mnt, "d/current")); return err == nil })
+	filler := filepath.Join(mnt, "filler")
+	os.WriteFile(filler, make([]byte, 1<<20), 0o644) // fills it: ENOSPC is expected
+	input := numbered(2000, 5)
+	go l.w.Write(input)
+	warning := "multilog: warning: unable to write to ./mnt/d/current, pausing: out of disk space\n"
+	waitFor(t, func() bool { return strings.Contains(l.err.String(), warning) })
+	os.Remove(filler)
+	waitFor(t, func() bool { _, logged := logFiles(t, filepath.Join(mnt, "d")); return len(logged) == len(input) })
+	l.stop(t)
+	if _, logged := logFiles(t, filepath.Join(mnt, "d")); !bytes.Equal(logged, input) {
+		t.Errorf("logged %d bytes, not the input", len(logged))
+	}
+	for _, line := range strings.SplitAfter(l.err.String(), "\n") {
+		if line != "" && !strings.HasPrefix(line, "multilog: warning: unable to ") {
+			t.Errorf("stderr line %q", line)
+		}
+	}
+}
+
+// TestEndlessLine sends a long line without a newline through a pipe:
+// it is cut at SIZE, ends with a newline, and memory stays small.
+func TestEndlessLine(t *testing.T) {
+	dir := t.TempDir()
+	const size = 40 << 20
+	cmd := exec.Command(testbin.Path(t, "multilog"), "t", "-x*", "e", "s16777215", "./d")
+	cmd.Dir = dir
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	block := bytes.Repeat([]byte("y\x00\xff"), 1<<16)
+	for n := 0; n < size; n += len(block) {
+		w.Write(block[:min(len(block), size-n)])
+	}
+	w.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss; rss > 32<<10 {
+		t.Errorf("peak memory %d kB", rss)
+	}
+	olds, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
+	total := 0
+	for _, n := range append(olds, filepath.Join(dir, "d/current")) {
+		fi, err := os.Stat(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != filepath.Join(dir, "d/current") && fi.Size() != 16777215 {
+			t.Errorf("%s: %d bytes", n, fi.Size())
+		}
+		total += int(fi.Size())
+	}
+	if total != 26+size+1 {
+		t.Errorf("logged %d bytes, want %d", total, 26+size+1)
+	}
+	if e := stderr.String(); len(e) != 204 || !strings.HasSuffix(e, "...\n") {
+		t.Errorf("e printed %q", e)
 	}
 }
