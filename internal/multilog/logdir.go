@@ -172,20 +172,19 @@ func (d *logDir) add(p []byte) {
 // flush writes what current is owed; on trouble it warns, pauses and
 // goes on from the first byte not written.
 func (d *logDir) flush() {
-	for len(d.buf) > 0 {
-		n, err := unix.Write(d.cur, d.buf)
+	for p := d.buf; len(p) > 0; {
+		n, err := unix.Write(d.cur, p)
 		if n > 0 {
-			d.buf = d.buf[n:]
+			p = p[n:]
 			d.dirty += n
 			continue
 		}
 		if err == nil {
 			err = unix.EIO
 		}
-		if err == unix.EINTR {
-			continue
+		if err != unix.EINTR {
+			d.ml.pause(err, "unable to write to ", d.name("current"))
 		}
-		d.ml.pause(err, "unable to write to ", d.name("current"))
 	}
 	d.buf = d.buf[:0]
 	if d.dirty >= writebackAt {
