@@ -567,3 +567,38 @@ func TestEndlessLine(t *testing.T) {
 		t.Errorf("e printed %q", e)
 	}
 }
+
+func TestFatalLikeReference(t *testing.T) {
+	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // nobody must get this far
+	os.Chmod(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "ro"), 0o555)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		nobody bool
+	}{
+		{"not a directory", []string{"./afile"}, false},
+		{"no parent", []string{"./missing/d"}, false},
+		{"read-only parent", []string{"./ro/d"}, true},
+		{"= file not writable", []string{"=ro/st"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]string
+			for i, prog := range []string{ours, ref} {
+				cmd := exec.Command(prog, tc.args...)
+				cmd.Dir, cmd.Stdin = dir, strings.NewReader("x\n")
+				if tc.nobody {
+					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				}
+				out, _ := cmd.CombinedOutput()
+				got[i] = fmt.Sprintf("%d %s", cmd.ProcessState.ExitCode(), out)
+			}
+			if got[0] != got[1] || !strings.HasPrefix(got[0], "111 multilog: fatal: unable to ") {
+				t.Errorf("got %q, reference %q", got[0], got[1])
+			}
+		})
+	}
+}

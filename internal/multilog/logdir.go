@@ -42,11 +42,11 @@ func (d *logDir) name(file string) string { return d.Path + "/" + file }
 // current. Failures before input is read are fatal, like daemontools'.
 func (d *logDir) open() error {
 	os.Mkdir(d.Path, 0o700)
-	dir, err := os.Open(d.Path)
+	dir, err := unix.Open(d.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return strerr.Fatal("unable to open directory ", d.Path, ": ", err)
 	}
-	dir.Close()
+	unix.Close(dir)
 	d.lock, err = os.OpenFile(d.file("lock"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err == nil {
 		err = unix.Flock(int(d.lock.Fd()), unix.LOCK_EX|unix.LOCK_NB)

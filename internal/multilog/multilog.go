@@ -59,7 +59,7 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 			m.needHead = true
 			f, err := os.OpenFile(a.Path, os.O_WRONLY|os.O_CREATE, 0o600)
 			if err != nil {
-				return nil, strerr.Fatal("unable to open ", a.Path, ": ", err)
+				return nil, strerr.Fatal("unable to create ", a.Path, ": ", err)
 			}
 			m.status[i] = f
 		case Dir:
