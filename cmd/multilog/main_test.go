@@ -575,6 +575,15 @@ func TestFatalLikeReference(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)
 	os.Mkdir(filepath.Join(dir, "ro"), 0o555)
+	// A copy nobody can run.
+	b, err := os.ReadFile(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours = filepath.Join(dir, "multilog")
+	if err := os.WriteFile(ours, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		args   []string
