@@ -441,16 +441,39 @@ func TestAlarmRotates(t *testing.T) {
 }
 
 // TestKillLosesNothing kills multilog at random moments under a steady
-// writer and restarts it: every line must be there, in order.
+// writer and restarts it: every line must be there, in order. With a
+// pattern, line heads wait in the pipe until the line is complete.
 func TestKillLosesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		split bool // write some lines in two pieces
+	}{
+		{"plain", []string{"t", "s8192", "n1000", "./d"}, false},
+		{"pattern", []string{"t", "-*nothing*", "s65536", "!cat", "n1000", "./d"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { killTest(t, tc.args, tc.split) })
+	}
+}
+
+func killTest(t *testing.T, args []string, split bool) {
 	prog := testbin.Path(t, "multilog")
 	dir := t.TempDir()
-	l := startLog(t, prog, dir, "t", "s8192", "n1000", "./d")
-	const lines = 60000
+	l := startLog(t, prog, dir, args...)
+	const lines = 40000
 	done := make(chan error, 1)
 	go func() {
 		for i := range lines {
-			if _, err := fmt.Fprintf(l.w, "%06d steady writer\n", i); err != nil {
+			line := fmt.Sprintf("%06d steady writer\n", i)
+			if split && i%50 == 7 {
+				if _, err := io.WriteString(l.w, line[:9]); err != nil {
+					done <- err
+					return
+				}
+				time.Sleep(100 * time.Microsecond)
+				line = line[9:]
+			}
+			if _, err := io.WriteString(l.w, line); err != nil {
 				done <- err
 				return
 			}
@@ -464,7 +487,7 @@ func TestKillLosesNothing(t *testing.T) {
 		time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
 		l.cmd.Process.Kill()
 		l.cmd.Wait()
-		l.start(t, prog, dir, "t", "s8192", "n1000", "./d")
+		l.start(t, prog, dir, args...)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

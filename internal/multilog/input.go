@@ -15,8 +15,12 @@ import (
 // chunk is the most input taken in one go; pipes are enlarged to it.
 const chunk = 1 << 20
 
-// heldPoll is how often a partial line waiting in the pipe looks for more.
-const heldPoll = 20 * time.Millisecond
+// A partial line waiting in the pipe looks for the rest after heldPollMin,
+// then ever less often, up to heldPollMax.
+const (
+	heldPollMin = 50 * time.Microsecond
+	heldPollMax = 20 * time.Millisecond
+)
 
 // signals turns TERM and ALRM into flags and a byte on a pipe, so that the
 // input loop can wait for input and signals at once.
@@ -80,11 +84,12 @@ func (sig *signals) wait(fd int, timeout time.Duration) (hup bool) {
 	if fd >= 0 {
 		fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 	}
-	ms := -1
+	var ts *unix.Timespec
 	if timeout >= 0 {
-		ms = int(timeout / time.Millisecond)
+		t := unix.NsecToTimespec(int64(timeout))
+		ts = &t
 	}
-	if _, err := unix.Poll(fds, ms); err != nil {
+	if _, err := unix.Ppoll(fds, ts, nil); err != nil {
 		return false
 	}
 	sig.drain()
@@ -245,6 +250,7 @@ func (r *pipeInput) available() int {
 
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 	held := 0 // bytes at the head of the pipe that m holds, unwritten
+	heldPoll := heldPollMin
 	for {
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
@@ -258,6 +264,7 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			// poll(2) cannot wait for more than is there, so look again soon.
 			if r.available() <= held {
 				hup = sig.wait(-1, heldPoll) || r.hungUp()
+				heldPoll = min(2*heldPoll, heldPollMax)
 			}
 		}
 		stop = m.signalled(sig)
@@ -277,6 +284,7 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			m.flush()
 			return r.consumeOrFail(held)
 		}
+		heldPoll = heldPollMin
 		used := m.feed(r.buf[held:n], stop)
 		m.flush()
 		newHeld := m.held
