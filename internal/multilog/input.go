@@ -12,7 +12,7 @@ import (
 	"daemontools/internal/strerr"
 )
 
-// chunk is the most input taken in one go; pipes are enlarged to it.
+// chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
 
 // A partial line waiting in the pipe looks for the rest after heldPollMin,
@@ -154,13 +154,17 @@ func newPipeInput(in int) (*pipeInput, error) {
 		return nil, err
 	}
 	r := &pipeInput{in: in, r: p[0], w: p[1], null: -1}
-	size := chunk
-	if n, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, chunk); err == nil {
-		size = n
-	} else if n, err := unix.FcntlInt(uintptr(p[1]), unix.F_GETPIPE_SZ, 0); err == nil {
-		size = n
+	// The private pipe takes what the input pipe can hold. The input pipe
+	// is left its size: enlarging it would count against the pipe memory
+	// of the account running us, shared by all its loggers.
+	size, err := unix.FcntlInt(uintptr(in), unix.F_GETPIPE_SZ, 0)
+	if err == nil {
+		unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, size)
 	}
-	unix.FcntlInt(uintptr(in), unix.F_SETPIPE_SZ, size) // more to take at once; fine if refused
+	if size, err = unix.FcntlInt(uintptr(p[1]), unix.F_GETPIPE_SZ, 0); err != nil {
+		r.close()
+		return nil, err
+	}
 	r.buf = make([]byte, size)
 	// Probe: tee works only when in is a pipe the kernel lets us tee.
 	if _, err := unix.Tee(in, r.w, 0, unix.SPLICE_F_NONBLOCK); err != nil && err != unix.EAGAIN {
