@@ -634,3 +634,24 @@ func TestFatalLikeReference(t *testing.T) {
 		})
 	}
 }
+
+// TestFileInput reads input that is not a pipe, with plain reads.
+func TestFileInput(t *testing.T) {
+	dir := t.TempDir()
+	input := append(numbered(5000, 6), "no newline"...)
+	path := filepath.Join(dir, "input")
+	os.WriteFile(path, input, 0o644)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(testbin.Path(t, "multilog"), "s4096", "n1000", "./d")
+	cmd.Dir, cmd.Stdin = dir, f
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatal(err, string(out))
+	}
+	if _, logged := logFiles(t, filepath.Join(dir, "d")); string(logged) != string(input)+"\n" {
+		t.Errorf("logged %d bytes, want %d", len(logged), len(input)+1)
+	}
+}

@@ -277,11 +277,8 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			return strerr.Fatal("unable to read input: ", err)
 		}
 		if n <= held {
-			if n == 0 && held == 0 && !hup {
-				continue
-			}
 			if !hup {
-				continue
+				continue // nothing new yet
 			}
 			// End of input: no writer and nothing new.
 			m.endInput()
