@@ -646,7 +646,7 @@ func TestFileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(testbin.Path(t, "multilog"), "s4096", "n1000", "./d")
+	cmd := exec.Command(testbin.Path(t, "multilog"), "s16384", "n1000", "./d")
 	cmd.Dir, cmd.Stdin = dir, f
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatal(err, string(out))
