@@ -5,7 +5,9 @@
 // retry, never a dropped line. When the input is a pipe, bytes stay in it
 // until they are written: multilog copies them out with tee(2), writes them,
 // and only then consumes them, so a multilog killed with SIGKILL loses
-// nothing and the next one starts where it stopped.
+// nothing and the next one starts where it stopped. Like daemontools, it
+// gathers the first HeadLen bytes of a line before writing any of it, so
+// such a line is never cut in two by a kill.
 package multilog
 
 import (
@@ -27,7 +29,6 @@ type Multilog struct {
 	script   Script
 	stderr   io.Writer
 	pauseFor time.Duration
-	needHead bool // some action looks at the start of the line
 
 	dirs   []*logDir
 	status []*os.File // per action: the = file, else nil
@@ -53,10 +54,7 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 	m.status = make([]*os.File, len(script.Actions))
 	for i, a := range script.Actions {
 		switch a.Kind {
-		case Select, Deselect, Echo:
-			m.needHead = true
 		case Status:
-			m.needHead = true
 			f, err := os.OpenFile(a.Path, os.O_WRONLY|os.O_CREATE, 0o600)
 			if err != nil {
 				return nil, strerr.Fatal("unable to create ", a.Path, ": ", err)
@@ -143,9 +141,6 @@ func (m *Multilog) startLine() {
 	if m.script.Stamp {
 		m.head = tai64.Now().AppendExternal(m.head)
 		m.head = append(m.head, ' ')
-	}
-	if !m.needHead {
-		m.decide()
 	}
 }
 
