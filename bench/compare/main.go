@@ -1,0 +1,239 @@
+// Command compare runs our daemontools beside Debian's daemontools 0.76,
+// runit and s6 on the same work in the same run, and prints a markdown
+// table of the figures with ratios. bench/run builds our programs and calls
+// it; see there for the usage.
+//
+// Every figure is measured: logging throughput, proportional set size of
+// supervisors and scanners, latencies (restart after a crash, up command
+// to running, new service directory to running), idle wake-ups, and the
+// status tool over many directories. Families take turns within each round
+// and the figures are medians. Every process started is killed at the end:
+// the harness is a child subreaper, so nothing escapes it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sizes says how much work each figure gets.
+type sizes struct {
+	lines, logRounds       int
+	few, many, memRounds   int
+	samples, appearSamples int
+	idleWindow             time.Duration
+	statusDirs, statusRuns int
+	settle                 time.Duration
+}
+
+var (
+	full  = sizes{1000000, 3, 50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second}
+	smoke = sizes{20000, 1, 5, 20, 1, 2, 2, 3 * time.Second, 20, 2, 100 * time.Millisecond}
+)
+
+var columns = []string{"ours", "daemontools", "runit", "s6"}
+
+// A row is one figure; a missing value is shown as its note.
+type row struct {
+	figure string
+	values map[string]float64
+	notes  map[string]string
+}
+
+func main() {
+	ours := flag.String("ours", "", "directory of our built programs")
+	isSmoke := flag.Bool("smoke", false, "a quick run that only checks the harness works")
+	flag.Parse()
+	if *ours == "" || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "compare: usage: compare -ours DIR [-smoke]")
+		os.Exit(100)
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "compare: fatal: unable to become a subreaper:", err)
+		os.Exit(111)
+	}
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		<-signals
+		stopAll()
+		os.Exit(111)
+	}()
+	sz := full
+	if *isSmoke {
+		sz = smoke
+	}
+	err := run(*ours, sz, os.Stdout)
+	if serr := stopAll(); serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compare: fatal:", err)
+		os.Exit(111)
+	}
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
+}
+
+func run(ours string, sz sizes, out io.Writer) error {
+	work, err := os.MkdirTemp("", "compare.")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	fams := families(ours)
+	me := fams[0]
+	var rows []row
+	add := func(figure string, values map[string]float64, missing map[string]string) {
+		rows = append(rows, row{figure, values, missing})
+	}
+	notBuilt := func(prog string) map[string]string {
+		if prog == "" {
+			return map[string]string{"ours": "not built yet"}
+		}
+		return nil
+	}
+
+	progress("logging %d lines", sz.lines)
+	input := filepath.Join(work, "input")
+	if err := logInput(input, sz.lines); err != nil {
+		return err
+	}
+	logs, err := logging(fams, work, input, sz.lines, sz.logRounds)
+	if err != nil {
+		return err
+	}
+	add(fmt.Sprintf("log %d lines of 90 bytes: t, 16 MB files, 10 kept, ms (plain copy %.0f)", sz.lines, logs["copy"]),
+		logs, notBuilt(me.logger))
+
+	for _, n := range []int{sz.few, sz.many} {
+		progress("memory with %d services", n)
+		scan, sup, err := memory(fams, work, n, sz.memRounds, sz.settle)
+		if err != nil {
+			return err
+		}
+		add(fmt.Sprintf("PSS per supervisor, %d services, KiB", n), sup, notBuilt(me.supervisor))
+		add(fmt.Sprintf("PSS of the scanner, %d services, KiB", n), scan, notBuilt(me.scanner))
+	}
+
+	progress("restart after a crash, %d samples", sz.samples)
+	lat, err := restart(fams, work, sz.samples)
+	if err != nil {
+		return err
+	}
+	addLatency(add, "restart after SIGKILL", lat, notBuilt(me.supervisor))
+
+	progress("up command to running, %d samples", sz.samples)
+	if lat, err = up(fams, work, sz.samples); err != nil {
+		return err
+	}
+	upBuilt := me.supervisor
+	if me.up == nil {
+		upBuilt = ""
+	}
+	addLatency(add, "svc -u / sv up / s6-svc -u to running", lat, notBuilt(upBuilt))
+
+	progress("new service directory to running, %d samples", sz.appearSamples)
+	if lat, err = appear(fams, work, sz.appearSamples); err != nil {
+		return err
+	}
+	addLatency(add, "new service directory to running (s6: with s6-svscanctl -a)", lat, notBuilt(me.scanner))
+
+	progress("idle wake-ups over %v", sz.idleWindow)
+	scan, sup, err := idle(fams, work, sz.few, sz.idleWindow)
+	if err != nil {
+		return err
+	}
+	add(fmt.Sprintf("idle wake-ups per minute, one supervisor (of %d)", sz.few), sup, notBuilt(me.supervisor))
+	add("idle wake-ups per minute, scanner", scan, notBuilt(me.scanner))
+
+	progress("status of %d services", sz.statusDirs)
+	svstatOurs := filepath.Join(ours, "svstat")
+	if _, err := os.Stat(svstatOurs); err != nil {
+		svstatOurs = ""
+	}
+	st, err := status(fams, svstatOurs, work, sz.statusDirs, sz.statusRuns)
+	if err != nil {
+		return err
+	}
+	add(fmt.Sprintf("svstat / sv status over %d directories, ms", sz.statusDirs), st, notBuilt(svstatOurs))
+
+	printTable(out, rows)
+	if me.scanner == "" && me.supervisor != "" {
+		fmt.Fprintln(out, "\nOur supervise ran under Debian's svscan (ours not built yet).")
+	}
+	return nil
+}
+
+func addLatency(add func(string, map[string]float64, map[string]string), what string, lat latencies, missing map[string]string) {
+	p50, p95 := map[string]float64{}, map[string]float64{}
+	for name, xs := range lat {
+		p50[name], p95[name] = median(xs), quantile(xs, 0.95)
+	}
+	n := 0
+	for _, xs := range lat {
+		n = len(xs)
+	}
+	add(fmt.Sprintf("%s, median of %d, ms", what, n), p50, missing)
+	add(fmt.Sprintf("%s, p95 of %d, ms", what, n), p95, missing)
+}
+
+// printTable writes the rows as markdown; the ratio columns are peer
+// divided by ours, so above 1 means ours is better (every figure is lower
+// is better).
+func printTable(w io.Writer, rows []row) {
+	fmt.Fprintln(w, "| figure (lower is better) | ours | daemontools 0.76 | runit | s6 | daemontools ÷ ours | runit ÷ ours | s6 ÷ ours |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rows {
+		cells := []string{r.figure}
+		for _, c := range columns {
+			cells = append(cells, cell(r, c))
+		}
+		for _, c := range columns[1:] {
+			cells = append(cells, ratio(r, c))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+}
+
+func cell(r row, name string) string {
+	if note, ok := r.notes[name]; ok {
+		return note
+	}
+	v, ok := r.values[name]
+	if !ok || math.IsNaN(v) {
+		return "—"
+	}
+	return number(v)
+}
+
+func number(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func ratio(r row, peer string) string {
+	if _, ok := r.notes["ours"]; ok {
+		return ""
+	}
+	o, ok1 := r.values["ours"]
+	p, ok2 := r.values[peer]
+	if !ok1 || !ok2 || math.IsNaN(o) || math.IsNaN(p) || o <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", p/o)
+}
