@@ -57,10 +57,11 @@ func stopEach(pids map[string]int, err error) error {
 	return err
 }
 
-// restart measures how long each supervisor takes to run the service again
-// after it was killed with SIGKILL; the families take turns.
-func restart(fams []*family, work string, samples int) (lat latencies, err error) {
-	dirs, pids, err := supervised(fams, work, "restart", false)
+// turns starts each family's supervisor on a service directory of its own
+// and takes samples, the families taking turns, one turn at most every
+// restartGap.
+func turns(fams []*family, work, kind string, down bool, samples int, sample func(f *family, dir string) (time.Duration, error)) (lat latencies, err error) {
+	dirs, pids, err := supervised(fams, work, kind, down)
 	defer func() { err = stopEach(pids, err) }()
 	if err != nil {
 		return nil, err
@@ -73,60 +74,64 @@ func restart(fams []*family, work string, samples int) (lat latencies, err error
 			if !ok {
 				continue
 			}
-			n, pid := starts(dir)
-			t0 := time.Now()
-			if err := unix.Kill(pid, unix.SIGKILL); err != nil {
-				return nil, fmt.Errorf("%s: kill %d: %v", f.name, pid, err)
-			}
-			if err := waitFor(f.name+": restart", 10*time.Second, func() bool { k, _ := starts(dir); return k > n }); err != nil {
+			d, err := sample(f, dir)
+			if err != nil {
 				return nil, err
 			}
-			lat[f.name] = append(lat[f.name], ms(time.Since(t0)))
+			lat[f.name] = append(lat[f.name], ms(d))
 		}
 		time.Sleep(time.Until(turn.Add(restartGap)))
 	}
 	return lat, nil
 }
 
+// restart measures how long each supervisor takes to run the service again
+// after it was killed with SIGKILL.
+func restart(fams []*family, work string, samples int) (latencies, error) {
+	return turns(fams, work, "restart", false, samples, func(f *family, dir string) (time.Duration, error) {
+		n, pid := starts(dir)
+		t0 := time.Now()
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+			return 0, fmt.Errorf("%s: kill %d: %v", f.name, pid, err)
+		}
+		err := waitFor(f.name+": restart", 10*time.Second, func() bool { k, _ := starts(dir); return k > n })
+		return time.Since(t0), err
+	})
+}
+
 // up measures from running the up command (svc -u, sv up, s6-svc -u) to
-// the service running; the families take turns.
-func up(fams []*family, work string, samples int) (lat latencies, err error) {
+// the service running, then takes the service down again.
+func up(fams []*family, work string, samples int) (latencies, error) {
 	var withUp []*family
 	for _, f := range fams {
-		if f.up != nil && f.supervisor != "" {
+		if f.up != nil {
 			withUp = append(withUp, f)
 		}
 	}
-	dirs, pids, err := supervised(withUp, work, "up", true)
-	defer func() { err = stopEach(pids, err) }()
-	if err != nil {
-		return nil, err
-	}
-	lat = latencies{}
-	for range samples {
-		turn := time.Now()
-		for _, f := range withUp {
-			dir := dirs[f.name]
-			n, _ := starts(dir)
-			t0 := time.Now()
-			if out, err := exec.Command(f.up(dir)[0], f.up(dir)[1:]...).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("%s: %v: %v: %s", f.name, f.up(dir), err, out)
-			}
-			if err := waitFor(f.name+": up", 10*time.Second, func() bool { k, _ := starts(dir); return k > n }); err != nil {
-				return nil, err
-			}
-			lat[f.name] = append(lat[f.name], ms(time.Since(t0)))
-			_, pid := starts(dir)
-			if out, err := exec.Command(f.down(dir)[0], f.down(dir)[1:]...).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("%s: %v: %v: %s", f.name, f.down(dir), err, out)
-			}
-			if err := waitFor(f.name+": down", 10*time.Second, func() bool { return !alive(pid) }); err != nil {
-				return nil, err
-			}
+	return turns(withUp, work, "up", true, samples, func(f *family, dir string) (time.Duration, error) {
+		n, _ := starts(dir)
+		t0 := time.Now()
+		if err := command(f.name, f.up(dir)); err != nil {
+			return 0, err
 		}
-		time.Sleep(time.Until(turn.Add(restartGap)))
+		if err := waitFor(f.name+": up", 10*time.Second, func() bool { k, _ := starts(dir); return k > n }); err != nil {
+			return 0, err
+		}
+		d := time.Since(t0)
+		_, pid := starts(dir)
+		if err := command(f.name, f.down(dir)); err != nil {
+			return 0, err
+		}
+		return d, waitFor(f.name+": down", 10*time.Second, func() bool { return !alive(pid) })
+	})
+}
+
+// command runs argv and reports its output if it fails.
+func command(name string, argv []string) error {
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v: %v: %s", name, argv, err, out)
 	}
-	return lat, nil
+	return nil
 }
 
 // appear measures from a service directory being renamed into the scan
@@ -169,8 +174,8 @@ func appear(fams []*family, work string, samples int) (lat latencies, err error)
 				return nil, err
 			}
 			if f.rescan != nil {
-				if out, err := exec.Command(f.rescan(scan)[0], f.rescan(scan)[1:]...).CombinedOutput(); err != nil {
-					return nil, fmt.Errorf("%s: %v: %v: %s", f.name, f.rescan(scan), err, out)
+				if err := command(f.name, f.rescan(scan)); err != nil {
+					return nil, err
 				}
 			}
 			if err := waitFor(f.name+": new service", 20*time.Second, func() bool { k, _ := starts(dst); return k > 0 }); err != nil {

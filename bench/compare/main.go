@@ -38,7 +38,7 @@ type sizes struct {
 
 var (
 	full  = sizes{1000000, 3, 50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second}
-	smoke = sizes{20000, 1, 5, 20, 1, 2, 2, 3 * time.Second, 20, 2, 100 * time.Millisecond}
+	smoke = sizes{20000, 1, 5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond}
 )
 
 var columns = []string{"ours", "daemontools", "runit", "s6"}
@@ -234,6 +234,9 @@ func ratio(r row, peer string) string {
 	p, ok2 := r.values[peer]
 	if !ok1 || !ok2 || math.IsNaN(o) || math.IsNaN(p) || o <= 0 {
 		return ""
+	}
+	if p/o >= 10 {
+		return fmt.Sprintf("%.0f", p/o)
 	}
 	return fmt.Sprintf("%.2f", p/o)
 }

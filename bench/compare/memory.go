@@ -48,16 +48,24 @@ func launch(f *family, work string, n int) (*fleet, error) {
 	return &fleet{scanner: pid, supervisors: kids}, nil
 }
 
+// launchable returns the families whose supervisors can be started.
+func launchable(fams []*family) []*family {
+	var out []*family
+	for _, f := range fams {
+		if f.launcher != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // memory measures the PSS in KiB of the scanner and, on average, of one
 // supervisor, with n services; each family runs alone so that shared
 // libraries are split only among its own processes. Medians of rounds.
 func memory(fams []*family, work string, n, rounds int, settle time.Duration) (scanner, supervisor map[string]float64, err error) {
 	scans, sups := map[string][]float64{}, map[string][]float64{}
 	for range rounds {
-		for _, f := range fams {
-			if f.launcher == "" {
-				continue
-			}
+		for _, f := range launchable(fams) {
 			fl, err := launch(f, work, n)
 			if err != nil {
 				return nil, nil, err
@@ -97,10 +105,7 @@ func idle(fams []*family, work string, n int, window time.Duration) (scanner, su
 			}
 		}
 	}()
-	for _, f := range fams {
-		if f.launcher == "" {
-			continue
-		}
+	for _, f := range launchable(fams) {
 		fl, err := launch(f, work, n)
 		if err != nil {
 			return nil, nil, err
