@@ -171,11 +171,31 @@ func run(ours string, sz sizes, out io.Writer) error {
 	add(fmt.Sprintf("svstat / sv status over %d directories, ms", sz.statusDirs), st, notBuilt(svstatOurs))
 
 	printTable(out, rows)
+	fmt.Fprint(out, notes)
 	if me.scanner == "" && me.supervisor != "" {
-		fmt.Fprintln(out, "\nOur supervise ran under Debian's svscan (ours not built yet).")
+		fmt.Fprintln(out, "- Our supervise ran under Debian's svscan (ours is not built yet).")
 	}
 	return nil
 }
+
+// notes says how the figures were taken, under the table.
+const notes = `
+- Logging: the same input file on stdin, the log directory on the same
+  file system; every line is counted in the log afterwards. multilog
+  t s16777215 n10, svlogd -t with s16777215 and n10 in its config,
+  s6-log n10 s16777215 t.
+- PSS: /proc/PID/smaps_rollup of the scanner and of every supervisor,
+  each family running alone, every service started (./run notes its start,
+  then execs sleep).
+- Latencies: from the kill (or the command being run, or the rename into
+  the scan directory) to ./run noting its start; the service started more
+  than a second before each sample (every supervisor delays restarts that
+  come sooner). s6-supervise waits a second after a death by design;
+  s6-svscan scans only when told, so its figure includes s6-svscanctl -a;
+  daemontools' svscan and runsvdir look every five seconds.
+- Wake-ups: voluntary context switches of all threads over one window,
+  all families running at once, each with the smaller number of services.
+`
 
 func addLatency(add func(string, map[string]float64, map[string]string), what string, lat latencies, missing map[string]string) {
 	p50, p95 := map[string]float64{}, map[string]float64{}
