@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,7 +92,10 @@ func wakeups(pid int) int {
 
 // started holds the roots of every process tree the harness started, so
 // that an interrupted run still kills them all.
-var started = map[int]bool{}
+var (
+	startedMu sync.Mutex
+	started   = map[int]bool{}
+)
 
 // start runs argv in a session of its own with the given PATH, stdin from
 // /dev/null and output appended to logfile. The harness is a child
@@ -117,7 +121,9 @@ func start(argv []string, path, logfile string) (int, error) {
 	}
 	pid := p.Pid
 	p.Release()
+	startedMu.Lock()
 	started[pid] = true
+	startedMu.Unlock()
 	return pid, nil
 }
 
@@ -125,7 +131,9 @@ func start(argv []string, path, logfile string) (int, error) {
 // so that no supervisor restarts what is being killed, then kills it and
 // reaps until none of it is left.
 func stop(pid int) error {
+	startedMu.Lock()
 	delete(started, pid)
+	startedMu.Unlock()
 	var all []int
 	for range 3 {
 		all = tree(pid)
@@ -170,8 +178,14 @@ func reap() {
 // stopAll kills every tree still running, and anything reparented to the
 // harness.
 func stopAll() error {
-	var first error
+	startedMu.Lock()
+	var roots []int
 	for pid := range started {
+		roots = append(roots, pid)
+	}
+	startedMu.Unlock()
+	var first error
+	for _, pid := range roots {
 		if err := stop(pid); err != nil && first == nil {
 			first = err
 		}
