@@ -19,7 +19,6 @@ type family struct {
 	up, down   func(dir string) []string
 	scan       func(dir string) []string // launcher command line
 	rescan     func(dir string) []string // nil if the scanner finds new services itself
-	logger     string                    // multilog, svlogd, s6-log
 }
 
 // families returns ours, daemontools, runit and s6, with our programs taken
@@ -39,8 +38,7 @@ func families(ours string) []*family {
 		return func(dir string) []string { return []string{prog, dir} }
 	}
 	me := &family{name: "ours", supervisor: built("supervise"), scanner: built("svscan"),
-		path: ours + ":/usr/bin:/bin", ready: "supervise/status",
-		logger: built("multilog")}
+		path: ours + ":/usr/bin:/bin", ready: "supervise/status"}
 	if svcOurs := built("svc"); svcOurs != "" {
 		me.up, me.down = svc(svcOurs, "-u"), svc(svcOurs, "-d")
 	}
@@ -55,16 +53,16 @@ func families(ours string) []*family {
 		{name: "daemontools", supervisor: "/usr/bin/supervise", scanner: "/usr/bin/svscan",
 			launcher: "/usr/bin/svscan", path: "/usr/bin:/bin", ready: "supervise/status",
 			up: svc("/usr/bin/svc", "-u"), down: svc("/usr/bin/svc", "-d"),
-			scan: plain("/usr/bin/svscan"), logger: "/usr/bin/multilog"},
+			scan: plain("/usr/bin/svscan")},
 		{name: "runit", supervisor: "/usr/bin/runsv", scanner: "/usr/bin/runsvdir",
 			launcher: "/usr/bin/runsvdir", path: "/usr/bin:/bin", ready: "supervise/stat",
 			up: svc("/usr/bin/sv", "up"), down: svc("/usr/bin/sv", "down"),
-			scan: plain("/usr/bin/runsvdir"), logger: "/usr/bin/svlogd"},
+			scan: plain("/usr/bin/runsvdir")},
 		{name: "s6", supervisor: "/usr/bin/s6-supervise", scanner: "/usr/bin/s6-svscan",
 			launcher: "/usr/bin/s6-svscan", path: "/usr/bin:/bin", ready: "supervise/status",
 			up: svc("/usr/bin/s6-svc", "-u"), down: svc("/usr/bin/s6-svc", "-d"),
 			scan:   func(dir string) []string { return []string{"/usr/bin/s6-svscan", "-c", "2000", dir} },
-			rescan: svc("/usr/bin/s6-svscanctl", "-a"), logger: "/usr/bin/s6-log"},
+			rescan: svc("/usr/bin/s6-svscanctl", "-a")},
 	}
 }
 

@@ -3,8 +3,8 @@
 // table of the figures with ratios. bench/run builds our programs and calls
 // it; see there for the usage.
 //
-// Every figure is measured: logging throughput, proportional set size of
-// supervisors and scanners, latencies (restart after a crash, up command
+// Every figure is measured: proportional set size of supervisors and
+// scanners, latencies (restart after a crash, up command
 // to running, new service directory to running), idle wake-ups, and the
 // status tool over many directories. Families take turns within each round
 // and the figures are medians. Every process started is killed at the end:
@@ -28,7 +28,6 @@ import (
 
 // sizes says how much work each figure gets.
 type sizes struct {
-	lines, logRounds       int
 	few, many, memRounds   int
 	samples, appearSamples int
 	idleWindow             time.Duration
@@ -37,8 +36,8 @@ type sizes struct {
 }
 
 var (
-	full  = sizes{1000000, 3, 50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second}
-	smoke = sizes{20000, 1, 5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond}
+	full  = sizes{50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second}
+	smoke = sizes{5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond}
 )
 
 var columns = []string{"ours", "daemontools", "runit", "s6"}
@@ -106,18 +105,6 @@ func run(ours string, sz sizes, out io.Writer) error {
 		return nil
 	}
 
-	progress("logging %d lines", sz.lines)
-	input := filepath.Join(work, "input")
-	if err := logInput(input, sz.lines); err != nil {
-		return err
-	}
-	logs, err := logging(fams, work, input, sz.lines, sz.logRounds)
-	if err != nil {
-		return err
-	}
-	add(fmt.Sprintf("log %d lines of 90 bytes: t, 16 MB files, 10 kept, ms (plain copy %.0f)", sz.lines, logs["copy"]),
-		logs, notBuilt(me.logger))
-
 	for _, n := range []int{sz.few, sz.many} {
 		progress("memory with %d services", n)
 		scan, sup, err := memory(fams, work, n, sz.memRounds, sz.settle)
@@ -180,10 +167,6 @@ func run(ours string, sz sizes, out io.Writer) error {
 
 // notes says how the figures were taken, under the table.
 const notes = `
-- Logging: the same input file on stdin, the log directory on the same
-  file system; every line is counted in the log afterwards. multilog
-  t s16777215 n10, svlogd -t with s16777215 and n10 in its config,
-  s6-log n10 s16777215 t.
 - PSS: /proc/PID/smaps_rollup of the scanner and of every supervisor,
   each family running alone, every service started (./run notes its start,
   then execs sleep).
