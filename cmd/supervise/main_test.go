@@ -228,7 +228,13 @@ func TestCommands(t *testing.T) {
 			return slices.Equal(lines(t, file("signals")), want)
 		})
 	}
-	svtest.WaitFor(t, 5*time.Second, "run to start", func() bool { return len(lines(t, file("starts"))) == 1 })
+	// A start shows in the status at fork; ./run writes its line once its
+	// traps are set, and only then may the next command be sent.
+	started := func(n int) {
+		t.Helper()
+		svtest.WaitFor(t, 5*time.Second, "start "+strconv.Itoa(n)+" of run", func() bool { return len(lines(t, file("starts"))) >= n })
+	}
+	started(1)
 
 	svc(t, "-h", dir)
 	waitSignals("HUP")
@@ -250,10 +256,12 @@ func TestCommands(t *testing.T) {
 	// t: the service exits and, wanted up, is started again.
 	svc(t, "-t", dir)
 	second := waitStatus(t, dir, "restart after -t", func(s status.Status) bool { return isUp(s) && s.Pid != first.Pid })
+	started(2)
 	waitSignals("HUP", "ALRM", "INT", "CONT", "TERM")
 	// k: likewise.
 	svc(t, "-k", dir)
 	third := waitStatus(t, dir, "restart after -k", func(s status.Status) bool { return isUp(s) && s.Pid != second.Pid })
+	started(3)
 
 	// d: TERM, then down and wanted down.
 	svc(t, "-d", dir)
@@ -270,6 +278,7 @@ func TestCommands(t *testing.T) {
 	if s.Want != 0 {
 		t.Errorf("after -o: want %q", s.Want)
 	}
+	started(4)
 	svc(t, "-k", dir)
 	s = waitStatus(t, dir, "down after -o -k", isDown)
 	// u: up, wanted up.
@@ -278,6 +287,7 @@ func TestCommands(t *testing.T) {
 	if s.Want != 'u' {
 		t.Errorf("after -u: want %q", s.Want)
 	}
+	started(5)
 	if n := len(lines(t, file("starts"))); n != 5 {
 		t.Errorf("%d starts, want 5 (no restart after -o)", n)
 	}
