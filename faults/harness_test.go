@@ -1,0 +1,391 @@
+package faults
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/testbin"
+
+	"golang.org/x/sys/unix"
+)
+
+// long is set by FAULTS_LONG=1 (bench/faults): the full counts and
+// durations instead of CI's short ones.
+var long = os.Getenv("FAULTS_LONG") != ""
+
+// pick returns short in CI and long under FAULTS_LONG=1.
+func pick[T any](short, long_ T) T {
+	if long {
+		return long_
+	}
+	return short
+}
+
+func TestMain(m *testing.M) {
+	// A service whose supervise is killed with -9 is orphaned. As a
+	// subreaper this process inherits it and reaps it in cleanup; pid 1
+	// here does not reap.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "faults: unable to become a subreaper:", err)
+		os.Exit(111)
+	}
+	testbin.Main(m)
+}
+
+// prog returns the path of the program under test: ours, or the one in
+// $FAULTS_BIN when that is set.
+func prog(t testing.TB, name string) string {
+	t.Helper()
+	if d := os.Getenv("FAULTS_BIN"); d != "" {
+		return filepath.Join(d, name)
+	}
+	return testbin.Path(t, name)
+}
+
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("the fault tests run as root (CI does): they mount filesystems and act as another user")
+	}
+}
+
+// newRand returns a generator seeded from $FAULTS_SEED, or from the clock,
+// and logs the seed so that a failure can be replayed.
+func newRand(t testing.TB) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FAULTS_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("FAULTS_SEED: %v", err)
+		}
+	}
+	t.Logf("FAULTS_SEED=%d", seed)
+	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// waitFor polls check until it returns nil, failing the test with check's
+// last error when timeout passes first.
+func waitFor(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// output collects a process's stdout and stderr in a file: a file, not a
+// pipe, so that waiting for the process never waits for its descendants
+// to close the pipe.
+type output struct{ f *os.File }
+
+func newOutput(t testing.TB) *output {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &output{f}
+}
+
+func (o *output) String() string {
+	b, _ := os.ReadFile(o.f.Name())
+	return string(b)
+}
+
+// proc is a program started in a session of its own, so that it and every
+// descendant (services, orphans) can be found and killed in cleanup.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *output // stdout and stderr, unless the caller set them
+	done chan struct{}
+	err  error // from Wait, once done is closed
+}
+
+// start starts cmd in a new session and registers its cleanup: kill every
+// process of the session, reap them, until none is left.
+func start(t testing.TB, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, out: newOutput(t), done: make(chan struct{})}
+	if cmd.Stdout == nil {
+		cmd.Stdout = p.out.f
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = p.out.f
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() { killSession(t, cmd.Process.Pid); <-p.done })
+	return p
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// exited tells whether the process has exited.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %v; output:\n%s", p.cmd.Path, timeout, p.out)
+	}
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0
+	case errors.As(p.err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatalf("%s: %v", p.cmd.Path, p.err)
+	return -1
+}
+
+// kill9 sends SIGKILL to the process alone and waits for it.
+func (p *proc) kill9(t testing.TB) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait(t, 10*time.Second)
+}
+
+// killSession kills every process of session sid and reaps what this
+// process inherits, until none is left.
+func killSession(t testing.TB, sid int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := 0
+		for _, s := range allProcs() {
+			if s.session == sid {
+				left++
+				syscall.Kill(s.pid, syscall.SIGKILL)
+			}
+		}
+		reap()
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("cleanup: %d processes of session %d still there", left, sid)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// reap collects every exited child this process inherited.
+func reap() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+	}
+}
+
+// procStat is what the tests need from /proc/PID/stat.
+type procStat struct {
+	pid, ppid, pgrp, session int
+	state                    byte
+	ticks                    uint64 // utime + stime, in clock ticks
+}
+
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	// The command name may hold spaces and parentheses: fields start
+	// after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: no ')'", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	s := procStat{pid: pid, state: f[0][0]}
+	s.ppid, _ = strconv.Atoi(f[1])
+	s.pgrp, _ = strconv.Atoi(f[2])
+	s.session, _ = strconv.Atoi(f[3])
+	utime, _ := strconv.ParseUint(f[11], 10, 64)
+	stime, _ := strconv.ParseUint(f[12], 10, 64)
+	s.ticks = utime + stime
+	return s, nil
+}
+
+// allProcs returns every process there is.
+func allProcs() []procStat {
+	ents, _ := os.ReadDir("/proc")
+	var ps []procStat
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, err := readStat(pid); err == nil {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// alive tells whether pid is a process that has not exited.
+func alive(pid int) bool {
+	s, err := readStat(pid)
+	return err == nil && s.state != 'Z' && s.state != 'X'
+}
+
+// fdCount counts the open descriptors of pid.
+func fdCount(pid int) (int, error) {
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	return len(ents), err
+}
+
+// rssKB returns the resident set size of pid in kB.
+func rssKB(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// status is a decoded supervise/status record.
+type status struct {
+	sec    uint64 // TAI64 seconds of the last change of pid
+	pid    int
+	paused bool
+	want   byte // 'u', 'd' or 0
+}
+
+// readStatus reads and checks DIR/supervise/status: at least 18 bytes,
+// a TAI64 label past 2^62, a pause flag of 0 or 1, a want of u, d or 0.
+func readStatus(dir string) (status, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "supervise", "status"))
+	if err != nil {
+		return status{}, err
+	}
+	return decodeStatus(b)
+}
+
+func decodeStatus(b []byte) (status, error) {
+	if len(b) < 18 {
+		return status{}, fmt.Errorf("status is %d bytes: % x", len(b), b)
+	}
+	s := status{
+		sec:    binary.BigEndian.Uint64(b[0:8]),
+		pid:    int(binary.LittleEndian.Uint32(b[12:16])),
+		paused: b[16] == 1,
+		want:   b[17],
+	}
+	if s.sec < 1<<62 || binary.BigEndian.Uint32(b[8:12]) > 999999999 {
+		return s, fmt.Errorf("status has a bad label: % x", b[:12])
+	}
+	if b[16] > 1 || (s.want != 'u' && s.want != 'd' && s.want != 0) {
+		return s, fmt.Errorf("status has bad flags: % x", b[16:18])
+	}
+	if s.paused && s.pid == 0 {
+		return s, fmt.Errorf("status says paused with no pid: % x", b)
+	}
+	return s, nil
+}
+
+// newService makes a service directory whose run is the sh script body.
+func newService(t testing.TB, dir, body string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\n"+body+"\n"), 0755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startSupervise starts supervise on dir and waits until it runs a service
+// other than pid old.
+func startSupervise(t testing.TB, dir string, old int) (*proc, status) {
+	t.Helper()
+	p := start(t, exec.Command(prog(t, "supervise"), dir))
+	return p, waitUp(t, dir, old)
+}
+
+// waitUp waits until status shows a running service whose pid is not old,
+// and returns that status.
+func waitUp(t testing.TB, dir string, old int) status {
+	t.Helper()
+	var st status
+	waitFor(t, 10*time.Second, dir+" up", func() error {
+		var err error
+		st, err = readStatus(dir)
+		switch {
+		case err != nil:
+			return err
+		case st.pid == 0 || st.pid == old:
+			return fmt.Errorf("status pid %d", st.pid)
+		case !alive(st.pid):
+			return fmt.Errorf("pid %d in status is not running", st.pid)
+		}
+		return nil
+	})
+	return st
+}
+
+// svc runs svc with args and fails the test unless it exits 0 silently.
+func svc(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command(prog(t, "svc"), args...).CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Fatalf("svc %s: %v %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// noPanic fails the test if out shows a Go runtime crash.
+func noPanic(t testing.TB, what, out string) {
+	t.Helper()
+	for _, sign := range []string{"panic:", "goroutine ", "fatal error:", "SIGSEGV"} {
+		if strings.Contains(out, sign) {
+			t.Fatalf("%s crashed:\n%s", what, out)
+		}
+	}
+}

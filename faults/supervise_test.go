@@ -1,0 +1,366 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// kill -9 of supervise while it rewrites its status as fast as it can: every
+// status ever seen is a whole valid record, the service survives, and a new
+// supervise takes the lock and works at once.
+func TestSuperviseKill9(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	dir := filepath.Join(t.TempDir(), "svc")
+	newService(t, dir, "exec sleep 100000")
+	p, st := startSupervise(t, dir, 0)
+
+	out, err := exec.Command(prog(t, "supervise"), dir).CombinedOutput()
+	if got, want := string(out), "supervise: fatal: unable to acquire "+dir+"/supervise/lock: temporary failure\n"; exitCode(err) != 111 || got != want {
+		t.Fatalf("second supervise: exit %d %q, want exit 111 %q", exitCode(err), got, want)
+	}
+
+	rounds := pick(5, 50)
+	for round := range rounds {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var bad error
+		wg.Add(2)
+		go func() { // pause and continue: each is a status rewrite
+			defer wg.Done()
+			f, err := os.OpenFile(filepath.Join(dir, "supervise", "control"), os.O_WRONLY, 0)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := f.Write([]byte("pc")); err != nil {
+					return // EPIPE once supervise is gone
+				}
+			}
+		}()
+		go func() { // every status read is whole
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := readStatus(dir); err != nil && bad == nil {
+					bad = err
+				}
+			}
+		}()
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) // the random moment of the kill
+		p.kill9(t)
+		close(stop)
+		wg.Wait()
+		if bad != nil {
+			t.Fatalf("round %d: a reader saw %v", round, bad)
+		}
+		last, err := readStatus(dir)
+		if err != nil {
+			t.Fatalf("round %d: status after kill -9: %v", round, err)
+		}
+		if last.pid != st.pid || !alive(st.pid) {
+			t.Fatalf("round %d: status names pid %d, the service was %d (running: %v)", round, last.pid, st.pid, alive(st.pid))
+		}
+		if code := svok(t, dir); code != 100 {
+			t.Fatalf("round %d: svok with supervise killed: exit %d, want 100", round, code)
+		}
+
+		// The orphaned service still runs, as with daemontools; the new
+		// supervise starts its own. Kill the orphan, as an admin would.
+		old := st.pid
+		p, st = startSupervise(t, dir, old)
+		if st.pid == old {
+			t.Fatalf("round %d: new supervise reports the old service %d", round, old)
+		}
+		syscall.Kill(old, syscall.SIGKILL)
+		checkSuperviseFiles(t, dir)
+		if code := svok(t, dir); code != 0 {
+			t.Fatalf("round %d: svok: exit %d, want 0", round, code)
+		}
+		svc(t, "-d", dir)
+		waitFor(t, 5*time.Second, "service down", func() error {
+			s, err := readStatus(dir)
+			if err == nil && (s.pid != 0 || s.want != 'd') {
+				err = fmt.Errorf("status pid %d want %q", s.pid, s.want)
+			}
+			return err
+		})
+		svc(t, "-u", dir)
+		st = waitUp(t, dir, st.pid)
+	}
+}
+
+// checkSuperviseFiles checks the files and modes of DIR/supervise.
+func checkSuperviseFiles(t testing.TB, dir string) {
+	t.Helper()
+	for name, want := range map[string]os.FileMode{
+		"":        os.ModeDir | 0700,
+		"lock":    0600,
+		"control": os.ModeNamedPipe | 0600,
+		"ok":      os.ModeNamedPipe | 0600,
+		"status":  0644,
+	} {
+		fi, err := os.Stat(filepath.Join(dir, "supervise", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("supervise/%s: mode %v, want %v", name, fi.Mode(), want)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "supervise", "status")); err == nil && fi.Size() < 18 {
+		t.Errorf("supervise/status: %d bytes", fi.Size())
+	}
+}
+
+// svok runs svok on dir and returns its exit code.
+func svok(t testing.TB, dir string) int {
+	t.Helper()
+	out, err := exec.Command(prog(t, "svok"), dir).CombinedOutput()
+	noPanic(t, "svok", string(out))
+	return exitCode(err)
+}
+
+// exitCode returns the exit code in err from exec, 0 for nil.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// A service that exits at once, for a while: started at most once a second
+// and still restarted, supervise's CPU use negligible, no zombie left behind
+// for long, descriptors flat, and svc obeyed within the restart delay.
+func TestCrashLoop(t *testing.T) {
+	needRoot(t)
+	duration := pick(10*time.Second, 60*time.Second)
+	root := t.TempDir()
+	dir := filepath.Join(root, "svc")
+	startsFile := filepath.Join(root, "starts")
+	newService(t, dir, "date +%s%N >>"+startsFile+"\nexit 1")
+	p := start(t, exec.Command(prog(t, "supervise"), dir))
+	pid := p.pid()
+	waitFor(t, 5*time.Second, "first start", func() error {
+		_, err := os.Stat(startsFile)
+		return err
+	})
+	fds, err := fdCount(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st0, err := readStat(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	zombieSince := map[int]time.Time{}
+	for time.Since(begin) < duration {
+		now := time.Now()
+		seen := map[int]bool{}
+		for _, s := range allProcs() {
+			if s.ppid == pid && s.state == 'Z' {
+				seen[s.pid] = true
+				if _, ok := zombieSince[s.pid]; !ok {
+					zombieSince[s.pid] = now
+				}
+				if now.Sub(zombieSince[s.pid]) > 500*time.Millisecond {
+					t.Fatalf("child %d of supervise is a zombie for more than 500ms", s.pid)
+				}
+			}
+		}
+		for z := range zombieSince {
+			if !seen[z] {
+				delete(zombieSince, z)
+			}
+		}
+		if p.exited() {
+			t.Fatalf("supervise exited: %v\n%s", p.err, p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st1, err := readStat(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	starts := readStarts(t, startsFile)
+	span := time.Duration(starts[len(starts)-1]-starts[0]) * time.Nanosecond
+	t.Logf("%d starts in %v; supervise used %d CPU ticks", len(starts), span.Round(time.Millisecond), st1.ticks-st0.ticks)
+	if len(starts) < int(duration/(2*time.Second)) {
+		t.Errorf("only %d starts in %v: not restarted", len(starts), duration)
+	}
+	for i := 1; i < len(starts); i++ {
+		// Each label is taken a little after its start by the script:
+		// allow 100ms of jitter around the one-second minimum.
+		if gap := time.Duration(starts[i] - starts[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("starts %d and %d only %v apart", i-1, i, gap)
+		}
+	}
+	// Negligible: under 2% of one CPU (ticks are 10ms).
+	if used, limit := st1.ticks-st0.ticks, uint64(duration/(10*time.Millisecond)/50); used > limit {
+		t.Errorf("supervise used %d CPU ticks in %v, limit %d", used, duration, limit)
+	}
+	waitFor(t, 3*time.Second, "descriptors back to start", func() error {
+		n, err := fdCount(pid)
+		if err == nil && n != fds {
+			err = fmt.Errorf("%d descriptors open, %d at start", n, fds)
+		}
+		return err
+	})
+
+	// Control is obeyed inside the restart delay, and the loop stops.
+	begin = time.Now()
+	svc(t, "-d", dir)
+	waitFor(t, 500*time.Millisecond, "svc -d obeyed during the crash loop", func() error {
+		s, err := readStatus(dir)
+		if err == nil && (s.want != 'd' || s.pid != 0) {
+			err = fmt.Errorf("status pid %d want %q", s.pid, s.want)
+		}
+		return err
+	})
+	n := len(readStarts(t, startsFile))
+	time.Sleep(1500 * time.Millisecond) // long enough for a restart that must not come
+	if m := len(readStarts(t, startsFile)); m != n {
+		t.Errorf("%d starts after svc -d", m-n)
+	}
+	t.Logf("svc -d obeyed in %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// readStarts reads the start times (Unix nanoseconds) the service logged.
+func readStarts(t testing.TB, path string) []int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []int64
+	for _, f := range strings.Fields(string(b)) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		starts = append(starts, n)
+	}
+	return starts
+}
+
+// 10,000 random bytes into the control FIFO, in random pieces: supervise
+// survives and ends in exactly the state the command letters among them ask
+// for. The service ignores every signal svc sends but KILL, and k is left
+// out of the bytes, so the service never dies and the state is exact: same
+// pid, want from the last u/d/o, paused from the last p/c/d, and at the end
+// supervise exits on KILL if an x was among them.
+func TestControlGarbage(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	dir := filepath.Join(t.TempDir(), "svc")
+	newService(t, dir, "trap '' HUP ALRM INT TERM\nexec sleep 100000")
+	p, st := startSupervise(t, dir, 0)
+
+	garbage := make([]byte, 10000)
+	for i := range garbage {
+		for garbage[i] = byte(rng.IntN(256)); garbage[i] == 'k'; {
+			garbage[i] = byte(rng.IntN(256))
+		}
+	}
+	want, paused, exit := byte('u'), false, false
+	for _, b := range garbage {
+		switch b {
+		case 'u':
+			want = 'u'
+		case 'd':
+			want, paused = 'd', false // TERM is ignored, CONT resumes
+		case 'o':
+			want = 0
+		case 'p':
+			paused = true
+		case 'c':
+			paused = false
+		case 'x':
+			exit = true
+		}
+	}
+
+	control, err := os.OpenFile(filepath.Join(dir, "supervise", "control"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer control.Close()
+	for rest := garbage; len(rest) > 0; {
+		n := min(len(rest), 1+rng.IntN(600))
+		if _, err := control.Write(rest[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	waitFor(t, 10*time.Second, "state asked for", func() error {
+		if p.exited() {
+			t.Fatalf("supervise exited: %v\n%s", p.err, p.out)
+		}
+		if n, err := unix.IoctlGetInt(int(control.Fd()), unix.TIOCINQ); err != nil || n > 0 {
+			return fmt.Errorf("%d bytes still unread in control (%v)", n, err)
+		}
+		s, err := readStatus(dir)
+		if err != nil {
+			return err
+		}
+		ps, err := readStat(st.pid)
+		if err != nil {
+			return fmt.Errorf("service %d is gone: %v", st.pid, err)
+		}
+		if s.pid != st.pid || s.want != want || s.paused != paused || (ps.state == 'T') != paused {
+			return fmt.Errorf("status pid %d want %q paused %v, process state %c; want pid %d want %q paused %v",
+				s.pid, s.want, s.paused, ps.state, st.pid, want, paused)
+		}
+		return nil
+	})
+	if code := svok(t, dir); code != 0 {
+		t.Fatalf("svok: exit %d", code)
+	}
+
+	svc(t, "-k", dir)
+	switch {
+	case exit:
+		if code := p.wait(t, 10*time.Second); code != 0 {
+			t.Fatalf("supervise after x and KILL: exit %d, want 0\n%s", code, p.out)
+		}
+	case want == 'u':
+		waitUp(t, dir, st.pid)
+	default:
+		waitFor(t, 5*time.Second, "service down", func() error {
+			s, err := readStatus(dir)
+			if err == nil && s.pid != 0 {
+				err = fmt.Errorf("status pid %d", s.pid)
+			}
+			return err
+		})
+	}
+	noPanic(t, "supervise", p.out.String())
+	t.Logf("want %q, paused %v, exit %v", want, paused, exit)
+}
