@@ -1,0 +1,254 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// tmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
+// when the test ends (after its processes are killed: cleanups run last
+// registered first).
+func tmpfs(t testing.TB, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "mnt")
+	must(t, os.Mkdir(dir, 0755))
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
+		t.Fatalf("mount tmpfs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+			unix.Unmount(dir, unix.MNT_DETACH)
+		}
+	})
+	return dir
+}
+
+// remount makes the tmpfs on dir read-only or writable again. Linux
+// refuses (EBUSY) while a file on it is open for writing.
+func remount(t testing.TB, dir string, readOnly bool) {
+	t.Helper()
+	flags := uintptr(unix.MS_REMOUNT)
+	if readOnly {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount("", dir, "", flags, ""); err != nil {
+		t.Fatalf("remount %s (read-only %v): %v", dir, readOnly, err)
+	}
+}
+
+// fill writes a file in dir until the filesystem is full and returns its
+// name: removing it gives the space back.
+func fill(t testing.TB, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	must(t, err)
+	defer f.Close()
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return name
+		}
+	}
+}
+
+// waitOutput waits until p has printed every one of wants.
+func waitOutput(t testing.TB, p *proc, timeout time.Duration, wants ...string) {
+	t.Helper()
+	waitFor(t, timeout, "warning", func() error {
+		out := p.out.String()
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				return fmt.Errorf("no %q in output %q", w, out)
+			}
+		}
+		return nil
+	})
+}
+
+// waitLogged waits until the log directory holds lines 0..n-1.
+func waitLogged(t testing.TB, dir string, n int) {
+	t.Helper()
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d lines logged", n), func() error {
+		r, err := readLog(dir, true)
+		if err == nil && r.next < n {
+			err = fmt.Errorf("lines up to %d logged", r.next)
+		}
+		return err
+	})
+}
+
+// A full disk under multilog: a warning, retries, and once space comes
+// back every line is there, in order, once.
+func TestMultilogFullDisk(t *testing.T) {
+	needRoot(t)
+	mnt := tmpfs(t, 512<<10)
+	log := filepath.Join(mnt, "log")
+	f := newFeeder(t)
+	m := f.multilog(t, mnt, "t", "s16384", "n100", "./log")
+	f.write(t, 500)
+	waitLogged(t, log, 500)
+
+	filler := fill(t, mnt)
+	done := make(chan struct{})
+	go func() { // more than the pipe holds: multilog must take it
+		defer close(done)
+		f.write(t, 1500)
+	}()
+	waitOutput(t, m, 10*time.Second, "multilog: warning: ", "out of disk space")
+	if m.exited() {
+		t.Fatalf("multilog exited on a full disk: %v\n%s", m.err, m.out)
+	}
+	must(t, os.Remove(filler))
+	<-done
+	waitLogged(t, log, 2000)
+	f.w.Close()
+	if code := m.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("multilog: exit %d\n%s", code, m.out)
+	}
+	noPanic(t, "multilog", m.out.String())
+	if r := checkLog(t, log, f.next, 0); r.dups > 0 {
+		t.Errorf("%d lines written twice", r.dups)
+	}
+}
+
+// A read-only log filesystem: multilog, started on it, fails with a clear
+// message (exit 111) each time it is restarted, input waits in the pipe,
+// and once the filesystem is writable again every line is logged.
+//
+// Linux refuses to remount a filesystem read-only while a file on it is
+// open for writing (multilog always holds current and lock), so multilog
+// is stopped with TERM first, as svc -d would.
+func TestMultilogReadOnly(t *testing.T) {
+	needRoot(t)
+	mnt := tmpfs(t, 4<<20)
+	log := filepath.Join(mnt, "log")
+	f := newFeeder(t)
+	m := f.multilog(t, mnt, "t", "./log")
+	f.write(t, 500)
+	waitLogged(t, log, 500)
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("multilog on TERM: exit %d\n%s", code, m.out)
+	}
+
+	remount(t, mnt, true)
+	f.write(t, 300) // waits in the pipe
+	for range 3 {   // supervise would restart it every second
+		m = f.multilog(t, mnt, "t", "./log")
+		if code := m.wait(t, 10*time.Second); code != 111 {
+			t.Fatalf("multilog on a read-only filesystem: exit %d, want 111\n%s", code, m.out)
+		}
+		out := m.out.String()
+		if !strings.HasPrefix(out, "multilog: fatal: unable to ") || !strings.HasSuffix(out, ": read-only file system\n") || strings.Count(out, "\n") != 1 {
+			t.Fatalf("multilog on a read-only filesystem said %q", out)
+		}
+	}
+	remount(t, mnt, false)
+	m = f.multilog(t, mnt, "t", "./log")
+	f.write(t, 200)
+	f.w.Close()
+	if code := m.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("multilog: exit %d\n%s", code, m.out)
+	}
+	if r := checkLog(t, log, f.next, 0); r.dups > 0 {
+		t.Errorf("%d lines written twice", r.dups)
+	}
+}
+
+// A full disk under supervise: status cannot be written, supervise warns,
+// keeps obeying svc and keeps the last whole status; once space comes back
+// the next change is recorded.
+func TestSuperviseFullDisk(t *testing.T) {
+	needRoot(t)
+	mnt := tmpfs(t, 256<<10)
+	dir := filepath.Join(mnt, "svc")
+	newService(t, dir, "exec sleep 100000")
+	p, st := startSupervise(t, dir, 0)
+
+	filler := fill(t, mnt)
+	svc(t, "-d", dir)
+	waitFor(t, 5*time.Second, "service stopped", func() error {
+		if alive(st.pid) {
+			return fmt.Errorf("pid %d still running", st.pid)
+		}
+		return nil
+	})
+	waitOutput(t, p, 5*time.Second, "supervise: warning: ", "out of disk space")
+	if s, err := readStatus(dir); err != nil || s.pid != st.pid {
+		t.Fatalf("status on a full disk: %+v %v, want the last whole record (pid %d)", s, err, st.pid)
+	}
+	svc(t, "-u", dir)
+	var child int
+	waitFor(t, 5*time.Second, "service restarted on a full disk", func() error {
+		for _, s := range allProcs() {
+			if s.ppid == p.pid() && s.state != 'Z' {
+				child = s.pid
+				return nil
+			}
+		}
+		return errors.New("no child of supervise")
+	})
+	if p.exited() {
+		t.Fatalf("supervise exited on a full disk: %v\n%s", p.err, p.out)
+	}
+
+	must(t, os.Remove(filler))
+	svc(t, "-p", dir) // a change to record
+	svc(t, "-c", dir)
+	waitFor(t, 5*time.Second, "status recorded again", func() error {
+		s, err := readStatus(dir)
+		if err == nil && (s.pid != child || s.want != 'u' || s.paused) {
+			err = fmt.Errorf("status %+v, want pid %d up", s, child)
+		}
+		return err
+	})
+	checkSuperviseFiles(t, dir)
+	noPanic(t, "supervise", p.out.String())
+}
+
+// A read-only service filesystem: supervise cannot start on it (exit 111,
+// a clear message), and once it is writable again a new supervise runs the
+// service. As with multilog, Linux only allows the remount while supervise
+// is stopped (it holds supervise/lock open for writing).
+func TestSuperviseReadOnly(t *testing.T) {
+	needRoot(t)
+	mnt := tmpfs(t, 256<<10)
+	dir := filepath.Join(mnt, "svc")
+	newService(t, dir, "exec sleep 100000")
+	p, st := startSupervise(t, dir, 0)
+	svc(t, "-dx", dir)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("supervise on svc -dx: exit %d\n%s", code, p.out)
+	}
+	if alive(st.pid) {
+		t.Fatalf("service %d still runs after svc -dx", st.pid)
+	}
+
+	remount(t, mnt, true)
+	out, err := exec.Command(prog(t, "supervise"), dir).CombinedOutput()
+	if code := exitCode(err); code != 111 || !strings.HasPrefix(string(out), "supervise: fatal: unable to ") ||
+		!strings.HasSuffix(string(out), ": read-only file system\n") || strings.Count(string(out), "\n") != 1 {
+		t.Fatalf("supervise on a read-only filesystem: exit %d %q", code, out)
+	}
+	if s, err := readStatus(dir); err != nil || s.pid != 0 {
+		t.Fatalf("status on the read-only filesystem: %+v %v", s, err)
+	}
+
+	remount(t, mnt, false)
+	startSupervise(t, dir, 0)
+	checkSuperviseFiles(t, dir)
+}

@@ -1,0 +1,249 @@
+package faults
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logLine is input line n (without its newline): a number, then a payload
+// of a length that varies with n, so that a lost, doubled or garbled line
+// shows.
+func logLine(n int) string {
+	return fmt.Sprintf("%08d %s.", n, strings.Repeat("abcdefghij", n%23))
+}
+
+// feeder writes numbered lines into the pipe that is multilog's stdin.
+type feeder struct {
+	r, w *os.File
+	next int // number of the next line to write
+}
+
+func newFeeder(t testing.TB) *feeder {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return &feeder{r: r, w: w}
+}
+
+// write writes the next count lines, blocking while the pipe is full.
+func (f *feeder) write(t testing.TB, count int) {
+	t.Helper()
+	var b bytes.Buffer
+	for range count {
+		b.WriteString(logLine(f.next))
+		b.WriteByte('\n')
+		f.next++
+	}
+	if _, err := f.w.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// multilog starts multilog with the feeder's pipe as stdin, in dir.
+func (f *feeder) multilog(t testing.TB, dir string, script ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(prog(t, "multilog"), script...)
+	cmd.Dir = dir
+	cmd.Stdin = f.r
+	return start(t, cmd)
+}
+
+// logFiles returns the files of a multilog directory in the order they
+// were written: the @ files by name (their TAI64N labels), then current;
+// and the names of files that a finished multilog leaves not.
+func logFiles(dir string) (files, unexpected []string, err error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	current := false
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case name == "current":
+			current = true
+		case strings.HasPrefix(name, "@") && (strings.HasSuffix(name, ".s") || strings.HasSuffix(name, ".u")):
+			files = append(files, name)
+		case name == "lock" || name == "state" || name == "newstate":
+		default:
+			unexpected = append(unexpected, name)
+		}
+	}
+	sort.Strings(files)
+	if current {
+		files = append(files, "current")
+	}
+	return files, unexpected, nil
+}
+
+// logReport says what a log directory holds against the lines written.
+type logReport struct {
+	lines     int // complete, valid lines read
+	next      int // every line below next was found, in order
+	dups      int // lines written again after a kill
+	rewinds   int // places where lines start again from an earlier one
+	fragments int // partial lines cut by a kill, at the end of a file
+	problems  []string
+}
+
+// readLog reads a multilog directory whose input was logLine(0), 1, ...
+// and checks that the lines appear in order, each whole, with nothing
+// missing: the only tolerated damage is a partial line at the end of a
+// file and a chunk written again after it.
+func readLog(dir string, stamped bool) (logReport, error) {
+	var r logReport
+	files, unexpected, err := logFiles(dir)
+	if err != nil {
+		return r, err
+	}
+	for _, name := range unexpected {
+		r.problems = append(r.problems, "unexpected file "+name)
+	}
+	prev := -1
+	for _, name := range files {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return r, err
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		if lines[len(lines)-1] == "" {
+			lines = lines[:len(lines)-1]
+		}
+		for i, line := range lines {
+			n, ok := parseLogLine(line, stamped)
+			if !ok {
+				if i == len(lines)-1 && strings.HasSuffix(name, ".u") {
+					r.fragments++
+				} else {
+					r.problems = append(r.problems, fmt.Sprintf("%s line %d: garbled %.80q", name, i+1, line))
+				}
+				continue
+			}
+			r.lines++
+			switch {
+			case n == r.next:
+				if n != prev+1 {
+					r.problems = append(r.problems, fmt.Sprintf("%s line %d: %d after %d", name, i+1, n, prev))
+				}
+				r.next++
+			case n < r.next:
+				r.dups++
+				if n != prev+1 {
+					r.rewinds++
+				}
+			default:
+				r.problems = append(r.problems, fmt.Sprintf("%s line %d: lines %d to %d are missing", name, i+1, r.next, n-1))
+				r.next = n + 1
+			}
+			prev = n
+		}
+	}
+	return r, nil
+}
+
+// parseLogLine returns the number of a whole, correct line.
+func parseLogLine(line string, stamped bool) (int, bool) {
+	line, ok := strings.CutSuffix(line, "\n")
+	if !ok {
+		return 0, false
+	}
+	if stamped {
+		if len(line) < 26 || line[0] != '@' || line[25] != ' ' || strings.Trim(line[1:25], "0123456789abcdef") != "" {
+			return 0, false
+		}
+		line = line[26:]
+	}
+	if len(line) < 9 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(line[:8])
+	if err != nil || n < 0 || line != logLine(n) {
+		return 0, false
+	}
+	return n, true
+}
+
+// check fails the test unless exactly lines 0..total-1 were logged, with at
+// most kills places where a kill left a partial line or a rewritten chunk.
+func checkLog(t testing.TB, dir string, total, kills int) logReport {
+	t.Helper()
+	r, err := readLog(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d lines read for %d written: %d written again at %d places, %d partial lines, %d kills",
+		r.lines, total, r.dups, r.rewinds, r.fragments, kills)
+	for i, p := range r.problems {
+		if i == 10 {
+			t.Errorf("... and %d more", len(r.problems)-10)
+			break
+		}
+		t.Error(p)
+	}
+	if r.next != total {
+		t.Errorf("lines up to %d found, %d written", r.next, total)
+	}
+	if r.rewinds > kills || r.fragments > kills {
+		t.Errorf("%d rewritten chunks and %d partial lines for %d kills", r.rewinds, r.fragments, kills)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return r
+}
+
+// kill -9 of multilog at random moments under heavy input through a pipe,
+// each followed by a restart on the same pipe (as supervise does): every
+// line is logged, in order, across the kept files.
+func TestMultilogKill9(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	root := t.TempDir()
+	f := newFeeder(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // heavy input: as fast as multilog takes it
+		defer wg.Done()
+		defer f.w.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f.write(t, 500)
+		}
+	}()
+	script := []string{"t", "s262144", "n100000", "./log"}
+	kills := pick(10, 50)
+	for range kills {
+		m := f.multilog(t, root, script...)
+		time.Sleep(time.Duration(10+rng.IntN(290)) * time.Millisecond) // the random moment of the kill
+		if m.exited() {
+			t.Fatalf("multilog exited before the kill: %v\n%s", m.err, m.out)
+		}
+		m.kill9(t)
+		noPanic(t, "multilog", m.out.String())
+	}
+	close(stop)
+	m := f.multilog(t, root, script...)
+	wg.Wait()
+	if code := m.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("multilog at end of input: exit %d\n%s", code, m.out)
+	}
+	noPanic(t, "multilog", m.out.String())
+	checkLog(t, filepath.Join(root, "log"), f.next, kills)
+}
