@@ -1,0 +1,144 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Many services under svscan, with services and supervise processes killed
+// at random: every service runs at the end, under its own supervise, with no
+// process left over, and svscan's descriptors and memory stay flat.
+func TestSvscanManyServices(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	count := pick(200, 1000)
+	duration := pick(15*time.Second, 5*time.Minute)
+	root := t.TempDir()
+	var dirs []string // every service, and every tenth has a log service
+	for i := range count {
+		dir := filepath.Join(root, fmt.Sprintf("service%04d", i))
+		newService(t, dir, "exec sleep 100000")
+		dirs = append(dirs, dir)
+		if i%10 == 0 {
+			newService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
+			dirs = append(dirs, filepath.Join(dir, "log"))
+		}
+	}
+	cmd := exec.Command(prog(t, "svscan"), root)
+	cmd.Dir = root
+	scan := start(t, cmd)
+	waitAllUp(t, scan, dirs, 2*time.Minute)
+	fds, err := fdCount(scan.pid())
+	must(t, err)
+	rss, err := rssKB(scan.pid())
+	must(t, err)
+
+	begin := time.Now()
+	serviceKills, superviseKills := 0, 0
+	for next := begin; time.Since(begin) < duration; next = next.Add(50 * time.Millisecond) {
+		if scan.exited() {
+			t.Fatalf("svscan exited: %v\n%s", scan.err, scan.out)
+		}
+		time.Sleep(time.Until(next)) // the pace of the crashes
+		dir := dirs[rng.IntN(len(dirs))]
+		st, err := readStatus(dir)
+		if err != nil || st.pid == 0 {
+			continue // being restarted
+		}
+		if serviceKills%20 == 19 {
+			// supervise crashes; kill its service too, or it would run on
+			// beside the one the next supervise starts.
+			if sup := parentOf(st.pid); sup != 0 {
+				syscall.Kill(sup, syscall.SIGKILL)
+				superviseKills++
+			}
+		}
+		syscall.Kill(st.pid, syscall.SIGKILL)
+		serviceKills++
+	}
+	t.Logf("%d services (%d with a log); %d service and %d supervise kills in %v", count, len(dirs)-count, serviceKills, superviseKills, duration)
+	waitAllUp(t, scan, dirs, time.Minute)
+
+	waitFor(t, 10*time.Second, "svscan's descriptors back where they were", func() error {
+		n, err := fdCount(scan.pid())
+		if err == nil && n != fds {
+			err = fmt.Errorf("%d descriptors, %d before the crashes", n, fds)
+		}
+		return err
+	})
+	rss2, err := rssKB(scan.pid())
+	must(t, err)
+	t.Logf("svscan: %d descriptors; resident %d kB before the crashes, %d kB after", fds, rss, rss2)
+	if rss2 > rss+rss/4+1024 {
+		t.Errorf("svscan grew from %d kB to %d kB", rss, rss2)
+	}
+}
+
+// parentOf returns the parent of pid, 0 if unknown.
+func parentOf(pid int) int {
+	s, err := readStat(pid)
+	if err != nil {
+		return 0
+	}
+	return s.ppid
+}
+
+// waitAllUp waits until every service in dirs runs under a live supervise
+// and the session of svscan holds nothing else: svscan, a supervise and a
+// service for each, no zombie.
+func waitAllUp(t testing.TB, scan *proc, dirs []string, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, fmt.Sprintf("all %d services up", len(dirs)), func() error {
+		down := 0
+		var last error
+		for _, dir := range dirs {
+			if err := serviceUp(dir); err != nil {
+				down++
+				last = err
+			}
+		}
+		if down > 0 {
+			return fmt.Errorf("%d services not up, as %v", down, last)
+		}
+		reap() // services orphaned by a killed supervise come to this process
+		n, zombies := 0, 0
+		for _, s := range allProcs() {
+			if s.session == scan.pid() {
+				n++
+				if s.state == 'Z' {
+					zombies++
+				}
+			}
+		}
+		if n != 1+2*len(dirs) || zombies > 0 {
+			return fmt.Errorf("%d processes (%d zombies) under svscan, want %d", n, zombies, 1+2*len(dirs))
+		}
+		return nil
+	})
+}
+
+// serviceUp tells whether dir's supervise runs (its ok FIFO has a reader)
+// and its status names a live service.
+func serviceUp(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, "supervise", "ok"), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	st, err := readStatus(dir)
+	switch {
+	case err != nil:
+		return err
+	case st.pid == 0 || !alive(st.pid):
+		return fmt.Errorf("%s: status pid %d not running", dir, st.pid)
+	case st.want != 'u':
+		return errors.New(dir + ": not wanted up")
+	}
+	return nil
+}
