@@ -32,6 +32,8 @@ func TestSvscanManyServices(t *testing.T) {
 	}
 	cmd := exec.Command(prog(t, "svscan"), root)
 	cmd.Dir = root
+	// svscan finds supervise on $PATH: ours, not Debian's.
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(prog(t, "supervise"))+":"+os.Getenv("PATH"))
 	scan := start(t, cmd)
 	waitAllUp(t, scan, dirs, 2*time.Minute)
 	fds, err := fdCount(scan.pid())
