@@ -99,21 +99,27 @@ func TestMultilogFullDisk(t *testing.T) {
 	log := filepath.Join(mnt, "log")
 	f := newFeeder(t)
 	m := f.multilog(t, mnt, "t", "s16384", "n100", "./log")
-	f.write(t, 500)
+	must(t, f.write(500))
 	waitLogged(t, log, 500)
 
 	filler := fill(t, mnt)
 	done := make(chan struct{})
 	go func() { // more than the pipe holds: multilog must take it
 		defer close(done)
-		f.write(t, 1500)
+		if err := f.write(1500); err != nil {
+			t.Error(err)
+		}
 	}()
 	waitOutput(t, m, 10*time.Second, "multilog: warning: ", "out of disk space")
 	if m.exited() {
 		t.Fatalf("multilog exited on a full disk: %v\n%s", m.err, m.out)
 	}
 	must(t, os.Remove(filler))
-	<-done
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("multilog takes no more input once space is back\n%s", m.out)
+	}
 	waitLogged(t, log, 2000)
 	f.w.Close()
 	if code := m.wait(t, 20*time.Second); code != 0 {
@@ -138,7 +144,7 @@ func TestMultilogReadOnly(t *testing.T) {
 	log := filepath.Join(mnt, "log")
 	f := newFeeder(t)
 	m := f.multilog(t, mnt, "t", "./log")
-	f.write(t, 500)
+	must(t, f.write(500))
 	waitLogged(t, log, 500)
 	m.cmd.Process.Signal(syscall.SIGTERM)
 	if code := m.wait(t, 10*time.Second); code != 0 {
@@ -146,8 +152,8 @@ func TestMultilogReadOnly(t *testing.T) {
 	}
 
 	remount(t, mnt, true)
-	f.write(t, 300) // waits in the pipe
-	for range 3 {   // supervise would restart it every second
+	must(t, f.write(300)) // waits in the pipe
+	for range 3 {         // supervise would restart it every second
 		m = f.multilog(t, mnt, "t", "./log")
 		if code := m.wait(t, 10*time.Second); code != 111 {
 			t.Fatalf("multilog on a read-only filesystem: exit %d, want 111\n%s", code, m.out)
@@ -159,7 +165,7 @@ func TestMultilogReadOnly(t *testing.T) {
 	}
 	remount(t, mnt, false)
 	m = f.multilog(t, mnt, "t", "./log")
-	f.write(t, 200)
+	must(t, f.write(200))
 	f.w.Close()
 	if code := m.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("multilog: exit %d\n%s", code, m.out)

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -38,17 +37,15 @@ func newFeeder(t testing.TB) *feeder {
 }
 
 // write writes the next count lines, blocking while the pipe is full.
-func (f *feeder) write(t testing.TB, count int) {
-	t.Helper()
+func (f *feeder) write(count int) error {
 	var b bytes.Buffer
 	for range count {
 		b.WriteString(logLine(f.next))
 		b.WriteByte('\n')
 		f.next++
 	}
-	if _, err := f.w.Write(b.Bytes()); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.w.Write(b.Bytes())
+	return err
 }
 
 // multilog starts multilog with the feeder's pipe as stdin, in dir.
@@ -212,11 +209,9 @@ func TestMultilogKill9(t *testing.T) {
 	rng := newRand(t)
 	root := t.TempDir()
 	f := newFeeder(t)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
+	stop, written := make(chan struct{}), make(chan struct{})
 	go func() { // heavy input: as fast as multilog takes it
-		defer wg.Done()
+		defer close(written)
 		defer f.w.Close()
 		for {
 			select {
@@ -224,7 +219,10 @@ func TestMultilogKill9(t *testing.T) {
 				return
 			default:
 			}
-			f.write(t, 500)
+			if err := f.write(500); err != nil {
+				t.Error(err)
+				return
+			}
 		}
 	}()
 	script := []string{"t", "s262144", "n100000", "./log"}
@@ -240,7 +238,11 @@ func TestMultilogKill9(t *testing.T) {
 	}
 	close(stop)
 	m := f.multilog(t, root, script...)
-	wg.Wait()
+	select {
+	case <-written:
+	case <-time.After(time.Minute):
+		t.Fatalf("the last multilog does not read its input\n%s", m.out)
+	}
 	if code := m.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("multilog at end of input: exit %d\n%s", code, m.out)
 	}
