@@ -364,3 +364,55 @@ func TestControlGarbage(t *testing.T) {
 	noPanic(t, "supervise", p.out.String())
 	t.Logf("want %q, paused %v, exit %v", want, paused, exit)
 }
+
+// A run that is missing, then not executable: supervise says why in
+// daemontools' words, tries again once a second, and starts the service as
+// soon as run is fixed.
+func TestSuperviseBadRun(t *testing.T) {
+	needRoot(t)
+	dir := filepath.Join(t.TempDir(), "svc")
+	must(t, os.Mkdir(dir, 0755))
+	p := start(t, exec.Command(prog(t, "supervise"), dir))
+	run := filepath.Join(dir, "run")
+	begin := time.Now()
+	for _, phase := range []struct {
+		fix    func()
+		reason string
+	}{
+		{func() {}, "file does not exist"},
+		{func() { must(t, os.WriteFile(run, []byte("#!/bin/sh\nexec sleep 100000\n"), 0644)) }, "access denied"},
+	} {
+		phase.fix()
+		line := "supervise: fatal: unable to start " + dir + "/run: " + phase.reason + "\n"
+		waitFor(t, 5*time.Second, "two tries of "+line, func() error {
+			if n := strings.Count(p.out.String(), line); n < 2 {
+				return fmt.Errorf("%d tries in %q", n, p.out)
+			}
+			return nil
+		})
+	}
+	must(t, os.Chmod(run, 0755))
+	waitFor(t, 5*time.Second, "the service running", func() error {
+		st, err := readStatus(dir)
+		if err != nil {
+			return err
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.pid)); err != nil || !strings.HasPrefix(string(b), "sleep\x00") {
+			return fmt.Errorf("status pid %d is %q (%v), want sleep", st.pid, b, err)
+		}
+		return nil
+	})
+	out := p.out.String()
+	tries := strings.Count(out, "\n")
+	if elapsed := time.Since(begin); tries > int(elapsed/time.Second)+1 {
+		t.Errorf("%d tries in %v: more than one a second", tries, elapsed)
+	}
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if line != "" && !strings.HasPrefix(line, "supervise: fatal: unable to start "+dir+"/run: ") {
+			t.Errorf("unexpected output %q", line)
+		}
+	}
+	if p.exited() {
+		t.Fatalf("supervise exited: %v", p.err)
+	}
+}
