@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -143,4 +144,49 @@ func serviceUp(dir string) error {
 		return errors.New(dir + ": not wanted up")
 	}
 	return nil
+}
+
+// The log pipe under svscan: a service pours out lines while its multilog
+// is killed with -9 at random moments; supervise restarts multilog on the
+// pipe svscan holds, and every line reaches the log, in order.
+func TestLogPipeUnderSvscan(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	root := t.TempDir()
+	lines := pick(200000, 1000000)
+	var data bytes.Buffer
+	for n := range lines {
+		data.WriteString(logLine(n))
+		data.WriteByte('\n')
+	}
+	input := filepath.Join(t.TempDir(), "input")
+	must(t, os.WriteFile(input, data.Bytes(), 0644))
+	dir := filepath.Join(root, "talker")
+	newService(t, dir, "cat "+input+"\nexec sleep 100000")
+	newService(t, filepath.Join(dir, "log"), "exec multilog t s262144 n100000 ./main")
+	logDir := filepath.Join(dir, "log", "main")
+
+	cmd := exec.Command(prog(t, "svscan"), root)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(prog(t, "supervise"))+":"+os.Getenv("PATH"))
+	scan := start(t, cmd)
+	kills := pick(5, 20)
+	logger := 0
+	for range kills {
+		st := waitUp(t, filepath.Join(dir, "log"), logger)
+		logger = st.pid
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond) // the random moment of the kill
+		syscall.Kill(logger, syscall.SIGKILL)
+	}
+	waitFor(t, time.Minute, "every line logged", func() error {
+		if scan.exited() {
+			t.Fatalf("svscan exited: %v\n%s", scan.err, scan.out)
+		}
+		r, err := readLog(logDir, true)
+		if err == nil && r.next < lines {
+			err = fmt.Errorf("lines up to %d logged", r.next)
+		}
+		return err
+	})
+	checkLog(t, logDir, lines, kills)
 }
