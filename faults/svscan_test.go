@@ -83,6 +83,25 @@ func TestSvscanManyServices(t *testing.T) {
 	}
 }
 
+// killWhileBusy sends SIGKILL to pid as soon as one of its threads runs
+// (rather than waits for input), or after a second.
+func killWhileBusy(pid int) {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		running := false
+		for _, task := range tasks {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && b[i+2] == 'R' {
+				running = true
+			}
+		}
+		if running {
+			break
+		}
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+}
+
 // parentOf returns the parent of pid, 0 if unknown.
 func parentOf(pid int) int {
 	s, err := readStat(pid)
@@ -154,15 +173,22 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 	rng := newRand(t)
 	root := t.TempDir()
 	lines := pick(200000, 1000000)
+	kills := pick(5, 20)
+	// The service pours the lines out in chunks, 0.1 s apart, so that the
+	// flow lasts while multilog is killed and restarted (a second each).
+	input := t.TempDir()
+	chunks := 15 * kills
 	var data bytes.Buffer
 	for n := range lines {
 		data.WriteString(logLine(n))
 		data.WriteByte('\n')
+		if (n+1)%(lines/chunks) == 0 || n == lines-1 {
+			must(t, os.WriteFile(filepath.Join(input, fmt.Sprintf("%09d", n)), data.Bytes(), 0644))
+			data.Reset()
+		}
 	}
-	input := filepath.Join(t.TempDir(), "input")
-	must(t, os.WriteFile(input, data.Bytes(), 0644))
 	dir := filepath.Join(root, "talker")
-	newService(t, dir, "cat "+input+"\nexec sleep 100000")
+	newService(t, dir, "for f in "+input+"/*; do cat $f; sleep 0.1; done\nexec sleep 100000")
 	newService(t, filepath.Join(dir, "log"), "exec multilog t s262144 n100000 ./main")
 	logDir := filepath.Join(dir, "log", "main")
 
@@ -170,13 +196,12 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(prog(t, "supervise"))+":"+os.Getenv("PATH"))
 	scan := start(t, cmd)
-	kills := pick(5, 20)
 	logger := 0
 	for range kills {
 		st := waitUp(t, filepath.Join(dir, "log"), logger)
 		logger = st.pid
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond) // the random moment of the kill
-		syscall.Kill(logger, syscall.SIGKILL)
+		killWhileBusy(logger)
 	}
 	waitFor(t, time.Minute, "every line logged", func() error {
 		if scan.exited() {
