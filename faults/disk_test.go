@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -245,9 +244,8 @@ func TestSuperviseReadOnly(t *testing.T) {
 	}
 
 	remount(t, mnt, true)
-	out, err := exec.Command(prog(t, "supervise"), dir).CombinedOutput()
-	if code := exitCode(err); code != 111 || !strings.HasPrefix(string(out), "supervise: fatal: unable to ") ||
-		!strings.HasSuffix(string(out), ": read-only file system\n") || strings.Count(string(out), "\n") != 1 {
+	if code, out := runSupervise(t, dir); code != 111 || !strings.HasPrefix(out, "supervise: fatal: unable to ") ||
+		!strings.HasSuffix(out, ": read-only file system\n") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("supervise on a read-only filesystem: exit %d %q", code, out)
 	}
 	if s, err := readStatus(dir); err != nil || s.pid != 0 {

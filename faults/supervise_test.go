@@ -27,9 +27,9 @@ func TestSuperviseKill9(t *testing.T) {
 	newService(t, dir, "exec sleep 100000")
 	p, st := startSupervise(t, dir, 0)
 
-	out, err := exec.Command(prog(t, "supervise"), dir).CombinedOutput()
-	if got, want := string(out), "supervise: fatal: unable to acquire "+dir+"/supervise/lock: temporary failure\n"; exitCode(err) != 111 || got != want {
-		t.Fatalf("second supervise: exit %d %q, want exit 111 %q", exitCode(err), got, want)
+	code, out := runSupervise(t, dir)
+	if want := "supervise: fatal: unable to acquire " + dir + "/supervise/lock: temporary failure\n"; code != 111 || out != want {
+		t.Fatalf("second supervise: exit %d %q, want exit 111 %q", code, out, want)
 	}
 
 	rounds := pick(5, 50)
@@ -110,6 +110,15 @@ func TestSuperviseKill9(t *testing.T) {
 		svc(t, "-u", dir)
 		st = waitUp(t, dir, st.pid)
 	}
+}
+
+// runSupervise runs a supervise that is expected to fail at once and
+// returns its exit code and output.
+func runSupervise(t testing.TB, dir string) (int, string) {
+	t.Helper()
+	p := start(t, exec.Command(prog(t, "supervise"), dir))
+	code := p.wait(t, 10*time.Second)
+	return code, p.out.String()
 }
 
 // checkSuperviseFiles checks the files and modes of DIR/supervise.
