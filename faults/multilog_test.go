@@ -249,3 +249,43 @@ func TestMultilogKill9(t *testing.T) {
 	noPanic(t, "multilog", m.out.String())
 	checkLog(t, filepath.Join(root, "log"), f.next, kills)
 }
+
+// readLog itself: it must see every kind of damage it is there to catch.
+func TestReadLog(t *testing.T) {
+	stamp := "@400000006b03f39324875f2c "
+	lines := func(ns ...int) string {
+		var b strings.Builder
+		for _, n := range ns {
+			b.WriteString(stamp + logLine(n) + "\n")
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		name                           string
+		files                          map[string]string
+		next, dups, rewinds, fragments int
+		problems                       int
+	}{
+		{"whole", map[string]string{"@1.s": lines(0, 1), "current": lines(2, 3)}, 4, 0, 0, 0, 0},
+		{"kill point", map[string]string{"@1.s": lines(0, 1), "@2.u": lines(2, 3) + stamp + "0000004 ab", "current": lines(2, 3, 4, 5)}, 6, 2, 1, 1, 0},
+		{"lost", map[string]string{"@1.s": lines(0, 1), "current": lines(4, 5)}, 6, 0, 0, 0, 1},
+		{"swapped", map[string]string{"current": lines(0, 2, 1, 3)}, 4, 1, 1, 0, 2},
+		{"garbled", map[string]string{"current": lines(0) + stamp + "00000001 abc" + lines(2)}, 1, 0, 0, 0, 1},
+		{"fragment in a .s file", map[string]string{"@1.s": lines(0) + stamp + "000", "current": lines(1)}, 2, 0, 0, 0, 1},
+		{"no stamp", map[string]string{"current": lines(0) + logLine(1) + "\n"}, 1, 0, 0, 0, 1},
+		{"left behind", map[string]string{"previous": lines(0), "current": lines(0, 1)}, 2, 0, 0, 0, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, data := range c.files {
+				must(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0644))
+			}
+			r, err := readLog(dir, true)
+			must(t, err)
+			if r.next != c.next || r.dups != c.dups || r.rewinds != c.rewinds || r.fragments != c.fragments || len(r.problems) != c.problems {
+				t.Errorf("got next %d dups %d rewinds %d fragments %d problems %q; want %d %d %d %d and %d problems",
+					r.next, r.dups, r.rewinds, r.fragments, r.problems, c.next, c.dups, c.rewinds, c.fragments, c.problems)
+			}
+		})
+	}
+}
