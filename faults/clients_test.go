@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"daemontools/internal/testbin"
 )
 
 // A broken service directory, and how to make it.
@@ -118,7 +120,7 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 		for _, args := range [][]string{{"svstat", c.name}, {"svok", c.name}, {"svc", "-u", c.name}} {
 			t.Run(c.name+"/"+args[0], func(t *testing.T) {
 				ours := runClient(t, root, cred, prog(t, args[0]), args[1:]...)
-				ref := runClient(t, root, cred, testbinReference(t, args[0]), args[1:]...)
+				ref := runClient(t, root, cred, testbin.Reference(t, args[0]), args[1:]...)
 				if args[0] == "svstat" && c.svstat != "" {
 					ref.stdout = c.svstat
 				}
@@ -134,7 +136,7 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 	} {
 		t.Run(args[0]+"-args", func(t *testing.T) {
 			ours := runClient(t, root, nil, prog(t, args[0]), args[1:]...)
-			ref := runClient(t, root, nil, testbinReference(t, args[0]), args[1:]...)
+			ref := runClient(t, root, nil, testbin.Reference(t, args[0]), args[1:]...)
 			if args[0] == "svstat" && len(args) > 1 {
 				// The reference prints nonsense for a status that is a
 				// directory (see brokenDirs).
@@ -143,16 +145,6 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 			ours.compare(t, ref)
 		})
 	}
-}
-
-// testbinReference returns Debian's program, the oracle.
-func testbinReference(t testing.TB, name string) string {
-	t.Helper()
-	p := filepath.Join("/usr/bin", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("reference %s is missing (package/test installs daemontools): %v", p, err)
-	}
-	return p
 }
 
 // holdFIFOs opens DIR/supervise/ok and control for reading and writing, as
