@@ -92,6 +92,7 @@ type logReport struct {
 	dups      int // lines written again after a kill
 	rewinds   int // places where lines start again from an earlier one
 	fragments int // partial lines cut by a kill, at the end of a file
+	missing   int // lines never found
 	problems  []string
 }
 
@@ -142,6 +143,7 @@ func readLog(dir string, stamped bool) (logReport, error) {
 				}
 			default:
 				r.problems = append(r.problems, fmt.Sprintf("%s line %d: lines %d to %d are missing", name, i+1, r.next, n-1))
+				r.missing += n - r.next
 				r.next = n + 1
 			}
 			prev = n
@@ -180,8 +182,9 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d lines read for %d written: %d written again at %d places, %d partial lines, %d kills",
-		r.lines, total, r.dups, r.rewinds, r.fragments, kills)
+	r.missing += max(total-r.next, 0)
+	t.Logf("%d lines read for %d written: %d missing, %d written again at %d places, %d partial lines, %d kills",
+		r.lines, total, r.missing, r.dups, r.rewinds, r.fragments, kills)
 	for i, p := range r.problems {
 		if i == 10 {
 			t.Errorf("... and %d more", len(r.problems)-10)
