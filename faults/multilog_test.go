@@ -91,15 +91,18 @@ type logReport struct {
 	next      int // every line below next was found, in order
 	dups      int // lines written again after a kill
 	rewinds   int // places where lines start again from an earlier one
-	fragments int // partial lines cut by a kill, at the end of a file
+	fragments int // partial lines cut by a kill, at the end of a .u file
+	splits    int // lines cut by a kill whose rest starts the next file
+	tails     int // ends of lines written again, starting the next file
 	missing   int // lines never found
 	problems  []string
 }
 
 // readLog reads a multilog directory whose input was logLine(0), 1, ...
 // and checks that the lines appear in order, each whole, with nothing
-// missing: the only tolerated damage is a partial line at the end of a
-// file and a chunk written again after it.
+// missing. The damage tolerated is what a kill leaves: a partial line at the
+// end of a .u file and, at the start of the next file, a chunk written again
+// (which may start inside a line) or the rest of the cut line, stamped anew.
 func readLog(dir string, stamped bool) (logReport, error) {
 	var r logReport
 	files, unexpected, err := logFiles(dir)
@@ -110,6 +113,7 @@ func readLog(dir string, stamped bool) (logReport, error) {
 		r.problems = append(r.problems, "unexpected file "+name)
 	}
 	prev := -1
+	head := "" // the partial line ending the last file, a .u
 	for _, name := range files {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -122,13 +126,26 @@ func readLog(dir string, stamped bool) (logReport, error) {
 		for i, line := range lines {
 			n, ok := parseLogLine(line, stamped)
 			if !ok {
+				// A new file is where a restarted multilog begins
+				// (a kill during rotation leaves no .u behind).
+				afterKill := i == 0
 				if i == len(lines)-1 && strings.HasSuffix(name, ".u") {
 					r.fragments++
+					head = line
+					continue
+				}
+				if n, ok = joinCut(head, line, stamped); afterKill && head != "" && ok {
+					r.splits++
+				} else if afterKill && i+1 < len(lines) && restOf(line, lines[i+1], r.next, stamped) {
+					r.tails++
+					head = ""
+					continue
 				} else {
 					r.problems = append(r.problems, fmt.Sprintf("%s line %d: garbled %.80q", name, i+1, line))
+					continue
 				}
-				continue
 			}
+			head = ""
 			r.lines++
 			switch {
 			case n == r.next:
@@ -148,30 +165,68 @@ func readLog(dir string, stamped bool) (logReport, error) {
 			}
 			prev = n
 		}
+		if !strings.HasSuffix(name, ".u") {
+			head = ""
+		}
 	}
 	return r, nil
 }
 
-// parseLogLine returns the number of a whole, correct line.
-func parseLogLine(line string, stamped bool) (int, bool) {
-	line, ok := strings.CutSuffix(line, "\n")
-	if !ok {
+// unstamp returns line without its newline and its TAI64N stamp, if it has
+// a whole one.
+func unstamp(line string, stamped bool) (string, bool) {
+	line = strings.TrimSuffix(line, "\n")
+	if !stamped {
+		return line, true
+	}
+	if len(line) < 26 || line[0] != '@' || line[25] != ' ' || strings.Trim(line[1:25], "0123456789abcdef") != "" {
+		return line, false
+	}
+	return line[26:], true
+}
+
+// lineNumber returns n when s is logLine(n).
+func lineNumber(s string) (int, bool) {
+	if len(s) < 9 {
 		return 0, false
 	}
-	if stamped {
-		if len(line) < 26 || line[0] != '@' || line[25] != ' ' || strings.Trim(line[1:25], "0123456789abcdef") != "" {
-			return 0, false
-		}
-		line = line[26:]
-	}
-	if len(line) < 9 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(line[:8])
-	if err != nil || n < 0 || line != logLine(n) {
+	n, err := strconv.Atoi(s[:8])
+	if err != nil || n < 0 || s != logLine(n) {
 		return 0, false
 	}
 	return n, true
+}
+
+// parseLogLine returns the number of a whole, correct line.
+func parseLogLine(line string, stamped bool) (int, bool) {
+	if !strings.HasSuffix(line, "\n") {
+		return 0, false
+	}
+	s, ok := unstamp(line, stamped)
+	if !ok {
+		return 0, false
+	}
+	return lineNumber(s)
+}
+
+// joinCut returns the number of the line cut by a kill into head (ending a
+// .u file) and tail (stamped anew, starting the next file).
+func joinCut(head, tail string, stamped bool) (int, bool) {
+	h, ok1 := unstamp(head, stamped)
+	t, ok2 := unstamp(tail, stamped)
+	if !ok1 || !ok2 || !strings.HasSuffix(tail, "\n") {
+		return 0, false
+	}
+	return lineNumber(h + t)
+}
+
+// restOf tells whether tail is the end of the line before next, a line
+// already logged (below seen): the start of a chunk written again from
+// inside a line.
+func restOf(tail, next string, seen int, stamped bool) bool {
+	n, ok := parseLogLine(next, stamped)
+	t, ok2 := unstamp(tail, stamped)
+	return ok && ok2 && n > 0 && n-1 < seen && strings.HasSuffix(tail, "\n") && strings.HasSuffix(logLine(n-1), t)
 }
 
 // check fails the test unless exactly lines 0..total-1 were logged, with at
@@ -183,8 +238,8 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 		t.Fatal(err)
 	}
 	r.missing += max(total-r.next, 0)
-	t.Logf("%d lines read for %d written: %d missing, %d written again at %d places, %d partial lines, %d kills",
-		r.lines, total, r.missing, r.dups, r.rewinds, r.fragments, kills)
+	t.Logf("%d kills; %d lines read for %d written: %d missing, %d written again at %d places, %d partial lines, %d lines cut in two, %d line ends written again",
+		kills, r.lines, total, r.missing, r.dups, r.rewinds, r.fragments, r.splits, r.tails)
 	for i, p := range r.problems {
 		if i == 10 {
 			t.Errorf("... and %d more", len(r.problems)-10)
@@ -195,8 +250,8 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 	if r.next != total {
 		t.Errorf("lines up to %d found, %d written", r.next, total)
 	}
-	if r.rewinds > kills || r.fragments > kills {
-		t.Errorf("%d rewritten chunks and %d partial lines for %d kills", r.rewinds, r.fragments, kills)
+	if r.rewinds > kills || r.fragments > kills || r.splits+r.tails > kills {
+		t.Errorf("%d rewritten chunks, %d partial lines, %d cut lines and %d line ends for %d kills", r.rewinds, r.fragments, r.splits, r.tails, kills)
 	}
 	if t.Failed() {
 		t.FailNow()
@@ -271,6 +326,10 @@ func TestReadLog(t *testing.T) {
 	}{
 		{"whole", map[string]string{"@1.s": lines(0, 1), "current": lines(2, 3)}, 4, 0, 0, 0, 0},
 		{"kill point", map[string]string{"@1.s": lines(0, 1), "@2.u": lines(2, 3) + stamp + "0000004 ab", "current": lines(2, 3, 4, 5)}, 6, 2, 1, 1, 0},
+		{"cut in two", map[string]string{"@1.s": lines(0, 1), "@2.u": lines(2) + stamp + logLine(3)[:12], "current": stamp + logLine(3)[12:] + "\n" + lines(4)}, 5, 0, 0, 1, 0},
+		{"end of a line again", map[string]string{"@2.u": lines(0, 1, 2) + stamp + logLine(3)[:12], "current": stamp + logLine(1)[12:] + "\n" + lines(2, 3, 4)}, 5, 1, 1, 1, 0},
+		{"cut but not after a .u", map[string]string{"@1.s": lines(0, 1) + stamp + logLine(2)[:12], "current": stamp + logLine(2)[12:] + "\n" + lines(3)}, 4, 0, 0, 0, 3},
+		{"cut and lost", map[string]string{"@2.u": lines(0) + stamp + logLine(1)[:12], "current": stamp + logLine(2)[12:] + "\n" + lines(3)}, 4, 0, 0, 1, 2},
 		{"lost", map[string]string{"@1.s": lines(0, 1), "current": lines(4, 5)}, 6, 0, 0, 0, 1},
 		{"swapped", map[string]string{"current": lines(0, 2, 1, 3)}, 4, 1, 1, 0, 2},
 		{"garbled", map[string]string{"current": lines(0) + stamp + "00000001 abc" + lines(2)}, 1, 0, 0, 0, 1},
