@@ -18,8 +18,8 @@ import (
 func TestSvscanManyServices(t *testing.T) {
 	needRoot(t)
 	rng := newRand(t)
-	count := pick(200, 1000)
-	duration := pick(15*time.Second, 5*time.Minute)
+	count := pick(150, 1000)
+	duration := pick(10*time.Second, 5*time.Minute)
 	root := t.TempDir()
 	var dirs []string // every service, and every tenth has a log service
 	for i := range count {
