@@ -101,8 +101,9 @@ type logReport struct {
 // readLog reads a multilog directory whose input was logLine(0), 1, ...
 // and checks that the lines appear in order, each whole, with nothing
 // missing. The damage tolerated is what a kill leaves: a partial line at the
-// end of a .u file and, at the start of the next file, a chunk written again
-// (which may start inside a line) or the rest of the cut line, stamped anew.
+// end of a .u file, then at the start of the next file the rest of that line
+// stamped anew; and a chunk written again, which may start inside a line
+// (the end of a line already logged, stamped anew, then lines again).
 func readLog(dir string, stamped bool) (logReport, error) {
 	var r logReport
 	files, unexpected, err := logFiles(dir)
@@ -126,18 +127,15 @@ func readLog(dir string, stamped bool) (logReport, error) {
 		for i, line := range lines {
 			n, ok := parseLogLine(line, stamped)
 			if !ok {
-				// A new file is where a restarted multilog begins
-				// (a kill during rotation leaves no .u behind).
-				afterKill := i == 0
 				if i == len(lines)-1 && strings.HasSuffix(name, ".u") {
 					r.fragments++
 					head = line
 					continue
 				}
-				if n, ok = joinCut(head, line, stamped); afterKill && head != "" && ok {
+				if n, ok = joinCut(head, line, stamped); i == 0 && head != "" && ok {
 					r.splits++
-				} else if afterKill && i+1 < len(lines) && restOf(line, lines[i+1], r.next, stamped) {
-					r.tails++
+				} else if i+1 < len(lines) && restOf(line, lines[i+1], r.next, stamped) {
+					r.tails++ // where a restarted multilog carried on
 					head = ""
 					continue
 				} else {
@@ -330,6 +328,7 @@ func TestReadLog(t *testing.T) {
 		{"end of a line again", map[string]string{"@2.u": lines(0, 1, 2) + stamp + logLine(3)[:12], "current": stamp + logLine(1)[12:] + "\n" + lines(2, 3, 4)}, 5, 1, 1, 1, 0},
 		{"cut but not after a .u", map[string]string{"@1.s": lines(0, 1) + stamp + logLine(2)[:12], "current": stamp + logLine(2)[12:] + "\n" + lines(3)}, 4, 0, 0, 0, 3},
 		{"cut and lost", map[string]string{"@2.u": lines(0) + stamp + logLine(1)[:12], "current": stamp + logLine(2)[12:] + "\n" + lines(3)}, 4, 0, 0, 1, 2},
+		{"carried on inside current", map[string]string{"current": lines(0, 1, 2) + stamp + logLine(1)[12:] + "\n" + lines(2, 3)}, 4, 1, 1, 0, 0},
 		{"lost", map[string]string{"@1.s": lines(0, 1), "current": lines(4, 5)}, 6, 0, 0, 0, 1},
 		{"swapped", map[string]string{"current": lines(0, 2, 1, 3)}, 4, 1, 1, 0, 2},
 		{"garbled", map[string]string{"current": lines(0) + stamp + "00000001 abc" + lines(2)}, 1, 0, 0, 0, 1},
