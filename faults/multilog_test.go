@@ -248,8 +248,13 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 	if r.next != total {
 		t.Errorf("lines up to %d found, %d written", r.next, total)
 	}
-	if r.rewinds > kills || r.fragments > kills || r.splits+r.tails > kills {
-		t.Errorf("%d rewritten chunks, %d partial lines, %d cut lines and %d line ends for %d kills", r.rewinds, r.fragments, r.splits, r.tails, kills)
+	// A kill may leave a partial line at the end of a .u file (a write cut
+	// short), whose whole line then comes again; it never cuts a line in two.
+	if r.rewinds > kills || r.fragments > kills {
+		t.Errorf("%d rewritten chunks and %d partial lines for %d kills", r.rewinds, r.fragments, kills)
+	}
+	if r.splits+r.tails > 0 {
+		t.Errorf("%d lines cut in two and %d line ends written again", r.splits, r.tails)
 	}
 	if t.Failed() {
 		t.FailNow()
