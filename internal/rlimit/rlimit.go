@@ -2,6 +2,7 @@
 package rlimit
 
 import (
+	"errors"
 	"strconv"
 	"syscall"
 
@@ -25,8 +26,9 @@ var Resources = map[byte][]int{
 	't': {unix.RLIMIT_CPU},
 }
 
-// ErrBadValue means the value is neither "=" nor a decimal number.
-var ErrBadValue = strerr.Usage("bad limit")
+// ErrBadValue means the value is neither "=" nor a decimal number;
+// softlimit answers it with its usage line.
+var ErrBadValue = errors.New("bad limit")
 
 // SetSoft sets resource's soft limit to value, a decimal number or "=" for
 // the hard limit; a number above the hard limit is capped at it. It goes

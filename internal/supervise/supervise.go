@@ -179,15 +179,11 @@ func (s *supervisor) reap() bool {
 
 func (s *supervisor) command(c byte) {
 	switch c {
-	case 'u':
+	case 'u', 'o':
 		s.want = status.WantUp
-		s.announce()
-		if s.pid == 0 {
-			s.asked = true
-			s.start()
+		if c == 'o' {
+			s.want = status.WantNone
 		}
-	case 'o':
-		s.want = status.WantNone
 		s.announce()
 		if s.pid == 0 {
 			s.asked = true
