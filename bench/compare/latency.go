@@ -58,8 +58,8 @@ func stopEach(pids map[string]int, err error) error {
 }
 
 // turns starts each family's supervisor on a service directory of its own
-// and takes samples, the families taking turns, one turn at most every
-// restartGap.
+// and takes samples, the families taking turns in a rotating order, each
+// family's samples at least restartGap apart.
 func turns(fams []*family, work, kind string, down bool, samples int, sample func(f *family, dir string) (time.Duration, error)) (lat latencies, err error) {
 	dirs, pids, err := supervised(fams, work, kind, down)
 	defer func() { err = stopEach(pids, err) }()
@@ -67,20 +67,24 @@ func turns(fams []*family, work, kind string, down bool, samples int, sample fun
 		return nil, err
 	}
 	lat = latencies{}
-	for range samples {
-		turn := time.Now()
-		for _, f := range fams {
+	last := map[string]time.Time{}
+	for i := range samples {
+		// Each family goes first as often as the others: the first of a
+		// turn meets a machine that has been idle for a second.
+		for j := range fams {
+			f := fams[(i+j)%len(fams)]
 			dir, ok := dirs[f.name]
 			if !ok {
 				continue
 			}
+			time.Sleep(time.Until(last[f.name].Add(restartGap)))
+			last[f.name] = time.Now()
 			d, err := sample(f, dir)
 			if err != nil {
 				return nil, err
 			}
 			lat[f.name] = append(lat[f.name], ms(d))
 		}
-		time.Sleep(time.Until(turn.Add(restartGap)))
 	}
 	return lat, nil
 }
@@ -100,15 +104,16 @@ func restart(fams []*family, work string, samples int) (latencies, error) {
 }
 
 // up measures from running the up command (svc -u, sv up, s6-svc -u) to
-// the service running, then takes the service down again.
-func up(fams []*family, work string, samples int) (latencies, error) {
+// the service running, then takes the service down again. Its service
+// directories are named after kind.
+func up(fams []*family, work, kind string, samples int) (latencies, error) {
 	var withUp []*family
 	for _, f := range fams {
 		if f.up != nil {
 			withUp = append(withUp, f)
 		}
 	}
-	return turns(withUp, work, "up", true, samples, func(f *family, dir string) (time.Duration, error) {
+	return turns(withUp, work, kind, true, samples, func(f *family, dir string) (time.Duration, error) {
 		n, _ := starts(dir)
 		t0 := time.Now()
 		if err := command(f.name, f.up(dir)); err != nil {

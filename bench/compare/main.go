@@ -42,6 +42,9 @@ var (
 
 var columns = []string{"ours", "daemontools", "runit", "s6"}
 
+// figures names the groups of figures, in the order they are taken.
+var figures = []string{"memory", "restart", "up", "appear", "idle", "status"}
+
 // A row is one figure; a missing value is shown as its note.
 type row struct {
 	figure string
@@ -52,10 +55,22 @@ type row struct {
 func main() {
 	ours := flag.String("ours", "", "directory of our built programs")
 	isSmoke := flag.Bool("smoke", false, "a quick run that only checks the harness works")
+	only := flag.String("only", "", "comma-separated figures to take, of "+strings.Join(figures, ","))
 	flag.Parse()
 	if *ours == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "compare: usage: compare -ours DIR [-smoke]")
+		fmt.Fprintln(os.Stderr, "compare: usage: compare -ours DIR [-smoke] [-only FIGURES]")
 		os.Exit(100)
+	}
+	take := map[string]bool{}
+	for _, f := range figures {
+		take[f] = *only == ""
+	}
+	for _, f := range strings.Split(*only, ",") {
+		if _, ok := take[f]; !ok && f != "" {
+			fmt.Fprintf(os.Stderr, "compare: fatal: no figure %q, only %s\n", f, strings.Join(figures, ","))
+			os.Exit(100)
+		}
+		take[f] = true
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "compare: fatal: unable to become a subreaper:", err)
@@ -72,7 +87,7 @@ func main() {
 	if *isSmoke {
 		sz = smoke
 	}
-	err := run(*ours, sz, os.Stdout)
+	err := run(*ours, sz, take, os.Stdout)
 	if serr := stopAll(); serr != nil && err == nil {
 		err = serr
 	}
@@ -86,7 +101,7 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
 }
 
-func run(ours string, sz sizes, out io.Writer) error {
+func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 	work, err := os.MkdirTemp("", "compare.")
 	if err != nil {
 		return err
@@ -106,6 +121,9 @@ func run(ours string, sz sizes, out io.Writer) error {
 	}
 
 	for _, n := range []int{sz.few, sz.many} {
+		if !take["memory"] {
+			break
+		}
 		progress("memory with %d services", n)
 		scan, sup, err := memory(fams, work, n, sz.memRounds, sz.settle)
 		if err != nil {
@@ -115,47 +133,70 @@ func run(ours string, sz sizes, out io.Writer) error {
 		add(fmt.Sprintf("PSS of the scanner, %d services, KiB", n), scan, notBuilt(me.scanner))
 	}
 
-	progress("restart after a crash, %d samples", sz.samples)
-	lat, err := restart(fams, work, sz.samples)
-	if err != nil {
-		return err
+	if take["restart"] {
+		progress("restart after a crash, %d samples", sz.samples)
+		lat, err := restart(fams, work, sz.samples)
+		if err != nil {
+			return err
+		}
+		addLatency(add, "restart after SIGKILL", lat, notBuilt(me.supervisor))
 	}
-	addLatency(add, "restart after SIGKILL", lat, notBuilt(me.supervisor))
 
-	progress("up command to running, %d samples", sz.samples)
-	if lat, err = up(fams, work, sz.samples); err != nil {
-		return err
-	}
-	upBuilt := me.supervisor
-	if me.up == nil {
-		upBuilt = ""
-	}
-	addLatency(add, "svc -u / sv up / s6-svc -u to running", lat, notBuilt(upBuilt))
+	if take["up"] {
+		progress("up command to running, %d samples", sz.samples)
+		lat, err := up(fams, work, "up", sz.samples)
+		if err != nil {
+			return err
+		}
+		upBuilt := me.supervisor
+		if me.up == nil {
+			upBuilt = ""
+		}
+		addLatency(add, "svc -u / sv up / s6-svc -u to running", lat, notBuilt(upBuilt))
 
-	progress("new service directory to running, %d samples", sz.appearSamples)
-	if lat, err = appear(fams, work, sz.appearSamples); err != nil {
-		return err
+		// Our svc pays the Go runtime's start-up, about half a
+		// millisecond; with Debian's svc driving both, the figure is
+		// supervise's own.
+		progress("Debian's svc -u to running, %d samples", sz.samples)
+		driven := *me
+		driven.up, driven.down = fams[1].up, fams[1].down
+		if lat, err = up([]*family{&driven, fams[1]}, work, "debian-svc", sz.samples); err != nil {
+			return err
+		}
+		addLatency(add, "Debian's svc -u to running", lat, notBuilt(me.supervisor))
 	}
-	addLatency(add, "new service directory to running (s6: with s6-svscanctl -a)", lat, notBuilt(me.scanner))
 
-	progress("idle wake-ups over %v", sz.idleWindow)
-	scan, sup, err := idle(fams, work, sz.few, sz.idleWindow)
-	if err != nil {
-		return err
+	if take["appear"] {
+		progress("new service directory to running, %d samples", sz.appearSamples)
+		lat, err := appear(fams, work, sz.appearSamples)
+		if err != nil {
+			return err
+		}
+		addLatency(add, "new service directory to running (s6: with s6-svscanctl -a)", lat, notBuilt(me.scanner))
 	}
-	add(fmt.Sprintf("idle wake-ups per minute, one supervisor (of %d)", sz.few), sup, notBuilt(me.supervisor))
-	add("idle wake-ups per minute, scanner", scan, notBuilt(me.scanner))
 
-	progress("status of %d services", sz.statusDirs)
-	svstatOurs := filepath.Join(ours, "svstat")
-	if _, err := os.Stat(svstatOurs); err != nil {
-		svstatOurs = ""
+	if take["idle"] {
+		progress("idle wake-ups over %v", sz.idleWindow)
+		scan, sup, err := idle(fams, work, sz.few, sz.idleWindow)
+		if err != nil {
+			return err
+		}
+		add(fmt.Sprintf("idle wake-ups per minute, one supervisor (of %d)", sz.few), sup, notBuilt(me.supervisor))
+		add("idle wake-ups per minute, scanner", scan, notBuilt(me.scanner))
 	}
-	st, err := status(fams, svstatOurs, work, sz.statusDirs, sz.statusRuns)
-	if err != nil {
-		return err
+
+	if take["status"] {
+		progress("status of %d services", sz.statusDirs)
+		svstatOurs := filepath.Join(ours, "svstat")
+		if _, err := os.Stat(svstatOurs); err != nil {
+			svstatOurs = ""
+		}
+		st, err := status(fams, svstatOurs, work, sz.statusDirs, sz.statusRuns)
+		if err != nil {
+			return err
+		}
+		add(fmt.Sprintf("svstat / sv status over %d directories, ms", sz.statusDirs), st, notBuilt(svstatOurs))
 	}
-	add(fmt.Sprintf("svstat / sv status over %d directories, ms", sz.statusDirs), st, notBuilt(svstatOurs))
 
 	printTable(out, rows)
 	fmt.Fprint(out, notes)

@@ -7,7 +7,6 @@ package control
 
 import (
 	"errors"
-	"os"
 	"syscall"
 )
 
@@ -85,9 +84,9 @@ func Running(dir string) (bool, error) {
 
 // Listener is supervise's end of the protocol, in the current directory.
 type Listener struct {
-	Commands *os.File // read end of the control FIFO, non-blocking
-	keep     int      // write end of control, so reads never see end-of-file
-	ok       int      // read end of the ok FIFO
+	Commands int // read end of the control FIFO, non-blocking, for poll(2)
+	keep     int // write end of control, so reads never see end-of-file
+	ok       int // read end of the ok FIFO
 }
 
 // Listen makes the control FIFO (mode 0600) and opens it for reading and
@@ -105,7 +104,7 @@ func Listen() (*Listener, error) {
 		syscall.Close(r)
 		return nil, &Error{Verb: "write", File: ControlFile, Err: err}
 	}
-	return &Listener{Commands: os.NewFile(uintptr(r), ControlFile), keep: w, ok: -1}, nil
+	return &Listener{Commands: r, keep: w, ok: -1}, nil
 }
 
 // Ready makes the ok FIFO (mode 0600) and opens it for reading, from which

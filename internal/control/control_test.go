@@ -38,7 +38,7 @@ func TestProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b [10]byte
-	if n, err := l.Commands.Read(b[:]); string(b[:n]) != "dx" || err != nil {
+	if n, err := syscall.Read(l.Commands, b[:]); string(b[:n]) != "dx" || err != nil {
 		t.Errorf("read %q %v, want dx", b[:n], err)
 	}
 	for _, name := range []string{ControlFile, OkFile} {

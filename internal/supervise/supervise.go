@@ -3,9 +3,12 @@
 // second), obeys the one-byte commands svc writes to supervise/control, and
 // records every change in supervise/status, as daemontools' supervise does.
 //
-// It sleeps until something happens: a child exits, a command arrives, or a
-// throttled restart falls due. The one-second throttle is a timer, so
-// commands are obeyed while it runs.
+// One goroutine does all of it, asleep in poll(2) until something happens:
+// ./run exits (its pidfd becomes readable), a command arrives, or a
+// throttled restart falls due. Waking in the same thread that then reaps,
+// restarts and writes the status keeps restarts as quick as daemontools'.
+// The one-second throttle is poll's timeout, so commands are obeyed while
+// it runs.
 package supervise
 
 import (
@@ -31,8 +34,13 @@ const (
 	restartGap = time.Second
 )
 
-// run is the program started, with cwd the service directory.
-var run = []string{"./run"}
+var (
+	// run is the program started, with cwd the service directory.
+	run = []string{"./run"}
+	// pidfdOpen is unix.PidfdOpen; tests replace it to take the paths
+	// of kernels without it.
+	pidfdOpen = unix.PidfdOpen
+)
 
 type supervisor struct {
 	dir    string // as the user gave it, for messages
@@ -45,22 +53,23 @@ type supervisor struct {
 	want    byte // status.WantUp, WantDown or WantNone
 	exiting bool // svc -x: exit once the service is down
 
+	// poll learns of ./run's exit from pidfd, or where the kernel has no
+	// pidfd_open (before 5.3), from sigchld, which gets a byte on every
+	// SIGCHLD. Both are -1 when unused.
+	pidfd   int
+	sigchld int
+
 	lastStart time.Time
 	owed      bool // a start is due once the throttle allows it
 	asked     bool // svc -u or -o asked for a start not yet tried: -x waits for it
-	timer     *time.Timer
-	timerC    <-chan time.Time // timer.C while armed, else nil
 }
 
 // Run supervises the service in dir, starting ./run with environment env,
 // until told to exit (svc -x, or SIGTERM, which does what svc -dx does).
 // It returns only startup failures and nil.
 func Run(dir string, env []string, stderr io.Writer) error {
-	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp}
+	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp, pidfd: -1, sigchld: -1}
 	closeOnExec()
-	// Catch SIGCHLD before the first child can exit.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM)
 	if err := syscall.Chdir(dir); err != nil {
 		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
 	}
@@ -68,6 +77,11 @@ func Run(dir string, env []string, stderr io.Writer) error {
 		s.want = status.WantDown
 	} else if !os.IsNotExist(err) {
 		return strerr.Fatal("unable to stat ", dir, "/down: ", err)
+	}
+	if fd, err := pidfdOpen(os.Getpid(), 0); err == nil {
+		syscall.Close(fd)
+	} else if s.sigchld, err = notifyPipe(syscall.SIGCHLD); err != nil {
+		return strerr.Fatal("unable to create pipe for ", dir, ": ", err)
 	}
 	syscall.Mkdir("supervise", 0o700)
 	lock, err := syscall.Open(lockFile, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
@@ -86,12 +100,11 @@ func Run(dir string, env []string, stderr io.Writer) error {
 	if err := l.Ready(); err != nil {
 		return s.fatal(err)
 	}
-	cmds := make(chan byte)
-	go read(l.Commands, cmds)
+	s.stopOnTerm()
 	if s.want == status.WantUp {
 		s.start()
 	}
-	s.loop(sigs, cmds)
+	s.loop(l.Commands)
 	s.announce()
 	return nil
 }
@@ -110,53 +123,90 @@ func closeOnExec() {
 	}
 }
 
+// notifyPipe returns the read end of a non-blocking pipe that gets a byte
+// whenever sig arrives.
+func notifyPipe(sig os.Signal) (int, error) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return -1, err
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sig)
+	go func() {
+		for range c {
+			syscall.Write(p[1], []byte{0})
+		}
+	}()
+	return p[0], nil
+}
+
+// stopOnTerm makes SIGTERM do what svc -dx does, by writing those
+// commands to supervise's own control FIFO.
+func (s *supervisor) stopOnTerm() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	go func() {
+		for range c {
+			if err := control.Send(".", []byte("dx")); err != nil {
+				strerr.Warn(s.stderr, "supervise", "unable to obey SIGTERM in ", s.dir, ": ", err)
+			}
+		}
+	}()
+}
+
 // fatal turns a *control.Error into daemontools' message for it.
 func (s *supervisor) fatal(err error) error {
 	e := err.(*control.Error)
 	return strerr.Fatal("unable to ", e.Verb, " ", s.dir, "/", e.File, ": ", e.Err)
 }
 
-// read passes every byte of the control FIFO to cmds. supervise holds the
-// FIFO's write end, so the read never ends.
-func read(f *os.File, cmds chan<- byte) {
+func (s *supervisor) loop(commands int) {
+	fds := []unix.PollFd{{Fd: int32(commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
 	var b [64]byte
-	for {
-		n, err := f.Read(b[:])
-		for _, c := range b[:n] {
-			cmds <- c
-		}
-		if err != nil && n == 0 {
-			return
-		}
-	}
-}
-
-func (s *supervisor) loop(sigs <-chan os.Signal, cmds <-chan byte) {
 	// "svc -ux" on a service that is down runs it once, as with
 	// daemontools, even when the start waits for the restart gap.
 	for !(s.exiting && s.pid == 0 && !s.asked) {
-		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGTERM {
-				s.command('d')
-				s.command('x')
-				continue
-			}
-			if s.reap() && !s.exiting && s.want == status.WantUp {
+		fds[1].Fd = int32(max(s.pidfd, s.sigchld))
+		// Errors are EINTR or a passing ENOMEM: look around and poll again.
+		unix.Poll(fds, s.timeout())
+		if s.sigchld >= 0 && fds[1].Revents != 0 {
+			syscall.Read(s.sigchld, b[:])
+		}
+		if s.reap() {
+			if !s.exiting && s.want == status.WantUp {
 				s.start()
+			} else {
+				s.announce()
 			}
-		case c := <-cmds:
-			s.command(c)
-		case <-s.timerC:
-			s.timerC = nil
-			if s.owed && s.pid == 0 {
-				s.start()
+		}
+		if fds[0].Revents != 0 {
+			n, _ := syscall.Read(commands, b[:])
+			for _, c := range b[:max(n, 0)] {
+				s.command(c)
 			}
+		}
+		if s.owed && s.pid == 0 && time.Since(s.lastStart) >= restartGap {
+			s.start()
 		}
 	}
 }
 
-// reap collects every exited child and reports whether ./run was one.
+// timeout is poll's, in milliseconds: until a start that is owed may be
+// made, and a second while ./run is up with no way to learn of its exit
+// but looking (pidfd_open failed for it); else none.
+func (s *supervisor) timeout() int {
+	switch {
+	case s.owed && s.pid == 0:
+		wait := restartGap - time.Since(s.lastStart)
+		return int(max(0, (wait+time.Millisecond-1)/time.Millisecond))
+	case s.pid != 0 && s.pidfd < 0 && s.sigchld < 0:
+		return int(restartGap / time.Millisecond)
+	}
+	return -1
+}
+
+// reap collects every exited child and reports whether ./run was one; the
+// caller announces it, or restarts ./run at once, which announces that.
 func (s *supervisor) reap() bool {
 	exited := false
 	for {
@@ -170,8 +220,11 @@ func (s *supervisor) reap() bool {
 		}
 		if pid == s.pid {
 			s.pid = 0
+			if s.pidfd >= 0 {
+				syscall.Close(s.pidfd)
+				s.pidfd = -1
+			}
 			s.since = tai64.Now()
-			s.announce()
 			exited = true
 		}
 	}
@@ -184,10 +237,11 @@ func (s *supervisor) command(c byte) {
 		if c == 'o' {
 			s.want = status.WantNone
 		}
-		s.announce()
 		if s.pid == 0 {
 			s.asked = true
 			s.start()
+		} else {
+			s.announce()
 		}
 	case 'd':
 		s.want = status.WantDown
@@ -229,12 +283,16 @@ func (s *supervisor) kill(sig syscall.Signal) {
 }
 
 // start starts ./run now, or once a second has passed since the last
-// start. A run that cannot be started is reported and, while the service
-// is wanted up, tried again a second later.
+// start, and announces the outcome. A run that cannot be started is
+// reported and, while the service is wanted up, tried again a second later.
+//
+// Callers leave the announcing of what led here to start: one status
+// write fewer before the fork is a quicker restart, and the state skipped
+// lasted less than a millisecond.
 func (s *supervisor) start() {
 	s.owed = true
-	if wait := restartGap - time.Since(s.lastStart); wait > 0 {
-		s.arm(wait)
+	defer s.announce()
+	if time.Since(s.lastStart) < restartGap {
 		return
 	}
 	s.lastStart = time.Now()
@@ -245,31 +303,19 @@ func (s *supervisor) start() {
 	})
 	if err != nil {
 		strerr.Report(s.stderr, "supervise", strerr.Fatal("unable to start ", s.dir, "/run: ", err))
-		if s.want != status.WantUp {
-			s.owed = false
-			return
-		}
-		s.arm(restartGap)
+		s.owed = s.want == status.WantUp
 		return
 	}
 	s.owed = false
 	s.pid = pid
 	s.paused = false
 	s.since = tai64.Now()
-	s.announce()
-}
-
-// arm makes the timer fire after d, unless it is already armed.
-func (s *supervisor) arm(d time.Duration) {
-	if s.timerC != nil {
-		return
+	if s.sigchld < 0 {
+		// A failure leaves timeout to look once a second.
+		if fd, err := pidfdOpen(pid, 0); err == nil {
+			s.pidfd = fd
+		}
 	}
-	if s.timer == nil {
-		s.timer = time.NewTimer(d)
-	} else {
-		s.timer.Reset(d)
-	}
-	s.timerC = s.timer.C
 }
 
 // announce writes the status record, warning when it cannot.
