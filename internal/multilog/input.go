@@ -92,7 +92,9 @@ func (sig *signals) wait(fd int, timeout time.Duration) (hup bool) {
 	if _, err := unix.Ppoll(fds, ts, nil); err != nil {
 		return false
 	}
-	sig.drain()
+	if fds[0].Revents != 0 {
+		sig.drain()
+	}
 	return fd >= 0 && fds[1].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 && fds[1].Revents&unix.POLLIN == 0
 }
 
@@ -253,38 +255,39 @@ func (r *pipeInput) available() int {
 }
 
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
-	held := 0 // bytes at the head of the pipe that m holds, unwritten
+	held := 0    // bytes at the head of the pipe that m holds, unwritten
+	hup := false // the last wait found every writer gone
 	heldPoll := heldPollMin
 	for {
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
 			return nil
 		}
-		var hup bool
-		if held == 0 {
-			hup = sig.wait(r.in, -1)
-		} else {
-			// The start of a line sits in the pipe waiting for the rest:
-			// poll(2) cannot wait for more than is there, so look again soon.
-			if r.available() <= held {
-				hup = sig.wait(-1, heldPoll) || r.hungUp()
-				heldPoll = min(2*heldPoll, heldPollMax)
-			}
-		}
-		stop = m.signalled(sig)
+		// Look before waiting: under a steady writer there is always
+		// more, and the poll(2) would be a system call for nothing.
 		n, err := r.peek()
 		if err != nil {
 			return strerr.Fatal("unable to read input: ", err)
 		}
 		if n <= held {
-			if !hup {
-				continue // nothing new yet
+			if hup {
+				// End of input: no writer and nothing new.
+				m.endInput()
+				m.flush()
+				return r.consumeOrFail(held)
 			}
-			// End of input: no writer and nothing new.
-			m.endInput()
-			m.flush()
-			return r.consumeOrFail(held)
+			if held == 0 {
+				hup = sig.wait(r.in, -1)
+			} else if r.available() <= held {
+				// The start of a line sits in the pipe waiting for the
+				// rest: poll(2) cannot wait for more than is there, so
+				// look again soon.
+				hup = sig.wait(-1, heldPoll) || r.hungUp()
+				heldPoll = min(2*heldPoll, heldPollMax)
+			}
+			continue
 		}
+		hup = false
 		heldPoll = heldPollMin
 		used := m.feed(r.buf[held:n], stop)
 		m.flush()

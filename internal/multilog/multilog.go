@@ -40,6 +40,10 @@ type Multilog struct {
 	held    int    // input bytes in head, not written anywhere yet
 	sel     []bool // per directory: the line goes there
 	pad     []byte // HeadLen+1 bytes for = files
+
+	// label is "@" + TAI64N + " " of the input in hand: lines that arrive
+	// in the same read get the same label, taken when the read returned.
+	label [tai64.ExternalLen + 1]byte
 }
 
 // New opens every log directory and = file of script, locking and
@@ -94,6 +98,10 @@ func (m *Multilog) stderrFile() *os.File {
 // line end (at once when no line is in hand) and says how much of p it
 // took; otherwise it takes all of p.
 func (m *Multilog) feed(p []byte, stop bool) int {
+	if m.script.Stamp {
+		tai64.Now().AppendExternal(m.label[:0])
+		m.label[tai64.ExternalLen] = ' '
+	}
 	i := 0
 	for i < len(p) {
 		if !m.inLine {
@@ -139,8 +147,7 @@ func (m *Multilog) startLine() {
 	m.inLine, m.decided, m.held = true, false, 0
 	m.head = m.head[:0]
 	if m.script.Stamp {
-		m.head = tai64.Now().AppendExternal(m.head)
-		m.head = append(m.head, ' ')
+		m.head = append(m.head, m.label[:]...)
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // benchInput is 1 MB of ~90-byte lines.
@@ -49,4 +51,38 @@ func BenchmarkLinePath(b *testing.B) { benchFeed(b, "t", "s16777215", "n2") }
 // BenchmarkLinePathPatterns adds patterns, which hold each line's head.
 func BenchmarkLinePathPatterns(b *testing.B) {
 	benchFeed(b, "t", "-*", "+* service said*", "-*debug*", "s16777215", "n2")
+}
+
+// TestLabelPerRead checks that lines taken in by one read share one label,
+// taken when the read returned, and that the label of a later read is not
+// earlier.
+func TestLabelPerRead(t *testing.T) {
+	dir := t.TempDir()
+	m, err := New(Parse([]string{"t", filepath.Join(dir, "d")}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.feed([]byte("one\ntwo\nthr"), false)
+	time.Sleep(2 * time.Millisecond) // the clock must move between reads
+	m.feed([]byte("ee\nfour\n"), false)
+	m.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "d", "current"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	var labels, texts []string
+	for _, l := range lines {
+		label, text, _ := strings.Cut(l, " ")
+		labels, texts = append(labels, label), append(texts, text)
+	}
+	if got := strings.Join(texts, ","); got != "one,two,three,four" {
+		t.Fatalf("lines %q", got)
+	}
+	if labels[0] != labels[1] || labels[1] != labels[2] {
+		t.Errorf("one read, several labels: %q", labels[:3])
+	}
+	if !(labels[3] > labels[2]) {
+		t.Errorf("label of the second read %q not after %q", labels[3], labels[2])
+	}
 }
