@@ -57,7 +57,9 @@ func TestSvscanManyServices(t *testing.T) {
 		if serviceKills%20 == 19 {
 			// supervise crashes; kill its service too, or it would run on
 			// beside the one the next supervise starts.
-			if sup := parentOf(st.pid); sup != 0 {
+			// The status may still name a service orphaned by an
+			// earlier kill, whose parent is now this process.
+			if sup := parentOf(st.pid); sup != 0 && parentOf(sup) == scan.pid() {
 				syscall.Kill(sup, syscall.SIGKILL)
 				superviseKills++
 			}
