@@ -543,6 +543,36 @@ func TestDiskFull(t *testing.T) {
 	}
 }
 
+// TestRenameFails blocks the rotation's rename of current to previous
+// with a directory named previous: multilog warns, pauses and retries
+// until the directory goes, and every line arrives once, in order.
+func TestRenameFails(t *testing.T) {
+	dir := t.TempDir()
+	l := startLog(t, testbin.Path(t, "multilog"), dir, "s4096", "n100", "./d")
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "d/current")); return err == nil })
+	blocker := filepath.Join(dir, "d/previous")
+	if err := os.MkdirAll(filepath.Join(blocker, "in the way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	input := numbered(2000, 5)
+	go l.w.Write(input)
+	warning := "multilog: warning: unable to rename current to previous in directory ./d, pausing: is a directory\n"
+	waitFor(t, func() bool { return strings.Contains(l.err.String(), warning) })
+	if err := os.RemoveAll(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, logged := logFiles(t, filepath.Join(dir, "d")); return len(logged) == len(input) })
+	l.stop(t)
+	if _, logged := logFiles(t, filepath.Join(dir, "d")); !bytes.Equal(logged, input) {
+		t.Errorf("logged %d bytes, not the input", len(logged))
+	}
+	for _, line := range strings.SplitAfter(l.err.String(), "\n") {
+		if line != "" && line != warning {
+			t.Errorf("stderr line %q", line)
+		}
+	}
+}
+
 // TestEndlessLine sends a long line without a newline through a pipe:
 // it is cut at SIZE, ends with a newline, and memory stays small.
 func TestEndlessLine(t *testing.T) {

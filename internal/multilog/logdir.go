@@ -84,7 +84,7 @@ func (d *logDir) recover() {
 	}
 	if d.exists("processed") {
 		if d.exists("newstate") {
-			d.retry(func() error { return os.Rename(d.file("newstate"), d.file("state")) },
+			d.retry(func() error { return unix.Rename(d.file("newstate"), d.file("state")) },
 				"unable to rename newstate to state in directory ", d.Path)
 		}
 		d.finish("processed", 's')
@@ -206,7 +206,7 @@ func (d *logDir) closeCurrent() {
 // rotate turns current into an @ file and starts a new current.
 func (d *logDir) rotate() {
 	d.closeCurrent()
-	d.retry(func() error { return os.Rename(d.file("current"), d.file("previous")) },
+	d.retry(func() error { return unix.Rename(d.file("current"), d.file("previous")) },
 		"unable to rename current to previous in directory ", d.Path)
 	d.processPrevious()
 	d.openCurrent()
@@ -226,7 +226,7 @@ func (d *logDir) processPrevious() {
 	d.syncFile("processed", 0o744)
 	d.syncFile("newstate", 0)
 	d.retry(func() error { return os.Remove(d.file("previous")) }, "unable to remove ", d.name("previous"))
-	d.retry(func() error { return os.Rename(d.file("newstate"), d.file("state")) },
+	d.retry(func() error { return unix.Rename(d.file("newstate"), d.file("state")) },
 		"unable to rename newstate to state in directory ", d.Path)
 	d.finish("processed", 's')
 }
