@@ -543,6 +543,75 @@ func TestDiskFull(t *testing.T) {
 	}
 }
 
+// TestWritebackFails gives multilog an ext4 filesystem on a loop device
+// whose backing file lives on a tmpfs too small for it: write(2) succeeds,
+// but the writeback fails and the kernel reports it once, to the next
+// sync. multilog must write again what the disk lost, pause while it
+// keeps failing, and once the tmpfs grows, every byte must be on the
+// disk: read back after mounting the filesystem again.
+func TestWritebackFails(t *testing.T) {
+	dir := t.TempDir()
+	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	os.Mkdir(backing, 0o755)
+	os.Mkdir(mnt, 0o755)
+	sh := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	sh("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", backing)
+	t.Cleanup(func() { exec.Command("umount", "-l", backing).Run() })
+	image := filepath.Join(backing, "image")
+	sh("truncate", "-s", "16M", image)
+	dev := sh("losetup", "-f", "--show", image)
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	sh("mkfs.ext4", "-q", "-N", "32", "-m", "0", dev)
+	sh("mount", dev, mnt)
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+
+	l := startLog(t, testbin.Path(t, "multilog"), dir, "s16777215", "./mnt/d")
+	input := numbered(200000, 6) // 4.2 MB: more than the tmpfs can take
+	wrote := make(chan error, 1)
+	go func() { _, err := l.w.Write(input); wrote <- err }()
+	warning := "multilog: warning: unable to write ./mnt/d/current to disk, pausing: "
+	waitFor(t, func() bool { return strings.Contains(l.err.String(), warning) })
+	sh("mount", "-o", "remount,size=64m", backing)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	l.stop(t)
+	sh("umount", mnt)
+	sh("mount", dev, mnt)
+	logged, err := os.ReadFile(filepath.Join(mnt, "d/current"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDifference(logged, input); i >= 0 {
+		t.Errorf("current on disk: %d bytes, differs from the input at byte %d", len(logged), i)
+	}
+	for _, line := range strings.SplitAfter(l.err.String(), "\n") {
+		if line != "" && !strings.HasPrefix(line, warning) {
+			t.Errorf("stderr line %q", line)
+		}
+	}
+}
+
+// firstDifference returns where a and b first differ, -1 if nowhere.
+func firstDifference(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
 // TestRenameFails blocks the rotation's rename of current to previous
 // with a directory named previous: multilog warns, pauses and retries
 // until the directory goes, and every line arrives once, in order.

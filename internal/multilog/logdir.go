@@ -17,20 +17,32 @@ import (
 // flushAt is how much output a log directory gathers before writing it.
 const flushAt = 256 << 10
 
-// writebackAt is how much written output starts the kernel's writeback.
-const writebackAt = 1 << 20
+// windowAt is how much output makes a window of current: once written,
+// a window's writeback is started, and waited for two windows later.
+const windowAt = 512 << 10
 
 // logDir is a log directory being written: current, rotated into
 // @TAI64N.s files through previous (and processed, when there is a
 // processor), the oldest deleted so that fewer than num remain.
+//
+// A write(2) that succeeds only puts bytes in the page cache. The disk may
+// still fail them (EIO, or ENOSPC on thin storage); the kernel then says
+// so once, to the next wait for writeback or sync, and the filesystem may
+// have lost the blocks' mapping along with their contents, even, with
+// ext4, of bytes whose own writeback was waited for just before. So the
+// bytes of current stay in memory until the wait after theirs has
+// succeeded too, and after a failure current is cut back to the oldest of
+// them, which are written again into new blocks.
 type logDir struct {
 	Action
-	ml    *Multilog
-	lock  *os.File
-	cur   int   // descriptor of current
-	bytes int64 // size of current, counting buf
-	buf   []byte
-	dirty int // bytes written since writeback was last started
+	ml      *Multilog
+	lock    *os.File
+	cur     int    // descriptor of current
+	bytes   int64  // size of current, counting buf
+	buf     []byte // the window being filled
+	written int    // of buf
+	kept    [][]byte
+	keptAt  int64 // offset in current of the first byte kept, or of buf
 }
 
 func (d *logDir) file(name string) string { return filepath.Join(d.Path, name) }
@@ -134,6 +146,7 @@ func (d *logDir) openCurrent() {
 			return err
 		}
 		d.cur, d.bytes = fd, st.Size
+		d.buf, d.written, d.kept, d.keptAt = d.buf[:0], 0, d.kept[:0], st.Size
 		return nil
 	}, "unable to write to ", d.name("current"))
 }
@@ -164,19 +177,18 @@ func (d *logDir) write(p []byte) {
 func (d *logDir) add(p []byte) {
 	d.buf = append(d.buf, p...)
 	d.bytes += int64(len(p))
-	if len(d.buf) >= flushAt {
+	if len(d.buf)-d.written >= flushAt {
 		d.flush()
 	}
 }
 
 // flush writes what current is owed; on trouble it warns, pauses and
-// goes on from the first byte not written.
+// goes on from the first byte not written. A full window is sealed.
 func (d *logDir) flush() {
-	for p := d.buf; len(p) > 0; {
-		n, err := unix.Write(d.cur, p)
+	for d.written < len(d.buf) {
+		n, err := unix.Write(d.cur, d.buf[d.written:])
 		if n > 0 {
-			p = p[n:]
-			d.dirty += n
+			d.written += n
 			continue
 		}
 		if err == nil {
@@ -186,18 +198,75 @@ func (d *logDir) flush() {
 			d.ml.pause(err, "unable to write to ", d.name("current"))
 		}
 	}
-	d.buf = d.buf[:0]
-	if d.dirty >= writebackAt {
-		// Start writing back now, so that the fsync at rotation is short.
-		unix.SyncFileRange(d.cur, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
-		d.dirty = 0
+	if len(d.buf) >= windowAt {
+		d.seal()
 	}
+}
+
+// seal starts the writeback of buf and waits for that of the window two
+// before it (started two windows ago, so mostly done), then lets go of the
+// window before that one, which has now outlived two waits.
+func (d *logDir) seal() {
+	unix.SyncFileRange(d.cur, d.bytes-int64(len(d.buf)), int64(len(d.buf)), unix.SYNC_FILE_RANGE_WRITE)
+	d.kept = append(d.kept, d.buf)
+	d.buf, d.written = nil, 0
+	if len(d.kept) < 3 {
+		return
+	}
+	wait, at := len(d.kept)-3, d.keptAt
+	for _, w := range d.kept[:wait] {
+		at += int64(len(w))
+	}
+	d.makeSure(unix.SyncFileRange(d.cur, at, int64(len(d.kept[wait])),
+		unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER),
+		unix.Fdatasync)
+	if wait > 0 {
+		spare := d.kept[0]
+		d.keptAt += int64(len(spare))
+		d.kept = append(d.kept[:0], d.kept[1:]...)
+		d.buf = spare[:0]
+	}
+}
+
+// makeSure deals with err, the outcome of a wait for writeback or a sync:
+// after a failure it pauses, writes every byte kept again and syncs, until
+// a sync succeeds.
+func (d *logDir) makeSure(err error, sync func(fd int) error) {
+	for err != nil {
+		d.ml.pause(err, "unable to write ", d.name("current"), " to disk")
+		if err = d.rewrite(); err == nil {
+			err = sync(d.cur)
+		}
+	}
+}
+
+// rewrite cuts current back to the first byte kept and writes the kept
+// windows and buf again (current is open for appending).
+func (d *logDir) rewrite() error {
+	if err := unix.Ftruncate(d.cur, d.keptAt); err != nil {
+		return err
+	}
+	d.written = 0
+	for _, w := range append(d.kept, d.buf) {
+		for len(w) > 0 {
+			n, err := unix.Write(d.cur, w)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			w = w[n:]
+		}
+	}
+	d.written = len(d.buf)
+	return nil
 }
 
 // closeCurrent syncs current and marks it complete (mode 0744).
 func (d *logDir) closeCurrent() {
 	d.flush()
-	d.retry(func() error { return unix.Fsync(d.cur) }, "unable to write ", d.name("current"), " to disk")
+	d.makeSure(unix.Fsync(d.cur), unix.Fsync)
 	d.retry(func() error { return unix.Fchmod(d.cur, 0o744) }, "unable to set mode of ", d.name("current"))
 	unix.Close(d.cur)
 	d.cur = -1
