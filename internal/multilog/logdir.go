@@ -42,7 +42,8 @@ type logDir struct {
 	buf     []byte // the window being filled
 	written int    // of buf
 	kept    [][]byte
-	keptAt  int64 // offset in current of the first byte kept, or of buf
+	keptAt  int64    // offset in current of the first byte kept, or of buf
+	spare   [][]byte // windows to fill again
 }
 
 func (d *logDir) file(name string) string { return filepath.Join(d.Path, name) }
@@ -146,6 +147,9 @@ func (d *logDir) openCurrent() {
 			return err
 		}
 		d.cur, d.bytes = fd, st.Size
+		for _, w := range d.kept {
+			d.spare = append(d.spare, w[:0])
+		}
 		d.buf, d.written, d.kept, d.keptAt = d.buf[:0], 0, d.kept[:0], st.Size
 		return nil
 	}, "unable to write to ", d.name("current"))
@@ -174,11 +178,23 @@ func (d *logDir) write(p []byte) {
 	}
 }
 
+// add takes p into buf, which never grows past a window.
 func (d *logDir) add(p []byte) {
-	d.buf = append(d.buf, p...)
-	d.bytes += int64(len(p))
-	if len(d.buf)-d.written >= flushAt {
-		d.flush()
+	for len(p) > 0 {
+		if d.buf == nil {
+			if n := len(d.spare); n > 0 {
+				d.buf, d.spare = d.spare[n-1], d.spare[:n-1]
+			} else {
+				d.buf = make([]byte, 0, windowAt)
+			}
+		}
+		n := min(len(p), windowAt-len(d.buf))
+		d.buf = append(d.buf, p[:n]...)
+		d.bytes += int64(n)
+		p = p[n:]
+		if len(d.buf)-d.written >= flushAt || len(d.buf) == windowAt {
+			d.flush()
+		}
 	}
 }
 
@@ -221,10 +237,9 @@ func (d *logDir) seal() {
 		unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER),
 		unix.Fdatasync)
 	if wait > 0 {
-		spare := d.kept[0]
-		d.keptAt += int64(len(spare))
+		d.keptAt += int64(len(d.kept[0]))
+		d.spare = append(d.spare, d.kept[0][:0])
 		d.kept = append(d.kept[:0], d.kept[1:]...)
-		d.buf = spare[:0]
 	}
 }
 

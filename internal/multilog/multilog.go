@@ -65,7 +65,7 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 			}
 			m.status[i] = f
 		case Dir:
-			d := &logDir{Action: a, ml: m, cur: -1, buf: make([]byte, 0, 2*flushAt)}
+			d := &logDir{Action: a, ml: m, cur: -1}
 			if err := d.open(); err != nil {
 				return nil, err
 			}
