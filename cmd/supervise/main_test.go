@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -356,11 +357,48 @@ func TestUpAndExitDuringRestartGap(t *testing.T) {
 	}
 }
 
+// TestExitBeforeUp: "svc -xu" (or -xo, -dxu) sent to a service that is
+// down makes supervise exit at the x, without starting it, as daemontools
+// does: it obeys one byte at a time and stops at the x.
+func TestExitBeforeUp(t *testing.T) {
+	for _, opts := range []string{"-xu", "-xo", "-dxu"} {
+		t.Run(opts, func(t *testing.T) {
+			dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+			os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
+			_, codeFile := startRecorded(t, dir)
+			running(t, dir)
+			svc(t, opts, dir)
+			if code := exitCode(t, codeFile); code != "0" {
+				t.Errorf("exit code %s", code)
+			}
+			if got := lines(t, filepath.Join(dir, "starts")); len(got) != 0 {
+				t.Errorf("started %v", got)
+			}
+			if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+				t.Errorf("final status %+v", s)
+			}
+		})
+	}
+}
+
+// TestSigtermIsDownAndExit also removes supervise/control first, in one
+// case: SIGTERM must not depend on the FIFO's name.
 func TestSigtermIsDownAndExit(t *testing.T) {
+	for _, removed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("control removed %v", removed), func(t *testing.T) { sigtermTest(t, removed) })
+	}
+}
+
+func sigtermTest(t *testing.T, removeControl bool) {
 	dir := newService(t, signalRun)
 	pid, codeFile := startRecorded(t, dir)
 	waitStatus(t, dir, "service up", isUp)
 	svtest.WaitFor(t, 5*time.Second, "run to start", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+	if removeControl {
+		if err := os.Remove(filepath.Join(dir, "supervise/control")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	syscall.Kill(pid, syscall.SIGTERM)
 	if code := exitCode(t, codeFile); code != "0" {
 		t.Errorf("exit code %s", code)

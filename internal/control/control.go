@@ -8,6 +8,8 @@ package control
 import (
 	"errors"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The FIFOs, relative to a service directory.
@@ -105,6 +107,23 @@ func Listen() (*Listener, error) {
 		return nil, &Error{Verb: "write", File: ControlFile, Err: err}
 	}
 	return &Listener{Commands: r, keep: w, ok: -1}, nil
+}
+
+// Post writes commands into the control FIFO through the write end the
+// listener holds, as a client would, waiting while the FIFO is full.
+func (l *Listener) Post(commands []byte) error {
+	for len(commands) > 0 {
+		n, err := syscall.Write(l.keep, commands)
+		switch {
+		case n > 0:
+			commands = commands[n:]
+		case err == syscall.EAGAIN:
+			unix.Poll([]unix.PollFd{{Fd: int32(l.keep), Events: unix.POLLOUT}}, -1)
+		case err != syscall.EINTR:
+			return &Error{Verb: "write", File: ControlFile, Err: err}
+		}
+	}
+	return nil
 }
 
 // Ready makes the ok FIFO (mode 0600) and opens it for reading, from which

@@ -41,6 +41,12 @@ func TestProtocol(t *testing.T) {
 	if n, err := syscall.Read(l.Commands, b[:]); string(b[:n]) != "dx" || err != nil {
 		t.Errorf("read %q %v, want dx", b[:n], err)
 	}
+	if err := l.Post([]byte("u")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := syscall.Read(l.Commands, b[:]); string(b[:n]) != "u" || err != nil {
+		t.Errorf("read %q %v after Post, want u", b[:n], err)
+	}
 	for _, name := range []string{ControlFile, OkFile} {
 		fi, err := os.Stat(name)
 		if err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {

@@ -69,6 +69,8 @@ type supervisor struct {
 // It returns only startup failures and nil.
 func Run(dir string, env []string, stderr io.Writer) error {
 	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp, pidfd: -1, sigchld: -1}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
 	closeOnExec()
 	if err := syscall.Chdir(dir); err != nil {
 		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
@@ -100,7 +102,7 @@ func Run(dir string, env []string, stderr io.Writer) error {
 	if err := l.Ready(); err != nil {
 		return s.fatal(err)
 	}
-	s.stopOnTerm()
+	go s.obeyTerm(term, l)
 	if s.want == status.WantUp {
 		s.start()
 	}
@@ -140,18 +142,14 @@ func notifyPipe(sig os.Signal) (int, error) {
 	return p[0], nil
 }
 
-// stopOnTerm makes SIGTERM do what svc -dx does, by writing those
-// commands to supervise's own control FIFO.
-func (s *supervisor) stopOnTerm() {
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGTERM)
-	go func() {
-		for range c {
-			if err := control.Send(".", []byte("dx")); err != nil {
-				strerr.Warn(s.stderr, "supervise", "unable to obey SIGTERM in ", s.dir, ": ", err)
-			}
+// obeyTerm makes SIGTERM do what svc -dx does, by writing those commands
+// into the control FIFO through the write end supervise holds.
+func (s *supervisor) obeyTerm(term <-chan os.Signal, l *control.Listener) {
+	for range term {
+		if err := l.Post([]byte("dx")); err != nil {
+			strerr.Warn(s.stderr, "supervise", "unable to obey SIGTERM in ", s.dir, ": ", err)
 		}
-	}()
+	}
 }
 
 // fatal turns a *control.Error into daemontools' message for it.
@@ -163,9 +161,7 @@ func (s *supervisor) fatal(err error) error {
 func (s *supervisor) loop(commands int) {
 	fds := []unix.PollFd{{Fd: int32(commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
 	var b [64]byte
-	// "svc -ux" on a service that is down runs it once, as with
-	// daemontools, even when the start waits for the restart gap.
-	for !(s.exiting && s.pid == 0 && !s.asked) {
+	for !s.done() {
 		fds[1].Fd = int32(max(s.pidfd, s.sigchld))
 		// Errors are EINTR or a passing ENOMEM: look around and poll again.
 		unix.Poll(fds, s.timeout())
@@ -179,10 +175,16 @@ func (s *supervisor) loop(commands int) {
 				s.announce()
 			}
 		}
+		if s.done() {
+			return
+		}
 		if fds[0].Revents != 0 {
 			n, _ := syscall.Read(commands, b[:])
 			for _, c := range b[:max(n, 0)] {
 				s.command(c)
+				if s.done() {
+					return // like daemontools, which reads a byte at a time
+				}
 			}
 		}
 		if s.owed && s.pid == 0 && time.Since(s.lastStart) >= restartGap {
@@ -190,6 +192,11 @@ func (s *supervisor) loop(commands int) {
 		}
 	}
 }
+
+// done says whether supervise is to exit: told to, and the service down.
+// "svc -ux" on a service that is down runs it once, as with daemontools,
+// even when the start waits for the restart gap.
+func (s *supervisor) done() bool { return s.exiting && s.pid == 0 && !s.asked }
 
 // timeout is poll's, in milliseconds: until a start that is owed may be
 // made, and a second while ./run is up with no way to learn of its exit
