@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/svtest"
 )
 
 // tmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
@@ -188,7 +190,7 @@ func TestSuperviseFullDisk(t *testing.T) {
 	filler := fill(t, mnt)
 	svc(t, "-d", dir)
 	waitFor(t, 5*time.Second, "service stopped", func() error {
-		if alive(st.pid) {
+		if svtest.Alive(st.pid) {
 			return fmt.Errorf("pid %d still running", st.pid)
 		}
 		return nil
@@ -200,9 +202,9 @@ func TestSuperviseFullDisk(t *testing.T) {
 	svc(t, "-u", dir)
 	var child int
 	waitFor(t, 5*time.Second, "service restarted on a full disk", func() error {
-		for _, s := range allProcs() {
-			if s.ppid == p.pid() && s.state != 'Z' {
-				child = s.pid
+		for _, s := range svtest.AllProcs() {
+			if s.PPid == p.pid() && s.State != 'Z' {
+				child = s.Pid
 				return nil
 			}
 		}
@@ -240,7 +242,7 @@ func TestSuperviseReadOnly(t *testing.T) {
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("supervise on svc -dx: exit %d\n%s", code, p.out)
 	}
-	if alive(st.pid) {
+	if svtest.Alive(st.pid) {
 		t.Fatalf("service %d still runs after svc -dx", st.pid)
 	}
 

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,9 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
-
-	"golang.org/x/sys/unix"
 )
 
 // long is set by FAULTS_LONG=1 (bench/faults): the full counts and
@@ -32,16 +30,9 @@ func pick[T any](short, long_ T) T {
 	return short
 }
 
-func TestMain(m *testing.M) {
-	// A service whose supervise is killed with -9 is orphaned. As a
-	// subreaper this process inherits it and reaps it in cleanup; pid 1
-	// here does not reap.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Fprintln(os.Stderr, "faults: unable to become a subreaper:", err)
-		os.Exit(111)
-	}
-	testbin.Main(m)
-}
+// TestMain makes this process a subreaper: a service whose supervise is
+// killed with -9 is orphaned, and pid 1 here does not reap.
+func TestMain(m *testing.M) { svtest.Main(m) }
 
 // prog returns the path of the program under test: ours, or the one in
 // $FAULTS_BIN when that is set.
@@ -188,10 +179,10 @@ func killSession(t testing.TB, sid int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		left := 0
-		for _, s := range allProcs() {
-			if s.session == sid {
+		for _, s := range svtest.AllProcs() {
+			if s.Session == sid {
 				left++
-				syscall.Kill(s.pid, syscall.SIGKILL)
+				syscall.Kill(s.Pid, syscall.SIGKILL)
 			}
 		}
 		reap()
@@ -215,60 +206,6 @@ func reap() {
 			return
 		}
 	}
-}
-
-// procStat is what the tests need from /proc/PID/stat.
-type procStat struct {
-	pid, ppid, pgrp, session int
-	state                    byte
-	ticks                    uint64 // utime + stime, in clock ticks
-}
-
-func readStat(pid int) (procStat, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procStat{}, err
-	}
-	// The command name may hold spaces and parentheses: fields start
-	// after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: no ')'", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	s := procStat{pid: pid, state: f[0][0]}
-	s.ppid, _ = strconv.Atoi(f[1])
-	s.pgrp, _ = strconv.Atoi(f[2])
-	s.session, _ = strconv.Atoi(f[3])
-	utime, _ := strconv.ParseUint(f[11], 10, 64)
-	stime, _ := strconv.ParseUint(f[12], 10, 64)
-	s.ticks = utime + stime
-	return s, nil
-}
-
-// allProcs returns every process there is.
-func allProcs() []procStat {
-	ents, _ := os.ReadDir("/proc")
-	var ps []procStat
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if s, err := readStat(pid); err == nil {
-			ps = append(ps, s)
-		}
-	}
-	return ps
-}
-
-// alive tells whether pid is a process that has not exited.
-func alive(pid int) bool {
-	s, err := readStat(pid)
-	return err == nil && s.state != 'Z' && s.state != 'X'
 }
 
 // fdCount counts the open descriptors of pid.
@@ -363,7 +300,7 @@ func waitUp(t testing.TB, dir string, old int) status {
 			return err
 		case st.pid == 0 || st.pid == old:
 			return fmt.Errorf("status pid %d", st.pid)
-		case !alive(st.pid):
+		case !svtest.Alive(st.pid):
 			return fmt.Errorf("pid %d in status is not running", st.pid)
 		}
 		return nil

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/svtest"
 )
 
 // kill -9 of supervise while it rewrites its status as fast as it can: every
@@ -80,8 +82,8 @@ func TestSuperviseKill9(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: status after kill -9: %v", round, err)
 		}
-		if last.pid != st.pid || !alive(st.pid) {
-			t.Fatalf("round %d: status names pid %d, the service was %d (running: %v)", round, last.pid, st.pid, alive(st.pid))
+		if last.pid != st.pid || !svtest.Alive(st.pid) {
+			t.Fatalf("round %d: status names pid %d, the service was %d (running: %v)", round, last.pid, st.pid, svtest.Alive(st.pid))
 		}
 		if code := svok(t, dir); code != 100 {
 			t.Fatalf("round %d: svok with supervise killed: exit %d, want 100", round, code)
@@ -187,7 +189,7 @@ func TestCrashLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st0, err := readStat(pid)
+	st0, err := svtest.ReadStat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +198,14 @@ func TestCrashLoop(t *testing.T) {
 	for time.Since(begin) < duration {
 		now := time.Now()
 		seen := map[int]bool{}
-		for _, s := range allProcs() {
-			if s.ppid == pid && s.state == 'Z' {
-				seen[s.pid] = true
-				if _, ok := zombieSince[s.pid]; !ok {
-					zombieSince[s.pid] = now
+		for _, s := range svtest.AllProcs() {
+			if s.PPid == pid && s.State == 'Z' {
+				seen[s.Pid] = true
+				if _, ok := zombieSince[s.Pid]; !ok {
+					zombieSince[s.Pid] = now
 				}
-				if now.Sub(zombieSince[s.pid]) > 750*time.Millisecond {
-					t.Fatalf("child %d of supervise is a zombie for more than 750ms", s.pid)
+				if now.Sub(zombieSince[s.Pid]) > 750*time.Millisecond {
+					t.Fatalf("child %d of supervise is a zombie for more than 750ms", s.Pid)
 				}
 			}
 		}
@@ -217,14 +219,14 @@ func TestCrashLoop(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	st1, err := readStat(pid)
+	st1, err := svtest.ReadStat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	starts := readStarts(t, startsFile)
 	span := time.Duration(starts[len(starts)-1]-starts[0]) * tick
-	t.Logf("%d starts in %v; supervise used %d CPU ticks", len(starts), span.Round(time.Millisecond), st1.ticks-st0.ticks)
+	t.Logf("%d starts in %v; supervise used %d CPU ticks", len(starts), span.Round(time.Millisecond), st1.Ticks-st0.Ticks)
 	if len(starts) < int(duration/(2*time.Second)) {
 		t.Errorf("only %d starts in %v: not restarted", len(starts), duration)
 	}
@@ -236,7 +238,7 @@ func TestCrashLoop(t *testing.T) {
 		}
 	}
 	// Negligible: under 2% of one CPU.
-	if used, limit := st1.ticks-st0.ticks, uint64(duration/tick/50); used > limit {
+	if used, limit := st1.Ticks-st0.Ticks, uint64(duration/tick/50); used > limit {
 		t.Errorf("supervise used %d CPU ticks in %v, limit %d", used, duration, limit)
 	}
 	waitFor(t, 3*time.Second, "descriptors back to start", func() error {
@@ -356,13 +358,13 @@ func TestControlGarbage(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		ps, err := readStat(st.pid)
+		ps, err := svtest.ReadStat(st.pid)
 		if err != nil {
 			return fmt.Errorf("service %d is gone: %v", st.pid, err)
 		}
-		if s.pid != st.pid || s.want != want || s.paused != paused || (ps.state == 'T') != paused {
+		if s.pid != st.pid || s.want != want || s.paused != paused || (ps.State == 'T') != paused {
 			return fmt.Errorf("status pid %d want %q paused %v, process state %c; want pid %d want %q paused %v",
-				s.pid, s.want, s.paused, ps.state, st.pid, want, paused)
+				s.pid, s.want, s.paused, ps.State, st.pid, want, paused)
 		}
 		return nil
 	})

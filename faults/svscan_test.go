@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"daemontools/internal/svtest"
 )
 
 // Many services under svscan, with services and supervise processes killed
@@ -106,11 +108,11 @@ func killWhileBusy(pid int) {
 
 // parentOf returns the parent of pid, 0 if unknown.
 func parentOf(pid int) int {
-	s, err := readStat(pid)
+	s, err := svtest.ReadStat(pid)
 	if err != nil {
 		return 0
 	}
-	return s.ppid
+	return s.PPid
 }
 
 // waitAllUp waits until every service in dirs runs under a live supervise
@@ -132,10 +134,10 @@ func waitAllUp(t testing.TB, scan *proc, dirs []string, timeout time.Duration) {
 		}
 		reap() // services orphaned by a killed supervise come to this process
 		n, zombies := 0, 0
-		for _, s := range allProcs() {
-			if s.session == scan.pid() {
+		for _, s := range svtest.AllProcs() {
+			if s.Session == scan.pid() {
 				n++
-				if s.state == 'Z' {
+				if s.State == 'Z' {
 					zombies++
 				}
 			}
@@ -159,7 +161,7 @@ func serviceUp(dir string) error {
 	switch {
 	case err != nil:
 		return err
-	case st.pid == 0 || !alive(st.pid):
+	case st.pid == 0 || !svtest.Alive(st.pid):
 		return fmt.Errorf("%s: status pid %d not running", dir, st.pid)
 	case st.want != 'u':
 		return errors.New(dir + ": not wanted up")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -35,29 +36,34 @@ func TestWaitsForBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(testbin.Path(t, "fghack"), "sh", "-c", "(read x <"+fifo+") & echo $! ; exit 3")
-	out, _ := cmd.StdoutPipe()
+	out, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout = w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
+	out.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 32)
 	n, _ := out.Read(buf)
-	if n == 0 {
-		t.Fatal("no background pid")
+	background, _ := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
+	if background == 0 {
+		cmd.Process.Kill()
+		t.Fatalf("no background pid: %q", buf[:n])
 	}
+	// Should the test fail, release nothing and leave nothing behind.
+	t.Cleanup(func() { syscall.Kill(background, syscall.SIGKILL); cmd.Process.Kill() })
 	// The child becomes a zombie fghack has not reaped: it is still reading.
-	deadline := time.Now().Add(10 * time.Second)
-	for !childIsZombie(cmd.Process.Pid) {
-		if time.Now().After(deadline) {
-			t.Fatal("child never exited")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	svtest.WaitFor(t, 10*time.Second, "the child to exit", func() bool { return childIsZombie(cmd.Process.Pid) })
 	var ws syscall.WaitStatus
 	if pid, _ := syscall.Wait4(cmd.Process.Pid, &ws, syscall.WNOHANG, nil); pid != 0 {
 		t.Fatal("fghack exited while the background job still ran")
 	}
 	os.WriteFile(fifo, []byte("go\n"), 0)
-	err := cmd.Wait()
+	err = cmd.Wait()
 	if cmd.ProcessState.ExitCode() != 3 {
 		t.Errorf("exit %v, want 3", err)
 	}
@@ -70,8 +76,8 @@ func childIsZombie(pid int) bool {
 	for _, task := range tasks {
 		children, _ := os.ReadFile(task)
 		for _, c := range strings.Fields(string(children)) {
-			stat, _ := os.ReadFile("/proc/" + c + "/stat")
-			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+			pid, _ := strconv.Atoi(c)
+			if st, err := svtest.ReadStat(pid); err == nil && st.State == 'Z' {
 				return true
 			}
 		}

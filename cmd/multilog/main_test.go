@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -61,6 +62,9 @@ func logFiles(t *testing.T, dir string) (layout []string, logged []byte) {
 	var olds []string
 	for _, e := range entries {
 		info, err := e.Info()
+		if os.IsNotExist(err) {
+			continue // renamed by a rotation under way
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,13 +377,7 @@ func (l *logger) stop(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	svtest.WaitFor(t, 10*time.Second, "multilog", cond)
 }
 
 func fileIs(path, want string) func() bool {
@@ -394,7 +392,7 @@ func TestTermFinishesLine(t *testing.T) {
 	waitFor(t, fileIs(cur, "one\n"))
 	l.cmd.Process.Signal(syscall.SIGTERM)
 	time.Sleep(50 * time.Millisecond) // it must wait for the end of the line
-	if l.cmd.ProcessState != nil {
+	if !svtest.Alive(l.cmd.Process.Pid) {
 		t.Fatal("exited before the line ended")
 	}
 	l.w.WriteString("ial\nleft unread\n")

@@ -158,16 +158,6 @@ func lines(t *testing.T, file string) []string {
 	return strings.Fields(string(b))
 }
 
-// procState is the state letter of pid in /proc (S, T, Z...).
-func procState(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return f[0]
-}
-
 func TestFilesAndStatusRecord(t *testing.T) {
 	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
 	before := tai64.Now()
@@ -246,7 +236,7 @@ func TestCommands(t *testing.T) {
 
 	svc(t, "-p", dir)
 	s := waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
-	svtest.WaitFor(t, 5*time.Second, "run stopped", func() bool { return procState(s.Pid) == "T" })
+	svtest.WaitFor(t, 5*time.Second, "run stopped", func() bool { st, _ := svtest.ReadStat(s.Pid); return st.State == 'T' })
 	if s.Pid != first.Pid || s.Since != first.Since || s.Want != 'u' {
 		t.Errorf("after -p: %+v, before %+v", s, first)
 	}
@@ -316,7 +306,7 @@ func TestExitOnlyWhenDown(t *testing.T) {
 	up := waitStatus(t, dir, "service up", isUp)
 	svc(t, "-x", dir)
 	time.Sleep(300 * time.Millisecond) // time to exit, were it wrong
-	if procState(pid) == "" || procState(up.Pid) == "" {
+	if !svtest.Alive(pid) || !svtest.Alive(up.Pid) {
 		t.Fatal("-x alone ended supervise or the service")
 	}
 	if s, _ := readStatus(t, dir); s != up {
@@ -346,7 +336,7 @@ func TestUpAndExitDuringRestartGap(t *testing.T) {
 			svc(t, opts, dir)
 			up := waitStatus(t, dir, "started again", isUp)
 			svtest.WaitFor(t, 5*time.Second, "second start", func() bool { return len(lines(t, starts)) == 2 })
-			if procState(up.Pid) == "" {
+			if !svtest.Alive(up.Pid) {
 				t.Fatal("service gone")
 			}
 			svc(t, "-d", dir)
@@ -566,13 +556,16 @@ exec "sleep", "100";
 		t.Errorf("report %q, want %q", report, want)
 	}
 	// Same process group and session as supervise.
-	stat := func(pid int) []string {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	sup, err := svtest.ReadStat(g.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
 	}
-	sup, child := stat(g.Cmd.Process.Pid), stat(s.Pid)
-	if sup[2] != child[2] || sup[3] != child[3] {
-		t.Errorf("supervise pgrp/session %s/%s, child %s/%s", sup[2], sup[3], child[2], child[3])
+	child, err := svtest.ReadStat(s.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sup.Pgrp != child.Pgrp || sup.Session != child.Session {
+		t.Errorf("supervise pgrp/session %d/%d, child %d/%d", sup.Pgrp, sup.Session, child.Pgrp, child.Session)
 	}
 }
 

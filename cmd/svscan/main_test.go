@@ -112,7 +112,7 @@ var upRE = regexp.MustCompile(`^(.*): up \(pid (\d+)\) `)
 // and svstat's output.
 func upPids(t *testing.T, dirs ...string) (map[string]int, string) {
 	t.Helper()
-	out, err := exec.Command(svtest.Program(t, "svstat"), dirs...).Output()
+	out, err := exec.Command(testbin.Path(t, "svstat"), dirs...).Output()
 	if err != nil {
 		t.Fatalf("svstat: %v", err)
 	}
@@ -155,7 +155,7 @@ func waitGone(t *testing.T, pid int) {
 
 func svc(t *testing.T, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(svtest.Program(t, "svc"), args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testbin.Path(t, "svc"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("svc %v: %v %s", args, err, out)
 	}
 }

@@ -40,7 +40,7 @@ func TestBoot(t *testing.T) {
 	}
 	path := "PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"
 
-	leftover := exec.Command(svtest.Program(t, "supervise"), filepath.Join(dir, "a"))
+	leftover := exec.Command(testbin.Path(t, "supervise"), filepath.Join(dir, "a"))
 	leftover.Env = []string{path}
 	old := svtest.Start(t, leftover)
 	svtest.WaitFor(t, 5*time.Second, "the leftover supervise", func() bool { return svtest.Exists(filepath.Join(dir, "a/supervise/status")) })
@@ -100,7 +100,7 @@ func TestBoot(t *testing.T) {
 	// the lock; rather than wait for the next scan, ask for one.
 	boot.Cmd.Process.Signal(syscall.SIGHUP)
 	svtest.WaitFor(t, 5*time.Second, "a back up", func() bool {
-		out, _ := exec.Command(svtest.Program(t, "svstat"), filepath.Join(dir, "a")).Output()
+		out, _ := exec.Command(testbin.Path(t, "svstat"), filepath.Join(dir, "a")).Output()
 		return bytes.Contains(out, []byte(": up (pid "))
 	})
 }

@@ -58,12 +58,19 @@ func TestStampsLikeReference(t *testing.T) {
 func TestLineComesOutBeforeEOF(t *testing.T) {
 	cmd := exec.Command(testbin.Path(t, "tai64n"))
 	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
+	stdout, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	cmd.Stdout = w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
 	defer cmd.Wait()
 	defer stdin.Close()
+	stdout.SetReadDeadline(time.Now().Add(10 * time.Second)) // fail, not hang, if it holds the line back
 	io.WriteString(stdin, "now\n")
 	buf := make([]byte, 64)
 	got := []byte{}

@@ -3,8 +3,7 @@
 // each group and reaps everything left in it, so that a test leaves no
 // process behind however deep the tree it started (svscan, its supervise
 // processes, their services and loggers); it polls for conditions with a
-// deadline; and it finds our build of a program, or Debian's until ours
-// exists.
+// deadline; and it reads processes' state from /proc.
 package svtest
 
 import (
@@ -12,8 +11,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -93,6 +92,61 @@ func (g *Group) kill(t testing.TB) {
 	}
 }
 
+// Stat is what tests need of /proc/PID/stat.
+type Stat struct {
+	Pid, PPid, Pgrp, Session int
+	State                    byte   // R, S, T, Z...
+	Ticks                    uint64 // utime + stime, in clock ticks
+}
+
+// ReadStat reads /proc/PID/stat.
+func ReadStat(pid int) (Stat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Stat{}, err
+	}
+	// The command name may hold spaces and parentheses: fields start
+	// after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return Stat{}, fmt.Errorf("/proc/%d/stat: no ')'", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return Stat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	s := Stat{Pid: pid, State: f[0][0]}
+	s.PPid, _ = strconv.Atoi(f[1])
+	s.Pgrp, _ = strconv.Atoi(f[2])
+	s.Session, _ = strconv.Atoi(f[3])
+	utime, _ := strconv.ParseUint(f[11], 10, 64)
+	stime, _ := strconv.ParseUint(f[12], 10, 64)
+	s.Ticks = utime + stime
+	return s, nil
+}
+
+// AllProcs returns every process there is.
+func AllProcs() []Stat {
+	entries, _ := os.ReadDir("/proc")
+	var ps []Stat
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, err := ReadStat(pid); err == nil {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// Alive tells whether pid is a process that has not exited.
+func Alive(pid int) bool {
+	s, err := ReadStat(pid)
+	return err == nil && s.State != 'Z' && s.State != 'X'
+}
+
 // Proc is a process as /proc shows it.
 type Proc struct {
 	Pid, PPid int
@@ -101,34 +155,17 @@ type Proc struct {
 
 // Procs lists the processes of group pgid, zombies included.
 func Procs(pgid int) []Proc {
-	entries, _ := os.ReadDir("/proc")
 	var procs []Proc
-	for _, e := range entries {
-		name := e.Name()
-		pid, err := strconv.Atoi(name)
-		if err != nil {
+	for _, s := range AllProcs() {
+		if s.Pgrp != pgid {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + name + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the command name: state, ppid, pgrp, ...
-		i := bytes.LastIndexByte(stat, ')')
-		f := bytes.Fields(stat[i+1:])
-		if len(f) < 3 {
-			continue
-		}
-		if g, _ := strconv.Atoi(string(f[2])); g != pgid {
-			continue
-		}
-		ppid, _ := strconv.Atoi(string(f[1]))
-		cmdline, _ := os.ReadFile("/proc/" + name + "/cmdline")
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/cmdline")
 		var args []string
 		if len(cmdline) > 0 {
 			args = split(cmdline)
 		}
-		procs = append(procs, Proc{Pid: pid, PPid: ppid, Args: args})
+		procs = append(procs, Proc{Pid: s.Pid, PPid: s.PPid, Args: args})
 	}
 	return procs
 }
@@ -160,16 +197,6 @@ func Poll(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return true
-}
-
-// Program returns our build of name once it exists, else Debian's, so that
-// tests run against ours as soon as it is merged.
-func Program(t testing.TB, name string) string {
-	t.Helper()
-	if p := filepath.Join(testbin.Dir(t), name); Exists(p) {
-		return p
-	}
-	return testbin.Reference(t, name)
 }
 
 // Exists tells whether path exists.
