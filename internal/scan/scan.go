@@ -9,7 +9,6 @@ package scan
 import (
 	"errors"
 	"io"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/inherit"
 	"daemontools/internal/strerr"
 )
 
@@ -73,24 +73,12 @@ type supervisor struct {
 // supervise with env. It marks every descriptor the process inherited above
 // 2 close-on-exec, so that supervise gets 0, 1 and 2 and nothing else.
 func New(stderr io.Writer, env []string) *Scanner {
-	closeInheritedOnExec()
+	inherit.OnlyStdio()
 	return &Scanner{
 		stderr:   stderr,
 		env:      env,
 		services: make(map[fileID]*service),
 		byPid:    make(map[int]*service),
-	}
-}
-
-func closeInheritedOnExec() {
-	if unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
-		return
-	}
-	names, _ := readNamesIn("/proc/self/fd") // kernels before 5.11
-	for _, name := range names {
-		if fd, err := strconv.Atoi(name); err == nil && fd > 2 {
-			unix.CloseOnExec(fd)
-		}
 	}
 }
 

@@ -15,13 +15,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/inherit"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
@@ -71,7 +71,7 @@ func Run(dir string, env []string, stderr io.Writer) error {
 	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp, pidfd: -1, sigchld: -1}
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
-	closeOnExec()
+	inherit.OnlyStdio()
 	if err := syscall.Chdir(dir); err != nil {
 		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
 	}
@@ -109,20 +109,6 @@ func Run(dir string, env []string, stderr io.Writer) error {
 	s.loop(l.Commands)
 	s.announce()
 	return nil
-}
-
-// closeOnExec marks every descriptor above 2 close-on-exec, so that ./run
-// gets none that supervise inherited.
-func closeOnExec() {
-	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
-		return
-	}
-	fds, _ := os.ReadDir("/proc/self/fd") // kernels before 5.11
-	for _, e := range fds {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
-			syscall.CloseOnExec(fd)
-		}
-	}
 }
 
 // notifyPipe returns the read end of a non-blocking pipe that gets a byte
