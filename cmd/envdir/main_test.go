@@ -36,6 +36,22 @@ func TestErrorsLikeReference(t *testing.T) {
 	}
 }
 
+// A PATH file changes the program's $PATH, not where envdir looks for it:
+// that is envdir's own $PATH, set or unset.
+func TestPathFileLikeReference(t *testing.T) {
+	dir := t.TempDir()
+	for name, path := range map[string]string{"bogus": "/nonexistent\n", "empty": ""} {
+		os.Mkdir(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "PATH"), []byte(path), 0o644)
+		for _, env := range [][]string{{"PATH=/usr/bin:/bin"}, nil} {
+			r := testbin.SameAsReference(t, env, "envdir", filepath.Join(dir, name), "sh", "-c", "echo ${PATH-unset}")
+			if name == "bogus" && env != nil && (r.Code != 0 || r.Stdout != "/nonexistent\n") {
+				t.Errorf("%s: %+v", name, r)
+			}
+		}
+	}
+}
+
 // As an unprivileged account: a directory it may not search, one it may not
 // read, and a file it may not read.
 func TestPermissionErrorsLikeReference(t *testing.T) {

@@ -29,7 +29,7 @@ func run(args []string, _ io.Reader, _, _ io.Writer) error {
 	}
 	env := os.Environ()
 	var pid int
-	err = pathexec.Search(args[1], env, func(path string) error {
+	err = pathexec.Search(args[1], func(path string) error {
 		var err error
 		pid, err = syscall.ForkExec(path, args[1:], &syscall.ProcAttr{Env: env, Files: files})
 		return err

@@ -16,20 +16,22 @@ const defaultPath = "/bin:/usr/bin"
 // Run execs argv[0] with argv and env, found as Search finds it. It
 // returns only on failure.
 func Run(argv, env []string) error {
-	return Search(argv[0], env, func(path string) error { return syscall.Exec(path, argv, env) })
+	return Search(argv[0], func(path string) error { return syscall.Exec(path, argv, env) })
 }
 
 // Search calls try with each path daemontools would exec for name until one
-// returns nil. A name containing "/" is tried as it is; otherwise each $PATH
-// element of env in turn (an empty one meaning "."). On failure it returns
-// daemontools' "unable to run NAME: REASON": the first error other than
-// "file does not exist" wins, and only access denied, permission denied and
-// is-a-directory go on searching.
-func Search(name string, env []string, try func(path string) error) error {
+// returns nil. A name containing "/" is tried as it is; otherwise each
+// element of our own $PATH in turn (an empty one meaning "."): like
+// daemontools, not the $PATH of the environment the program will get, so
+// that envdir's PATH file changes what the program sees, not where it is
+// found. On failure it returns daemontools' "unable to run NAME: REASON":
+// the last error other than "file does not exist" wins, and only access
+// denied, permission denied and is-a-directory go on searching.
+func Search(name string, try func(path string) error) error {
 	if strings.Contains(name, "/") {
 		return failed(name, try(name))
 	}
-	path, ok := lookup(env, "PATH")
+	path, ok := syscall.Getenv("PATH")
 	if !ok {
 		path = defaultPath
 	}
@@ -45,9 +47,7 @@ func Search(name string, env []string, try func(path string) error) error {
 		if err == syscall.ENOENT {
 			continue
 		}
-		if saved == nil {
-			saved = err
-		}
+		saved = err
 		if err != syscall.EACCES && err != syscall.EPERM && err != syscall.EISDIR {
 			return failed(name, err)
 		}
@@ -63,15 +63,6 @@ func failed(name string, err error) error {
 		return nil
 	}
 	return strerr.Fatal("unable to run ", name, ": ", err)
-}
-
-func lookup(env []string, name string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // Setenv returns env with name set to value, replacing earlier settings.
