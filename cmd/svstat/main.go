@@ -29,9 +29,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return strerr.Fatal("unable to set directory: ", err)
 		}
 	}
-	if err := out.Flush(); err != nil {
-		return strerr.Fatal("unable to write output: ", err)
-	}
+	out.Flush() // like daemontools, which always exits 0 once under way
 	return nil
 }
 

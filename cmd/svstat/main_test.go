@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +124,31 @@ func TestNoArguments(t *testing.T) {
 	out, err := exec.Command(testbin.Path(t, "svstat")).CombinedOutput()
 	if err != nil || len(out) != 0 {
 		t.Errorf("svstat: %v %q", err, out)
+	}
+}
+
+// Output that cannot be written is lost silently, with exit 0, as with
+// daemontools: svstat always exits 0 once it is under way.
+func TestFullOutputLikeReference(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	for _, prog := range []string{testbin.Path(t, "svstat"), testbin.Reference(t, "svstat")} {
+		cmd := exec.Command(prog, t.TempDir(), "/nonexistent")
+		cmd.Stdout = full
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		complaint, _ := io.ReadAll(stderr)
+		if err := cmd.Wait(); err != nil || len(complaint) != 0 {
+			t.Errorf("%s >/dev/full: %v, stderr %q", prog, err, complaint)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@
 package account
 
 import (
-	"errors"
 	"os/user"
 	"strconv"
 
@@ -16,12 +15,8 @@ type IDs struct{ UID, GID int }
 // Lookup finds name, failing with daemontools' "unknown account NAME".
 func Lookup(name string) (IDs, error) {
 	u, err := user.Lookup(name)
-	var unknown user.UnknownUserError
-	if errors.As(err, &unknown) {
+	if err != nil { // daemontools says the same when it cannot read the database
 		return IDs{}, strerr.Fatal("unknown account ", name)
-	}
-	if err != nil {
-		return IDs{}, strerr.Fatal("unable to read the account database: ", err)
 	}
 	uid, err1 := strconv.Atoi(u.Uid)
 	gid, err2 := strconv.Atoi(u.Gid)
