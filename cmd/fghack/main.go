@@ -1,6 +1,6 @@
 // Command fghack runs a program that insists on putting itself in the
 // background, and waits until it and everything it started are done. The
-// child gets 30 copies of a pipe's write end; fghack reads the pipe until
+// child gets 31 copies of a pipe's write end, as with daemontools; fghack reads the pipe until
 // every copy is closed, then waits for the child and exits with its code.
 package main
 
@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"daemontools/internal/pathexec"
 	"daemontools/internal/strerr"
@@ -23,9 +25,17 @@ func run(args []string, _ io.Reader, _, _ io.Writer) error {
 	if err != nil {
 		return strerr.Fatal("unable to create pipe: ", err)
 	}
+	// The copies take the lowest descriptors from 3 that the child would
+	// not inherit anyway, as dup(2) gives them in daemontools: descriptors
+	// fghack inherited keep their numbers.
 	files := []uintptr{0, 1, 2}
-	for range 30 {
-		files = append(files, w.Fd())
+	for fd, copies := 3, 0; copies < 31; fd++ {
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			files = append(files, uintptr(fd))
+		} else {
+			files = append(files, w.Fd())
+			copies++
+		}
 	}
 	env := os.Environ()
 	var pid int

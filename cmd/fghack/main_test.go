@@ -69,6 +69,40 @@ func TestWaitsForBackground(t *testing.T) {
 	}
 }
 
+// The pipe's copies take free descriptors only: one fghack inherited
+// reaches the child under its number, as with daemontools.
+func TestInheritedDescriptorsLikeReference(t *testing.T) {
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var listings []string
+	for _, prog := range []string{testbin.Path(t, "fghack"), testbin.Reference(t, "fghack")} {
+		cmd := exec.Command(prog, "ls", "-l", "/proc/self/fd")
+		cmd.ExtraFiles = []*os.File{nil, nil, nil, nil, f} // descriptor 7
+		r := testbin.Run(t, cmd)
+		if r.Code != 0 {
+			t.Fatalf("%s: %+v", prog, r)
+		}
+		// "... 7 -> /dev/null" and "... 8 -> pipe:[1234]" become "7 /dev/null", "8 pipe".
+		var fds []string
+		for _, line := range strings.Split(r.Stdout, "\n") {
+			if f := strings.Fields(line); len(f) >= 11 && f[9] == "->" {
+				target, _, _ := strings.Cut(f[10], ":")
+				if strings.HasPrefix(target, "/proc/") {
+					target = "ls's /proc/PID/fd"
+				}
+				fds = append(fds, f[8]+" "+target)
+			}
+		}
+		listings = append(listings, strings.Join(fds, ", "))
+	}
+	if listings[0] != listings[1] || !strings.Contains(listings[0], ", 7 /dev/null, ") {
+		t.Errorf("ours:      %s\nreference: %s", listings[0], listings[1])
+	}
+}
+
 // childIsZombie reports whether fghack (pid) has a child in state Z. Any of
 // fghack's threads may have forked it, so every thread's children count.
 func childIsZombie(pid int) bool {
