@@ -1,7 +1,8 @@
 // Command fghack runs a program that insists on putting itself in the
 // background, and waits until it and everything it started are done. The
-// child gets 31 copies of a pipe's write end, as with daemontools; fghack reads the pipe until
-// every copy is closed, then waits for the child and exits with its code.
+// child gets 31 copies of a pipe's write end, as with daemontools; fghack
+// reads the pipe until every copy is closed, then waits for the child and
+// exits with its code.
 package main
 
 import (
