@@ -16,9 +16,6 @@ import (
 
 func main() { strerr.Main("svc", run) }
 
-// maxCommands is the most distinct letters svc sends, as in daemontools.
-const maxCommands = 20
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var commands []byte
 	p := getopt.New("svc", "udopchaitkx", args[1:], stderr)
@@ -27,7 +24,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			io.WriteString(stderr, "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n")
 			return strerr.Exit(strerr.ExitUsage)
 		}
-		if len(commands) < maxCommands && bytes.IndexByte(commands, c) < 0 {
+		if bytes.IndexByte(commands, c) < 0 {
 			commands = append(commands, c)
 		}
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"os"
 	"strconv"
 	"syscall"
 
@@ -53,14 +54,14 @@ func describe(dir string) string {
 	if !running {
 		return "supervise not running"
 	}
-	fd, err := syscall.Open("supervise/status", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	f, err := os.Open("supervise/status")
 	if err != nil {
 		return "unable to open supervise/status: " + strerr.Reason(err)
 	}
 	var b [status.Size]byte
-	n, err := readFull(fd, b[:])
-	syscall.Close(fd)
-	if err != nil {
+	n, err := io.ReadFull(f, b[:])
+	f.Close()
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return "unable to read supervise/status: " + strerr.Reason(err)
 	}
 	s, err := status.Decode(b[:n])
@@ -68,25 +69,6 @@ func describe(dir string) string {
 		return "unable to read supervise/status: bad format"
 	}
 	return line(s, normallyUp, tai64.Now())
-}
-
-// readFull reads into b until it is full or the file ends.
-func readFull(fd int, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		r, err := syscall.Read(fd, b[n:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return n, err
-		}
-		if r == 0 {
-			break
-		}
-		n += r
-	}
-	return n, nil
 }
 
 // line words status s as svstat does at time now.

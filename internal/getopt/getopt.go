@@ -7,14 +7,13 @@ import "io"
 
 // Parser walks the options of one argument list.
 type Parser struct {
-	prog    string
-	spec    string // option letters; a letter followed by ':' takes an argument
-	args    []string
-	stderr  io.Writer
-	ind     int // index of the argument being read
-	pos     int // position inside args[ind]; 0 means not started
-	Arg     string
-	Illegal byte // the offending letter after Next returned '?'
+	prog   string
+	spec   string // option letters; a letter followed by ':' takes an argument
+	args   []string
+	stderr io.Writer
+	ind    int // index of the argument being read
+	pos    int // position inside args[ind]; 0 means not started
+	Arg    string
 }
 
 // New returns a parser for args (without the program name) with option
@@ -50,7 +49,6 @@ func (p *Parser) Next() byte {
 	}
 	i := indexByte(p.spec, c)
 	if i < 0 || c == ':' {
-		p.Illegal = c
 		io.WriteString(p.stderr, p.prog+": illegal option -- "+string(c)+"\n")
 		return '?'
 	}
@@ -64,7 +62,6 @@ func (p *Parser) Next() byte {
 			p.Arg = p.args[p.ind]
 			p.ind++
 		default:
-			p.Illegal = c
 			io.WriteString(p.stderr, p.prog+": option requires an argument -- "+string(c)+"\n")
 			return '?'
 		}

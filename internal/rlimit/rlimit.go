@@ -54,8 +54,9 @@ func SetSoft(resource int, value string) error {
 	return nil
 }
 
-// parse reads digits as daemontools' scan_ulong does: an empty value is 0,
-// and a number too big for 64 bits is as good as unlimited.
+// parse reads digits as daemontools' scan_ulong does, an empty value being
+// 0, except that a number too big for 64 bits is as good as unlimited where
+// scan_ulong wraps it around (a deliberate difference, in the README).
 func parse(value string) (uint64, error) {
 	if value == "" {
 		return 0, nil

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"syscall"
 
+	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
 
@@ -91,7 +92,7 @@ func Write(file string, s Status) error {
 }
 
 // ErrPartialWrite means fewer than Size bytes reached the file.
-var ErrPartialWrite = errors.New("partial write")
+var ErrPartialWrite error = strerr.Text("partial write")
 
 // WriteError is a failure of Write: Op is "open", "write" or "rename".
 type WriteError struct {

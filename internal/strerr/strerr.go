@@ -96,9 +96,19 @@ func Main(prog string, run func(args []string, stdin io.Reader, stdout, stderr i
 	os.Exit(Report(os.Stderr, prog, run(os.Args, os.Stdin, os.Stdout, os.Stderr)))
 }
 
-// Reason gives daemontools' wording for the errno inside err, or "unknown
-// error" when there is none.
+// Text is an error of this project's own that no errno describes, such as
+// a write cut short; Reason gives its words as they are.
+type Text string
+
+func (t Text) Error() string { return string(t) }
+
+// Reason gives daemontools' wording for the errno inside err, the words of
+// a Text, or "unknown error" when there is neither.
 func Reason(err error) string {
+	var text Text
+	if errors.As(err, &text) {
+		return string(text)
+	}
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		return "unknown error"

@@ -100,3 +100,9 @@ func TestWarnAndJoin(t *testing.T) {
 		t.Errorf("Join = %q", got)
 	}
 }
+
+func TestReasonText(t *testing.T) {
+	if got := Reason(fmt.Errorf("writing: %w", Text("partial write"))); got != "partial write" {
+		t.Errorf("Reason(Text) = %q", got)
+	}
+}

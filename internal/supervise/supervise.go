@@ -318,14 +318,10 @@ func (s *supervisor) announce() {
 		return
 	}
 	e := err.(*status.WriteError)
-	reason := any(e.Err)
-	if e.Err == status.ErrPartialWrite {
-		reason = "partial write"
-	}
 	switch e.Op {
 	case "rename":
-		strerr.Warn(s.stderr, "supervise", "unable to rename ", s.dir, "/", e.File, " to status: ", reason)
+		strerr.Warn(s.stderr, "supervise", "unable to rename ", s.dir, "/", e.File, " to status: ", e.Err)
 	default:
-		strerr.Warn(s.stderr, "supervise", "unable to ", e.Op, " ", s.dir, "/", e.File, ": ", reason)
+		strerr.Warn(s.stderr, "supervise", "unable to ", e.Op, " ", s.dir, "/", e.File, ": ", e.Err)
 	}
 }
