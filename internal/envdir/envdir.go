@@ -5,6 +5,7 @@
 package envdir
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -74,19 +75,11 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	for {
-		_, err := io.CopyN(&buf, f, 4096)
-		if i := bytes.IndexByte(buf.Bytes(), '\n'); i >= 0 {
-			return buf.Bytes()[:i+1], nil
-		}
-		if err == io.EOF || buf.Len() >= maxLine {
-			return buf.Bytes(), nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	line, err := bufio.NewReader(io.LimitReader(f, maxLine)).ReadBytes('\n')
+	if err == io.EOF {
+		err = nil
 	}
+	return line, err
 }
 
 // Value turns file content into a variable's value; set is false for an
@@ -99,11 +92,5 @@ func Value(content []byte) (value string, set bool) {
 		content = content[:i]
 	}
 	content = bytes.TrimRight(content, " \t")
-	line := []byte(string(content))
-	for i, c := range line {
-		if c == 0 {
-			line[i] = '\n'
-		}
-	}
-	return string(line), true
+	return string(bytes.ReplaceAll(content, []byte{0}, []byte{'\n'})), true
 }
