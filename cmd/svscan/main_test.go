@@ -543,6 +543,8 @@ func TestMessagesMatchReference(t *testing.T) {
 	root := t.TempDir()
 	fake := filepath.Join(root, "bin")
 	writeFile(t, filepath.Join(fake, "supervise"), "#!/bin/sh\nexec sleep 1000\n", 0755)
+	noexec := filepath.Join(root, "noexec")
+	writeFile(t, filepath.Join(noexec, "supervise"), "#!/bin/sh\nexec sleep 1000\n", 0644)
 	cases := []struct {
 		name  string
 		setup func(dir string)
@@ -552,6 +554,7 @@ func TestMessagesMatchReference(t *testing.T) {
 		{"dangling symlink", func(dir string) { os.Symlink("/nonexistent", filepath.Join(dir, "dangling")) }, fake, 1},
 		{"no supervise", func(dir string) { os.Mkdir(filepath.Join(dir, "a"), 0755) }, filepath.Join(root, "empty"), 1},
 		{"no supervise for log", func(dir string) { os.MkdirAll(filepath.Join(dir, "a/log"), 0755) }, filepath.Join(root, "empty"), 2},
+		{"supervise not executable", func(dir string) { os.Mkdir(filepath.Join(dir, "a"), 0755) }, noexec + ":" + filepath.Join(root, "empty"), 1},
 	}
 	for _, c := range cases {
 		var outputs []string

@@ -44,6 +44,19 @@ func TestBoot(t *testing.T) {
 	leftover.Env = []string{path}
 	old := svtest.Start(t, leftover)
 	svtest.WaitFor(t, 5*time.Second, "the leftover supervise", func() bool { return svtest.Exists(filepath.Join(dir, "a/supervise/status")) })
+	// A name starting with a dot is no service, for svscan as for the
+	// shell's DIR/*: its supervise is left alone.
+	hiddenDir := filepath.Join(dir, ".hidden")
+	if err := os.MkdirAll(hiddenDir, 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hiddenDir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0755); err != nil {
+		t.Fatal(err)
+	}
+	hiddenCmd := exec.Command(testbin.Path(t, "supervise"), hiddenDir)
+	hiddenCmd.Env = []string{path}
+	hidden := svtest.Start(t, hiddenCmd)
+	svtest.WaitFor(t, 5*time.Second, "the hidden supervise", func() bool { return svtest.Exists(filepath.Join(hiddenDir, "supervise/status")) })
 
 	sock := filepath.Join(t.TempDir(), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
@@ -65,6 +78,11 @@ func TestBoot(t *testing.T) {
 	svtest.WaitFor(t, 5*time.Second, "svscan", func() bool {
 		return read(pid, "cmdline") == "svscan\x00"+dir+"\x00"
 	})
+	select {
+	case <-hidden.Exited():
+		t.Error("svscanboot stopped the supervise of .hidden")
+	default:
+	}
 	if env := read(pid, "environ"); env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00NOTIFY_SOCKET="+sock+"\x00" {
 		t.Errorf("svscan's environment %q", env)
 	}

@@ -4,15 +4,14 @@
 package boot
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/pathexec"
 	"daemontools/internal/strerr"
 )
 
@@ -41,7 +40,7 @@ func Run(dir string) error {
 	if socket, ok := os.LookupEnv("NOTIFY_SOCKET"); ok {
 		svscanEnv = append(svscanEnv, "NOTIFY_SOCKET="+socket)
 	}
-	os.Setenv("PATH", path) // for the lookups below
+	os.Setenv("PATH", path) // where pathexec looks for the programs below
 
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -53,19 +52,9 @@ func Run(dir string) error {
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		return strerr.Fatal("unable to create pipe: ", err)
 	}
-	readproctitle, err := exec.LookPath("readproctitle")
-	if err == nil {
-		_, err = syscall.ForkExec(readproctitle, titleArgs, &syscall.ProcAttr{
-			Env:   env,
-			Files: []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()},
-		})
-	}
+	_, err = start(titleArgs, env, []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()})
 	if err != nil {
-		return strerr.Fatal("unable to start readproctitle: ", lookupReason(err))
-	}
-	svscan, err := exec.LookPath("svscan")
-	if err != nil {
-		return strerr.Fatal("unable to start svscan: ", lookupReason(err))
+		return strerr.Fatal("unable to start readproctitle: ", err)
 	}
 	for fd, from := range []int{int(devNull.Fd()), pipe[1], pipe[1]} {
 		if err := unix.Dup2(from, fd); err != nil {
@@ -74,30 +63,48 @@ func Run(dir string) error {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0) // dup2 onto itself keeps close-on-exec
 	}
 	unix.Close(pipe[0])
-	err = syscall.Exec(svscan, []string{"svscan", dir}, svscanEnv)
+	argv := []string{"svscan", dir}
+	err = pathexec.Find(argv[0], func(path string) error { return syscall.Exec(path, argv, svscanEnv) })
 	return strerr.Fatal("unable to start svscan: ", err)
 }
 
-// clearLeftovers runs svc -dx on every service and log, as the shell would
-// expand DIR/* DIR/*/log, and waits for it. Its complaints go nowhere, as in
-// daemontools: a leftover that is not there is what boot expects.
-func clearLeftovers(dir string, env []string, devNull *os.File) {
-	services, _ := filepath.Glob(filepath.Join(dir, "*"))
-	logs, _ := filepath.Glob(filepath.Join(dir, "*", "log"))
-	if len(services)+len(logs) == 0 {
-		return
-	}
-	cmd := exec.Command("svc", append(append([]string{"-dx"}, services...), logs...)...)
-	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devNull, devNull, devNull
-	cmd.Run()
+// start starts argv[0], found in $PATH as daemontools finds it, with env
+// and files as descriptors 0, 1 and 2.
+func start(argv, env []string, files []uintptr) (pid int, err error) {
+	err = pathexec.Find(argv[0], func(path string) error {
+		pid, err = syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: env, Files: files})
+		return err
+	})
+	return pid, err
 }
 
-// lookupReason turns "executable file not found" into daemontools' ENOENT.
-func lookupReason(err error) error {
-	var notFound *exec.Error
-	if errors.As(err, &notFound) {
-		return unix.ENOENT
+// clearLeftovers runs svc -dx on every service and log, as the shell would
+// expand DIR/* DIR/*/log (names starting with a dot left out, as svscan
+// leaves them), and waits for it. Its complaints go nowhere, as in
+// daemontools: a leftover that is not there is what boot expects.
+func clearLeftovers(dir string, env []string, devNull *os.File) {
+	argv := []string{"svc", "-dx"}
+	services, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, s := range services {
+		if !strings.HasPrefix(filepath.Base(s), ".") {
+			argv = append(argv, s)
+		}
 	}
-	return err
+	logs, _ := filepath.Glob(filepath.Join(dir, "*", "log"))
+	for _, l := range logs {
+		if !strings.HasPrefix(filepath.Base(filepath.Dir(l)), ".") {
+			argv = append(argv, l)
+		}
+	}
+	if len(argv) == 2 {
+		return
+	}
+	null := devNull.Fd()
+	if pid, err := start(argv, env, []uintptr{null, null, null}); err == nil {
+		for {
+			if _, err := syscall.Wait4(pid, nil, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}
 }

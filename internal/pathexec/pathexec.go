@@ -19,17 +19,23 @@ func Run(argv, env []string) error {
 	return Search(argv[0], func(path string) error { return syscall.Exec(path, argv, env) })
 }
 
-// Search calls try with each path daemontools would exec for name until one
-// returns nil. A name containing "/" is tried as it is; otherwise each
-// element of our own $PATH in turn (an empty one meaning "."): like
-// daemontools, not the $PATH of the environment the program will get, so
-// that envdir's PATH file changes what the program sees, not where it is
-// found. On failure it returns daemontools' "unable to run NAME: REASON":
-// the last error other than "file does not exist" wins, and only access
-// denied, permission denied and is-a-directory go on searching.
+// Search is Find with daemontools' message for its failure: "unable to run
+// NAME: REASON".
 func Search(name string, try func(path string) error) error {
+	return failed(name, Find(name, try))
+}
+
+// Find calls try with each path daemontools would exec for name until one
+// returns nil, and returns nil or the error that ends the search. A name
+// containing "/" is tried as it is; otherwise each element of our own
+// $PATH in turn (an empty one meaning "."): like daemontools, not the $PATH
+// of the environment the program will get, so that envdir's PATH file
+// changes what the program sees, not where it is found. Only access
+// denied, permission denied and is-a-directory go on searching; the last
+// error other than "file does not exist" is the one returned.
+func Find(name string, try func(path string) error) error {
 	if strings.Contains(name, "/") {
-		return failed(name, try(name))
+		return try(name)
 	}
 	path, ok := syscall.Getenv("PATH")
 	if !ok {
@@ -49,13 +55,13 @@ func Search(name string, try func(path string) error) error {
 		}
 		saved = err
 		if err != syscall.EACCES && err != syscall.EPERM && err != syscall.EISDIR {
-			return failed(name, err)
+			return err
 		}
 	}
 	if saved == nil {
 		saved = syscall.ENOENT
 	}
-	return failed(name, saved)
+	return saved
 }
 
 func failed(name string, err error) error {

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/inherit"
+	"daemontools/internal/pathexec"
 	"daemontools/internal/strerr"
 )
 
@@ -38,9 +37,7 @@ type Scanner struct {
 	services map[fileID]*service
 	byPid    map[int]*service
 
-	supervisePath string // PATH lookup of supervise, done once per scan
-	lookupErr     error
-	dropped       bool // a service left since the last scan: its name may be back
+	dropped bool // a service left since the last scan: its name may be back
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
@@ -92,7 +89,6 @@ func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...)
 func (s *Scanner) Scan(full bool) {
 	s.Reap()
 	s.dropped = false
-	s.supervisePath, s.lookupErr = "", nil
 	for _, sv := range s.services {
 		sv.seen = false
 	}
@@ -216,10 +212,13 @@ func (s *Scanner) spawn(sv *service, log bool) {
 	} else if sv.hasLog {
 		attr.Files[1] = uintptr(sv.pipe[1])
 	}
-	path, err := s.lookSupervise()
-	if err == nil {
+	// Found as daemontools finds it, in $PATH; for the logger a relative
+	// element of $PATH is taken inside NAME.
+	err := pathexec.Find("supervise", func(path string) error {
+		var err error
 		sup.pid, err = syscall.ForkExec(path, argv, attr)
-	}
+		return err
+	})
 	if err != nil {
 		sup.pid = 0
 		s.warn("unable to start supervise ", what, ": ", err)
@@ -227,26 +226,6 @@ func (s *Scanner) spawn(sv *service, log bool) {
 	}
 	sup.told, sup.forced = false, false
 	s.byPid[sup.pid] = sv
-}
-
-// lookSupervise finds supervise in $PATH, once per scan, so that a
-// supervise installed while svscan runs is found at the next scan.
-func (s *Scanner) lookSupervise() (string, error) {
-	if s.supervisePath == "" && s.lookupErr == nil {
-		path, err := exec.LookPath("supervise")
-		if errors.Is(err, exec.ErrDot) {
-			err = nil
-		}
-		if err == nil {
-			path, err = filepath.Abs(path)
-		}
-		var notFound *exec.Error
-		if errors.As(err, &notFound) {
-			err = unix.ENOENT
-		}
-		s.supervisePath, s.lookupErr = path, err
-	}
-	return s.supervisePath, s.lookupErr
 }
 
 // Reap collects every supervise that has exited, so that the next scan
