@@ -46,34 +46,27 @@ func record(lab []byte, pid uint32, paused, want byte, extra string) []byte {
 func superviseDir(status []byte, dirMode, fifoMode, statusMode os.FileMode) func(*testing.T, string) {
 	return func(t *testing.T, dir string) {
 		sup := filepath.Join(dir, "supervise")
-		must(t, os.MkdirAll(sup, dirMode))
-		must(t, os.Chmod(sup, dirMode))
+		testbin.Must(t, os.MkdirAll(sup, dirMode))
+		testbin.Must(t, os.Chmod(sup, dirMode))
 		for _, f := range []string{"ok", "control"} {
-			must(t, syscall.Mkfifo(filepath.Join(sup, f), uint32(fifoMode)))
-			must(t, os.Chmod(filepath.Join(sup, f), fifoMode))
+			testbin.Must(t, syscall.Mkfifo(filepath.Join(sup, f), uint32(fifoMode)))
+			testbin.Must(t, os.Chmod(filepath.Join(sup, f), fifoMode))
 		}
 		if status != nil {
-			must(t, os.WriteFile(filepath.Join(sup, "status"), status, statusMode))
-			must(t, os.Chmod(filepath.Join(sup, "status"), statusMode))
+			testbin.Must(t, os.WriteFile(filepath.Join(sup, "status"), status, statusMode))
+			testbin.Must(t, os.Chmod(filepath.Join(sup, "status"), statusMode))
 		}
-	}
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
 var brokenDirs = []brokenDir{
 	{name: "missing", make: func(*testing.T, string) {}},
-	{name: "file", make: func(t *testing.T, d string) { must(t, os.WriteFile(d, nil, 0644)) }},
-	{name: "loop", make: func(t *testing.T, d string) { must(t, os.Symlink(filepath.Base(d), d)) }},
-	{name: "never-supervised", make: func(t *testing.T, d string) { must(t, os.Mkdir(d, 0755)) }},
+	{name: "file", make: func(t *testing.T, d string) { testbin.Must(t, os.WriteFile(d, nil, 0644)) }},
+	{name: "loop", make: func(t *testing.T, d string) { testbin.Must(t, os.Symlink(filepath.Base(d), d)) }},
+	{name: "never-supervised", make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0755)) }},
 	{name: "ok-regular-file", make: func(t *testing.T, d string) {
-		must(t, os.MkdirAll(filepath.Join(d, "supervise"), 0700))
-		must(t, os.WriteFile(filepath.Join(d, "supervise", "ok"), nil, 0600))
+		testbin.Must(t, os.MkdirAll(filepath.Join(d, "supervise"), 0700))
+		testbin.Must(t, os.WriteFile(filepath.Join(d, "supervise", "ok"), nil, 0600))
 	}},
 	{name: "not-running", make: superviseDir(record(label(time.Minute), 0, 0, 'd', ""), 0700, 0600, 0644)},
 	{name: "status-missing", running: true, make: superviseDir(nil, 0700, 0600, 0644)},
@@ -86,9 +79,9 @@ var brokenDirs = []brokenDir{
 	{name: "status-down-want-up", running: true, make: superviseDir(record(label(100*time.Second), 0, 0, 'u', ""), 0700, 0600, 0644)},
 	{name: "status-is-dir", running: true, make: func(t *testing.T, d string) {
 		superviseDir(nil, 0700, 0600, 0644)(t, d)
-		must(t, os.Mkdir(filepath.Join(d, "supervise", "status"), 0755))
+		testbin.Must(t, os.Mkdir(filepath.Join(d, "supervise", "status"), 0755))
 	}, svstat: "status-is-dir: unable to read supervise/status: is a directory\n"},
-	{name: "unreadable-dir", nobody: true, make: func(t *testing.T, d string) { must(t, os.Mkdir(d, 0700)) }},
+	{name: "unreadable-dir", nobody: true, make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0700)) }},
 	{name: "fifos-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0700, 0600, 0644)},
 	{name: "fifos-of-root-open-dir", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0600, 0644)},
 	{name: "status-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0622, 0600)},
@@ -100,8 +93,8 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
 	// nobody must reach the directories under test.
-	must(t, os.Chmod(filepath.Dir(root), 0755))
-	must(t, os.Chmod(root, 0755))
+	testbin.Must(t, os.Chmod(filepath.Dir(root), 0755))
+	testbin.Must(t, os.Chmod(root, 0755))
 	nobody := nobodyCredential(t)
 	var names []string
 	for _, c := range brokenDirs {
@@ -152,7 +145,7 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 func holdFIFOs(t *testing.T, dir string) {
 	for _, name := range []string{"ok", "control"} {
 		f, err := os.OpenFile(filepath.Join(dir, "supervise", name), os.O_RDWR, 0)
-		must(t, err)
+		testbin.Must(t, err)
 		t.Cleanup(func() { f.Close() })
 	}
 }

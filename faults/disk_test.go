@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
 )
 
 // tmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
@@ -21,7 +22,7 @@ import (
 func tmpfs(t testing.TB, size int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "mnt")
-	must(t, os.Mkdir(dir, 0755))
+	testbin.Must(t, os.Mkdir(dir, 0755))
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
 		t.Fatalf("mount tmpfs on %s: %v", dir, err)
 	}
@@ -53,7 +54,7 @@ func fill(t testing.TB, dir string) string {
 	t.Helper()
 	name := filepath.Join(dir, "filler")
 	f, err := os.Create(name)
-	must(t, err)
+	testbin.Must(t, err)
 	defer f.Close()
 	chunk := make([]byte, 4096)
 	for {
@@ -100,7 +101,7 @@ func TestMultilogFullDisk(t *testing.T) {
 	log := filepath.Join(mnt, "log")
 	f := newFeeder(t)
 	m := f.multilog(t, mnt, "t", "s16384", "n100", "./log")
-	must(t, f.write(500))
+	testbin.Must(t, f.write(500))
 	waitLogged(t, log, 500)
 
 	filler := fill(t, mnt)
@@ -115,7 +116,7 @@ func TestMultilogFullDisk(t *testing.T) {
 	if m.exited() {
 		t.Fatalf("multilog exited on a full disk: %v\n%s", m.err, m.out)
 	}
-	must(t, os.Remove(filler))
+	testbin.Must(t, os.Remove(filler))
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
@@ -152,7 +153,7 @@ func TestMultilogReadOnly(t *testing.T) {
 	log := filepath.Join(mnt, "log")
 	f := newFeeder(t)
 	m := f.multilog(t, mnt, "t", "./log")
-	must(t, f.write(500))
+	testbin.Must(t, f.write(500))
 	waitLogged(t, log, 500)
 	m.cmd.Process.Signal(syscall.SIGTERM)
 	if code := m.wait(t, 10*time.Second); code != 0 {
@@ -160,8 +161,8 @@ func TestMultilogReadOnly(t *testing.T) {
 	}
 
 	remount(t, mnt, true)
-	must(t, f.write(300)) // waits in the pipe
-	for range 3 {         // supervise would restart it every second
+	testbin.Must(t, f.write(300)) // waits in the pipe
+	for range 3 {                 // supervise would restart it every second
 		m = f.multilog(t, mnt, "t", "./log")
 		if code := m.wait(t, 10*time.Second); code != 111 {
 			t.Fatalf("multilog on a read-only filesystem: exit %d, want 111\n%s", code, m.out)
@@ -173,7 +174,7 @@ func TestMultilogReadOnly(t *testing.T) {
 	}
 	remount(t, mnt, false)
 	m = f.multilog(t, mnt, "t", "./log")
-	must(t, f.write(200))
+	testbin.Must(t, f.write(200))
 	finishLog(t, f, m, log)
 }
 
@@ -214,7 +215,7 @@ func TestSuperviseFullDisk(t *testing.T) {
 		t.Fatalf("supervise exited on a full disk: %v\n%s", p.err, p.out)
 	}
 
-	must(t, os.Remove(filler))
+	testbin.Must(t, os.Remove(filler))
 	svc(t, "-p", dir) // a change to record
 	svc(t, "-c", dir)
 	waitFor(t, 5*time.Second, "status recorded again", func() error {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"daemontools/internal/testbin"
 )
 
 // logLine is input line n (without its newline): a number, then a payload
@@ -344,10 +346,10 @@ func TestReadLog(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for name, data := range c.files {
-				must(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0644))
+				testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0644))
 			}
 			r, err := readLog(dir, true)
-			must(t, err)
+			testbin.Must(t, err)
 			if r.next != c.next || r.dups != c.dups || r.rewinds != c.rewinds || r.fragments != c.fragments || len(r.problems) != c.problems {
 				t.Errorf("got next %d dups %d rewinds %d fragments %d problems %q; want %d %d %d %d and %d problems",
 					r.next, r.dups, r.rewinds, r.fragments, r.problems, c.next, c.dups, c.rewinds, c.fragments, c.problems)

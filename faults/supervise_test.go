@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
 )
 
 // kill -9 of supervise while it rewrites its status as fast as it can: every
@@ -399,7 +400,7 @@ func TestControlGarbage(t *testing.T) {
 func TestSuperviseBadRun(t *testing.T) {
 	needRoot(t)
 	dir := filepath.Join(t.TempDir(), "svc")
-	must(t, os.Mkdir(dir, 0755))
+	testbin.Must(t, os.Mkdir(dir, 0755))
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
 	run := filepath.Join(dir, "run")
 	begin := time.Now()
@@ -408,7 +409,7 @@ func TestSuperviseBadRun(t *testing.T) {
 		reason string
 	}{
 		{func() {}, "file does not exist"},
-		{func() { must(t, os.WriteFile(run, []byte("#!/bin/sh\nexec sleep 100000\n"), 0644)) }, "access denied"},
+		{func() { testbin.Must(t, os.WriteFile(run, []byte("#!/bin/sh\nexec sleep 100000\n"), 0644)) }, "access denied"},
 	} {
 		phase.fix()
 		line := "supervise: fatal: unable to start " + dir + "/run: " + phase.reason + "\n"
@@ -419,7 +420,7 @@ func TestSuperviseBadRun(t *testing.T) {
 			return nil
 		})
 	}
-	must(t, os.Chmod(run, 0755))
+	testbin.Must(t, os.Chmod(run, 0755))
 	waitFor(t, 5*time.Second, "the service running", func() error {
 		st, err := readStatus(dir)
 		if err != nil {

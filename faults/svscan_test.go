@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
 )
 
 // Many services under svscan, with services and supervise processes killed
@@ -40,9 +41,9 @@ func TestSvscanManyServices(t *testing.T) {
 	scan := start(t, cmd)
 	waitAllUp(t, scan, dirs, 2*time.Minute)
 	fds, err := fdCount(scan.pid())
-	must(t, err)
+	testbin.Must(t, err)
 	rss, err := rssKB(scan.pid())
-	must(t, err)
+	testbin.Must(t, err)
 
 	begin := time.Now()
 	serviceKills, superviseKills := 0, 0
@@ -80,7 +81,7 @@ func TestSvscanManyServices(t *testing.T) {
 		return err
 	})
 	rss2, err := rssKB(scan.pid())
-	must(t, err)
+	testbin.Must(t, err)
 	t.Logf("svscan: %d descriptors; resident %d kB before the crashes, %d kB after", fds, rss, rss2)
 	if rss2 > rss+rss/4+1024 {
 		t.Errorf("svscan grew from %d kB to %d kB", rss, rss2)
@@ -187,7 +188,7 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 		data.WriteString(logLine(n))
 		data.WriteByte('\n')
 		if (n+1)%(lines/chunks) == 0 || n == lines-1 {
-			must(t, os.WriteFile(filepath.Join(input, fmt.Sprintf("%09d", n)), data.Bytes(), 0644))
+			testbin.Must(t, os.WriteFile(filepath.Join(input, fmt.Sprintf("%09d", n)), data.Bytes(), 0644))
 			data.Reset()
 		}
 	}

@@ -14,13 +14,13 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
 	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
-	os.Mkdir(filepath.Join(dir, "sub", "inner"), 0o755)
-	os.Mkdir(filepath.Join(dir, "loops"), 0o755)
-	os.Symlink("l2", filepath.Join(dir, "loops", "l1"))
-	os.Symlink("l1", filepath.Join(dir, "loops", "l2"))
-	os.Symlink("self", filepath.Join(dir, "self"))
-	os.Mkdir(filepath.Join(dir, "ok"), 0o755)
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub", "inner"), 0o755))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "loops"), 0o755))
+	testbin.Must(t, os.Symlink("l2", filepath.Join(dir, "loops", "l1")))
+	testbin.Must(t, os.Symlink("l1", filepath.Join(dir, "loops", "l2")))
+	testbin.Must(t, os.Symlink("self", filepath.Join(dir, "self")))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ok"), 0o755))
 	for _, args := range [][]string{
 		{},
 		{dir},
@@ -41,8 +41,8 @@ func TestErrorsLikeReference(t *testing.T) {
 func TestPathFileLikeReference(t *testing.T) {
 	dir := t.TempDir()
 	for name, path := range map[string]string{"bogus": "/nonexistent\n", "empty": ""} {
-		os.Mkdir(filepath.Join(dir, name), 0o755)
-		os.WriteFile(filepath.Join(dir, name, "PATH"), []byte(path), 0o644)
+		testbin.Must(t, os.Mkdir(filepath.Join(dir, name), 0o755))
+		testbin.Must(t, os.WriteFile(filepath.Join(dir, name, "PATH"), []byte(path), 0o644))
 		for _, env := range [][]string{{"PATH=/usr/bin:/bin"}, nil} {
 			r := testbin.SameAsReference(t, env, "envdir", filepath.Join(dir, name), "sh", "-c", "echo ${PATH-unset}")
 			if name == "bogus" && env != nil && (r.Code != 0 || r.Stdout != "/nonexistent\n") {
@@ -57,10 +57,10 @@ func TestPathFileLikeReference(t *testing.T) {
 func TestPermissionErrorsLikeReference(t *testing.T) {
 	dir := testbin.PublicDir(t)
 	for name, mode := range map[string]os.FileMode{"noexec": 0o644, "noread": 0o311, "files": 0o755} {
-		os.Mkdir(filepath.Join(dir, name), mode)
-		os.Chmod(filepath.Join(dir, name), mode)
+		testbin.Must(t, os.Mkdir(filepath.Join(dir, name), mode))
+		testbin.Must(t, os.Chmod(filepath.Join(dir, name), mode))
 	}
-	os.WriteFile(filepath.Join(dir, "files", "SECRET"), []byte("x\n"), 0o600)
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "files", "SECRET"), []byte("x\n"), 0o600))
 	setuidgid := testbin.Reference(t, "setuidgid")
 	for _, sub := range []string{"noexec", "noread", "files"} {
 		var results [2]testbin.Result
@@ -81,7 +81,7 @@ func TestEnvironmentLikeReference(t *testing.T) {
 		"NUL": "a\x00b\n", "NOEOL": "no end of line", "LEAD": " lead \t", ".hidden": "x\n",
 		"REMOVED": "",
 	} {
-		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+		testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
 	env := []string{"PATH=/usr/bin:/bin", "REMOVED=before", "KEPT=yes", "PLAIN=old"}
 	got := testbin.SameAsReference(t, env, "envdir", dir, "env")

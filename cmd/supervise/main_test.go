@@ -354,7 +354,7 @@ func TestExitBeforeUp(t *testing.T) {
 	for _, opts := range []string{"-xu", "-xo", "-dxu"} {
 		t.Run(opts, func(t *testing.T) {
 			dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
-			os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
+			testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 			_, codeFile := startRecorded(t, dir)
 			running(t, dir)
 			svc(t, opts, dir)
@@ -404,7 +404,7 @@ func sigtermTest(t *testing.T, removeControl bool) {
 
 func TestNormallyDown(t *testing.T) {
 	dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
-	os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 	startSupervise(t, dir)
 	running(t, dir)
 	s, _ := readStatus(t, dir)
@@ -477,8 +477,8 @@ func TestRunNotStartable(t *testing.T) {
 				t.Errorf("status %+v", s)
 			}
 			// Once run is fixed, the next attempt starts it.
-			os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755)
-			os.Chmod(filepath.Join(dir, "run"), 0o755)
+			testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755))
+			testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
 			waitStatus(t, dir, "up once run is fixed", isUp)
 		})
 	}

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 func listen(t *testing.T, dir string) int {
 	t.Helper()
 	control := filepath.Join(dir, "supervise/control")
-	os.MkdirAll(filepath.Dir(control), 0o700)
+	testbin.Must(t, os.MkdirAll(filepath.Dir(control), 0o700))
 	if err := syscall.Mkfifo(control, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func TestSvc(t *testing.T) {
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	stopped := filepath.Join(root, "stopped")
-	os.MkdirAll(filepath.Join(stopped, "supervise"), 0o700)
-	syscall.Mkfifo(filepath.Join(stopped, "supervise/control"), 0o600)
+	testbin.Must(t, os.MkdirAll(filepath.Join(stopped, "supervise"), 0o700))
+	testbin.Must(t, syscall.Mkfifo(filepath.Join(stopped, "supervise/control"), 0o600))
 	plain := filepath.Join(root, "plain")
-	os.Mkdir(plain, 0o755)
+	testbin.Must(t, os.Mkdir(plain, 0o755))
 	file := filepath.Join(root, "file")
-	os.WriteFile(file, nil, 0o644)
+	testbin.Must(t, os.WriteFile(file, nil, 0o644))
 	listeners := []int{listen(t, a), listen(t, b)}
 	const usage = "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n"
 

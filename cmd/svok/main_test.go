@@ -17,10 +17,10 @@ func TestSvok(t *testing.T) {
 	root := t.TempDir()
 	mk := func(name string, fifo, reader bool) string {
 		d := filepath.Join(root, name)
-		os.MkdirAll(filepath.Join(d, "supervise"), 0o700)
+		testbin.Must(t, os.MkdirAll(filepath.Join(d, "supervise"), 0o700))
 		ok := filepath.Join(d, "supervise/ok")
 		if fifo {
-			syscall.Mkfifo(ok, 0o600)
+			testbin.Must(t, syscall.Mkfifo(ok, 0o600))
 		}
 		if reader {
 			fd, err := syscall.Open(ok, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -35,7 +35,7 @@ func TestSvok(t *testing.T) {
 	stopped := mk("stopped", true, false)
 	never := mk("never", false, false)
 	dirOk := mk("dirok", false, false)
-	os.Mkdir(filepath.Join(dirOk, "supervise/ok"), 0o700)
+	testbin.Must(t, os.Mkdir(filepath.Join(dirOk, "supervise/ok"), 0o700))
 	tests := []struct {
 		name   string
 		args   []string

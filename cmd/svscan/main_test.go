@@ -342,7 +342,7 @@ func TestRemovedServiceIsStopped(t *testing.T) {
 	for _, name := range []string{"linked", "moved"} {
 		makeService(t, filepath.Join(root, "real", name), runLastWords, "exec multilog s16777215 ./main")
 	}
-	os.MkdirAll(dir, 0755)
+	testbin.Must(t, os.MkdirAll(dir, 0755))
 	if err := os.Symlink(filepath.Join(root, "real/linked"), filepath.Join(dir, "linked")); err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +601,7 @@ func TestServiceLimit(t *testing.T) {
 		}
 	}
 	fake := filepath.Join(root, "bin")
-	os.Mkdir(fake, 0755)
+	testbin.Must(t, os.Mkdir(fake, 0755))
 	if err := os.Symlink("/bin/true", filepath.Join(fake, "supervise")); err != nil {
 		t.Fatal(err)
 	}

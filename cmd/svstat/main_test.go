@@ -27,10 +27,10 @@ func service(t *testing.T, dir, name string, record []byte, running, down bool) 
 		t.Fatal(err)
 	}
 	if down {
-		os.WriteFile(filepath.Join(d, "down"), nil, 0o644)
+		testbin.Must(t, os.WriteFile(filepath.Join(d, "down"), nil, 0o644))
 	}
 	if record != nil {
-		os.WriteFile(filepath.Join(d, "supervise/status"), record, 0o644)
+		testbin.Must(t, os.WriteFile(filepath.Join(d, "supervise/status"), record, 0o644))
 	}
 	ok := filepath.Join(d, "supervise/ok")
 	if err := syscall.Mkfifo(ok, 0o600); err != nil {
@@ -78,12 +78,12 @@ func TestLines(t *testing.T) {
 		{"missing", filepath.Join(root, "missing"), "unable to chdir: file does not exist"},
 		{"file", filepath.Join(root, "up/supervise/status"), "unable to chdir: not a directory"},
 	}
-	os.Mkdir(filepath.Join(root, "plain"), 0o755)
+	testbin.Must(t, os.Mkdir(filepath.Join(root, "plain"), 0o755))
 	// A status that is a directory opens but cannot be read. daemontools
 	// misses the read error and prints the previous record or garbage,
 	// so it is compared with ours only.
 	unreadable := service(t, root, "unreadable", nil, true, false)
-	os.Mkdir(filepath.Join(unreadable, "supervise/status"), 0o755)
+	testbin.Must(t, os.Mkdir(filepath.Join(unreadable, "supervise/status"), 0o755))
 
 	ours := append(tests, struct{ name, dir, want string }{"unreadable", unreadable, "unable to read supervise/status: is a directory"})
 	for _, prog := range []string{testbin.Path(t, "svstat"), testbin.Reference(t, "svstat")} {

@@ -154,3 +154,12 @@ func PublicDir(t testing.TB) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
+
+// Must fails the test on err: for setting up fixtures, which must not go
+// wrong unnoticed when ours and the reference would then agree on nothing.
+func Must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
