@@ -70,7 +70,7 @@ func fill(t testing.TB, dir string) string {
 // waitOutput waits until p has printed every one of wants.
 func waitOutput(t testing.TB, p *proc, timeout time.Duration, wants ...string) {
 	t.Helper()
-	waitFor(t, timeout, "warning", func() error {
+	svtest.WaitForNil(t, timeout, "warning", func() error {
 		out := p.out.String()
 		for _, w := range wants {
 			if !strings.Contains(out, w) {
@@ -84,7 +84,7 @@ func waitOutput(t testing.TB, p *proc, timeout time.Duration, wants ...string) {
 // waitLogged waits until the log directory holds lines 0..n-1.
 func waitLogged(t testing.TB, dir string, n int) {
 	t.Helper()
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d lines logged", n), func() error {
+	svtest.WaitForNil(t, 20*time.Second, fmt.Sprintf("%d lines logged", n), func() error {
 		r, err := readLog(dir, true)
 		if err == nil && r.next < n {
 			err = fmt.Errorf("lines up to %d logged", r.next)
@@ -113,8 +113,8 @@ func TestMultilogFullDisk(t *testing.T) {
 		}
 	}()
 	waitOutput(t, m, 10*time.Second, "multilog: warning: ", "out of disk space")
-	if m.exited() {
-		t.Fatalf("multilog exited on a full disk: %v\n%s", m.err, m.out)
+	if m.HasExited() {
+		t.Fatalf("multilog exited on a full disk: %v\n%s", m.Cmd.ProcessState, m.out)
 	}
 	testbin.Must(t, os.Remove(filler))
 	select {
@@ -131,7 +131,7 @@ func TestMultilogFullDisk(t *testing.T) {
 func finishLog(t testing.TB, f *feeder, m *proc, log string) {
 	t.Helper()
 	f.w.Close()
-	if code := m.wait(t, 20*time.Second); code != 0 {
+	if code := m.Wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("multilog: exit %d\n%s", code, m.out)
 	}
 	noPanic(t, "multilog", m.out.String())
@@ -155,8 +155,8 @@ func TestMultilogReadOnly(t *testing.T) {
 	m := f.multilog(t, mnt, "t", "./log")
 	testbin.Must(t, f.write(500))
 	waitLogged(t, log, 500)
-	m.cmd.Process.Signal(syscall.SIGTERM)
-	if code := m.wait(t, 10*time.Second); code != 0 {
+	m.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.Wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("multilog on TERM: exit %d\n%s", code, m.out)
 	}
 
@@ -164,7 +164,7 @@ func TestMultilogReadOnly(t *testing.T) {
 	testbin.Must(t, f.write(300)) // waits in the pipe
 	for range 3 {                 // supervise would restart it every second
 		m = f.multilog(t, mnt, "t", "./log")
-		if code := m.wait(t, 10*time.Second); code != 111 {
+		if code := m.Wait(t, 10*time.Second); code != 111 {
 			t.Fatalf("multilog on a read-only filesystem: exit %d, want 111\n%s", code, m.out)
 		}
 		out := m.out.String()
@@ -185,12 +185,12 @@ func TestSuperviseFullDisk(t *testing.T) {
 	needRoot(t)
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")
-	newService(t, dir, "exec sleep 100000")
+	svtest.NewService(t, dir, "exec sleep 100000")
 	p, st := startSupervise(t, dir, 0)
 
 	filler := fill(t, mnt)
 	svc(t, "-d", dir)
-	waitFor(t, 5*time.Second, "service stopped", func() error {
+	svtest.WaitForNil(t, 5*time.Second, "service stopped", func() error {
 		if svtest.Alive(st.pid) {
 			return fmt.Errorf("pid %d still running", st.pid)
 		}
@@ -202,23 +202,23 @@ func TestSuperviseFullDisk(t *testing.T) {
 	}
 	svc(t, "-u", dir)
 	var child int
-	waitFor(t, 5*time.Second, "service restarted on a full disk", func() error {
+	svtest.WaitForNil(t, 5*time.Second, "service restarted on a full disk", func() error {
 		for _, s := range svtest.AllProcs() {
-			if s.PPid == p.pid() && s.State != 'Z' {
+			if s.PPid == p.Pid() && s.State != 'Z' {
 				child = s.Pid
 				return nil
 			}
 		}
 		return errors.New("no child of supervise")
 	})
-	if p.exited() {
-		t.Fatalf("supervise exited on a full disk: %v\n%s", p.err, p.out)
+	if p.HasExited() {
+		t.Fatalf("supervise exited on a full disk: %v\n%s", p.Cmd.ProcessState, p.out)
 	}
 
 	testbin.Must(t, os.Remove(filler))
 	svc(t, "-p", dir) // a change to record
 	svc(t, "-c", dir)
-	waitFor(t, 5*time.Second, "status recorded again", func() error {
+	svtest.WaitForNil(t, 5*time.Second, "status recorded again", func() error {
 		s, err := readStatus(dir)
 		if err == nil && (s.pid != child || s.want != 'u' || s.paused) {
 			err = fmt.Errorf("status %+v, want pid %d up", s, child)
@@ -237,10 +237,10 @@ func TestSuperviseReadOnly(t *testing.T) {
 	needRoot(t)
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")
-	newService(t, dir, "exec sleep 100000")
+	svtest.NewService(t, dir, "exec sleep 100000")
 	p, st := startSupervise(t, dir, 0)
 	svc(t, "-dx", dir)
-	if code := p.wait(t, 10*time.Second); code != 0 {
+	if code := p.Wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("supervise on svc -dx: exit %d\n%s", code, p.out)
 	}
 	if svtest.Alive(st.pid) {

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,23 +64,6 @@ func newRand(t testing.TB) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed))
 }
 
-// waitFor polls check until it returns nil, failing the test with check's
-// last error when timeout passes first.
-func waitFor(t testing.TB, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // output collects a process's stdout and stderr in a file: a file, not a
 // pipe, so that waiting for the process never waits for its descendants
 // to close the pipe.
@@ -91,9 +72,7 @@ type output struct{ f *os.File }
 func newOutput(t testing.TB) *output {
 	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testbin.Must(t, err)
 	t.Cleanup(func() { f.Close() })
 	return &output{f}
 }
@@ -103,109 +82,30 @@ func (o *output) String() string {
 	return string(b)
 }
 
-// proc is a program started in a session of its own, so that it and every
-// descendant (services, orphans) can be found and killed in cleanup.
+// proc is a program started in a session of its own (svtest.Start), its
+// output collected in out; a failed test shows that output.
 type proc struct {
-	cmd  *exec.Cmd
-	out  *output // stdout and stderr, unless the caller set them
-	done chan struct{}
-	err  error // from Wait, once done is closed
+	*svtest.Group
+	out *output // stdout and stderr, unless the caller set them
 }
 
-// start starts cmd in a new session and registers its cleanup: kill every
-// process of the session, reap them, until none is left.
+// start starts cmd with svtest.Start.
 func start(t testing.TB, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{cmd: cmd, out: newOutput(t), done: make(chan struct{})}
+	p := &proc{out: newOutput(t)}
 	if cmd.Stdout == nil {
 		cmd.Stdout = p.out.f
 	}
 	if cmd.Stderr == nil {
 		cmd.Stderr = p.out.f
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() { killSession(t, cmd.Process.Pid); <-p.done })
+	p.Group = svtest.Start(t, cmd)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", cmd.Path, p.out)
+		}
+	})
 	return p
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// exited tells whether the process has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the process to exit and returns its exit code.
-func (p *proc) wait(t testing.TB, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		t.Fatalf("%s did not exit within %v; output:\n%s", p.cmd.Path, timeout, p.out)
-	}
-	var ee *exec.ExitError
-	switch {
-	case p.err == nil:
-		return 0
-	case errors.As(p.err, &ee):
-		return ee.ExitCode()
-	}
-	t.Fatalf("%s: %v", p.cmd.Path, p.err)
-	return -1
-}
-
-// kill9 sends SIGKILL to the process alone and waits for it.
-func (p *proc) kill9(t testing.TB) {
-	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.wait(t, 10*time.Second)
-}
-
-// killSession kills every process of session sid and reaps what this
-// process inherits, until none is left.
-func killSession(t testing.TB, sid int) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := 0
-		for _, s := range svtest.AllProcs() {
-			if s.Session == sid {
-				left++
-				syscall.Kill(s.Pid, syscall.SIGKILL)
-			}
-		}
-		reap()
-		if left == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("cleanup: %d processes of session %d still there", left, sid)
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// reap collects every exited child this process inherited.
-func reap() {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if pid <= 0 || err != nil {
-			return
-		}
-	}
 }
 
 // fdCount counts the open descriptors of pid.
@@ -228,7 +128,11 @@ func rssKB(pid int) (int, error) {
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 }
 
-// status is a decoded supervise/status record.
+// status is a decoded supervise/status record. These tests decode the
+// record with their own decoder, not internal/status (which svtest's
+// ReadStatus uses): an independent oracle, so that a bug shared by the
+// writer and the decoder of internal/status cannot hide here. It also
+// checks more than svstat needs.
 type status struct {
 	sec    uint64 // TAI64 seconds of the last change of pid
 	pid    int
@@ -268,17 +172,6 @@ func decodeStatus(b []byte) (status, error) {
 	return s, nil
 }
 
-// newService makes a service directory whose run is the sh script body.
-func newService(t testing.TB, dir, body string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\n"+body+"\n"), 0755); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // startSupervise starts supervise on dir and waits until it runs a service
 // other than pid old.
 func startSupervise(t testing.TB, dir string, old int) (*proc, status) {
@@ -292,7 +185,7 @@ func startSupervise(t testing.TB, dir string, old int) (*proc, status) {
 func waitUp(t testing.TB, dir string, old int) status {
 	t.Helper()
 	var st status
-	waitFor(t, 10*time.Second, dir+" up", func() error {
+	svtest.WaitForNil(t, 10*time.Second, dir+" up", func() error {
 		var err error
 		st, err = readStatus(dir)
 		switch {
@@ -311,10 +204,7 @@ func waitUp(t testing.TB, dir string, old int) status {
 // svc runs svc with args and fails the test unless it exits 0 silently.
 func svc(t testing.TB, args ...string) {
 	t.Helper()
-	out, err := exec.Command(prog(t, "svc"), args...).CombinedOutput()
-	if err != nil || len(out) > 0 {
-		t.Fatalf("svc %s: %v %s", strings.Join(args, " "), err, out)
-	}
+	svtest.Svc(t, prog(t, "svc"), args...)
 }
 
 // noPanic fails the test if out shows a Go runtime crash.

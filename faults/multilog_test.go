@@ -6,12 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -59,34 +59,6 @@ func (f *feeder) multilog(t testing.TB, dir string, script ...string) *proc {
 	return start(t, cmd)
 }
 
-// logFiles returns the files of a multilog directory in the order they
-// were written: the @ files by name (their TAI64N labels), then current;
-// and the names of files that a finished multilog leaves not.
-func logFiles(dir string) (files, unexpected []string, err error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	current := false
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case name == "current":
-			current = true
-		case strings.HasPrefix(name, "@") && (strings.HasSuffix(name, ".s") || strings.HasSuffix(name, ".u")):
-			files = append(files, name)
-		case name == "lock" || name == "state" || name == "newstate":
-		default:
-			unexpected = append(unexpected, name)
-		}
-	}
-	sort.Strings(files)
-	if current {
-		files = append(files, "current")
-	}
-	return files, unexpected, nil
-}
-
 // logReport says what a log directory holds against the lines written.
 type logReport struct {
 	lines     int // complete, valid lines read
@@ -108,12 +80,19 @@ type logReport struct {
 // (the end of a line already logged, stamped anew, then lines again).
 func readLog(dir string, stamped bool) (logReport, error) {
 	var r logReport
-	files, unexpected, err := logFiles(dir)
+	files, others, err := svtest.LogFiles(dir)
 	if err != nil {
 		return r, err
 	}
-	for _, name := range unexpected {
-		r.problems = append(r.problems, "unexpected file "+name)
+	for _, name := range files {
+		if name != "current" && !strings.HasSuffix(name, ".s") && !strings.HasSuffix(name, ".u") {
+			r.problems = append(r.problems, "unexpected file "+name)
+		}
+	}
+	for _, name := range others {
+		if name != "lock" && name != "state" && name != "newstate" {
+			r.problems = append(r.problems, "unexpected file "+name)
+		}
 	}
 	prev := -1
 	head := "" // the partial line ending the last file, a .u
@@ -293,10 +272,10 @@ func TestMultilogKill9(t *testing.T) {
 	for range kills {
 		m := f.multilog(t, root, script...)
 		time.Sleep(time.Duration(10+rng.IntN(290)) * time.Millisecond) // the random moment of the kill
-		if m.exited() {
-			t.Fatalf("multilog exited before the kill: %v\n%s", m.err, m.out)
+		if m.HasExited() {
+			t.Fatalf("multilog exited before the kill: %v\n%s", m.Cmd.ProcessState, m.out)
 		}
-		m.kill9(t)
+		m.Kill9(t)
 		noPanic(t, "multilog", m.out.String())
 	}
 	close(stop)
@@ -306,7 +285,7 @@ func TestMultilogKill9(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatalf("the last multilog does not read its input\n%s", m.out)
 	}
-	if code := m.wait(t, 60*time.Second); code != 0 {
+	if code := m.Wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("multilog at end of input: exit %d\n%s", code, m.out)
 	}
 	noPanic(t, "multilog", m.out.String())

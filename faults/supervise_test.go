@@ -27,7 +27,7 @@ func TestSuperviseKill9(t *testing.T) {
 	needRoot(t)
 	rng := newRand(t)
 	dir := filepath.Join(t.TempDir(), "svc")
-	newService(t, dir, "exec sleep 100000")
+	svtest.NewService(t, dir, "exec sleep 100000")
 	p, st := startSupervise(t, dir, 0)
 
 	code, out := runSupervise(t, dir)
@@ -73,7 +73,7 @@ func TestSuperviseKill9(t *testing.T) {
 			}
 		}()
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) // the random moment of the kill
-		p.kill9(t)
+		p.Kill9(t)
 		close(stop)
 		wg.Wait()
 		if bad != nil {
@@ -103,7 +103,7 @@ func TestSuperviseKill9(t *testing.T) {
 			t.Fatalf("round %d: svok: exit %d, want 0", round, code)
 		}
 		svc(t, "-d", dir)
-		waitFor(t, 5*time.Second, "service down", func() error {
+		svtest.WaitForNil(t, 5*time.Second, "service down", func() error {
 			s, err := readStatus(dir)
 			if err == nil && (s.pid != 0 || s.want != 'd') {
 				err = fmt.Errorf("status pid %d want %q", s.pid, s.want)
@@ -120,7 +120,7 @@ func TestSuperviseKill9(t *testing.T) {
 func runSupervise(t testing.TB, dir string) (int, string) {
 	t.Helper()
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
-	code := p.wait(t, 10*time.Second)
+	code := p.Wait(t, 10*time.Second)
 	return code, p.out.String()
 }
 
@@ -179,10 +179,10 @@ func TestCrashLoop(t *testing.T) {
 	// Each start logs its fork time (field 22 of /proc/PID/stat, in clock
 	// ticks of 10ms): exact, where a clock read by the script would carry
 	// its start-up delay.
-	newService(t, dir, "cut -d' ' -f22 /proc/$$/stat >>"+startsFile+"\nexit 1")
+	svtest.NewService(t, dir, "cut -d' ' -f22 /proc/$$/stat >>"+startsFile+"\nexit 1")
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
-	pid := p.pid()
-	waitFor(t, 5*time.Second, "first start", func() error {
+	pid := p.Pid()
+	svtest.WaitForNil(t, 5*time.Second, "first start", func() error {
 		_, err := os.Stat(startsFile)
 		return err
 	})
@@ -215,8 +215,8 @@ func TestCrashLoop(t *testing.T) {
 				delete(zombieSince, z)
 			}
 		}
-		if p.exited() {
-			t.Fatalf("supervise exited: %v\n%s", p.err, p.out)
+		if p.HasExited() {
+			t.Fatalf("supervise exited: %v\n%s", p.Cmd.ProcessState, p.out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -242,7 +242,7 @@ func TestCrashLoop(t *testing.T) {
 	if used, limit := st1.Ticks-st0.Ticks, uint64(duration/tick/50); used > limit {
 		t.Errorf("supervise used %d CPU ticks in %v, limit %d", used, duration, limit)
 	}
-	waitFor(t, 3*time.Second, "descriptors back to start", func() error {
+	svtest.WaitForNil(t, 3*time.Second, "descriptors back to start", func() error {
 		n, err := fdCount(pid)
 		if err == nil && n != fds {
 			err = fmt.Errorf("%d descriptors open, %d at start", n, fds)
@@ -253,7 +253,7 @@ func TestCrashLoop(t *testing.T) {
 	// Control is obeyed inside the restart delay, and the loop stops: sent
 	// just after a start, svc -d takes effect well before the next one.
 	n := len(readStarts(t, startsFile))
-	waitFor(t, 3*time.Second, "the next start", func() error {
+	svtest.WaitForNil(t, 3*time.Second, "the next start", func() error {
 		if m := len(readStarts(t, startsFile)); m == n {
 			return fmt.Errorf("%d starts", m)
 		}
@@ -261,7 +261,7 @@ func TestCrashLoop(t *testing.T) {
 	})
 	begin = time.Now()
 	svc(t, "-d", dir)
-	waitFor(t, 800*time.Millisecond, "svc -d obeyed during the crash loop", func() error {
+	svtest.WaitForNil(t, 800*time.Millisecond, "svc -d obeyed during the crash loop", func() error {
 		s, err := readStatus(dir)
 		if err == nil && (s.want != 'd' || s.pid != 0) {
 			err = fmt.Errorf("status pid %d want %q", s.pid, s.want)
@@ -301,16 +301,22 @@ func readStarts(t testing.TB, path string) []int64 {
 
 // 10,000 random bytes into the control FIFO, in random pieces: supervise
 // survives and ends in exactly the state the command letters among them ask
-// for. The service ignores every signal svc sends but KILL, and k is left
-// out of the bytes, so the service never dies and the state is exact: same
-// pid, want from the last u/d/o, paused from the last p/c/d, and at the end
-// supervise exits on KILL if an x was among them.
+// for. The service ignores every signal svc sends but KILL (those of
+// EXTENSIONS.md's q, 1 and 2 too; w's WINCH is ignored by default), and k
+// is left out of the bytes, so the service never dies and the state is
+// exact: same pid, want from the last u/d/o, paused from the last p/c/d,
+// and at the end supervise exits on KILL if an x was among them.
 func TestControlGarbage(t *testing.T) {
 	needRoot(t)
 	rng := newRand(t)
 	dir := filepath.Join(t.TempDir(), "svc")
-	newService(t, dir, "trap '' HUP ALRM INT TERM\nexec sleep 100000")
+	svtest.NewService(t, dir, "trap '' HUP ALRM INT TERM QUIT USR1 USR2\nexec sleep 100000")
 	p, st := startSupervise(t, dir, 0)
+	// Until sh has set its traps, a signal from the garbage would kill it.
+	svtest.WaitFor(t, 5*time.Second, "the service to ignore signals", func() bool {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.pid))
+		return string(comm) == "sleep\n"
+	})
 
 	garbage := make([]byte, 10000)
 	for i := range garbage {
@@ -348,9 +354,9 @@ func TestControlGarbage(t *testing.T) {
 		}
 		rest = rest[n:]
 	}
-	waitFor(t, 10*time.Second, "state asked for", func() error {
-		if p.exited() {
-			t.Fatalf("supervise exited: %v\n%s", p.err, p.out)
+	svtest.WaitForNil(t, 10*time.Second, "state asked for", func() error {
+		if p.HasExited() {
+			t.Fatalf("supervise exited: %v\n%s", p.Cmd.ProcessState, p.out)
 		}
 		if n, err := unix.IoctlGetInt(int(control.Fd()), unix.TIOCINQ); err != nil || n > 0 {
 			return fmt.Errorf("%d bytes still unread in control (%v)", n, err)
@@ -376,13 +382,13 @@ func TestControlGarbage(t *testing.T) {
 	svc(t, "-k", dir)
 	switch {
 	case exit:
-		if code := p.wait(t, 10*time.Second); code != 0 {
+		if code := p.Wait(t, 10*time.Second); code != 0 {
 			t.Fatalf("supervise after x and KILL: exit %d, want 0\n%s", code, p.out)
 		}
 	case want == 'u':
 		waitUp(t, dir, st.pid)
 	default:
-		waitFor(t, 5*time.Second, "service down", func() error {
+		svtest.WaitForNil(t, 5*time.Second, "service down", func() error {
 			s, err := readStatus(dir)
 			if err == nil && s.pid != 0 {
 				err = fmt.Errorf("status pid %d", s.pid)
@@ -413,7 +419,7 @@ func TestSuperviseBadRun(t *testing.T) {
 	} {
 		phase.fix()
 		line := "supervise: fatal: unable to start " + dir + "/run: " + phase.reason + "\n"
-		waitFor(t, 5*time.Second, "two tries of "+line, func() error {
+		svtest.WaitForNil(t, 5*time.Second, "two tries of "+line, func() error {
 			if n := strings.Count(p.out.String(), line); n < 2 {
 				return fmt.Errorf("%d tries in %q", n, p.out)
 			}
@@ -421,7 +427,7 @@ func TestSuperviseBadRun(t *testing.T) {
 		})
 	}
 	testbin.Must(t, os.Chmod(run, 0755))
-	waitFor(t, 5*time.Second, "the service running", func() error {
+	svtest.WaitForNil(t, 5*time.Second, "the service running", func() error {
 		st, err := readStatus(dir)
 		if err != nil {
 			return err
@@ -441,7 +447,7 @@ func TestSuperviseBadRun(t *testing.T) {
 			t.Errorf("unexpected output %q", line)
 		}
 	}
-	if p.exited() {
-		t.Fatalf("supervise exited: %v", p.err)
+	if p.HasExited() {
+		t.Fatalf("supervise exited: %v", p.Cmd.ProcessState)
 	}
 }

@@ -27,10 +27,10 @@ func TestSvscanManyServices(t *testing.T) {
 	var dirs []string // every service, and every tenth has a log service
 	for i := range count {
 		dir := filepath.Join(root, fmt.Sprintf("service%04d", i))
-		newService(t, dir, "exec sleep 100000")
+		svtest.NewService(t, dir, "exec sleep 100000")
 		dirs = append(dirs, dir)
 		if i%10 == 0 {
-			newService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
+			svtest.NewService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
 			dirs = append(dirs, filepath.Join(dir, "log"))
 		}
 	}
@@ -40,16 +40,16 @@ func TestSvscanManyServices(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(prog(t, "supervise"))+":"+os.Getenv("PATH"))
 	scan := start(t, cmd)
 	waitAllUp(t, scan, dirs, 2*time.Minute)
-	fds, err := fdCount(scan.pid())
+	fds, err := fdCount(scan.Pid())
 	testbin.Must(t, err)
-	rss, err := rssKB(scan.pid())
+	rss, err := rssKB(scan.Pid())
 	testbin.Must(t, err)
 
 	begin := time.Now()
 	serviceKills, superviseKills := 0, 0
 	for next := begin; time.Since(begin) < duration; next = next.Add(50 * time.Millisecond) {
-		if scan.exited() {
-			t.Fatalf("svscan exited: %v\n%s", scan.err, scan.out)
+		if scan.HasExited() {
+			t.Fatalf("svscan exited: %v\n%s", scan.Cmd.ProcessState, scan.out)
 		}
 		time.Sleep(time.Until(next)) // the pace of the crashes
 		dir := dirs[rng.IntN(len(dirs))]
@@ -62,7 +62,7 @@ func TestSvscanManyServices(t *testing.T) {
 			// beside the one the next supervise starts.
 			// The status may still name a service orphaned by an
 			// earlier kill, whose parent is now this process.
-			if sup := parentOf(st.pid); sup != 0 && parentOf(sup) == scan.pid() {
+			if sup := parentOf(st.pid); sup != 0 && parentOf(sup) == scan.Pid() {
 				syscall.Kill(sup, syscall.SIGKILL)
 				superviseKills++
 			}
@@ -73,14 +73,14 @@ func TestSvscanManyServices(t *testing.T) {
 	t.Logf("%d services (%d with a log); %d service and %d supervise kills in %v", count, len(dirs)-count, serviceKills, superviseKills, duration)
 	waitAllUp(t, scan, dirs, time.Minute)
 
-	waitFor(t, 10*time.Second, "svscan's descriptors back where they were", func() error {
-		n, err := fdCount(scan.pid())
+	svtest.WaitForNil(t, 10*time.Second, "svscan's descriptors back where they were", func() error {
+		n, err := fdCount(scan.Pid())
 		if err == nil && n != fds {
 			err = fmt.Errorf("%d descriptors, %d before the crashes", n, fds)
 		}
 		return err
 	})
-	rss2, err := rssKB(scan.pid())
+	rss2, err := rssKB(scan.Pid())
 	testbin.Must(t, err)
 	t.Logf("svscan: %d descriptors; resident %d kB before the crashes, %d kB after", fds, rss, rss2)
 	if rss2 > rss+rss/4+1024 {
@@ -121,7 +121,7 @@ func parentOf(pid int) int {
 // service for each, no zombie.
 func waitAllUp(t testing.TB, scan *proc, dirs []string, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, fmt.Sprintf("all %d services up", len(dirs)), func() error {
+	svtest.WaitForNil(t, timeout, fmt.Sprintf("all %d services up", len(dirs)), func() error {
 		down := 0
 		var last error
 		for _, dir := range dirs {
@@ -133,10 +133,10 @@ func waitAllUp(t testing.TB, scan *proc, dirs []string, timeout time.Duration) {
 		if down > 0 {
 			return fmt.Errorf("%d services not up, as %v", down, last)
 		}
-		reap() // services orphaned by a killed supervise come to this process
+		scan.Reap() // services orphaned by a killed supervise come to this process
 		n, zombies := 0, 0
 		for _, s := range svtest.AllProcs() {
-			if s.Session == scan.pid() {
+			if s.Session == scan.Pid() {
 				n++
 				if s.State == 'Z' {
 					zombies++
@@ -193,8 +193,8 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(root, "talker")
-	newService(t, dir, "for f in "+input+"/*; do cat $f; sleep 0.1; done\nexec sleep 100000")
-	newService(t, filepath.Join(dir, "log"), "exec multilog t s262144 n100000 ./main")
+	svtest.NewService(t, dir, "for f in "+input+"/*; do cat $f; sleep 0.1; done\nexec sleep 100000")
+	svtest.NewService(t, filepath.Join(dir, "log"), "exec multilog t s262144 n100000 ./main")
 	logDir := filepath.Join(dir, "log", "main")
 
 	cmd := exec.Command(prog(t, "svscan"), root)
@@ -208,9 +208,9 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond) // the random moment of the kill
 		killWhileBusy(logger)
 	}
-	waitFor(t, time.Minute, "every line logged", func() error {
-		if scan.exited() {
-			t.Fatalf("svscan exited: %v\n%s", scan.err, scan.out)
+	svtest.WaitForNil(t, time.Minute, "every line logged", func() error {
+		if scan.HasExited() {
+			t.Fatalf("svscan exited: %v\n%s", scan.Cmd.ProcessState, scan.out)
 		}
 		r, err := readLog(logDir, true)
 		if err == nil && r.next < lines {

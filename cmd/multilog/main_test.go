@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,25 +54,18 @@ func runLog(t *testing.T, prog, dir string, input []byte, args ...string) result
 // order), mode and, for @ files, the contents concatenated in order.
 func logFiles(t *testing.T, dir string) (layout []string, logged []byte) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var olds []string
-	for _, e := range entries {
-		info, err := e.Info()
+	files, others, err := svtest.LogFiles(dir)
+	testbin.Must(t, err)
+	for _, name := range append(files, others...) {
+		info, err := os.Lstat(filepath.Join(dir, name))
 		if os.IsNotExist(err) {
 			continue // renamed by a rotation under way
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := e.Name()
+		testbin.Must(t, err)
 		if strings.HasPrefix(name, "@") {
 			if len(name) != 27 || (name[26] != 's' && name[26] != 'u') {
 				t.Errorf("bad log file name %q", name)
 			}
-			olds = append(olds, name)
 			name = "@." + name[26:]
 		}
 		entry := fmt.Sprintf("%s %v", name, info.Mode())
@@ -81,9 +73,8 @@ func logFiles(t *testing.T, dir string) (layout []string, logged []byte) {
 			layout = append(layout, entry)
 		}
 	}
-	sort.Strings(olds)
-	for _, n := range append(olds, "current") {
-		b, err := os.ReadFile(filepath.Join(dir, n))
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}

@@ -22,25 +22,17 @@ func TestMain(m *testing.M) { svtest.Main(m) }
 
 // signalRun logs each signal it gets to "signals", exiting on TERM, and
 // its pid to "starts" once its traps are set.
-const signalRun = `#!/bin/sh
-for s in HUP ALRM INT CONT; do trap "echo $s >> signals" $s; done
+const signalRun = `for s in HUP ALRM INT CONT; do trap "echo $s >> signals" $s; done
 trap 'echo TERM >> signals; exit 0' TERM
 echo $$ >> starts
 while :; do sleep 1 & wait; done
 `
 
-// newService makes a service directory whose run is the given script.
-func newService(t *testing.T, run string) string {
+// newService makes a service directory whose run is the sh script body.
+func newService(t *testing.T, body string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "svc")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if run != "" {
-		if err := os.WriteFile(filepath.Join(dir, "run"), []byte(run), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	svtest.NewService(t, dir, body)
 	return dir
 }
 
@@ -94,26 +86,13 @@ func exitCode(t *testing.T, file string) string {
 	return code[0]
 }
 
-func readStatus(t *testing.T, dir string) (status.Status, bool) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
-	if err != nil {
-		return status.Status{}, false
-	}
-	s, err := status.Decode(b)
-	if err != nil {
-		t.Fatalf("status of %s: %v (%d bytes)", dir, err, len(b))
-	}
-	return s, true
-}
-
 // waitStatus polls dir's status until cond holds and returns it.
 func waitStatus(t *testing.T, dir, what string, cond func(status.Status) bool) status.Status {
 	t.Helper()
 	var s status.Status
 	svtest.WaitFor(t, 5*time.Second, what, func() bool {
 		var ok bool
-		s, ok = readStatus(t, dir)
+		s, ok = svtest.ReadStatus(t, dir)
 		return ok && cond(s)
 	})
 	return s
@@ -135,18 +114,10 @@ func running(t *testing.T, dir string) {
 	})
 }
 
-// svc runs a svc (ours unless given) with args.
+// svc runs our svc with args.
 func svc(t *testing.T, args ...string) {
 	t.Helper()
-	svcWith(t, testbin.Path(t, "svc"), args...)
-}
-
-func svcWith(t *testing.T, prog string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(prog, args...).CombinedOutput()
-	if err != nil || len(out) != 0 {
-		t.Fatalf("%s %v: %v %s", prog, args, err, out)
-	}
+	svtest.Svc(t, testbin.Path(t, "svc"), args...)
 }
 
 func lines(t *testing.T, file string) []string {
@@ -159,7 +130,7 @@ func lines(t *testing.T, file string) []string {
 }
 
 func TestFilesAndStatusRecord(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	dir := newService(t, "exec sleep 100\n")
 	before := tai64.Now()
 	startSupervise(t, dir)
 	running(t, dir)
@@ -295,13 +266,13 @@ func TestCommands(t *testing.T) {
 		got := lines(t, file("signals"))
 		return len(got) == seen+1 && got[seen] == "HUP"
 	})
-	if now, _ := readStatus(t, dir); now != s {
+	if now, _ := svtest.ReadStatus(t, dir); now != s {
 		t.Errorf("after unknown bytes: %+v, want %+v", now, s)
 	}
 }
 
 func TestExitOnlyWhenDown(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	dir := newService(t, "exec sleep 100\n")
 	pid, codeFile := startRecorded(t, dir)
 	up := waitStatus(t, dir, "service up", isUp)
 	svc(t, "-x", dir)
@@ -309,14 +280,14 @@ func TestExitOnlyWhenDown(t *testing.T) {
 	if !svtest.Alive(pid) || !svtest.Alive(up.Pid) {
 		t.Fatal("-x alone ended supervise or the service")
 	}
-	if s, _ := readStatus(t, dir); s != up {
+	if s, _ := svtest.ReadStatus(t, dir); s != up {
 		t.Errorf("-x changed the status to %+v", s)
 	}
 	svc(t, "-d", dir)
 	if code := exitCode(t, codeFile); code != "0" {
 		t.Errorf("exit code %s", code)
 	}
-	if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+	if s, _ := svtest.ReadStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
 		t.Errorf("final status %+v", s)
 	}
 }
@@ -327,7 +298,7 @@ func TestExitOnlyWhenDown(t *testing.T) {
 func TestUpAndExitDuringRestartGap(t *testing.T) {
 	for _, opts := range []string{"-ux", "-ox"} {
 		t.Run(opts, func(t *testing.T) {
-			dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+			dir := newService(t, "echo $$ >> starts\nexec sleep 100\n")
 			starts := filepath.Join(dir, "starts")
 			_, codeFile := startRecorded(t, dir)
 			svtest.WaitFor(t, 5*time.Second, "first start", func() bool { return len(lines(t, starts)) == 1 })
@@ -353,7 +324,7 @@ func TestUpAndExitDuringRestartGap(t *testing.T) {
 func TestExitBeforeUp(t *testing.T) {
 	for _, opts := range []string{"-xu", "-xo", "-dxu"} {
 		t.Run(opts, func(t *testing.T) {
-			dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+			dir := newService(t, "echo $$ >> starts\nexec sleep 100\n")
 			testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 			_, codeFile := startRecorded(t, dir)
 			running(t, dir)
@@ -364,7 +335,7 @@ func TestExitBeforeUp(t *testing.T) {
 			if got := lines(t, filepath.Join(dir, "starts")); len(got) != 0 {
 				t.Errorf("started %v", got)
 			}
-			if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+			if s, _ := svtest.ReadStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
 				t.Errorf("final status %+v", s)
 			}
 		})
@@ -397,17 +368,17 @@ func sigtermTest(t *testing.T, removeControl bool) {
 	if got := lines(t, filepath.Join(dir, "signals")); !slices.Equal(got, []string{"TERM"}) && !slices.Equal(got, []string{"TERM", "CONT"}) {
 		t.Errorf("service got %v, want TERM (and CONT)", got)
 	}
-	if s, _ := readStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
+	if s, _ := svtest.ReadStatus(t, dir); s.Pid != 0 || s.Want != 'd' {
 		t.Errorf("final status %+v", s)
 	}
 }
 
 func TestNormallyDown(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\necho $$ >> starts\nexec sleep 100\n")
+	dir := newService(t, "echo $$ >> starts\nexec sleep 100\n")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 	startSupervise(t, dir)
 	running(t, dir)
-	s, _ := readStatus(t, dir)
+	s, _ := svtest.ReadStatus(t, dir)
 	if s.Pid != 0 || s.Want != 'd' || s.Paused {
 		t.Errorf("normally down service: %+v", s)
 	}
@@ -419,7 +390,7 @@ func TestNormallyDown(t *testing.T) {
 }
 
 func TestLockConflict(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	dir := newService(t, "exec sleep 100\n")
 	startSupervise(t, dir)
 	running(t, dir)
 	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
@@ -449,18 +420,18 @@ func TestUsage(t *testing.T) {
 func TestRunNotStartable(t *testing.T) {
 	tests := []struct {
 		name   string
-		prep   func(dir string)
+		prep   func(run string) error
 		reason string
 	}{
-		{"missing", func(string) {}, "file does not exist"},
-		{"not executable", func(dir string) { os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\n"), 0o644) }, "access denied"},
-		{"bad interpreter", func(dir string) { os.WriteFile(filepath.Join(dir, "run"), []byte("#!/nonexistent\n"), 0o755) }, "file does not exist"},
+		{"missing", os.Remove, "file does not exist"},
+		{"not executable", func(run string) error { return os.Chmod(run, 0o644) }, "access denied"},
+		{"bad interpreter", func(run string) error { return os.WriteFile(run, []byte("#!/nonexistent\n"), 0o755) }, "file does not exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := newService(t, "")
-			tc.prep(dir)
+			dir := newService(t, "exec sleep 100")
+			testbin.Must(t, tc.prep(filepath.Join(dir, "run")))
 			_, errFile := startSupervise(t, dir)
 			line := "supervise: fatal: unable to start " + dir + "/run: " + tc.reason
 			svtest.WaitFor(t, 5*time.Second, "two attempts", func() bool {
@@ -472,7 +443,7 @@ func TestRunNotStartable(t *testing.T) {
 				t.Errorf("stderr %q, want lines %q", b, line)
 			}
 			running(t, dir)
-			s, _ := readStatus(t, dir)
+			s, _ := svtest.ReadStatus(t, dir)
 			if s.Pid != 0 || s.Want != 'u' {
 				t.Errorf("status %+v", s)
 			}
@@ -487,7 +458,7 @@ func TestRunNotStartable(t *testing.T) {
 // Three seconds of a run that exits at once give 3 or 4 starts, and
 // commands are obeyed between them.
 func TestRestartThrottle(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\necho $$ >> starts\n")
+	dir := newService(t, "echo $$ >> starts\n")
 	starts := filepath.Join(dir, "starts")
 	startSupervise(t, dir)
 	svtest.WaitFor(t, 5*time.Second, "first start", func() bool { return len(lines(t, starts)) == 1 })
@@ -515,7 +486,8 @@ func TestRestartThrottle(t *testing.T) {
 // limits, process group and session, and only descriptors 0, 1 and 2.
 func TestChildInherits(t *testing.T) {
 	// perl, unlike sh, leaves the signal mask as it finds it.
-	dir := newService(t, `#!/usr/bin/perl
+	dir := newService(t, "")
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
 opendir(my $fds, "/proc/self/fd") or die;
 my @fds = sort grep(!/^\./ && $_ != fileno($fds), readdir($fds));
 open(my $report, ">", "report") or die;
@@ -527,9 +499,10 @@ for my $file ("/proc/self/status", "/proc/self/limits") {
 print $report "fds @fds\n";
 close($report);
 exec "sleep", "100";
-`)
+`), 0o755))
 	errFile := filepath.Join(t.TempDir(), "stderr")
-	f, _ := os.Create(errFile)
+	f, err := os.Create(errFile)
+	testbin.Must(t, err)
 	defer f.Close()
 	// sh lowers the limit, then perl sets the mask and ignored signals
 	// supervise starts with (sh would reset the mask).
@@ -571,22 +544,22 @@ exec "sleep", "100";
 
 // Debian's svstat and svc read and control our supervise.
 func TestReferenceClientsOnOurs(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	dir := newService(t, "exec sleep 100\n")
 	startSupervise(t, dir)
 	running(t, dir)
 	waitStatus(t, dir, "service up", isUp)
 	compareSvstat(t, dir)
-	svcWith(t, testbin.Reference(t, "svc"), "-p", dir)
+	svtest.Svc(t, testbin.Reference(t, "svc"), "-p", dir)
 	waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
 	compareSvstat(t, dir)
-	svcWith(t, testbin.Reference(t, "svc"), "-d", dir)
+	svtest.Svc(t, testbin.Reference(t, "svc"), "-d", dir)
 	waitStatus(t, dir, "down", isDown)
 	compareSvstat(t, dir)
 }
 
 // Our svstat, svc and svok read and control Debian's supervise.
 func TestOurClientsOnReference(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
+	dir := newService(t, "exec sleep 100\n")
 	startSupervise(t, dir, testbin.Reference(t, "supervise"))
 	running(t, dir)
 	waitStatus(t, dir, "service up", isUp)
@@ -627,7 +600,7 @@ func compareSvstat(t *testing.T, dir string) {
 
 // A GOMAXPROCS of the user's reaches ./run unchanged.
 func TestUserGomaxprocs(t *testing.T) {
-	dir := newService(t, "#!/bin/sh\necho \"$GOMAXPROCS${SUPERVISE_GOMAXPROCS+ marked}\" > report\nexec sleep 100\n")
+	dir := newService(t, "echo \"$GOMAXPROCS${SUPERVISE_GOMAXPROCS+ marked}\" > report\nexec sleep 100\n")
 	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=3")
 	svtest.Start(t, cmd)

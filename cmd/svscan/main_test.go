@@ -97,12 +97,12 @@ func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 }
 
 // makeService creates a service directory with run and, if logRun is not
-// empty, log/run.
+// empty, log/run: sh script bodies.
 func makeService(t *testing.T, dir, run, logRun string) {
 	t.Helper()
-	writeFile(t, filepath.Join(dir, "run"), "#!/bin/sh\n"+run+"\n", 0755)
+	svtest.NewService(t, dir, run)
 	if logRun != "" {
-		writeFile(t, filepath.Join(dir, "log/run"), "#!/bin/sh\n"+logRun+"\n", 0755)
+		svtest.NewService(t, filepath.Join(dir, "log"), logRun)
 	}
 }
 
@@ -155,9 +155,7 @@ func waitGone(t *testing.T, pid int) {
 
 func svc(t *testing.T, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(testbin.Path(t, "svc"), args...).CombinedOutput(); err != nil {
-		t.Fatalf("svc %v: %v %s", args, err, out)
-	}
+	svtest.Svc(t, testbin.Path(t, "svc"), args...)
 }
 
 // Every directory gets a supervise, a log/ gets a second one fed by the
@@ -613,7 +611,8 @@ func TestServiceLimit(t *testing.T) {
 		cmd.Stderr = create(t, stderr)
 		svtest.Start(t, cmd)
 		var out []byte
-		svtest.WaitFor(t, 10*time.Second, prog+"'s warning", func() bool {
+		// 1000 forks and execs come first: a slow start on a loaded machine.
+		svtest.WaitFor(t, 30*time.Second, prog+"'s warning", func() bool {
 			out, _ = os.ReadFile(stderr)
 			return bytes.Contains(out, []byte("\n"))
 		})

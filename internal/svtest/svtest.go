@@ -1,9 +1,11 @@
 // Package svtest helps the integration tests of the supervision tree. It
-// runs commands in process groups of their own and, when a test ends, kills
-// each group and reaps everything left in it, so that a test leaves no
+// runs commands in sessions of their own and, when a test ends, kills
+// each session and reaps everything left in it, so that a test leaves no
 // process behind however deep the tree it started (svscan, its supervise
 // processes, their services and loggers); it polls for conditions with a
-// deadline; and it reads processes' state from /proc.
+// deadline that scales with TEST_TIMEOUT_SCALE; it makes service
+// directories, runs svc and reads their status and logs; and it reads
+// processes' state from /proc.
 package svtest
 
 import (
@@ -34,58 +36,112 @@ func Main(m *testing.M) {
 	testbin.Main(m)
 }
 
-// Group is a command started as the leader of a new process group.
+// Group is a command started as the leader of a new session (so also of a
+// new process group): everything it starts and that does not leave the
+// session is killed with it.
 type Group struct {
 	Cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// Start starts cmd as the leader of a new process group and registers a
-// cleanup that kills the group and waits until none of it remains. Give cmd
-// files, not other writers, as output: the group's processes share them, so
-// a copy from a pipe would not end before they all do.
+// Start starts cmd as the leader of a new session and registers a cleanup
+// that kills every process of the session and waits until none of it
+// remains. Give cmd files, not other writers, as output: the session's
+// processes share them, so a copy from a pipe would not end before they
+// all do.
 func Start(t testing.TB, cmd *exec.Cmd) *Group {
 	t.Helper()
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Setsid = true
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}
 	g := &Group{Cmd: cmd, done: make(chan struct{})}
 	go func() {
-		cmd.Process.Wait()
+		cmd.Wait()
 		close(g.done)
 	}()
 	t.Cleanup(func() { g.kill(t) })
 	return g
 }
 
-// Exited is closed once the leader has exited.
+// Pid is the leader's pid, which is also the session's and the group's id.
+func (g *Group) Pid() int { return g.Cmd.Process.Pid }
+
+// Exited is closed once the leader has exited; then Cmd.ProcessState
+// tells how.
 func (g *Group) Exited() <-chan struct{} { return g.done }
 
+// HasExited tells whether the leader has exited.
+func (g *Group) HasExited() bool {
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Wait waits up to timeout (scaled) for the leader to exit and returns its
+// exit code, -1 if a signal killed it; it fails the test on timeout.
+func (g *Group) Wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	timeout = Scaled(timeout)
+	select {
+	case <-g.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %v", g.Cmd.Path, timeout)
+	}
+	return g.Cmd.ProcessState.ExitCode()
+}
+
+// Reap reaps the processes of the session that have exited and that this
+// process inherited (it is their subreaper, see Main) when their parent
+// died. The leader is reaped by Start's goroutine. It reaps no other
+// child: another test may be waiting for it.
+func (g *Group) Reap() {
+	for _, s := range g.procs() {
+		if s.PPid == os.Getpid() && s.Pid != g.Pid() {
+			unix.Wait4(s.Pid, nil, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// procs lists the processes of the session, zombies included.
+func (g *Group) procs() []Stat {
+	var ps []Stat
+	for _, s := range AllProcs() {
+		if s.Session == g.Pid() {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// Kill9 sends SIGKILL to the leader alone and waits for it to exit.
+func (g *Group) Kill9(t testing.TB) {
+	t.Helper()
+	g.Cmd.Process.Signal(syscall.SIGKILL)
+	g.Wait(t, 10*time.Second)
+}
+
+// kill kills every process of the session until none is left, reaping
+// them.
 func (g *Group) kill(t testing.TB) {
-	pgid := g.Cmd.Process.Pid
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(Scaled(10 * time.Second))
 	for {
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		left := Procs(pgid)
-		select {
-		case <-g.done:
-		default:
-			left = append(left, Proc{Pid: pgid}) // the leader, until Wait returns
+		left := g.procs()
+		for _, s := range left {
+			syscall.Kill(s.Pid, syscall.SIGKILL)
 		}
-		for _, p := range left {
-			if p.PPid == os.Getpid() && p.Pid != pgid {
-				unix.Wait4(p.Pid, nil, unix.WNOHANG, nil)
-			}
-		}
-		if len(left) == 0 {
+		g.Reap()
+		if len(left) == 0 && g.HasExited() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("process group %d still has %v", pgid, left)
+			t.Errorf("session %d still has %v", g.Pid(), left)
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -176,31 +232,4 @@ func split(cmdline []byte) []string {
 		args = append(args, string(a))
 	}
 	return args
-}
-
-// WaitFor polls cond until it holds, failing the test after timeout.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !Poll(timeout, cond) {
-		t.Fatalf("timed out after %v waiting for %s", timeout, what)
-	}
-}
-
-// Poll polls cond every 10 ms until it holds or timeout has passed, and
-// tells whether it held.
-func Poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
-}
-
-// Exists tells whether path exists.
-func Exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

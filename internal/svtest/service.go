@@ -1,0 +1,72 @@
+package svtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"daemontools/internal/status"
+	"daemontools/internal/testbin"
+)
+
+// NewService makes the service directory dir, and its parents, with a run
+// that is the sh script body.
+func NewService(t testing.TB, dir, body string) {
+	t.Helper()
+	testbin.Must(t, os.MkdirAll(dir, 0o755))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+}
+
+// Svc runs the svc at path prog with args and fails the test unless it
+// exits 0 without a word.
+func Svc(t testing.TB, prog string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("%s %s: %v %s", prog, strings.Join(args, " "), err, out)
+	}
+}
+
+// ReadStatus reads dir/supervise/status with internal/status's decoder; it
+// reports false while there is no record, and fails the test on a short one.
+func ReadStatus(t testing.TB, dir string) (status.Status, bool) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+	if err != nil {
+		return status.Status{}, false
+	}
+	s, err := status.Decode(b)
+	if err != nil {
+		t.Fatalf("status of %s: %v (%d bytes)", dir, err, len(b))
+	}
+	return s, true
+}
+
+// LogFiles lists multilog directory dir: files are the log files in the
+// order they were written (the @ files by their TAI64N names, then
+// current), others every other name.
+func LogFiles(dir string) (files, others []string, err error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	current := false
+	for _, e := range ents {
+		switch name := e.Name(); {
+		case name == "current":
+			current = true
+		case strings.HasPrefix(name, "@"):
+			files = append(files, name)
+		default:
+			others = append(others, name)
+		}
+	}
+	sort.Strings(files)
+	if current {
+		files = append(files, "current")
+	}
+	return files, others, nil
+}
