@@ -22,13 +22,5 @@ func run(args []string, _ io.Reader, _, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env := os.Environ()
-	for _, s := range settings {
-		if s.Unset {
-			env = pathexec.Unsetenv(env, s.Name)
-		} else {
-			env = pathexec.Setenv(env, s.Name, s.Value)
-		}
-	}
-	return pathexec.Run(args[2:], env)
+	return pathexec.Run(args[2:], envdir.Apply(os.Environ(), settings))
 }

@@ -5,15 +5,12 @@
 package envdir
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"io"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/pathexec"
 	"daemontools/internal/strerr"
 )
 
@@ -61,25 +58,41 @@ func Read(dir string) ([]Setting, error) {
 	return settings, nil
 }
 
-// maxLine bounds what is read of a file: only the first line is used.
+// maxLine bounds what is kept of a file: only the first line is used.
 const maxLine = 1 << 20
 
-// readFile returns the start of the file; a file that vanished (or a
-// dangling symlink) reads as empty.
+// readFile returns the start of the file, read to its end as daemontools
+// reads it: opened without blocking, so a FIFO without a writer reads as
+// empty, and one whose writer has no more to say fails with "temporary
+// failure". A file that vanished (or a dangling symlink) reads as empty.
+// Reading stops after maxLine bytes, where daemontools would go on.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, syscall.ENOENT) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	line, err := bufio.NewReader(io.LimitReader(f, maxLine)).ReadBytes('\n')
-	if err == io.EOF {
-		err = nil
+	defer unix.Close(fd)
+	content := make([]byte, 0, 256)
+	for len(content) < maxLine {
+		if len(content) == cap(content) {
+			content = append(content, 0)[:len(content)]
+		}
+		n, err := unix.Read(fd, content[len(content):cap(content)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		content = content[:len(content)+n]
 	}
-	return line, err
+	return content, nil
 }
 
 // Value turns file content into a variable's value; set is false for an
@@ -93,4 +106,18 @@ func Value(content []byte) (value string, set bool) {
 	}
 	content = bytes.TrimRight(content, " \t")
 	return string(bytes.ReplaceAll(content, []byte{0}, []byte{'\n'})), true
+}
+
+// Apply returns env changed by settings, in order, as daemontools' envdir
+// changes its environment (see pathexec.Environment), taking over env.
+func Apply(env []string, settings []Setting) []string {
+	e := pathexec.NewEnvironment(env)
+	for _, s := range settings {
+		if s.Unset {
+			e.Unset(s.Name)
+		} else {
+			e.Set(s.Name, s.Value)
+		}
+	}
+	return e.List()
 }

@@ -10,7 +10,6 @@
 package testbin
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -113,14 +112,7 @@ type Result struct {
 // fails the test only if cmd cannot be started.
 func Run(t testing.TB, cmd *exec.Cmd) Result {
 	t.Helper()
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running %s: %v", cmd.Path, err)
-	}
-	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+	return RunWithin(t, cmd, 0)
 }
 
 // SameAsReference runs our program name and Debian's with the same
@@ -128,16 +120,7 @@ func Run(t testing.TB, cmd *exec.Cmd) Result {
 // unless stdout, stderr and exit code are identical. It returns our result.
 func SameAsReference(t testing.TB, env []string, name string, args ...string) Result {
 	t.Helper()
-	ours := exec.Command(Path(t, name), args...)
-	ours.Args[0] = name
-	ref := exec.Command(Reference(t, name), args...)
-	ref.Args[0] = name
-	ours.Env, ref.Env = env, env
-	got, want := Run(t, ours), Run(t, ref)
-	if got != want {
-		t.Errorf("%s %q:\nours: %+v\nref:  %+v", name, args, got, want)
-	}
-	return got
+	return SameAsReferenceWithin(t, 0, env, name, args...)
 }
 
 // PublicDir returns a new directory, removed after the test, that every
