@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -14,13 +13,6 @@ import (
 
 // chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
-
-// A partial line waiting in the pipe looks for the rest after heldPollMin,
-// then ever less often, up to heldPollMax.
-const (
-	heldPollMin = 50 * time.Microsecond
-	heldPollMax = 20 * time.Millisecond
-)
 
 // signals turns TERM and ALRM into flags and a byte on a pipe, so that the
 // input loop can wait for input and signals at once.
@@ -68,7 +60,7 @@ func (m *Multilog) Run(in int) error {
 	defer signal.Stop(sig.ch)
 	var st unix.Stat_t
 	if unix.Fstat(in, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
-		if r, err := newPipeInput(in); err == nil {
+		if r, err := newPipeInput(in, sig.r); err == nil {
 			defer r.close()
 			return m.runPipe(r, sig)
 		}
@@ -76,26 +68,12 @@ func (m *Multilog) Run(in int) error {
 	return m.runPlain(in, sig)
 }
 
-// wait blocks until fd (if not -1) is readable, its writers are gone, or a
-// signal came, or timeout passes (negative: no limit). It reports whether
-// fd hung up.
-func (sig *signals) wait(fd int, timeout time.Duration) (hup bool) {
-	fds := []unix.PollFd{{Fd: int32(sig.r), Events: unix.POLLIN}}
-	if fd >= 0 {
-		fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
-	}
-	var ts *unix.Timespec
-	if timeout >= 0 {
-		t := unix.NsecToTimespec(int64(timeout))
-		ts = &t
-	}
-	if _, err := unix.Ppoll(fds, ts, nil); err != nil {
-		return false
-	}
-	if fds[0].Revents != 0 {
+// wait blocks until fd is readable or at its end, or a signal came.
+func (sig *signals) wait(fd int) {
+	fds := []unix.PollFd{{Fd: int32(sig.r), Events: unix.POLLIN}, {Fd: int32(fd), Events: unix.POLLIN}}
+	if _, err := unix.Poll(fds, -1); err == nil && fds[0].Revents != 0 {
 		sig.drain()
 	}
-	return fd >= 0 && fds[1].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 && fds[1].Revents&unix.POLLIN == 0
 }
 
 // signalled acts on ALRM and says whether TERM asks to stop at the next
@@ -117,7 +95,7 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 		if stop && !m.inLine {
 			return nil
 		}
-		sig.wait(in, -1)
+		sig.wait(in)
 		if m.signalled(sig) && !m.inLine {
 			return nil
 		}
@@ -143,33 +121,47 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 
 // pipeInput reads a pipe without consuming it: tee(2) copies the bytes at
 // its head into a private pipe, and they are consumed only once written.
+//
+// A line is held in the pipe until its first HeadLen bytes are there, and
+// tee(2) copies at most as many pipe buffers as the private pipe has. A
+// writer that splices a line in many small pieces can fill every buffer of
+// the input pipe with the start of one line: then both pipes are enlarged,
+// and as a last resort, if the account may not have pipes that big, the
+// start of the line is taken off the input and kept in memory only.
 type pipeInput struct {
 	in        int
 	r, w      int // the private pipe
 	null      int
 	buf, junk []byte
+	watch     int // epoll: the input, edge-triggered, and the signal pipe
+	size      int // of the input pipe as found, to shrink it back to
+	grown     bool
 }
 
-func newPipeInput(in int) (*pipeInput, error) {
+func newPipeInput(in, signal int) (*pipeInput, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, err
 	}
-	r := &pipeInput{in: in, r: p[0], w: p[1], null: -1}
+	r := &pipeInput{in: in, r: p[0], w: p[1], null: -1, watch: -1}
 	// The private pipe takes what the input pipe can hold. The input pipe
-	// is left its size: enlarging it would count against the pipe memory
-	// of the account running us, shared by all its loggers.
+	// is left its size unless a line fills it: enlarging it counts against
+	// the pipe memory of the account running us, shared by all its loggers.
 	size, err := unix.FcntlInt(uintptr(in), unix.F_GETPIPE_SZ, 0)
 	if err == nil {
-		unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, size)
+		r.size = size
+		err = r.fit()
 	}
-	if size, err = unix.FcntlInt(uintptr(p[1]), unix.F_GETPIPE_SZ, 0); err != nil {
+	if err != nil {
 		r.close()
 		return nil, err
 	}
-	r.buf = make([]byte, size)
 	// Probe: tee works only when in is a pipe the kernel lets us tee.
 	if _, err := unix.Tee(in, r.w, 0, unix.SPLICE_F_NONBLOCK); err != nil && err != unix.EAGAIN {
+		r.close()
+		return nil, err
+	}
+	if r.watch, err = watch(in, signal); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -179,36 +171,103 @@ func newPipeInput(in int) (*pipeInput, error) {
 	return r, nil
 }
 
+// watch makes an epoll instance for the input and the signal pipe. The
+// input is watched edge-triggered: a line held in it keeps it readable,
+// and what matters is that something was added (the kernel wakes the
+// pipe's epoll readers on every write and splice).
+func watch(in, signal int) (int, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, in, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(in)})
+	if err == nil {
+		err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, signal, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(signal)})
+	}
+	if err != nil {
+		unix.Close(ep)
+		return -1, err
+	}
+	return ep, nil
+}
+
+// fit gives the private pipe the size of the input pipe, and buf with it.
+func (r *pipeInput) fit() error {
+	size, err := unix.FcntlInt(uintptr(r.in), unix.F_GETPIPE_SZ, 0)
+	if err == nil {
+		unix.FcntlInt(uintptr(r.w), unix.F_SETPIPE_SZ, size)
+		size, err = unix.FcntlInt(uintptr(r.w), unix.F_GETPIPE_SZ, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if len(r.buf) != size {
+		r.buf = make([]byte, size)
+	}
+	return nil
+}
+
 func (r *pipeInput) close() {
-	unix.Close(r.r)
-	unix.Close(r.w)
-	if r.null >= 0 {
-		unix.Close(r.null)
+	for _, fd := range []int{r.r, r.w, r.null, r.watch} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 }
 
 // peek copies up to len(buf) bytes from the head of the input, leaving
-// them there. It returns 0 when nothing is there.
-func (r *pipeInput) peek() (int, error) {
-	n, err := unix.Tee(r.in, r.w, len(r.buf), unix.SPLICE_F_NONBLOCK)
+// them there. It returns 0 when nothing is there. When it finds no more
+// than the held bytes, it also tells whether they filled every buffer of
+// the private pipe, which has as many as the input pipe: then the input
+// pipe is full, and its writer waits for room.
+func (r *pipeInput) peek(held int) (n int, full bool, err error) {
+	k, err := unix.Tee(r.in, r.w, len(r.buf), unix.SPLICE_F_NONBLOCK)
 	if err == unix.EAGAIN || err == unix.EINTR {
-		return 0, nil
+		return 0, false, nil
 	}
-	if err != nil || n == 0 {
-		return 0, err
+	if err != nil || k == 0 {
+		return 0, false, err
 	}
-	got := 0
-	for got < int(n) {
-		k, err := unix.Read(r.r, r.buf[got:n])
+	if int(k) <= held {
+		fds := []unix.PollFd{{Fd: int32(r.w), Events: unix.POLLOUT}}
+		unix.Poll(fds, 0)
+		full = fds[0].Revents&unix.POLLOUT == 0
+	}
+	for n < int(k) {
+		got, err := unix.Read(r.r, r.buf[n:k])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		got += k
+		n += got
 	}
-	return got, nil
+	return n, full, nil
+}
+
+// grow doubles both pipes, and says whether the input pipe got bigger.
+func (r *pipeInput) grow() bool {
+	size, err := unix.FcntlInt(uintptr(r.in), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		return false
+	}
+	if _, err = unix.FcntlInt(uintptr(r.in), unix.F_SETPIPE_SZ, 2*size); err != nil {
+		return false
+	}
+	r.grown = true
+	return r.fit() == nil
+}
+
+// shrink gives the input pipe back its size once it is empty.
+func (r *pipeInput) shrink() {
+	if !r.grown {
+		return
+	}
+	if _, err := unix.FcntlInt(uintptr(r.in), unix.F_SETPIPE_SZ, r.size); err == nil {
+		r.grown = false
+		r.fit()
+	}
 }
 
 // consume takes n bytes off the input: they are written.
@@ -245,59 +304,72 @@ func (r *pipeInput) consume(n int) error {
 	return nil
 }
 
-// available is how many bytes wait in the pipe.
-func (r *pipeInput) available() int {
-	n, err := unix.IoctlGetInt(r.in, unix.TIOCINQ)
+// sleep waits until something is added to the input, its writers are
+// gone, or a signal came, and tells whether the writers were gone.
+func (r *pipeInput) sleep(sig *signals) (hup bool) {
+	var events [2]unix.EpollEvent
+	n, err := unix.EpollWait(r.watch, events[:], -1)
 	if err != nil {
-		return 0
+		return false
 	}
-	return n
+	for _, e := range events[:n] {
+		if int(e.Fd) == sig.r {
+			sig.drain()
+		} else if e.Events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			hup = true
+		}
+	}
+	return hup
 }
 
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 	held := 0    // bytes at the head of the pipe that m holds, unwritten
-	hup := false // the last wait found every writer gone
-	heldPoll := heldPollMin
+	hup := false // every writer was gone at the last wake
 	for {
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
 			return nil
 		}
 		// Look before waiting: under a steady writer there is always
-		// more, and the poll(2) would be a system call for nothing.
-		n, err := r.peek()
+		// more, and the wait would be a system call for nothing.
+		n, full, err := r.peek(held)
 		if err != nil {
 			return strerr.Fatal("unable to read input: ", err)
 		}
-		if n <= held {
-			if hup {
-				// End of input: no writer and nothing new.
-				m.endInput()
-				m.flush()
-				return r.consumeOrFail(held)
+		if n > held {
+			used := m.feed(r.buf[held:n], stop)
+			m.flush()
+			newHeld := m.held
+			if err := r.consumeOrFail(held + used - newHeld); err != nil {
+				return err
 			}
-			if held == 0 {
-				hup = sig.wait(r.in, -1)
-			} else if r.available() <= held {
-				// The start of a line sits in the pipe waiting for the
-				// rest: poll(2) cannot wait for more than is there, so
-				// look again soon.
-				hup = sig.wait(-1, heldPoll) || r.hungUp()
-				heldPoll = min(2*heldPoll, heldPollMax)
+			held = newHeld
+			if stop && !m.inLine {
+				return nil // TERM: the rest stays in the pipe
 			}
 			continue
 		}
-		hup = false
-		heldPoll = heldPollMin
-		used := m.feed(r.buf[held:n], stop)
-		m.flush()
-		newHeld := m.held
-		if err := r.consumeOrFail(held + used - newHeld); err != nil {
-			return err
-		}
-		held = newHeld
-		if stop && !m.inLine {
-			return nil // TERM: the rest stays in the pipe
+		switch {
+		case hup && r.hungUp():
+			// End of input: no writer and nothing new.
+			m.endInput()
+			m.flush()
+			return r.consumeOrFail(held)
+		case full:
+			// The start of a line fills every buffer the pipe has, so
+			// the writer cannot add the rest.
+			if !r.grow() {
+				m.keepHeld()
+				if err := r.consumeOrFail(held); err != nil {
+					return err
+				}
+				held = 0
+			}
+		default:
+			if held == 0 {
+				r.shrink()
+			}
+			hup = r.sleep(sig)
 		}
 	}
 }

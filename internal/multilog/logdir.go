@@ -14,12 +14,13 @@ import (
 	"daemontools/internal/tai64"
 )
 
-// flushAt is how much output a log directory gathers before writing it.
-const flushAt = 256 << 10
-
 // windowAt is how much output makes a window of current: once written,
-// a window's writeback is started, and waited for two windows later.
-const windowAt = 512 << 10
+// a window's writeback is started, and waited for two windows later. A
+// directory holds at most four windows (480 KB) in memory.
+const windowAt = 120 << 10
+
+// flushAt is how much output a log directory gathers before writing it.
+const flushAt = windowAt / 2
 
 // logDir is a log directory being written: current, rotated into
 // @TAI64N.s files through previous (and processed, when there is a
@@ -36,7 +37,7 @@ const windowAt = 512 << 10
 type logDir struct {
 	Action
 	ml      *Multilog
-	lock    *os.File
+	lock    int    // descriptor of lock
 	cur     int    // descriptor of current
 	bytes   int64  // size of current, counting buf
 	buf     []byte // the window being filled
@@ -60,18 +61,21 @@ func (d *logDir) open() error {
 		return strerr.Fatal("unable to open directory ", d.Path, ": ", err)
 	}
 	unix.Close(dir)
-	d.lock, err = os.OpenFile(d.file("lock"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Files are opened non-blocking, as by daemontools: a FIFO where one
+	// belongs fails (device not configured) instead of waiting for a
+	// reader.
+	d.lock, err = unix.Open(d.file("lock"), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 	if err == nil {
-		err = unix.Flock(int(d.lock.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		err = unix.Flock(d.lock, unix.LOCK_EX|unix.LOCK_NB)
 	}
 	if err != nil {
 		return strerr.Fatal("unable to lock directory ", d.Path, ": ", err)
 	}
-	state, err := os.OpenFile(d.file("state"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	state, err := unix.Open(d.file("state"), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return strerr.Fatal("unable to create ", d.name("state"), ": ", err)
 	}
-	state.Close()
+	unix.Close(state)
 	d.recover()
 	var st unix.Stat_t
 	err = unix.Stat(d.file("current"), &st)
@@ -81,7 +85,9 @@ func (d *logDir) open() error {
 	if err == nil && st.Mode&0o100 == 0 {
 		d.finish("current", 'u') // a crash left it: possibly cut short
 	}
-	d.openCurrent()
+	if err := d.openCurrent(); err != nil {
+		return strerr.Fatal("unable to append to ", d.name("current"), ": ", err)
+	}
 	return nil
 }
 
@@ -132,27 +138,26 @@ func (d *logDir) retry(op func() error, what ...any) {
 	}
 }
 
-func (d *logDir) openCurrent() {
-	d.retry(func() error {
-		fd, err := unix.Open(d.file("current"), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
-		if err != nil {
-			return err
-		}
-		var st unix.Stat_t
-		if err = unix.Fstat(fd, &st); err == nil {
-			err = unix.Fchmod(fd, 0o644)
-		}
-		if err != nil {
-			unix.Close(fd)
-			return err
-		}
-		d.cur, d.bytes = fd, st.Size
-		for _, w := range d.kept {
-			d.spare = append(d.spare, w[:0])
-		}
-		d.buf, d.written, d.kept, d.keptAt = d.buf[:0], 0, d.kept[:0], st.Size
-		return nil
-	}, "unable to write to ", d.name("current"))
+// openCurrent opens current for appending, marked incomplete (0644).
+func (d *logDir) openCurrent() error {
+	fd, err := unix.Open(d.file("current"), unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err = unix.Fstat(fd, &st); err == nil {
+		err = unix.Fchmod(fd, 0o644)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	d.cur, d.bytes = fd, st.Size
+	for _, w := range d.kept {
+		d.spare = append(d.spare, w[:0])
+	}
+	d.buf, d.written, d.kept, d.keptAt = d.buf[:0], 0, d.kept[:0], st.Size
+	return nil
 }
 
 // write adds p to current, rotating after the first newline within window
@@ -185,7 +190,7 @@ func (d *logDir) add(p []byte) {
 			if n := len(d.spare); n > 0 {
 				d.buf, d.spare = d.spare[n-1], d.spare[:n-1]
 			} else {
-				d.buf = make([]byte, 0, windowAt)
+				d.buf = make([]byte, 0, min(windowAt, d.Size)) // current never outgrows Size
 			}
 		}
 		n := min(len(p), windowAt-len(d.buf))
@@ -293,7 +298,7 @@ func (d *logDir) rotate() {
 	d.retry(func() error { return unix.Rename(d.file("current"), d.file("previous")) },
 		"unable to rename current to previous in directory ", d.Path)
 	d.processPrevious()
-	d.openCurrent()
+	d.retry(d.openCurrent, "unable to write to ", d.name("current"))
 }
 
 // processPrevious runs the processor on previous, if there is one, and
@@ -315,7 +320,7 @@ func (d *logDir) processPrevious() {
 	d.finish("processed", 's')
 }
 
-// runProcessor runs sh -c processor in the directory with previous on
+// runProcessor runs /bin/sh -c processor in the directory with previous on
 // fd 0, processed on 1, state on 4 and newstate on 5.
 func (d *logDir) runProcessor() bool {
 	var files []*os.File
@@ -338,7 +343,7 @@ func (d *logDir) runProcessor() bool {
 	if in == nil || out == nil || state == nil || newstate == nil {
 		return false
 	}
-	cmd := exec.Command("sh", "-c", d.Processor)
+	cmd := exec.Command("/bin/sh", "-c", d.Processor) // never through $PATH
 	cmd.Dir = d.Path
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, d.ml.stderrFile()
 	cmd.ExtraFiles = []*os.File{nil, state, newstate}
@@ -423,5 +428,5 @@ func (d *logDir) filesFit() {
 // close ends the directory at exit: everything written, synced, complete.
 func (d *logDir) close() {
 	d.closeCurrent()
-	d.lock.Close()
+	unix.Close(d.lock)
 }

@@ -16,6 +16,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -59,13 +61,14 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 	for i, a := range script.Actions {
 		switch a.Kind {
 		case Status:
-			f, err := os.OpenFile(a.Path, os.O_WRONLY|os.O_CREATE, 0o600)
+			// Non-blocking, as by daemontools: a FIFO fails at once.
+			fd, err := unix.Open(a.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 			if err != nil {
 				return nil, strerr.Fatal("unable to create ", a.Path, ": ", err)
 			}
-			m.status[i] = f
+			m.status[i] = os.NewFile(uintptr(fd), a.Path)
 		case Dir:
-			d := &logDir{Action: a, ml: m, cur: -1}
+			d := &logDir{Action: a, ml: m, cur: -1, lock: -1}
 			if err := d.open(); err != nil {
 				return nil, err
 			}
@@ -215,6 +218,10 @@ func (m *Multilog) writeSelected(p []byte) {
 		}
 	}
 }
+
+// keepHeld takes note that the held bytes of the line in hand are off the
+// input: only head has them now.
+func (m *Multilog) keepHeld() { m.held = 0 }
 
 // endInput ends a partial last line with a newline.
 func (m *Multilog) endInput() {

@@ -1,0 +1,360 @@
+package main
+
+// Bad input and odd files (issue 12): each case hung or looped before.
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// ending is how long a multilog that should finish may take.
+const ending = 10 * time.Second
+
+// running is a multilog started on a given stdin.
+type running struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+	done   chan struct{}
+}
+
+// launch starts prog with args in dir, reading stdin, with env (nil: the
+// test's); it is killed when the test ends.
+func launch(t *testing.T, prog, dir string, stdin *os.File, env []string, args ...string) *running {
+	t.Helper()
+	r := &running{cmd: exec.Command(prog, args...), done: make(chan struct{})}
+	r.cmd.Dir, r.cmd.Stdin, r.cmd.Env = dir, stdin, env
+	r.cmd.Stderr = &r.stderr
+	testbin.Must(t, r.cmd.Start())
+	go func() {
+		r.cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		r.cmd.Process.Kill()
+		<-r.done
+	})
+	return r
+}
+
+// finish waits for the exit and returns the code and stderr; a multilog
+// still running after ending fails the test.
+func (r *running) finish(t *testing.T) (int, string) {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(ending):
+		r.cmd.Process.Kill()
+		<-r.done
+		t.Fatalf("%s %q still running after %v; stderr %q", r.cmd.Path, r.cmd.Args[1:], ending, r.stderr.String())
+	}
+	return r.cmd.ProcessState.ExitCode(), r.stderr.String()
+}
+
+// logged is every file of a log directory that holds lines (@ files by
+// name, then current), concatenated.
+func logged(t *testing.T, dir string) string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "@*"))
+	testbin.Must(t, err)
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range append(names, filepath.Join(dir, "current")) {
+		data, err := os.ReadFile(n)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		b.Write(data)
+	}
+	return b.String()
+}
+
+// spliceInPieces moves data into w with splice(2) from a file, piece bytes
+// per call: each call makes a pipe buffer of its own, as a zero-copy relay
+// from a socket does.
+func spliceInPieces(w *os.File, data []byte, piece int) error {
+	f, err := os.CreateTemp("", "pieces-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	var off int64
+	for off < int64(len(data)) {
+		n := min(piece, len(data)-int(off))
+		if _, err := unix.Splice(int(f.Fd()), &off, int(w.Fd()), nil, n, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A partial line in 30 pipe buffers, more than a pipe has by default: both
+// lines are logged, as by the reference.
+func TestFragmentedLineLikeReference(t *testing.T) {
+	partial := strings.Repeat("ab", 30)
+	for _, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
+		dir := t.TempDir()
+		r, w, err := os.Pipe()
+		testbin.Must(t, err)
+		m := launch(t, prog, dir, r, nil, "./d")
+		r.Close()
+		spliced := make(chan error, 1)
+		go func() {
+			err := spliceInPieces(w, []byte(partial), 2)
+			if err == nil {
+				_, err = w.Write([]byte("\nnext line\n"))
+			}
+			w.Close()
+			spliced <- err
+		}()
+		code, stderr := m.finish(t)
+		testbin.Must(t, <-spliced)
+		if got := logged(t, filepath.Join(dir, "d")); code != 0 || stderr != "" || got != partial+"\nnext line\n" {
+			t.Errorf("%s: exit %d %q, logged %q", prog, code, stderr, got)
+		}
+	}
+}
+
+// A multilog killed while it holds such a line loses none of it: the line
+// stays in the pipe for the next one.
+func TestFragmentedLineSurvivesKill9(t *testing.T) {
+	ours := testbin.Path(t, "multilog")
+	partial := "x" + strings.Repeat("yz", 60)
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	defer r.Close()
+	first := launch(t, ours, dir, r, nil, "t", "./d")
+	spliced := make(chan error, 1)
+	go func() { spliced <- spliceInPieces(w, []byte(partial), 2) }()
+	select {
+	case err := <-spliced:
+		testbin.Must(t, err)
+	case <-time.After(ending):
+		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
+	}
+	first.cmd.Process.Kill()
+	<-first.done
+	second := launch(t, ours, dir, r, nil, "t", "./d")
+	_, err = w.Write([]byte("\nnext line\n"))
+	testbin.Must(t, err)
+	w.Close()
+	if code, stderr := second.finish(t); code != 0 || stderr != "" {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+	lines := strings.Split(logged(t, filepath.Join(dir, "d")), "\n")
+	var unstamped []string
+	for _, l := range lines {
+		if len(l) > 26 && l[0] == '@' && l[25] == ' ' {
+			l = l[26:]
+		}
+		unstamped = append(unstamped, l)
+	}
+	if want := []string{partial, "next line", ""}; strings.Join(unstamped, "|") != strings.Join(want, "|") {
+		t.Errorf("logged %q, want %q", lines, want)
+	}
+}
+
+// The processor is /bin/sh -c, whatever PATH says (or without one).
+func TestProcessorWithoutPathLikeReference(t *testing.T) {
+	input := numbered(1000, 5) // about 20 KB: several rotations
+	var got [2]string
+	for i, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
+		dir := t.TempDir()
+		in, err := os.CreateTemp(dir, "input")
+		testbin.Must(t, err)
+		_, err = in.Write(input)
+		testbin.Must(t, err)
+		_, err = in.Seek(0, 0)
+		testbin.Must(t, err)
+		m := launch(t, prog, dir, in, []string{pauseEnv}, "!cat", "s4096", "./p")
+		code, stderr := m.finish(t)
+		in.Close()
+		u, _ := filepath.Glob(filepath.Join(dir, "p", "@*.u"))
+		if code != 0 || stderr != "" || len(u) != 0 || logged(t, filepath.Join(dir, "p")) != string(input) {
+			t.Errorf("%s: exit %d %q, .u files %q", prog, code, stderr, u)
+		}
+		got[i] = strconv.Itoa(len(logged(t, filepath.Join(dir, "p"))))
+	}
+	if got[0] != got[1] {
+		t.Errorf("logged %s bytes, reference %s", got[0], got[1])
+	}
+}
+
+// FIFOs where multilog expects files fail at once, as in the reference;
+// opening them for writing would wait for a reader forever.
+func TestFIFOsLikeReference(t *testing.T) {
+	for _, tc := range []struct {
+		name, fifo string
+		args       []string
+		want       string
+	}{
+		{"lock", "d/lock", []string{"./d"}, "multilog: fatal: unable to lock directory ./d: device not configured\n"},
+		{"status file", "st", []string{"=st", "./d"}, "multilog: fatal: unable to create st: device not configured\n"},
+		{"complete current", "d/current", []string{"./d"}, "multilog: fatal: unable to append to ./d/current: device not configured\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
+				dir := t.TempDir()
+				testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+				testbin.Must(t, unix.Mkfifo(filepath.Join(dir, tc.fifo), 0o744))
+				testbin.Must(t, os.Chmod(filepath.Join(dir, tc.fifo), 0o744)) // past the umask: a current marked complete
+				in, err := os.Open(os.DevNull)
+				testbin.Must(t, err)
+				defer in.Close()
+				m := launch(t, prog, dir, in, nil, tc.args...)
+				if code, stderr := m.finish(t); code != 111 || stderr != tc.want {
+					t.Errorf("%s: exit %d %q, want 111 %q", prog, code, stderr, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// ctxtSwitches is how often every thread of pid has given up or lost the
+// CPU.
+func ctxtSwitches(t *testing.T, pid int) int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	testbin.Must(t, err)
+	total := 0
+	for _, task := range tasks {
+		status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/status")
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				testbin.Must(t, err)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// A partial line that waits for its end ("Password: ") does not wake
+// multilog: it sleeps until input comes or a signal.
+func TestPartialLineSleeps(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	defer w.Close()
+	m := launch(t, testbin.Path(t, "multilog"), dir, r, nil, "./d")
+	r.Close()
+	_, err = w.Write([]byte("Password: "))
+	testbin.Must(t, err)
+	pid := m.cmd.Process.Pid
+	// Asleep: not one switch in 200 ms. Polling for the rest of the line
+	// wakes every few milliseconds and never gets there.
+	svtest.WaitFor(t, 5*time.Second, "multilog to sleep on its partial line", func() bool {
+		before := ctxtSwitches(t, pid)
+		time.Sleep(200 * time.Millisecond)
+		return ctxtSwitches(t, pid) == before
+	})
+	_, err = w.Write([]byte("secret\n"))
+	testbin.Must(t, err)
+	svtest.WaitFor(t, 5*time.Second, "the completed line", func() bool {
+		return logged(t, filepath.Join(dir, "d")) == "Password: secret\n"
+	})
+	testbin.Must(t, m.cmd.Process.Signal(syscall.SIGTERM))
+	if code, stderr := m.finish(t); code != 0 || stderr != "" {
+		t.Errorf("exit %d %q", code, stderr)
+	}
+}
+
+// pipeSize is the size of the pipe f is an end of.
+func pipeSize(t *testing.T, f *os.File) int {
+	t.Helper()
+	size, err := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0)
+	testbin.Must(t, err)
+	return size
+}
+
+// Once the line is written, the pipe goes back to its size.
+func TestFragmentedLinePipeShrinksBack(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	defer w.Close()
+	size := pipeSize(t, w)
+	m := launch(t, testbin.Path(t, "multilog"), dir, r, nil, "./d")
+	r.Close()
+	partial := strings.Repeat("ab", 40)
+	testbin.Must(t, spliceInPieces(w, []byte(partial), 2))
+	if got := pipeSize(t, w); got <= size {
+		t.Errorf("pipe of %d bytes holds a line in 40 pieces, was %d", got, size)
+	}
+	_, err = w.Write([]byte("\n"))
+	testbin.Must(t, err)
+	svtest.WaitFor(t, 5*time.Second, "the line", func() bool { return logged(t, filepath.Join(dir, "d")) == partial+"\n" })
+	svtest.WaitFor(t, 5*time.Second, "the pipe to shrink back", func() bool { return pipeSize(t, w) == size })
+	w.Close()
+	if code, stderr := m.finish(t); code != 0 || stderr != "" {
+		t.Errorf("exit %d %q", code, stderr)
+	}
+}
+
+// An account that may not enlarge the pipe enough (past pipe-max-size)
+// still gets the line logged: its start is then kept in memory, as by the
+// reference.
+func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
+	maxSize, err := os.ReadFile("/proc/sys/fs/pipe-max-size")
+	testbin.Must(t, err)
+	pieces, err := strconv.Atoi(strings.TrimSpace(string(maxSize)))
+	testbin.Must(t, err)
+	pieces = pieces/os.Getpagesize() + 10 // one byte each: more than the biggest pipe has buffers
+	if pieces >= 1000 {
+		t.Fatalf("pipe-max-size %s: a line of %d pieces would be decided at 1000 bytes", maxSize, pieces)
+	}
+	dir := testbin.PublicDir(t)
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+	testbin.Must(t, os.Chown(filepath.Join(dir, "d"), 65534, 65534))
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	m := &running{cmd: exec.Command(testbin.Path(t, "multilog"), "./d"), done: make(chan struct{})}
+	m.cmd.Dir, m.cmd.Stdin, m.cmd.Stderr = dir, r, &m.stderr
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	testbin.Must(t, m.cmd.Start())
+	go func() {
+		m.cmd.Wait()
+		close(m.done)
+	}()
+	t.Cleanup(func() {
+		m.cmd.Process.Kill()
+		<-m.done
+	})
+	r.Close()
+	partial := strings.Repeat("p", pieces)
+	spliced := make(chan error, 1)
+	go func() {
+		err := spliceInPieces(w, []byte(partial), 1)
+		if err == nil {
+			_, err = w.Write([]byte("\nnext line\n"))
+		}
+		w.Close()
+		spliced <- err
+	}()
+	code, stderr := m.finish(t)
+	testbin.Must(t, <-spliced)
+	if got := logged(t, filepath.Join(dir, "d")); code != 0 || stderr != "" || got != partial+"\nnext line\n" {
+		t.Errorf("exit %d %q, logged %q", code, stderr, got)
+	}
+}
