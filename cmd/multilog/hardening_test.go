@@ -3,11 +3,9 @@ package main
 // Bad input and odd files (issue 12): each case hung or looped before.
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,65 +18,33 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// ending is how long a multilog that should finish may take.
-const ending = 10 * time.Second
+// exitWithin is how long a multilog that should finish may take (scaled).
+const exitWithin = 10 * time.Second
 
-// running is a multilog started on a given stdin.
-type running struct {
-	cmd    *exec.Cmd
-	stderr bytes.Buffer
-	done   chan struct{}
-}
-
-// launch starts prog with args in dir, reading stdin, with env (nil: the
-// test's); it is killed when the test ends.
-func launch(t *testing.T, prog, dir string, stdin *os.File, env []string, args ...string) *running {
+// launch starts cmd (a multilog in dir, reading stdin) in a session of its
+// own, killed when the test ends, its stderr going to a file.
+func launch(t *testing.T, cmd *exec.Cmd, dir string, stdin *os.File) (*svtest.Group, *os.File) {
 	t.Helper()
-	r := &running{cmd: exec.Command(prog, args...), done: make(chan struct{})}
-	r.cmd.Dir, r.cmd.Stdin, r.cmd.Env = dir, stdin, env
-	r.cmd.Stderr = &r.stderr
-	testbin.Must(t, r.cmd.Start())
-	go func() {
-		r.cmd.Wait()
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		r.cmd.Process.Kill()
-		<-r.done
-	})
-	return r
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	testbin.Must(t, err)
+	cmd.Dir, cmd.Stdin, cmd.Stderr = dir, stdin, stderr
+	return svtest.Start(t, cmd), stderr
 }
 
-// finish waits for the exit and returns the code and stderr; a multilog
-// still running after ending fails the test.
-func (r *running) finish(t *testing.T) (int, string) {
+// exit waits for g's exit and returns its code and what it wrote to stderr.
+func exit(t *testing.T, g *svtest.Group, stderr *os.File) (int, string) {
 	t.Helper()
-	select {
-	case <-r.done:
-	case <-time.After(ending):
-		r.cmd.Process.Kill()
-		<-r.done
-		t.Fatalf("%s %q still running after %v; stderr %q", r.cmd.Path, r.cmd.Args[1:], ending, r.stderr.String())
-	}
-	return r.cmd.ProcessState.ExitCode(), r.stderr.String()
+	code := g.Wait(t, exitWithin)
+	out, err := os.ReadFile(stderr.Name())
+	testbin.Must(t, err)
+	return code, string(out)
 }
 
-// logged is every file of a log directory that holds lines (@ files by
-// name, then current), concatenated.
+// logged is what log directory dir holds, its files in order.
 func logged(t *testing.T, dir string) string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "@*"))
-	testbin.Must(t, err)
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range append(names, filepath.Join(dir, "current")) {
-		data, err := os.ReadFile(n)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		b.Write(data)
-	}
-	return b.String()
+	_, b := logFiles(t, dir)
+	return string(b)
 }
 
 // spliceInPieces moves data into w with splice(2) from a file, piece bytes
@@ -112,7 +78,7 @@ func TestFragmentedLineLikeReference(t *testing.T) {
 		dir := t.TempDir()
 		r, w, err := os.Pipe()
 		testbin.Must(t, err)
-		m := launch(t, prog, dir, r, nil, "./d")
+		m, stderr := launch(t, exec.Command(prog, "./d"), dir, r)
 		r.Close()
 		spliced := make(chan error, 1)
 		go func() {
@@ -123,10 +89,10 @@ func TestFragmentedLineLikeReference(t *testing.T) {
 			w.Close()
 			spliced <- err
 		}()
-		code, stderr := m.finish(t)
+		code, out := exit(t, m, stderr)
 		testbin.Must(t, <-spliced)
-		if got := logged(t, filepath.Join(dir, "d")); code != 0 || stderr != "" || got != partial+"\nnext line\n" {
-			t.Errorf("%s: exit %d %q, logged %q", prog, code, stderr, got)
+		if got := logged(t, filepath.Join(dir, "d")); code != 0 || out != "" || got != partial+"\nnext line\n" {
+			t.Errorf("%s: exit %d %q, logged %q", prog, code, out, got)
 		}
 	}
 }
@@ -140,23 +106,22 @@ func TestFragmentedLineSurvivesKill9(t *testing.T) {
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
 	defer r.Close()
-	first := launch(t, ours, dir, r, nil, "t", "./d")
+	first, _ := launch(t, exec.Command(ours, "t", "./d"), dir, r)
 	spliced := make(chan error, 1)
 	go func() { spliced <- spliceInPieces(w, []byte(partial), 2) }()
 	select {
 	case err := <-spliced:
 		testbin.Must(t, err)
-	case <-time.After(ending):
+	case <-time.After(svtest.Scaled(exitWithin)):
 		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
 	}
-	first.cmd.Process.Kill()
-	<-first.done
-	second := launch(t, ours, dir, r, nil, "t", "./d")
+	first.Kill9(t)
+	second, stderr := launch(t, exec.Command(ours, "t", "./d"), dir, r)
 	_, err = w.Write([]byte("\nnext line\n"))
 	testbin.Must(t, err)
 	w.Close()
-	if code, stderr := second.finish(t); code != 0 || stderr != "" {
-		t.Fatalf("exit %d %q", code, stderr)
+	if code, out := exit(t, second, stderr); code != 0 || out != "" {
+		t.Fatalf("exit %d %q", code, out)
 	}
 	lines := strings.Split(logged(t, filepath.Join(dir, "d")), "\n")
 	var unstamped []string
@@ -183,12 +148,14 @@ func TestProcessorWithoutPathLikeReference(t *testing.T) {
 		testbin.Must(t, err)
 		_, err = in.Seek(0, 0)
 		testbin.Must(t, err)
-		m := launch(t, prog, dir, in, []string{pauseEnv}, "!cat", "s4096", "./p")
-		code, stderr := m.finish(t)
+		cmd := exec.Command(prog, "!cat", "s4096", "./p")
+		cmd.Env = []string{pauseEnv} // no PATH
+		m, stderr := launch(t, cmd, dir, in)
+		code, out := exit(t, m, stderr)
 		in.Close()
 		u, _ := filepath.Glob(filepath.Join(dir, "p", "@*.u"))
-		if code != 0 || stderr != "" || len(u) != 0 || logged(t, filepath.Join(dir, "p")) != string(input) {
-			t.Errorf("%s: exit %d %q, .u files %q", prog, code, stderr, u)
+		if code != 0 || out != "" || len(u) != 0 || logged(t, filepath.Join(dir, "p")) != string(input) {
+			t.Errorf("%s: exit %d %.200q, .u files %q", prog, code, out, u)
 		}
 		got[i] = strconv.Itoa(len(logged(t, filepath.Join(dir, "p"))))
 	}
@@ -218,9 +185,9 @@ func TestFIFOsLikeReference(t *testing.T) {
 				in, err := os.Open(os.DevNull)
 				testbin.Must(t, err)
 				defer in.Close()
-				m := launch(t, prog, dir, in, nil, tc.args...)
-				if code, stderr := m.finish(t); code != 111 || stderr != tc.want {
-					t.Errorf("%s: exit %d %q, want 111 %q", prog, code, stderr, tc.want)
+				m, stderr := launch(t, exec.Command(prog, tc.args...), dir, in)
+				if code, out := exit(t, m, stderr); code != 111 || out != tc.want {
+					t.Errorf("%s: exit %d %q, want 111 %q", prog, code, out, tc.want)
 				}
 			}
 		})
@@ -257,26 +224,24 @@ func TestPartialLineSleeps(t *testing.T) {
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
 	defer w.Close()
-	m := launch(t, testbin.Path(t, "multilog"), dir, r, nil, "./d")
+	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
 	r.Close()
 	_, err = w.Write([]byte("Password: "))
 	testbin.Must(t, err)
-	pid := m.cmd.Process.Pid
-	// Asleep: not one switch in 200 ms. Polling for the rest of the line
+	// Asleep: not one switch in 300 ms. Polling for the rest of the line
 	// wakes every few milliseconds and never gets there.
 	svtest.WaitFor(t, 5*time.Second, "multilog to sleep on its partial line", func() bool {
-		before := ctxtSwitches(t, pid)
-		time.Sleep(200 * time.Millisecond)
-		return ctxtSwitches(t, pid) == before
+		before := ctxtSwitches(t, m.Pid())
+		return svtest.Holds(300*time.Millisecond, func() bool { return ctxtSwitches(t, m.Pid()) == before })
 	})
 	_, err = w.Write([]byte("secret\n"))
 	testbin.Must(t, err)
 	svtest.WaitFor(t, 5*time.Second, "the completed line", func() bool {
 		return logged(t, filepath.Join(dir, "d")) == "Password: secret\n"
 	})
-	testbin.Must(t, m.cmd.Process.Signal(syscall.SIGTERM))
-	if code, stderr := m.finish(t); code != 0 || stderr != "" {
-		t.Errorf("exit %d %q", code, stderr)
+	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGTERM))
+	if code, out := exit(t, m, stderr); code != 0 || out != "" {
+		t.Errorf("exit %d %q", code, out)
 	}
 }
 
@@ -295,7 +260,7 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	testbin.Must(t, err)
 	defer w.Close()
 	size := pipeSize(t, w)
-	m := launch(t, testbin.Path(t, "multilog"), dir, r, nil, "./d")
+	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
 	r.Close()
 	partial := strings.Repeat("ab", 40)
 	testbin.Must(t, spliceInPieces(w, []byte(partial), 2))
@@ -307,8 +272,8 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	svtest.WaitFor(t, 5*time.Second, "the line", func() bool { return logged(t, filepath.Join(dir, "d")) == partial+"\n" })
 	svtest.WaitFor(t, 5*time.Second, "the pipe to shrink back", func() bool { return pipeSize(t, w) == size })
 	w.Close()
-	if code, stderr := m.finish(t); code != 0 || stderr != "" {
-		t.Errorf("exit %d %q", code, stderr)
+	if code, out := exit(t, m, stderr); code != 0 || out != "" {
+		t.Errorf("exit %d %q", code, out)
 	}
 }
 
@@ -329,18 +294,9 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 	testbin.Must(t, os.Chown(filepath.Join(dir, "d"), 65534, 65534))
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
-	m := &running{cmd: exec.Command(testbin.Path(t, "multilog"), "./d"), done: make(chan struct{})}
-	m.cmd.Dir, m.cmd.Stdin, m.cmd.Stderr = dir, r, &m.stderr
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	testbin.Must(t, m.cmd.Start())
-	go func() {
-		m.cmd.Wait()
-		close(m.done)
-	}()
-	t.Cleanup(func() {
-		m.cmd.Process.Kill()
-		<-m.done
-	})
+	cmd := exec.Command(testbin.Path(t, "multilog"), "./d")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	m, stderr := launch(t, cmd, dir, r)
 	r.Close()
 	partial := strings.Repeat("p", pieces)
 	spliced := make(chan error, 1)
@@ -352,9 +308,9 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 		w.Close()
 		spliced <- err
 	}()
-	code, stderr := m.finish(t)
+	code, out := exit(t, m, stderr)
 	testbin.Must(t, <-spliced)
-	if got := logged(t, filepath.Join(dir, "d")); code != 0 || stderr != "" || got != partial+"\nnext line\n" {
-		t.Errorf("exit %d %q, logged %q", code, stderr, got)
+	if got := logged(t, filepath.Join(dir, "d")); code != 0 || out != "" || got != partial+"\nnext line\n" {
+		t.Errorf("exit %d %q, logged %q", code, out, got)
 	}
 }
