@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -19,7 +20,7 @@ func TestNameWithEqualsLikeReference(t *testing.T) {
 		testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
 	env := []string{"PATH=/usr/bin:/bin", "A=orig", "C=orig", "E=old", "=y", "Z=z"}
-	got := testbin.SameAsReferenceWithin(t, testbin.Hang, env, "envdir", dir, "env")
+	got := testbin.SameAsReferenceWithin(t, svtest.Scaled(testbin.Hang), env, "envdir", dir, "env")
 	for _, want := range []string{"A=B=x\n", "C=D\n", "E=e\n", "=F=f\n", "Z=z\n"} {
 		if !strings.Contains(got.Stdout, want) {
 			t.Errorf("env lacks %q:\n%s", want, got.Stdout)
@@ -40,7 +41,7 @@ func TestFIFOAndSocketLikeReference(t *testing.T) {
 
 	lonely := t.TempDir()
 	testbin.Must(t, syscall.Mkfifo(filepath.Join(lonely, "F"), 0o644))
-	got := testbin.SameAsReferenceWithin(t, testbin.Hang, env, "envdir", lonely, "env")
+	got := testbin.SameAsReferenceWithin(t, svtest.Scaled(testbin.Hang), env, "envdir", lonely, "env")
 	if got.Code != 0 || strings.Contains(got.Stdout, "F=") {
 		t.Errorf("a FIFO without a writer does not remove F: %+v", got)
 	}
@@ -53,7 +54,7 @@ func TestFIFOAndSocketLikeReference(t *testing.T) {
 	defer writer.Close()
 	_, err = writer.WriteString("value\n")
 	testbin.Must(t, err)
-	got = testbin.SameAsReferenceWithin(t, testbin.Hang, env, "envdir", held, "env")
+	got = testbin.SameAsReferenceWithin(t, svtest.Scaled(testbin.Hang), env, "envdir", held, "env")
 	if got.Code != 111 || !strings.Contains(got.Stderr, "/F: temporary failure") {
 		t.Errorf("a FIFO with a writer: %+v", got)
 	}
@@ -62,7 +63,7 @@ func TestFIFOAndSocketLikeReference(t *testing.T) {
 	l, err := net.Listen("unix", filepath.Join(sock, "S"))
 	testbin.Must(t, err)
 	defer l.Close()
-	got = testbin.SameAsReferenceWithin(t, testbin.Hang, env, "envdir", sock, "env")
+	got = testbin.SameAsReferenceWithin(t, svtest.Scaled(testbin.Hang), env, "envdir", sock, "env")
 	if got.Code != 111 || !strings.Contains(got.Stderr, "/S: device not configured") {
 		t.Errorf("a socket: %+v", got)
 	}

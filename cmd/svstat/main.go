@@ -4,8 +4,8 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
-	"os"
 	"strconv"
 	"syscall"
 
@@ -54,19 +54,13 @@ func describe(dir string) string {
 	if !running {
 		return "supervise not running"
 	}
-	f, err := os.Open("supervise/status")
-	if err != nil {
-		return "unable to open supervise/status: " + strerr.Reason(err)
+	s, err := status.Read("supervise/status")
+	var failed *status.ReadError
+	if errors.As(err, &failed) {
+		return "unable to " + failed.Op + " supervise/status: " + strerr.Reason(failed.Err)
 	}
-	var b [status.Size]byte
-	n, err := io.ReadFull(f, b[:])
-	f.Close()
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return "unable to read supervise/status: " + strerr.Reason(err)
-	}
-	s, err := status.Decode(b[:n])
 	if err != nil {
-		return "unable to read supervise/status: bad format"
+		return "unable to read supervise/status: " + err.Error()
 	}
 	return line(s, normallyUp, tai64.Now())
 }

@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// Hang is how long a program that has nothing to wait for may run before
-// a test calls it hung (generous: the machine is shared).
-const Hang = 20 * time.Second
+// Hang is how long a program that has nothing to wait for may run on a
+// quiet machine before a test calls it hung; tests stretch it with
+// svtest.Scaled (svtest builds on this package, so it cannot here).
+const Hang = 4 * time.Second
 
 // RunWithin is Run for a program that must finish within d (0: no limit):
 // one still running then is killed, and the test fails saying it hangs.
