@@ -29,6 +29,13 @@ var titleArgs = []string{"readproctitle", "service", "errors:", strings.Repeat("
 // environment of PATH alone; svscan also gets $NOTIFY_SOCKET, so that it can
 // tell systemd when it is ready. Run returns only on failure.
 func Run(dir string) error {
+	// svscan's complaint about a dir it cannot enter would go to
+	// readproctitle, where nobody reads it: say it here.
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return strerr.Fatal("unable to open ", dir, ": ", err)
+	}
+	unix.Close(fd)
 	path := Path
 	if self, err := os.Executable(); err == nil {
 		if self, err = filepath.EvalSymlinks(self); err == nil {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/help"
 )
 
 // Exit codes shared by every program.
@@ -91,8 +93,18 @@ func Report(w io.Writer, prog string, err error) int {
 
 // Main runs a program the way every cmd/*/main.go does: run gets the
 // arguments (including the program name) and the standard streams, and its
-// error becomes the message and exit code.
+// error becomes the message and exit code. `PROG --help` prints the
+// program's help on stdout and exits 0 instead; no script written for
+// daemontools passes it.
 func Main(prog string, run func(args []string, stdin io.Reader, stdout, stderr io.Writer) error) {
+	if len(os.Args) > 1 && os.Args[1] == "--help" {
+		if text, ok := help.Text(prog); ok {
+			if _, err := io.WriteString(os.Stdout, text); err != nil {
+				os.Exit(Report(os.Stderr, prog, Fatal("unable to write output: ", err)))
+			}
+			os.Exit(0)
+		}
+	}
 	os.Exit(Report(os.Stderr, prog, run(os.Args, os.Stdin, os.Stdout, os.Stderr)))
 }
 

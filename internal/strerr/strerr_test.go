@@ -9,7 +9,7 @@ import (
 )
 
 func TestReasonContract(t *testing.T) {
-	// The wording ../shared/SPEC.md fixes, errno by errno.
+	// The wording daemontools uses (doc/protocols.md), errno by errno.
 	tests := []struct {
 		errno syscall.Errno
 		want  string
