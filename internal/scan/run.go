@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,6 +16,9 @@ const (
 	// settle gathers a burst of directory events (a tree being copied in,
 	// many links made by a script) into one scan.
 	settle = 10 * time.Millisecond
+	// burstGap is the least time between two scans that follow changes:
+	// a directory that keeps changing costs ten scans a second at most.
+	burstGap = 100 * time.Millisecond
 )
 
 // Run scans at once and then for ever: every Interval, at SIGHUP, and just
@@ -41,9 +46,11 @@ func (s *Scanner) Run(ready func()) {
 	if ready != nil {
 		ready()
 	}
+	var lastSoon time.Time // when the latest scan after a change began
+	scanSoon := func() { soon.set(max(settle, time.Until(lastSoon.Add(burstGap)))) }
 	for {
 		if s.Dropped() {
-			soon.set(settle)
+			scanSoon()
 		}
 		select {
 		case <-ticker.C:
@@ -58,16 +65,19 @@ func (s *Scanner) Run(ready func()) {
 			if !ok {
 				changes = nil // the periodic scan carries on alone
 			} else if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				soon.set(settle)
+				if !strings.HasPrefix(filepath.Base(ev.Name), ".") {
+					scanSoon() // dot names are never services
+				}
 			}
 		case err, ok := <-watchErrors:
 			if !ok {
 				watchErrors = nil
 			} else if errors.Is(err, fsnotify.ErrEventOverflow) {
-				soon.set(settle) // events were lost: look
+				scanSoon() // events were lost: look
 			}
 		case <-soon.C:
 			soon.armed = false
+			lastSoon = time.Now()
 			s.Scan(false)
 		}
 	}

@@ -34,6 +34,7 @@ const (
 type Scanner struct {
 	stderr   io.Writer
 	env      []string // for every supervise
+	dir      int      // the scanned directory, open for good once opened: scans need no new descriptor
 	services map[fileID]*service
 	byPid    map[int]*service
 
@@ -47,7 +48,7 @@ type fileID struct{ dev, ino uint64 }
 type service struct {
 	name   string // as last seen in the directory
 	id     fileID
-	dir    int // O_PATH descriptor: reaches the directory wherever it has moved
+	logID  fileID // of log/, when hasLog
 	hasLog bool
 	pipe   [2]int // read and write end between NAME and NAME/log; -1 once closed
 	main   supervisor
@@ -74,6 +75,7 @@ func New(stderr io.Writer, env []string) *Scanner {
 	return &Scanner{
 		stderr:   stderr,
 		env:      env,
+		dir:      -1,
 		services: make(map[fileID]*service),
 		byPid:    make(map[int]*service),
 	}
@@ -92,7 +94,7 @@ func (s *Scanner) Scan(full bool) {
 	for _, sv := range s.services {
 		sv.seen = false
 	}
-	names, err := readNamesIn(".")
+	names, err := s.readNames()
 	for _, name := range names {
 		s.start(name, full)
 	}
@@ -111,13 +113,34 @@ func (s *Scanner) Scan(full bool) {
 	}
 }
 
-func readNamesIn(dir string) ([]string, error) {
-	d, err := os.Open(dir)
-	if err != nil {
+// readNames lists the scanned directory through the descriptor svscan
+// keeps on it, so that a scan works however short of descriptors svscan is.
+func (s *Scanner) readNames() ([]string, error) {
+	if s.dir < 0 {
+		fd, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		s.dir = fd
+	}
+	if _, err := unix.Seek(s.dir, 0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	return d.Readdirnames(-1)
+	var names []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.ReadDirent(s.dir, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return names, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
 }
 
 // start makes sure the entry name, if it is a service directory, has its
@@ -129,6 +152,9 @@ func (s *Scanner) start(name string, full bool) {
 	var st unix.Stat_t
 	if err := unix.Stat(name, &st); err != nil {
 		s.warn("unable to stat ", name, ": ", err)
+		if !gone(err) {
+			s.keep(name)
+		}
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -158,36 +184,42 @@ func (s *Scanner) start(name string, full bool) {
 	}
 }
 
-// add records a new service directory: it opens the directory and, when
-// there is a log/, the pipe that lives as long as the entry.
+// gone tells whether a failed stat means the entry no longer exists; any
+// other failure (EACCES, EIO, ESTALE, ELOOP, ENOMEM...) may pass, and a
+// service must not be stopped for it.
+func gone(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) }
+
+// keep counts the services last seen as name as still there: a scan that
+// could not look at the entry cannot tell that it has gone.
+func (s *Scanner) keep(name string) {
+	for _, sv := range s.services {
+		if sv.name == name {
+			sv.seen = true
+		}
+	}
+}
+
+// add records a new service directory and, when there is a log/, makes the
+// pipe that lives as long as the entry: the only descriptors svscan holds
+// for a service, as in daemontools.
 func (s *Scanner) add(name string, id fileID) *service {
 	if len(s.services) >= MaxServices {
 		s.warn("unable to start ", name, ": running too many services")
 		return nil
 	}
-	hasLog := false
+	sv := &service{name: name, id: id, pipe: [2]int{-1, -1}}
+	sv.log.dir = "log/"
 	var st unix.Stat_t
 	if err := unix.Stat(name+"/log", &st); err == nil {
-		hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
+		sv.hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
+		sv.logID = fileID{st.Dev, st.Ino}
 	} else if !errors.Is(err, unix.ENOENT) {
 		s.warn("unable to stat ", name, "/log: ", err)
 		return nil
 	}
-	dir, err := unix.Open(name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		s.warn("unable to open ", name, ": ", err)
-		return nil
-	}
-	if err := unix.Fstat(dir, &st); err != nil || (fileID{st.Dev, st.Ino}) != id {
-		unix.Close(dir) // replaced since the stat: the next scan sees the new one
-		return nil
-	}
-	sv := &service{name: name, id: id, dir: dir, hasLog: hasLog, pipe: [2]int{-1, -1}}
-	sv.log.dir = "log/"
-	if hasLog {
+	if sv.hasLog {
 		if err := unix.Pipe2(sv.pipe[:], unix.O_CLOEXEC); err != nil {
 			s.warn("unable to create pipe for ", name, ": ", err)
-			unix.Close(dir)
 			return nil
 		}
 	}
@@ -299,18 +331,37 @@ func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
 	return err == nil
 }
 
+// errNotThere means a supervise has not yet gone into its directory.
+var errNotThere error = strerr.Text("supervise not yet in its directory")
+
 // openControl opens a supervise's control FIFO for writing without
-// blocking: inside the service directory, which svscan reaches wherever it
-// has moved, or, once the directory has been deleted, through the
-// descriptor supervise itself holds on the FIFO.
+// blocking: inside supervise's working directory, which is the service
+// directory wherever it has moved, or, once the directory has been
+// deleted, through the descriptor supervise itself holds on the FIFO.
 func openControl(sv *service, sup *supervisor) (int, error) {
 	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	fd, err := unix.Openat(sv.dir, sup.dir+"supervise/control", flags, 0)
+	proc := "/proc/" + strconv.Itoa(sup.pid)
+	want := sv.id
+	if sup.dir != "" {
+		want = sv.logID
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(proc+"/cwd", &st); err != nil {
+		return -1, err
+	}
+	if (fileID{st.Dev, st.Ino}) != want {
+		return -1, errNotThere
+	}
+	fd, err := unix.Open(proc+"/cwd/supervise/control", flags, 0)
 	if !errors.Is(err, unix.ENOENT) {
 		return fd, err
 	}
-	fds := "/proc/" + strconv.Itoa(sup.pid) + "/fd/"
-	names, _ := readNamesIn(fds)
+	fds := proc + "/fd/"
+	var names []string
+	if d, err := os.Open(fds); err == nil {
+		names, _ = d.Readdirnames(-1)
+		d.Close()
+	}
 	for _, name := range names {
 		target, _ := os.Readlink(fds + name)
 		if strings.HasSuffix(strings.TrimSuffix(target, " (deleted)"), "/supervise/control") {
@@ -323,7 +374,7 @@ func openControl(sv *service, sup *supervisor) (int, error) {
 }
 
 func (s *Scanner) drop(sv *service) {
-	for _, fd := range []int{sv.dir, sv.pipe[0], sv.pipe[1]} {
+	for _, fd := range sv.pipe {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
