@@ -55,15 +55,15 @@ func TestScarceDescriptors(t *testing.T) {
 			g := svtest.Start(t, cmd)
 			svscan := g.Cmd.Process.Pid
 			var started []int
-			if !svtest.Poll(30*time.Second, func() bool { started = sleepers(svscan); return len(started) == 100 }) {
+			if !svtest.Poll(10*time.Second, func() bool { started = sleepers(svscan); return len(started) == 100 }) {
 				out, _ := os.ReadFile(filepath.Join(root, "stderr"))
 				t.Fatalf("%d of 100 services started; stderr:\n%.2000s", len(started), out)
 			}
 			victim := started[0]
 			testbin.Must(t, syscall.Kill(victim, syscall.SIGKILL))
 			testbin.Must(t, os.Mkdir(filepath.Join(dir, "s100"), 0755))
-			// daemontools looks every five seconds; the machine may be busy.
-			if !svtest.Poll(15*time.Second, func() bool {
+			// daemontools looks every five seconds.
+			if !svtest.Poll(7*time.Second, func() bool {
 				started = sleepers(svscan)
 				return len(started) == 101 && !slices.Contains(started, victim)
 			}) {
