@@ -33,17 +33,18 @@ type sizes struct {
 	idleWindow             time.Duration
 	statusDirs, statusRuns int
 	settle                 time.Duration
+	clientRuns             int
 }
 
 var (
-	full  = sizes{50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second}
-	smoke = sizes{5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond}
+	full  = sizes{50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second, 200}
+	smoke = sizes{5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond, 3}
 )
 
 var columns = []string{"ours", "daemontools", "runit", "s6"}
 
 // figures names the groups of figures, in the order they are taken.
-var figures = []string{"memory", "restart", "up", "appear", "idle", "status"}
+var figures = []string{"memory", "restart", "up", "appear", "idle", "status", "clients"}
 
 // A row is one figure; a missing value is shown as its note.
 type row struct {
@@ -198,6 +199,17 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 		add(fmt.Sprintf("svstat / sv status over %d directories, ms", sz.statusDirs), st, notBuilt(svstatOurs))
 	}
 
+	if take["clients"] {
+		progress("clients as whole processes, %d runs each", sz.clientRuns)
+		times, err := clients(ours, work, sz.clientRuns)
+		if err != nil {
+			return err
+		}
+		for _, c := range clientFigures {
+			add(fmt.Sprintf("%s, whole process, median of %d, ms", c.figure, sz.clientRuns), times[c.figure], nil)
+		}
+	}
+
 	printTable(out, rows)
 	fmt.Fprint(out, notes)
 	if me.scanner == "" && me.supervisor != "" {
@@ -217,6 +229,8 @@ const notes = `
   come sooner). s6-supervise waits a second after a death by design;
   s6-svscan scans only when told, so its figure includes s6-svscanctl -a;
   daemontools' svscan and runsvdir look every five seconds.
+- Clients: svstat, svc and svok from fork to exit, on one service
+  Debian's supervise keeps up, ours and daemontools' taking turns.
 - Wake-ups: voluntary context switches of all threads over one window,
   all families running at once, each with the smaller number of services.
 `
