@@ -84,29 +84,31 @@ func Running(dir string) (bool, error) {
 	return true, nil
 }
 
-// Listener is supervise's end of the protocol, in the current directory.
+// Listener is supervise's end of the protocol in one service directory.
 type Listener struct {
 	Commands int // read end of the control FIFO, non-blocking, for poll(2)
 	keep     int // write end of control, so reads never see end-of-file
 	ok       int // read end of the ok FIFO
+	dir      int // the service directory
 }
 
-// Listen makes the control FIFO (mode 0600) and opens it for reading and
-// writing. Call Ready afterwards to open the ok FIFO.
-func Listen() (*Listener, error) {
-	if err := mkfifo(ControlFile); err != nil {
+// Listen makes the control FIFO (mode 0600) in the service directory dir
+// (a descriptor) and opens it for reading and writing. Call Ready
+// afterwards to open the ok FIFO, and Close when done.
+func Listen(dir int) (*Listener, error) {
+	if err := mkfifo(dir, ControlFile); err != nil {
 		return nil, err
 	}
-	r, err := syscall.Open(ControlFile, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	r, err := unix.Openat(dir, ControlFile, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &Error{Verb: "read", File: ControlFile, Err: err}
 	}
-	w, err := syscall.Open(ControlFile, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	w, err := unix.Openat(dir, ControlFile, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		syscall.Close(r)
 		return nil, &Error{Verb: "write", File: ControlFile, Err: err}
 	}
-	return &Listener{Commands: r, keep: w, ok: -1}, nil
+	return &Listener{Commands: r, keep: w, ok: -1, dir: dir}, nil
 }
 
 // Post writes commands into the control FIFO through the write end the
@@ -129,10 +131,10 @@ func (l *Listener) Post(commands []byte) error {
 // Ready makes the ok FIFO (mode 0600) and opens it for reading, from which
 // moment clients see supervise running.
 func (l *Listener) Ready() error {
-	if err := mkfifo(OkFile); err != nil {
+	if err := mkfifo(l.dir, OkFile); err != nil {
 		return err
 	}
-	fd, err := syscall.Open(OkFile, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := unix.Openat(l.dir, OkFile, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &Error{Verb: "read", File: OkFile, Err: err}
 	}
@@ -140,8 +142,18 @@ func (l *Listener) Ready() error {
 	return nil
 }
 
-func mkfifo(file string) error {
-	if err := syscall.Mkfifo(file, 0o600); err != nil && err != syscall.EEXIST {
+// Close closes both FIFOs, from which moment clients see supervise gone.
+func (l *Listener) Close() {
+	for _, fd := range []int{l.Commands, l.keep, l.ok} {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+	}
+	l.Commands, l.keep, l.ok = -1, -1, -1
+}
+
+func mkfifo(dir int, file string) error {
+	if err := unix.Mkfifoat(dir, file, 0o600); err != nil && err != syscall.EEXIST {
 		return &Error{Verb: "create", File: file, Err: err}
 	}
 	return nil

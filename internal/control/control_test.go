@@ -20,8 +20,12 @@ func TestProtocol(t *testing.T) {
 	if err := Send(dir, []byte("u")); err != syscall.ENOENT {
 		t.Errorf("Send before Listen: %v, want ENOENT", err)
 	}
-	t.Chdir(dir)
-	l, err := Listen()
+	dirfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(dirfd)
+	l, err := Listen(dirfd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,10 +52,14 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("read %q %v after Post, want u", b[:n], err)
 	}
 	for _, name := range []string{ControlFile, OkFile} {
-		fi, err := os.Stat(name)
+		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
 			t.Errorf("%s: %v %v", name, fi.Mode(), err)
 		}
+	}
+	l.Close()
+	if ok, err := Running(dir); ok || err != nil {
+		t.Errorf("Running after Close: %v %v, want false nil", ok, err)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -67,12 +69,16 @@ func Decode(b []byte) (Status, error) {
 	}, nil
 }
 
-// Write replaces file with the record atomically: it writes file.new (mode
-// 0644) and renames it over file, so readers never see half a record.
-// A failure is a *WriteError naming the step.
-func Write(file string, s Status) error {
-	tmp := file + ".new"
-	fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_CLOEXEC, 0o644)
+// File is the record's name, relative to a service directory.
+const File = "supervise/status"
+
+// Write replaces the record in the service directory dir (a descriptor)
+// atomically: it writes File.new (mode 0644) and renames it over File, so
+// readers never see half a record. A failure is a *WriteError naming the
+// step.
+func Write(dir int, s Status) error {
+	tmp := File + ".new"
+	fd, err := unix.Openat(dir, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return &WriteError{Op: "open", File: tmp, Err: err}
 	}
@@ -85,7 +91,7 @@ func Write(file string, s Status) error {
 	if n < len(b) {
 		return &WriteError{Op: "write", File: tmp, Err: ErrPartialWrite}
 	}
-	if err := syscall.Rename(tmp, file); err != nil {
+	if err := unix.Renameat(dir, tmp, dir, File); err != nil {
 		return &WriteError{Op: "rename", File: tmp, Err: err}
 	}
 	return nil

@@ -2,11 +2,14 @@ package status
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"daemontools/internal/tai64"
+	"daemontools/internal/testbin"
 )
 
 func TestAppend(t *testing.T) {
@@ -49,10 +52,14 @@ func TestDecode(t *testing.T) {
 
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "status")
-	os.WriteFile(file, []byte("an old and longer record"), 0o600)
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "supervise"), 0o755))
+	file := filepath.Join(dir, File)
+	testbin.Must(t, os.WriteFile(file, []byte("an old and longer record"), 0o600))
+	dirfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	testbin.Must(t, err)
+	defer syscall.Close(dirfd)
 	s := Status{Since: tai64.Now(), Pid: 12, Want: WantUp}
-	if err := Write(file, s); err != nil {
+	if err := Write(dirfd, s); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(file)
@@ -62,9 +69,11 @@ func TestWrite(t *testing.T) {
 	if _, err := os.Stat(file + ".new"); !os.IsNotExist(err) {
 		t.Errorf("status.new remains: %v", err)
 	}
-	err = Write(filepath.Join(dir, "missing/status"), s)
-	if e, ok := err.(*WriteError); !ok || e.Op != "open" || e.File != filepath.Join(dir, "missing/status.new") {
-		t.Errorf("Write in a missing directory: %v", err)
+	testbin.Must(t, os.RemoveAll(filepath.Join(dir, "supervise")))
+	err = Write(dirfd, s)
+	var e *WriteError
+	if !errors.As(err, &e) || e.Op != "open" || e.File != "supervise/status.new" {
+		t.Errorf("Write without supervise/: %v", err)
 	}
 }
 

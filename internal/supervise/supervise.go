@@ -3,275 +3,287 @@
 // second), obeys the one-byte commands svc writes to supervise/control, and
 // records every change in supervise/status, as daemontools' supervise does.
 //
-// One goroutine does all of it, asleep in poll(2) until something happens:
-// ./run exits (its pidfd becomes readable), a command arrives, or a
-// throttled restart falls due. Waking in the same thread that then reaps,
-// restarts and writes the status keeps restarts as quick as daemontools'.
-// The one-second throttle is poll's timeout, so commands are obeyed while
-// it runs.
+// A Supervisor is a value that owns one service and nothing else: the
+// service directory through a descriptor (never the process's working
+// directory), its lock, FIFOs and status record, and the children it
+// started, which it reaps through their pidfds. Several can run in one
+// process. Process-wide matters (signal handlers, inherited descriptors)
+// are the caller's.
+//
+// Run sleeps in poll(2) until something happens: ./run exits (its pidfd
+// becomes readable), a command arrives, or a throttled restart falls due.
+// Waking in the same thread that then reaps, restarts and writes the status
+// keeps restarts as quick as daemontools'. The one-second throttle is
+// poll's timeout, so commands are obeyed while it runs.
 package supervise
 
 import (
+	"errors"
 	"io"
-	"os"
-	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
-	"daemontools/internal/inherit"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
 
 const (
-	statusFile = "supervise/status"
-	lockFile   = "supervise/lock"
+	lockFile = "supervise/lock"
 	// restartGap is the least time between two starts of ./run.
 	restartGap = time.Second
 )
 
-var (
-	// run is the program started, with cwd the service directory.
-	run = []string{"./run"}
-	// pidfdOpen is unix.PidfdOpen; tests replace it to take the paths
-	// of kernels without it.
-	pidfdOpen = unix.PidfdOpen
-)
-
-type supervisor struct {
-	dir    string // as the user gave it, for messages
-	env    []string
-	stderr io.Writer
-
-	pid     int
-	since   tai64.Label // when pid last changed
-	paused  bool
-	want    byte // status.WantUp, WantDown or WantNone
-	exiting bool // svc -x: exit once the service is down
-
-	// poll learns of ./run's exit from pidfd, or where the kernel has no
-	// pidfd_open (before 5.3), from sigchld, which gets a byte on every
-	// SIGCHLD. Both are -1 when unused.
-	pidfd   int
-	sigchld int
-
-	lastStart time.Time
-	owed      bool // a start is due once the throttle allows it
-	asked     bool // svc -u or -o asked for a start not yet tried: -x waits for it
+// Options say which service to supervise and what its programs get.
+type Options struct {
+	Dir    string    // the service directory, as the user gave it: opened once, and named in messages
+	Env    []string  // environment of ./run
+	Stdio  [3]int    // descriptors ./run gets as 0, 1 and 2
+	Stderr io.Writer // warnings
+	// ChildSignal, when not -1, is the read end of a non-blocking pipe
+	// that gets a byte on every SIGCHLD: the supervisor then learns of its
+	// children's exits through it instead of through pidfds (kernels
+	// before 5.3 have none).
+	ChildSignal int
 }
 
-// Run supervises the service in dir, starting ./run with environment env,
-// until told to exit (svc -x, or SIGTERM, which does what svc -dx does).
-// It returns only startup failures and nil.
-func Run(dir string, env []string, stderr io.Writer) error {
-	s := &supervisor{dir: dir, env: env, stderr: stderr, want: status.WantUp, pidfd: -1, sigchld: -1}
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
-	inherit.OnlyStdio()
-	if err := syscall.Chdir(dir); err != nil {
-		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
+// phase is what the service is doing.
+type phase int
+
+const (
+	down phase = iota // nothing runs; a start may be due
+	up                // ./run runs
+)
+
+// Supervisor supervises one service; see Open, Run and Close.
+type Supervisor struct {
+	opt  Options
+	dir  int    // the service directory
+	cwd  string // what a child chdirs to: the directory through /proc, or Dir without it
+	lock int
+	ctl  *control.Listener
+
+	phase  phase
+	child  child       // ./run, while up
+	since  tai64.Label // when the pid last changed
+	paused bool
+	want   byte // status.WantUp, WantDown or WantNone
+
+	exiting   bool      // svc -x: exit once the service is down
+	due       time.Time // when the next start is to be made; zero for none
+	dueAsked  bool      // svc -u or -o asked for the due start: -x waits for it
+	lastStart time.Time
+}
+
+// Open takes charge of the service in opt.Dir: it makes supervise/, takes
+// its lock, makes the FIFOs and records the service down; clients see it
+// supervised from then on. Run starts the service. A failure is a fatal
+// error in daemontools' words, and leaves nothing open.
+func Open(opt Options) (*Supervisor, error) {
+	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild}
+	if err := s.open(); err != nil {
+		s.Close()
+		return nil, err
 	}
-	if _, err := os.Stat("down"); err == nil {
-		s.want = status.WantDown
-	} else if !os.IsNotExist(err) {
-		return strerr.Fatal("unable to stat ", dir, "/down: ", err)
-	}
-	if fd, err := pidfdOpen(os.Getpid(), 0); err == nil {
-		syscall.Close(fd)
-	} else if s.sigchld, err = notifyPipe(syscall.SIGCHLD); err != nil {
-		return strerr.Fatal("unable to create pipe for ", dir, ": ", err)
-	}
-	syscall.Mkdir("supervise", 0o700)
-	lock, err := syscall.Open(lockFile, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
+	return s, nil
+}
+
+func (s *Supervisor) open() error {
+	dir, err := unix.Open(s.opt.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err == nil {
-		err = syscall.Flock(lock, syscall.LOCK_EX|syscall.LOCK_NB)
+		s.dir = dir
+		// What chdir would check: search permission.
+		err = unix.Faccessat(dir, ".", unix.X_OK, 0)
 	}
 	if err != nil {
-		return strerr.Fatal("unable to acquire ", dir, "/", lockFile, ": ", err)
+		return strerr.Fatal("unable to chdir to ", s.opt.Dir, ": ", err)
 	}
-	l, err := control.Listen()
+	s.cwd = "/proc/self/fd/" + strconv.Itoa(dir)
+	if unix.Access(s.cwd, unix.X_OK) != nil {
+		s.cwd = s.opt.Dir // no /proc: the path, resolved when ./run starts
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(dir, "down", &st, 0); err == nil {
+		s.want = status.WantDown
+	} else if err != unix.ENOENT {
+		return strerr.Fatal("unable to stat ", s.opt.Dir, "/down: ", err)
+	}
+	unix.Mkdirat(dir, "supervise", 0o700)
+	// Non-blocking: a FIFO named lock fails with ENXIO, as daemontools'.
+	s.lock, err = unix.Openat(dir, lockFile, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		err = unix.Flock(s.lock, unix.LOCK_EX|unix.LOCK_NB)
+	}
 	if err != nil {
+		return strerr.Fatal("unable to acquire ", s.opt.Dir, "/", lockFile, ": ", err)
+	}
+	if s.ctl, err = control.Listen(dir); err != nil {
 		return s.fatal(err)
 	}
 	s.since = tai64.Now()
 	s.announce()
-	if err := l.Ready(); err != nil {
+	if err := s.ctl.Ready(); err != nil {
 		return s.fatal(err)
 	}
-	go s.obeyTerm(term, l)
-	if s.want == status.WantUp {
-		s.start()
-	}
-	s.loop(l.Commands)
-	s.announce()
 	return nil
 }
 
-// notifyPipe returns the read end of a non-blocking pipe that gets a byte
-// whenever sig arrives.
-func notifyPipe(sig os.Signal) (int, error) {
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
-		return -1, err
-	}
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, sig)
-	go func() {
-		for range c {
-			syscall.Write(p[1], []byte{0})
-		}
-	}()
-	return p[0], nil
-}
-
-// obeyTerm makes SIGTERM do what svc -dx does, by writing those commands
-// into the control FIFO through the write end supervise holds.
-func (s *supervisor) obeyTerm(term <-chan os.Signal, l *control.Listener) {
-	for range term {
-		if err := l.Post([]byte("dx")); err != nil {
-			strerr.Warn(s.stderr, "supervise", "unable to obey SIGTERM in ", s.dir, ": ", err)
-		}
-	}
-}
-
 // fatal turns a *control.Error into daemontools' message for it.
-func (s *supervisor) fatal(err error) error {
-	e := err.(*control.Error)
-	return strerr.Fatal("unable to ", e.Verb, " ", s.dir, "/", e.File, ": ", e.Err)
+func (s *Supervisor) fatal(err error) error {
+	var e *control.Error
+	if !errors.As(err, &e) {
+		return strerr.Fatal(err)
+	}
+	return strerr.Fatal("unable to ", e.Verb, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
 }
 
-func (s *supervisor) loop(commands int) {
-	fds := []unix.PollFd{{Fd: int32(commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
-	var b [64]byte
-	for !s.done() {
-		fds[1].Fd = int32(max(s.pidfd, s.sigchld))
-		// Errors are EINTR or a passing ENOMEM: look around and poll again.
-		unix.Poll(fds, s.timeout())
-		if s.sigchld >= 0 && fds[1].Revents != 0 {
-			syscall.Read(s.sigchld, b[:])
+// Close lets go of the service: FIFOs, lock and directory. A child still
+// running is left running, as after a kill of daemontools' supervise.
+func (s *Supervisor) Close() {
+	if s.ctl != nil {
+		s.ctl.Close()
+	}
+	s.child.release()
+	for _, fd := range []int{s.lock, s.dir} {
+		if fd >= 0 {
+			unix.Close(fd)
 		}
-		if s.reap() {
+	}
+	s.lock, s.dir = -1, -1
+}
+
+// Post writes commands into the service's control FIFO as svc would; it
+// is how a SIGTERM becomes svc -dx, whatever the FIFO's name has become.
+func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
+
+// Run starts the service unless it is normally down, then supervises it
+// until told to exit (svc -x) and the service is down.
+func (s *Supervisor) Run() {
+	if s.want == status.WantUp {
+		s.start()
+	}
+	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
+	for !s.Done() {
+		fds[1].Fd = int32(s.child.pidfd)
+		if s.opt.ChildSignal >= 0 {
+			fds[1].Fd = int32(s.opt.ChildSignal)
+		}
+		// Errors are EINTR or a passing ENOMEM: look around and poll again.
+		unix.Poll(fds, s.timeout(time.Now()))
+		if s.opt.ChildSignal >= 0 && fds[1].Revents != 0 {
+			var b [64]byte
+			unix.Read(s.opt.ChildSignal, b[:])
+		}
+		s.Step(time.Now())
+	}
+	s.announce()
+}
+
+// Done says whether the supervisor is to end: told to, and the service
+// down. "svc -ux" on a service that is down runs it once, as with
+// daemontools, even when the start waits for the restart gap.
+func (s *Supervisor) Done() bool { return s.exiting && s.phase == down && !s.dueAsked }
+
+// timeout is poll's, in milliseconds, at now: until a start that is due
+// may be made, and a second while ./run is up with no way to learn of its
+// exit but looking; else none.
+func (s *Supervisor) timeout(now time.Time) int {
+	switch {
+	case s.phase == down && !s.due.IsZero():
+		wait := s.due.Sub(now)
+		return int(max(0, (wait+time.Millisecond-1)/time.Millisecond))
+	case s.phase == up && s.child.pidfd < 0 && s.opt.ChildSignal < 0:
+		return int(restartGap / time.Millisecond)
+	}
+	return -1
+}
+
+// Step does whatever is to be done at now, without blocking: it reaps an
+// exited child, obeys the commands waiting in the control FIFO, and makes a
+// start that has fallen due.
+func (s *Supervisor) Step(now time.Time) {
+	if s.phase == up {
+		if _, exited := s.child.wait(); exited {
+			s.child.release()
+			s.phase = down
+			s.since = tai64.Now()
 			if !s.exiting && s.want == status.WantUp {
 				s.start()
 			} else {
 				s.announce()
 			}
 		}
-		if s.done() {
-			return
+	}
+	if s.Done() {
+		return
+	}
+	var b [64]byte
+	n, _ := unix.Read(s.ctl.Commands, b[:])
+	for _, c := range b[:max(n, 0)] {
+		s.command(c)
+		if s.Done() {
+			return // like daemontools, which reads a byte at a time
 		}
-		if fds[0].Revents != 0 {
-			n, _ := syscall.Read(commands, b[:])
-			for _, c := range b[:max(n, 0)] {
-				s.command(c)
-				if s.done() {
-					return // like daemontools, which reads a byte at a time
-				}
-			}
-		}
-		if s.owed && s.pid == 0 && time.Since(s.lastStart) >= restartGap {
-			s.start()
-		}
+	}
+	if s.phase == down && !s.due.IsZero() && !now.Before(s.due) {
+		s.start()
 	}
 }
 
-// done says whether supervise is to exit: told to, and the service down.
-// "svc -ux" on a service that is down runs it once, as with daemontools,
-// even when the start waits for the restart gap.
-func (s *supervisor) done() bool { return s.exiting && s.pid == 0 && !s.asked }
-
-// timeout is poll's, in milliseconds: until a start that is owed may be
-// made, and a second while ./run is up with no way to learn of its exit
-// but looking (pidfd_open failed for it); else none.
-func (s *supervisor) timeout() int {
-	switch {
-	case s.owed && s.pid == 0:
-		wait := restartGap - time.Since(s.lastStart)
-		return int(max(0, (wait+time.Millisecond-1)/time.Millisecond))
-	case s.pid != 0 && s.pidfd < 0 && s.sigchld < 0:
-		return int(restartGap / time.Millisecond)
-	}
-	return -1
-}
-
-// reap collects every exited child and reports whether ./run was one; the
-// caller announces it, or restarts ./run at once, which announces that.
-func (s *supervisor) reap() bool {
-	exited := false
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if pid <= 0 {
-			return exited
-		}
-		if pid == s.pid {
-			s.pid = 0
-			if s.pidfd >= 0 {
-				syscall.Close(s.pidfd)
-				s.pidfd = -1
-			}
-			s.since = tai64.Now()
-			exited = true
-		}
-	}
-}
-
-func (s *supervisor) command(c byte) {
+func (s *Supervisor) command(c byte) {
 	switch c {
 	case 'u', 'o':
 		s.want = status.WantUp
 		if c == 'o' {
 			s.want = status.WantNone
 		}
-		if s.pid == 0 {
-			s.asked = true
+		if s.phase == down {
+			s.dueAsked = true
 			s.start()
 		} else {
 			s.announce()
 		}
 	case 'd':
 		s.want = status.WantDown
-		s.owed, s.asked = false, false
-		if s.pid != 0 {
-			s.kill(syscall.SIGTERM)
-			s.kill(syscall.SIGCONT)
+		s.due, s.dueAsked = time.Time{}, false
+		if s.phase == up {
+			s.kill(unix.SIGTERM)
+			s.kill(unix.SIGCONT)
 			s.paused = false
 		}
 		s.announce()
 	case 'p':
 		s.paused = true
 		s.announce()
-		s.kill(syscall.SIGSTOP)
+		s.kill(unix.SIGSTOP)
 	case 'c':
 		s.paused = false
 		s.announce()
-		s.kill(syscall.SIGCONT)
+		s.kill(unix.SIGCONT)
 	case 'x':
 		s.exiting = true
 		s.announce()
 	case 'h':
-		s.kill(syscall.SIGHUP)
+		s.kill(unix.SIGHUP)
 	case 'a':
-		s.kill(syscall.SIGALRM)
+		s.kill(unix.SIGALRM)
 	case 'i':
-		s.kill(syscall.SIGINT)
+		s.kill(unix.SIGINT)
 	case 't':
-		s.kill(syscall.SIGTERM)
+		s.kill(unix.SIGTERM)
 	case 'k':
-		s.kill(syscall.SIGKILL)
+		s.kill(unix.SIGKILL)
 	}
 }
 
-func (s *supervisor) kill(sig syscall.Signal) {
-	if s.pid != 0 {
-		syscall.Kill(s.pid, sig)
+// kill signals ./run, if it runs.
+func (s *Supervisor) kill(sig syscall.Signal) {
+	if s.phase == up {
+		s.child.signal(sig)
 	}
 }
 
@@ -282,46 +294,40 @@ func (s *supervisor) kill(sig syscall.Signal) {
 // Callers leave the announcing of what led here to start: one status
 // write fewer before the fork is a quicker restart, and the state skipped
 // lasted less than a millisecond.
-func (s *supervisor) start() {
-	s.owed = true
+func (s *Supervisor) start() {
 	defer s.announce()
-	if time.Since(s.lastStart) < restartGap {
+	now := time.Now()
+	if next := s.lastStart.Add(restartGap); now.Before(next) {
+		s.due = next
 		return
 	}
-	s.lastStart = time.Now()
-	s.asked = false
-	pid, err := syscall.ForkExec(run[0], run, &syscall.ProcAttr{
-		Env:   s.env,
-		Files: []uintptr{0, 1, 2},
-	})
+	s.lastStart = now
+	s.due, s.dueAsked = time.Time{}, false
+	c, err := s.spawn([]string{"./run"}, s.opt.Env)
 	if err != nil {
-		strerr.Report(s.stderr, "supervise", strerr.Fatal("unable to start ", s.dir, "/run: ", err))
-		s.owed = s.want == status.WantUp
+		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
+		if s.want == status.WantUp {
+			s.due = now.Add(restartGap)
+		}
 		return
 	}
-	s.owed = false
-	s.pid = pid
+	s.child = c
+	s.phase = up
 	s.paused = false
 	s.since = tai64.Now()
-	if s.sigchld < 0 {
-		// A failure leaves timeout to look once a second.
-		if fd, err := pidfdOpen(pid, 0); err == nil {
-			s.pidfd = fd
-		}
-	}
 }
 
 // announce writes the status record, warning when it cannot.
-func (s *supervisor) announce() {
-	err := status.Write(statusFile, status.Status{Since: s.since, Pid: s.pid, Paused: s.paused, Want: s.want})
-	if err == nil {
-		return
-	}
-	e := err.(*status.WriteError)
-	switch e.Op {
-	case "rename":
-		strerr.Warn(s.stderr, "supervise", "unable to rename ", s.dir, "/", e.File, " to status: ", e.Err)
+func (s *Supervisor) announce() {
+	err := status.Write(s.dir, status.Status{Since: s.since, Pid: s.child.pid, Paused: s.paused, Want: s.want})
+	var e *status.WriteError
+	switch {
+	case err == nil:
+	case !errors.As(err, &e):
+		strerr.Warn(s.opt.Stderr, "supervise", "unable to write ", s.opt.Dir, "/", status.File, ": ", err)
+	case e.Op == "rename":
+		strerr.Warn(s.opt.Stderr, "supervise", "unable to rename ", s.opt.Dir, "/", e.File, " to status: ", e.Err)
 	default:
-		strerr.Warn(s.stderr, "supervise", "unable to ", e.Op, " ", s.dir, "/", e.File, ": ", e.Err)
+		strerr.Warn(s.opt.Stderr, "supervise", "unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
 	}
 }

@@ -1,0 +1,115 @@
+package supervise
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// child is a process the supervisor started.
+type child struct {
+	pid   int // 0 for none
+	pidfd int // readable once it has exited; -1 without one
+}
+
+var noChild = child{pidfd: -1}
+
+// exit is how a child ended: its exit code, or 256 and the signal that
+// killed it.
+type exit struct{ code, signal int }
+
+// exitUnknown is the exit of a child whose status could not be had.
+var exitUnknown = exit{-1, 0}
+
+// spawn starts argv in the service directory with the supervisor's stdio
+// and env. It asks the kernel for a pidfd with the fork, unless the
+// supervisor learns of exits through SIGCHLD.
+func (s *Supervisor) spawn(argv []string, env []string) (child, error) {
+	c := noChild
+	sys := &syscall.SysProcAttr{}
+	if s.opt.ChildSignal < 0 {
+		sys.PidFD = &c.pidfd
+	}
+	stdio := s.opt.Stdio
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
+		Dir:   s.cwd,
+		Env:   env,
+		Files: []uintptr{uintptr(stdio[0]), uintptr(stdio[1]), uintptr(stdio[2])},
+		Sys:   sys,
+	})
+	if err != nil {
+		return noChild, err
+	}
+	c.pid = pid
+	return c, nil
+}
+
+// signal sends sig to the child, through its pidfd when it has one, so
+// that a pid reused after the child was reaped elsewhere is never hit.
+func (c *child) signal(sig syscall.Signal) {
+	if c.pidfd >= 0 {
+		unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
+		return
+	}
+	unix.Kill(c.pid, sig)
+}
+
+// wait reaps the child if it has exited, without blocking, and says how it
+// ended. It waits for this child alone: other children of the process are
+// other supervisors' business.
+func (c *child) wait() (exit, bool) {
+	if c.pidfd < 0 {
+		var ws unix.WaitStatus
+		for {
+			pid, err := unix.Wait4(c.pid, &ws, unix.WNOHANG, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if pid != c.pid {
+				return exit{}, false
+			}
+			if ws.Signaled() {
+				return exit{256, int(ws.Signal())}, true
+			}
+			return exit{ws.ExitStatus(), 0}, true
+		}
+	}
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PIDFD, c.pidfd, &info, unix.WEXITED|unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.ECHILD {
+			return exitUnknown, true // reaped by someone else: gone all the same
+		}
+		ch := (*sigchld)(unsafe.Pointer(&info))
+		if err != nil || ch.pid == 0 {
+			return exit{}, false
+		}
+		if ch.code == cldExited {
+			return exit{int(ch.status), 0}, true
+		}
+		return exit{256, int(ch.status)}, true
+	}
+}
+
+// cldExited is siginfo's code for a child that called exit.
+const cldExited = 1
+
+// sigchld is the start of a siginfo_t as waitid fills it in for SIGCHLD.
+type sigchld struct {
+	signo, errno, code, _ int32
+	pid                   int32
+	uid                   uint32
+	status                int32
+}
+
+// release closes the child's pidfd and forgets it.
+func (c *child) release() {
+	if c.pidfd >= 0 {
+		unix.Close(c.pidfd)
+	}
+	*c = noChild
+}
