@@ -53,6 +53,10 @@ func run(args, env []string, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	// The engine needs no working directory, but daemontools' supervise
+	// runs in its service, and admins map a supervise to its service
+	// through /proc/PID/cwd.
+	syscall.Chdir(args[1])
 	go obeyTerm(s, term, args[1], stderr)
 	s.Run()
 	return nil

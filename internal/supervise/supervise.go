@@ -20,6 +20,7 @@ package supervise
 import (
 	"errors"
 	"io"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -104,7 +105,10 @@ func (s *Supervisor) open() error {
 	}
 	s.cwd = "/proc/self/fd/" + strconv.Itoa(dir)
 	if unix.Access(s.cwd, unix.X_OK) != nil {
-		s.cwd = s.opt.Dir // no /proc: the path, resolved when ./run starts
+		// No /proc: the path, resolved when ./run starts.
+		if s.cwd, err = filepath.Abs(s.opt.Dir); err != nil {
+			return strerr.Fatal("unable to chdir to ", s.opt.Dir, ": ", err)
+		}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(dir, "down", &st, 0); err == nil {
