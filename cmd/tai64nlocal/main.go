@@ -4,8 +4,9 @@ package main
 
 import (
 	"io"
-	"time"
+	"os"
 
+	"daemontools/internal/localtime"
 	"daemontools/internal/strerr"
 	"daemontools/internal/timestamp"
 )
@@ -13,5 +14,6 @@ import (
 func main() { strerr.Main("tai64nlocal", run) }
 
 func run(_ []string, stdin io.Reader, stdout, _ io.Writer) error {
-	return timestamp.Local(stdin, stdout, time.Local)
+	tz, set := os.LookupEnv("TZ")
+	return timestamp.Local(stdin, stdout, localtime.Load(tz, set, os.Getenv("TZDIR")))
 }

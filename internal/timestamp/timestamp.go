@@ -11,8 +11,8 @@ import (
 	"bytes"
 	"io"
 	"strconv"
-	"time"
 
+	"daemontools/internal/localtime"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -51,10 +51,12 @@ func Stamp(r io.Reader, w io.Writer, now func() tai64.Label) error {
 const lookahead = tai64.ExternalLen + 1
 
 // Local copies r to w, replacing a label that starts a line with its local
-// time as YYYY-MM-DD HH:MM:SS.NNNNNNNNN. Anything else, malformed labels
-// included, passes through unchanged.
-func Local(r io.Reader, w io.Writer, zone *time.Location) error {
-	l := localizer{zone: zone, lastSec: -1}
+// time as daemontools prints it, YYYY-MM-DD HH:MM:SS.NNNNNNNNN (the year
+// unpadded). Anything else passes through unchanged: malformed labels, and
+// labels whose year the C library cannot hold, on which daemontools
+// crashes.
+func Local(r io.Reader, w io.Writer, zone *localtime.Zone) error {
+	l := localizer{zone: zone}
 	return pump(r, w, l.convert, l.finish)
 }
 
@@ -88,12 +90,12 @@ func pump(r io.Reader, w io.Writer, step func(out, in []byte) []byte, finish fun
 }
 
 type localizer struct {
-	zone      *time.Location
+	zone      *localtime.Zone
 	head      [lookahead]byte // start of the current line, while undecided
 	headLen   int
 	inLine    bool // past the start of a line that is already decided
 	lastSec   int64
-	lastStamp []byte // "YYYY-MM-DD HH:MM:SS" for lastSec
+	lastStamp []byte // "YYYY-MM-DD HH:MM:SS" for lastSec, nil if none
 }
 
 func (l *localizer) convert(out, in []byte) []byte {
@@ -139,7 +141,7 @@ func (l *localizer) decide(out []byte) []byte {
 	newline := h[len(h)-1] == '\n'
 	l.inLine = !newline
 	if len(h) >= tai64.ExternalLen && !(len(h) > tai64.ExternalLen && isHex(h[tai64.ExternalLen])) {
-		if label, ok := tai64.ParseExternal(h); ok && inCalendar(label) {
+		if label, ok := tai64.ParseExternal(h); ok && l.stamp(label.Unix()) {
 			out = l.appendLocal(out, label)
 			return append(out, h[tai64.ExternalLen:]...)
 		}
@@ -155,12 +157,41 @@ func (l *localizer) finish(out []byte) []byte {
 	return l.decide(out)
 }
 
-func (l *localizer) appendLocal(out []byte, label tai64.Label) []byte {
-	sec := label.Unix()
-	if sec != l.lastSec || l.lastStamp == nil {
-		l.lastStamp = time.Unix(sec, 0).In(l.zone).AppendFormat(l.lastStamp[:0], "2006-01-02 15:04:05")
-		l.lastSec = sec
+// stamp makes lastStamp the local time of Unix second sec, and reports
+// whether it has one.
+func (l *localizer) stamp(sec int64) bool {
+	if sec == l.lastSec && l.lastStamp != nil {
+		return true
 	}
+	c, ok := l.zone.Local(sec)
+	if !ok {
+		return false
+	}
+	// The year as daemontools prints C's int year: unsigned long, unpadded.
+	b := strconv.AppendUint(l.lastStamp[:0], uint64(int64(int32(c.Year))), 10)
+	b = append(b, '-')
+	b = appendTwo(b, c.Month)
+	b = append(b, '-')
+	b = appendTwo(b, c.Day)
+	b = append(b, ' ')
+	b = appendTwo(b, c.Hour)
+	b = append(b, ':')
+	b = appendTwo(b, c.Minute)
+	b = append(b, ':')
+	b = appendTwo(b, c.Second)
+	l.lastStamp, l.lastSec = b, sec
+	return true
+}
+
+func appendTwo(b []byte, n int) []byte {
+	if n < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
+// appendLocal appends the label's local time, which stamp has made.
+func (l *localizer) appendLocal(out []byte, label tai64.Label) []byte {
 	out = append(out, l.lastStamp...)
 	out = append(out, '.')
 	// At least nine digits; an out-of-range count shows all ten, as the
@@ -169,18 +200,6 @@ func (l *localizer) appendLocal(out []byte, label tai64.Label) []byte {
 		out = append(out, '0')
 	}
 	return strconv.AppendUint(out, uint64(label.Nano), 10)
-}
-
-// Labels outside years 1 to 9999 have no local time that the reference can
-// print (it crashes); they pass through as text.
-const (
-	firstSec = -62135596800 // 0001-01-01 00:00:00 UTC
-	lastSec  = 253402300799 // 9999-12-31 23:59:59 UTC
-)
-
-func inCalendar(l tai64.Label) bool {
-	// Compare in TAI64 seconds so that wrap-around cannot fool the test.
-	return l.Sec >= uint64(tai64.Offset+firstSec) && l.Sec <= uint64(tai64.Offset+lastSec)
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 
+	"daemontools/internal/localtime"
 	"daemontools/internal/tai64"
 )
 
@@ -79,7 +79,7 @@ func TestLocal(t *testing.T) {
 	for _, tc := range tests {
 		for _, r := range readers(tc.in) {
 			var out bytes.Buffer
-			if err := Local(r, &out, time.UTC); err != nil {
+			if err := Local(r, &out, localtime.UTC); err != nil {
 				t.Fatal(err)
 			}
 			if out.String() != tc.want {
@@ -90,7 +90,7 @@ func TestLocal(t *testing.T) {
 }
 
 func TestLocalZone(t *testing.T) {
-	zone := time.FixedZone("X", -90*60)
+	zone := localtime.Load("XXX1:30", true, "") // UTC-1:30
 	var out bytes.Buffer
 	if err := Local(strings.NewReader("@400000006553f10a00000000 z\n"), &out, zone); err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestLocalLongLine(t *testing.T) {
 	long := strings.Repeat("x", 3*chunk+17)
 	in := "@400000006553f10a00000000 " + long + "\n" + long + "\n"
 	var out bytes.Buffer
-	if err := Local(strings.NewReader(in), &out, time.UTC); err != nil {
+	if err := Local(strings.NewReader(in), &out, localtime.UTC); err != nil {
 		t.Fatal(err)
 	}
 	want := "2023-11-14 22:13:20.000000000 " + long + "\n" + long + "\n"
@@ -117,7 +117,7 @@ func TestLocalLongLine(t *testing.T) {
 func TestFiltersFlushBeforeBlocking(t *testing.T) {
 	filters := map[string]func(io.Reader, io.Writer) error{
 		"Stamp": func(r io.Reader, w io.Writer) error { return Stamp(r, w, func() tai64.Label { return fixed }) },
-		"Local": func(r io.Reader, w io.Writer) error { return Local(r, w, time.UTC) },
+		"Local": func(r io.Reader, w io.Writer) error { return Local(r, w, localtime.UTC) },
 	}
 	for name, filter := range filters {
 		inR, inW := io.Pipe()
@@ -149,10 +149,10 @@ func TestWriteErrors(t *testing.T) {
 	if err := Stamp(strings.NewReader("x\n"), failWriter{}, tai64.Now); err == nil || !strings.Contains(err.Error(), "unable to write output") {
 		t.Errorf("Stamp: %v", err)
 	}
-	if err := Local(strings.NewReader("x\n"), failWriter{}, time.UTC); err == nil || !strings.Contains(err.Error(), "unable to write output") {
+	if err := Local(strings.NewReader("x\n"), failWriter{}, localtime.UTC); err == nil || !strings.Contains(err.Error(), "unable to write output") {
 		t.Errorf("Local: %v", err)
 	}
-	if err := Local(iotest.ErrReader(io.ErrUnexpectedEOF), io.Discard, time.UTC); err == nil || !strings.Contains(err.Error(), "unable to read input") {
+	if err := Local(iotest.ErrReader(io.ErrUnexpectedEOF), io.Discard, localtime.UTC); err == nil || !strings.Contains(err.Error(), "unable to read input") {
 		t.Errorf("Local read: %v", err)
 	}
 }
@@ -173,10 +173,10 @@ func FuzzLocal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var whole, bytewise bytes.Buffer
-		if err := Local(bytes.NewReader(in), &whole, time.UTC); err != nil {
+		if err := Local(bytes.NewReader(in), &whole, localtime.UTC); err != nil {
 			t.Fatal(err)
 		}
-		if err := Local(iotest.OneByteReader(bytes.NewReader(in)), &bytewise, time.UTC); err != nil {
+		if err := Local(iotest.OneByteReader(bytes.NewReader(in)), &bytewise, localtime.UTC); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(whole.Bytes(), bytewise.Bytes()) {
@@ -208,6 +208,6 @@ func BenchmarkLocal(b *testing.B) {
 	}
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		Local(bytes.NewReader(in), io.Discard, time.UTC)
+		Local(bytes.NewReader(in), io.Discard, localtime.UTC)
 	}
 }
