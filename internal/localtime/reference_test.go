@@ -80,10 +80,21 @@ func compare(t testing.TB, tz string, set bool, times []int64) {
 	}
 }
 
-// commonTimes spans years 1 to 9999, more densely 1890 to 2110, and the
-// instants just around each year's start.
+// Limits of glibc's struct tm and of daemontools' printing of it: from
+// wrapYear on, 1900 + tm_year overflows C's int and the reference prints a
+// 20-digit year; before firstTime (local time) localtime fails and the
+// reference crashes.
+const (
+	wrapYear  = 67_767_976_233_532_800  // 2147483648-01-01 00:00:00 UTC
+	firstTime = -67_768_040_609_740_800 // -2147481748-01-01 00:00:00 UTC
+)
+
+// commonTimes spans years 1 to 9999, more densely 1890 to 2110, with the
+// instants just around each year's start, and a few of the years up to
+// glibc's limits, where its int arithmetic wraps.
 func commonTimes(rng *rand.Rand, n int) []int64 {
-	times := []int64{0, -1, 1, 1_700_000_000, -2_208_988_800, -62_135_596_800, 253_402_300_799, 2_147_483_647, 2_147_483_648, -2_147_483_649}
+	times := []int64{0, -1, 1, 1_700_000_000, -2_208_988_800, -62_135_596_800, 253_402_300_799, 2_147_483_647, 2_147_483_648, -2_147_483_649,
+		wrapYear - 1, wrapYear, wrapYear + 40_000_000, firstTime + 2*86400, firstTime + 40_000_000, rng.Int64N(wrapYear), -rng.Int64N(-firstTime - 86400)}
 	for year := int64(1890); year <= 2110; year += 3 {
 		start := (year - 1970) * 31_556_952
 		times = append(times, start-86400, start, start+86400)
@@ -120,6 +131,18 @@ var tzStrings = []string{
 	":Europe/Paris", "/usr/share/zoneinfo/Asia/Tokyo", "America", "../zoneinfo/UTC",
 }
 
+// undefined reports whether glibc would compute a change from outside its
+// month table (a month beyond 1..12 left by a string it rejected half-way):
+// what it prints then depends on memory next to the table.
+func (r *rules) undefined() bool {
+	for _, x := range r {
+		if x.kind == monthWeekDay && (x.m < 1 || x.m > 12) {
+			return true
+		}
+	}
+	return false
+}
+
 // FuzzTZMatchesReference gives Zone and glibc the same $TZ, the strings
 // above and the fuzzer's, and compares them across the years and around
 // the rules' changes. Run it with go test -fuzz=FuzzTZ; what it finds
@@ -150,6 +173,18 @@ func FuzzTZMatchesReference(f *testing.F) {
 		}
 		compare(t, tz, true, all)
 	})
+}
+
+// Where the reference crashes, Zone has no time.
+func TestNoTimeBeyondGlibcYears(t *testing.T) {
+	for _, tz := range []string{"UTC", "JST-9", "CET-1CEST,M3.5.0,M10.5.0/3", "right/UTC"} {
+		z := Load(tz, true, "")
+		for _, sec := range []int64{firstTime - 1, firstTime - 86400*400, 1 << 62, -1 << 62} {
+			if c, ok := z.Local(sec); ok {
+				t.Errorf("TZ=%s: %d is %+v, want no time", tz, sec, c)
+			}
+		}
+	}
 }
 
 func TestUnsetTZMatchesReference(t *testing.T) {

@@ -24,18 +24,6 @@ type rule struct {
 // rules are standard time [0] and daylight time [1].
 type rules [2]rule
 
-// undefined reports whether glibc would compute a change from outside its
-// month table (a month beyond 1..12 left by a string it rejected half-way):
-// what it prints then depends on memory next to the table.
-func (r *rules) undefined() bool {
-	for _, x := range r {
-		if x.kind == monthWeekDay && (x.m < 1 || x.m > 12) {
-			return true
-		}
-	}
-	return false
-}
-
 // offsetAt is glibc's __tz_compute: the offset in force at Unix time t,
 // whose year in UTC is year.
 func (r *rules) offsetAt(t, year int64) int64 {
