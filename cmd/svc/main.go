@@ -1,6 +1,7 @@
-// Command svc controls supervised services: svc -udopchaitkx DIR...
+// Command svc controls supervised services: svc -udopchaitkxq12w DIR...
 // It writes the option letters, in order and each once, to every DIR's
-// supervise/control.
+// supervise/control. q, 1, 2 and w (QUIT, USR1, USR2, WINCH) are ours;
+// the usage line stays daemontools'.
 package main
 
 import (
@@ -18,7 +19,7 @@ func main() { strerr.Main("svc", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var commands []byte
-	p := getopt.New("svc", "udopchaitkx", args[1:], stderr)
+	p := getopt.New("svc", "udopchaitkxq12w", args[1:], stderr)
 	for c := p.Next(); c != 0; c = p.Next() {
 		if c == '?' {
 			io.WriteString(stderr, "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n")

@@ -1,13 +1,19 @@
 // Command svstat prints one line of status for each service directory
 // given, in daemontools' words, and always exits 0 once it has started.
+// svstat -l adds what our supervise records besides; svstat -j prints one
+// JSON object per directory.
 package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
 	"daemontools/internal/status"
@@ -22,9 +28,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return strerr.Fatal("unable to open current directory: ", err)
 	}
+	form := plainForm
+	if len(args) > 1 && (args[1] == "-l" || args[1] == "-j") {
+		form, args = args[1], args[1:]
+	}
 	out := bufio.NewWriter(stdout)
+	now := tai64.Now()
 	for _, dir := range args[1:] {
-		out.WriteString(dir + ": " + describe(dir) + "\n")
+		r := look(dir)
+		switch form {
+		case plainForm:
+			out.WriteString(dir + ": " + r.plain(now) + "\n")
+		case longForm:
+			out.WriteString(dir + ": " + r.long(now) + "\n")
+		case jsonForm:
+			out.Write(r.json(dir, now))
+			out.WriteString("\n")
+		}
 		if err := syscall.Fchdir(orig); err != nil {
 			out.Flush()
 			return strerr.Fatal("unable to set directory: ", err)
@@ -34,35 +54,206 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// describe returns what svstat says about dir after "DIR: ". It changes
-// the working directory.
-func describe(dir string) string {
+// The forms of output: daemontools' line, ours with more after it, JSON.
+const (
+	plainForm = ""
+	longForm  = "-l"
+	jsonForm  = "-j"
+)
+
+// report is what svstat found in one directory.
+type report struct {
+	problem    string // daemontools' words for why there is no record, else ""
+	supervised bool   // supervise/ok has a reader
+	normallyUp bool
+	status     status.Status // daemontools' fields, and ours when extErr is nil
+	extErr     error         // why our fields are unknown
+}
+
+// look reads what there is to know of dir, in the order daemontools'
+// svstat does. It changes the working directory.
+func look(dir string) report {
 	if err := syscall.Chdir(dir); err != nil {
-		return "unable to chdir: " + strerr.Reason(err)
+		return report{problem: "unable to chdir: " + strerr.Reason(err)}
 	}
+	var r report
 	var st syscall.Stat_t
-	normallyUp := false
 	if err := syscall.Stat("down", &st); err == syscall.ENOENT {
-		normallyUp = true
+		r.normallyUp = true
 	} else if err != nil {
-		return "unable to stat down: " + strerr.Reason(err)
+		return report{problem: "unable to stat down: " + strerr.Reason(err)}
 	}
 	running, err := control.Running(".")
 	if err != nil {
-		return "unable to open " + control.OkFile + ": " + strerr.Reason(err)
+		r.problem = "unable to open " + control.OkFile + ": " + strerr.Reason(err)
+		return r
 	}
 	if !running {
-		return "supervise not running"
+		r.problem = "supervise not running"
+		return r
 	}
-	s, err := status.Read("supervise/status")
+	r.supervised = true
+	r.status, err = status.ReadAll(status.File)
 	var failed *status.ReadError
-	if errors.As(err, &failed) {
-		return "unable to " + failed.Op + " supervise/status: " + strerr.Reason(failed.Err)
+	switch {
+	case errors.As(err, &failed):
+		r.problem = "unable to " + failed.Op + " " + status.File + ": " + strerr.Reason(failed.Err)
+	case err == status.ErrBadFormat:
+		r.problem = "unable to read " + status.File + ": bad format"
+	default:
+		r.extErr = err
 	}
-	if err != nil {
-		return "unable to read supervise/status: " + err.Error()
+	return r
+}
+
+// plain is daemontools' words after "DIR: ".
+func (r report) plain(now tai64.Label) string {
+	if r.problem != "" {
+		return r.problem
 	}
-	return line(s, normallyUp, tai64.Now())
+	return line(r.status, r.normallyUp, now)
+}
+
+// long is plain with what else we know.
+func (r report) long(now tai64.Label) string {
+	b := []byte(r.plain(now))
+	if r.problem != "" {
+		return string(b)
+	}
+	if r.extErr != nil {
+		return string(b) + "; " + r.extErr.Error()
+	}
+	s := r.status
+	switch {
+	case s.Finishing:
+		b = append(b, ", finishing"...)
+	case s.State != status.Running && s.State != status.Stopped:
+		b = append(b, ", "+s.StateName()...)
+	}
+	if s.Readiness {
+		if s.Ready != (tai64.Label{}) {
+			b = append(b, ", ready "...)
+			b = strconv.AppendUint(b, secondsSince(s.Ready, now), 10)
+			b = append(b, " seconds"...)
+		} else if s.Pid != 0 {
+			b = append(b, ", not ready"...)
+		}
+	}
+	b = append(b, ", "...)
+	b = strconv.AppendUint(b, uint64(s.Restarts), 10)
+	b = append(b, " restart"...)
+	if s.Restarts != 1 {
+		b = append(b, 's')
+	}
+	if s.Exited {
+		b = append(b, ", last "...)
+		b = append(b, exitWords(s.LastExit)...)
+	}
+	if s.NextStart != (tai64.Label{}) {
+		b = append(b, ", next start in "...)
+		b = strconv.AppendUint(b, secondsUntil(s.NextStart, now), 10)
+		b = append(b, " seconds"...)
+	}
+	if s.Text != "" {
+		b = append(b, ", status: "...)
+		b = append(b, strings.ToValidUTF8(strings.ReplaceAll(s.Text, "\n", " "), "?")...)
+	}
+	return string(b)
+}
+
+// exitWords says how ./run last ended.
+func exitWords(e status.Exit) string {
+	switch {
+	case e.Unknown:
+		return "exit unknown"
+	case e.Code == 256:
+		return "killed by " + signalName(e.Signal)
+	}
+	return "exit " + strconv.Itoa(e.Code)
+}
+
+// signalName is SIGKILL for 9, or the number when it has no name.
+func signalName(n int) string {
+	if name := unix.SignalName(syscall.Signal(n)); name != "" {
+		return name
+	}
+	return "signal " + strconv.Itoa(n)
+}
+
+// jsonStatus is svstat -j's object; null stands for what is unknown.
+type jsonStatus struct {
+	Service          string  `json:"service"`
+	Supervised       bool    `json:"supervised"`
+	Up               bool    `json:"up"`
+	Pid              int     `json:"pid"`
+	Seconds          *uint64 `json:"seconds"`
+	NormallyUp       bool    `json:"normally_up"`
+	Paused           bool    `json:"paused"`
+	Want             string  `json:"want"`
+	State            *string `json:"state"`
+	Ready            *bool   `json:"ready"`
+	ReadySeconds     *uint64 `json:"ready_seconds"`
+	Restarts         *uint32 `json:"restarts"`
+	ExitCode         *int    `json:"exit_code"`
+	ExitSignal       *int    `json:"exit_signal"`
+	StatusText       *string `json:"status_text"`
+	NextStartSeconds *uint64 `json:"next_start_seconds"`
+	Error            string  `json:"error,omitempty"`
+}
+
+func (r report) json(dir string, now tai64.Label) []byte {
+	j := jsonStatus{Service: dir, Supervised: r.supervised, NormallyUp: r.normallyUp, Error: r.problem}
+	if r.problem == "" {
+		s := r.status
+		j.Up, j.Pid, j.Paused = s.Pid != 0, s.Pid, s.Pid != 0 && s.Paused
+		j.Seconds = ptr(secondsSince(s.Since, now))
+		j.Want = map[byte]string{status.WantUp: "up", status.WantDown: "down"}[s.Want]
+		j.State = ptr(s.StateName())
+		if r.extErr != nil {
+			j.Error = r.extErr.Error()
+		} else {
+			j.Restarts = ptr(s.Restarts)
+			if s.Readiness {
+				j.Ready = ptr(s.Ready != (tai64.Label{}))
+				if *j.Ready {
+					j.ReadySeconds = ptr(secondsSince(s.Ready, now))
+				}
+			}
+			if s.Exited && !s.LastExit.Unknown {
+				j.ExitCode, j.ExitSignal = ptr(s.LastExit.Code), ptr(s.LastExit.Signal)
+			}
+			if s.Text != "" {
+				j.StatusText = ptr(s.Text)
+			}
+			if s.NextStart != (tai64.Label{}) {
+				j.NextStartSeconds = ptr(secondsUntil(s.NextStart, now))
+			}
+		}
+	}
+	b, _ := json.Marshal(j) // nothing in it can fail to encode
+	return b
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// secondsSince is how many whole seconds before now l was; 0 for a future l.
+func secondsSince(l, now tai64.Label) uint64 {
+	if now.Sec > l.Sec {
+		return now.Sec - l.Sec
+	}
+	return 0
+}
+
+// secondsUntil is how many seconds, rounded up, after now l is.
+func secondsUntil(l, now tai64.Label) uint64 {
+	if l.Sec < now.Sec || l.Sec == now.Sec && l.Nano <= now.Nano {
+		return 0
+	}
+	n := l.Sec - now.Sec
+	if l.Nano > now.Nano {
+		n++
+	}
+	return n
 }
 
 // line words status s as svstat does at time now.
@@ -75,11 +266,7 @@ func line(s status.Status, normallyUp bool, now tai64.Label) string {
 	} else {
 		b = append(b, "down "...)
 	}
-	var seconds uint64
-	if now.Sec > s.Since.Sec {
-		seconds = now.Sec - s.Since.Sec
-	}
-	b = strconv.AppendUint(b, seconds, 10)
+	b = strconv.AppendUint(b, secondsSince(s.Since, now), 10)
 	b = append(b, " seconds"...)
 	if s.Pid != 0 && !normallyUp {
 		b = append(b, ", normally down"...)

@@ -17,25 +17,50 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // one whose writer has said nothing fails with EAGAIN. What one read
 // returns, or a read to the end, decides: a short record is ErrBadFormat.
 func Read(file string) (Status, error) {
+	b, err := read(file, Size)
+	if err != nil {
+		return Status{}, err
+	}
+	return Decode(b)
+}
+
+// ReadAll reads the whole record in file, as Read does, and decodes it
+// with DecodeAll.
+func ReadAll(file string) (Status, error) {
+	b, err := read(file, maxRecord)
+	if err != nil {
+		return Status{}, err
+	}
+	return DecodeAll(b)
+}
+
+// maxRecord is more than any record of ours: what is longer is not one.
+const maxRecord = Size + extSize + 0xffff + 1
+
+// read reads at most limit bytes of file.
+func read(file string, limit int) ([]byte, error) {
 	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return Status{}, &ReadError{Op: "open", Err: err}
+		return nil, &ReadError{Op: "open", Err: err}
 	}
 	defer unix.Close(fd)
-	var b [Size]byte
+	b := make([]byte, min(limit, 512))
 	n := 0
-	for n < Size {
+	for n < limit {
+		if n == len(b) {
+			b = append(b, make([]byte, min(limit-n, len(b)))...)
+		}
 		r, err := unix.Read(fd, b[n:])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil && n == 0 {
-			return Status{}, &ReadError{Op: "read", Err: err}
+			return nil, &ReadError{Op: "read", Err: err}
 		}
 		if err != nil || r == 0 {
 			break
 		}
 		n += r
 	}
-	return Decode(b[:n])
+	return b[:n], nil
 }

@@ -5,12 +5,13 @@
 // The first Size bytes are daemontools 0.76's record: a TAI64N label of the
 // last change of pid, the pid (little-endian, 0 when down), the paused flag
 // and the wanted state. Readers use those bytes and ignore anything after
-// them, so later versions may append fields (readiness, last exit status)
-// without breaking old clients.
+// them, so ours follow them (see Append): daemontools-encore's state byte
+// and a newline, then one versioned layout of what we know besides.
 package status
 
 import (
 	"errors"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -29,8 +30,73 @@ const (
 	WantDown = 'd' // stay down
 )
 
-// ErrBadFormat means the record is shorter than Size bytes.
-var ErrBadFormat = errors.New("bad format")
+// State is byte 18, daemontools-encore's numbering of a service's state.
+type State byte
+
+const (
+	Stopped  State = 0 // down
+	Starting State = 1 // up, not yet ready
+	Started  State = 2 // encore's start script done; unused here
+	Running  State = 3 // up (and ready, when it has readiness)
+	Stopping State = 4 // sent its down signal, not yet exited; or finishing
+	Failed   State = 5 // down for good: ./finish exited 125
+)
+
+var stateNames = [...]string{"stopped", "starting", "started", "running", "stopping", "failed"}
+
+// StateName is the state's name in svstat -j; Finishing is reported as
+// "finishing" rather than as encore's "stopping".
+func (s Status) StateName() string {
+	if s.Finishing {
+		return "finishing"
+	}
+	if int(s.State) < len(stateNames) {
+		return stateNames[s.State]
+	}
+	return "unknown"
+}
+
+// Version is the layout of our bytes that Append writes.
+const Version = 1
+
+// Layout of version 1, after daemontools' bytes (multi-byte numbers are
+// little-endian, times TAI64N labels, zero when there is none):
+//
+//	18     state (State)
+//	19     '\n'
+//	20     layout version, 1
+//	21     flags (flag*)
+//	22-33  ready since
+//	34-35  last exit code of ./run; 256 when a signal killed it
+//	36     the signal that killed it, else 0
+//	37     0
+//	38-41  restarts: starts of ./run since supervise began, less one
+//	42-53  when the next start is due
+//	54-55  length of the status text
+//	56-    the status text
+const (
+	extSize = 56 - Size
+
+	flagFinishing   = 1  // ./finish runs
+	flagReadiness   = 2  // the service has a readiness mechanism
+	flagReady       = 4  // and said it is ready since its latest start
+	flagExited      = 8  // ./run has exited at least once
+	flagExitUnknown = 16 // its exit status could not be had
+)
+
+// Errors of DecodeAll.
+var (
+	// ErrBadFormat means the record is shorter than Size bytes.
+	ErrBadFormat = errors.New("bad format")
+	// ErrNoExtension means the record is daemontools' alone, as its own
+	// supervise writes it.
+	ErrNoExtension error = strerr.Text("no extended status (written by another supervise)")
+)
+
+// ExtensionError is a record whose bytes after Size are not ours.
+type ExtensionError struct{ Why string }
+
+func (e *ExtensionError) Error() string { return "unknown extended status: " + e.Why }
 
 // Status is one supervise/status record.
 type Status struct {
@@ -38,35 +104,133 @@ type Status struct {
 	Pid    int         // pid of ./run, 0 when the service is down
 	Paused bool        // stopped by svc -p; meaningful only while Pid != 0
 	Want   byte        // WantUp, WantDown or WantNone
+
+	// Ours, after daemontools' bytes.
+	State     State
+	Finishing bool        // ./finish runs (State is Stopping)
+	Readiness bool        // the service has notification-fd or notify-socket
+	Ready     tai64.Label // since when it is ready; zero when not
+	Exited    bool        // ./run has exited since supervise began
+	LastExit  Exit        // how, when Exited
+	Restarts  uint32
+	NextStart tai64.Label // when the next start is due; zero for none
+	Text      string      // what the service last said of itself (sd_notify STATUS=)
+}
+
+// Exit is how ./run last ended.
+type Exit struct {
+	Code    int  // exit code, 256 when killed by a signal
+	Signal  int  // the signal that killed it, else 0
+	Unknown bool // the status could not be had
 }
 
 // Append appends the encoded record to b. Paused is written as 0 while the
 // service is down, as daemontools does.
 func (s Status) Append(b []byte) []byte {
-	var r [Size]byte
+	var r [Size + extSize]byte
 	s.Since.Pack(r[0:12])
-	p := uint32(s.Pid)
-	r[12], r[13], r[14], r[15] = byte(p), byte(p>>8), byte(p>>16), byte(p>>24)
+	put32(r[12:16], uint32(s.Pid))
 	if s.Pid != 0 && s.Paused {
 		r[16] = 1
 	}
 	r[17] = s.Want
-	return append(b, r[:]...)
+	r[18] = byte(s.State)
+	r[19] = '\n'
+	r[20] = Version
+	var flags byte
+	if s.Finishing {
+		flags |= flagFinishing
+	}
+	if s.Readiness {
+		flags |= flagReadiness
+	}
+	if s.Ready != (tai64.Label{}) {
+		flags |= flagReady
+		s.Ready.Pack(r[22:34])
+	}
+	if e := s.LastExit; s.Exited {
+		flags |= flagExited
+		if e.Unknown {
+			flags |= flagExitUnknown
+		}
+		r[34], r[35] = byte(e.Code), byte(e.Code>>8)
+		r[36] = byte(e.Signal)
+	}
+	r[21] = flags
+	put32(r[38:42], s.Restarts)
+	if s.NextStart != (tai64.Label{}) {
+		s.NextStart.Pack(r[42:54])
+	}
+	text := s.Text[:min(len(s.Text), 0xffff)]
+	r[54], r[55] = byte(len(text)), byte(len(text)>>8)
+	return append(append(b, r[:]...), text...)
 }
 
-// Decode reads a record from its first Size bytes and ignores the rest.
-// Like daemontools' svstat it accepts any bytes of the right length: only a
-// short record is ErrBadFormat.
+// Decode reads daemontools' record from the first Size bytes and ignores
+// the rest. Like daemontools' svstat it accepts any bytes of the right
+// length: only a short record is ErrBadFormat.
 func Decode(b []byte) (Status, error) {
 	if len(b) < Size {
 		return Status{}, ErrBadFormat
 	}
 	return Status{
 		Since:  tai64.Unpack(b[0:12]),
-		Pid:    int(uint32(b[12]) | uint32(b[13])<<8 | uint32(b[14])<<16 | uint32(b[15])<<24),
+		Pid:    int(get32(b[12:16])),
 		Paused: b[16] != 0,
 		Want:   b[17],
 	}, nil
+}
+
+// DecodeAll reads the whole record. Past a short record (ErrBadFormat) the
+// result always holds daemontools' fields, even when the error is
+// ErrNoExtension or an *ExtensionError; State is then guessed from them.
+func DecodeAll(b []byte) (Status, error) {
+	s, err := Decode(b)
+	if err != nil {
+		return s, err
+	}
+	if s.Pid != 0 {
+		s.State = Running // until the record says otherwise
+	}
+	ext := b[Size:]
+	switch {
+	case len(ext) == 0:
+		return s, ErrNoExtension
+	case len(ext) < 3 || ext[1] != '\n':
+		return s, &ExtensionError{strconv.Itoa(len(ext)) + " bytes after daemontools' record"}
+	case ext[2] != Version:
+		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
+	case len(ext) < extSize:
+		return s, &ExtensionError{"version 1 record cut short"}
+	case len(ext) != extSize+int(b[54])|int(b[55])<<8:
+		return s, &ExtensionError{"status text of the wrong length"}
+	case int(ext[0]) >= len(stateNames):
+		return s, &ExtensionError{"state " + strconv.Itoa(int(ext[0]))}
+	}
+	flags := b[21]
+	s.State = State(b[18])
+	s.Finishing = flags&flagFinishing != 0
+	s.Readiness = flags&flagReadiness != 0
+	if flags&flagReady != 0 {
+		s.Ready = tai64.Unpack(b[22:34])
+	}
+	if flags&flagExited != 0 {
+		s.Exited = true
+		s.LastExit = Exit{Code: int(b[34]) | int(b[35])<<8, Signal: int(b[36]), Unknown: flags&flagExitUnknown != 0}
+	}
+	s.Restarts = get32(b[38:42])
+	if l := tai64.Unpack(b[42:54]); l != (tai64.Label{}) {
+		s.NextStart = l
+	}
+	s.Text = string(b[Size+extSize:])
+	return s, nil
+}
+
+func put32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+func get32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // File is the record's name, relative to a service directory.
@@ -82,7 +246,7 @@ func Write(dir int, s Status) error {
 	if err != nil {
 		return &WriteError{Op: "open", File: tmp, Err: err}
 	}
-	b := s.Append(make([]byte, 0, Size))
+	b := s.Append(make([]byte, 0, Size+extSize+len(s.Text)))
 	n, err := syscall.Write(fd, b)
 	syscall.Close(fd)
 	if err != nil {

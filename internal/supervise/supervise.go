@@ -52,12 +52,16 @@ type Options struct {
 	ChildSignal int
 }
 
-// phase is what the service is doing.
+// phase is what the service is doing. Each phase gives the supervisor's
+// alarm its meaning: what is to be done when it falls due.
 type phase int
 
 const (
-	down phase = iota // nothing runs; a start may be due
-	up                // ./run runs
+	down      phase = iota // nothing runs; alarm: the next start
+	failed                 // down for good: ./finish exited 125; no alarm
+	up                     // ./run runs; no alarm
+	stopping               // ./run was sent its down signal; alarm: KILL it
+	finishing              // ./finish runs; alarm: KILL it
 )
 
 // Supervisor supervises one service; see Open, Run and Close.
@@ -69,15 +73,21 @@ type Supervisor struct {
 	ctl  *control.Listener
 
 	phase  phase
-	child  child       // ./run, while up
+	alarm  time.Time   // see phase; zero when none
+	child  child       // ./run while up or stopping, ./finish while finishing
 	since  tai64.Label // when the pid last changed
 	paused bool
 	want   byte // status.WantUp, WantDown or WantNone
 
-	exiting   bool      // svc -x: exit once the service is down
-	due       time.Time // when the next start is to be made; zero for none
-	dueAsked  bool      // svc -u or -o asked for the due start: -x waits for it
+	exiting    bool // svc -x: exit once the service is down
+	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
+
 	lastStart time.Time
+	nextStart time.Time     // while finishing: when ./run may start again
+	starts    uint32        // of ./run, since Open
+	pause     time.Duration // before the next start of a crash-looping service
+	exited    bool          // ./run has exited since Open
+	lastExit  exit
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -85,7 +95,7 @@ type Supervisor struct {
 // supervised from then on. Run starts the service. A failure is a fatal
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
-	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild}
+	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap}
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, err
@@ -168,7 +178,7 @@ func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
 // until told to exit (svc -x) and the service is down.
 func (s *Supervisor) Run() {
 	if s.want == status.WantUp {
-		s.start()
+		s.startAt(time.Now(), time.Time{})
 	}
 	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
 	for !s.Done() {
@@ -188,37 +198,40 @@ func (s *Supervisor) Run() {
 }
 
 // Done says whether the supervisor is to end: told to, and the service
-// down. "svc -ux" on a service that is down runs it once, as with
-// daemontools, even when the start waits for the restart gap.
-func (s *Supervisor) Done() bool { return s.exiting && s.phase == down && !s.dueAsked }
+// down, ./finish included. "svc -ux" on a service that is down runs it
+// once, as with daemontools, even when the start waits for the restart gap.
+func (s *Supervisor) Done() bool {
+	return s.exiting && (s.phase == down || s.phase == failed) && !s.startAsked
+}
 
-// timeout is poll's, in milliseconds, at now: until a start that is due
-// may be made, and a second while ./run is up with no way to learn of its
-// exit but looking; else none.
+// timeout is poll's, in milliseconds, at now: until the alarm, or a second
+// while a child runs with no way to learn of its exit but looking; else
+// none.
 func (s *Supervisor) timeout(now time.Time) int {
-	switch {
-	case s.phase == down && !s.due.IsZero():
-		wait := s.due.Sub(now)
-		return int(max(0, (wait+time.Millisecond-1)/time.Millisecond))
-	case s.phase == up && s.child.pidfd < 0 && s.opt.ChildSignal < 0:
-		return int(restartGap / time.Millisecond)
+	wait := time.Duration(-1)
+	if !s.alarm.IsZero() {
+		wait = max(0, s.alarm.Sub(now))
 	}
-	return -1
+	if s.child.pid != 0 && s.child.pidfd < 0 && s.opt.ChildSignal < 0 && (wait < 0 || wait > restartGap) {
+		wait = restartGap
+	}
+	if wait < 0 {
+		return -1
+	}
+	return int((wait + time.Millisecond - 1) / time.Millisecond)
 }
 
 // Step does whatever is to be done at now, without blocking: it reaps an
-// exited child, obeys the commands waiting in the control FIFO, and makes a
-// start that has fallen due.
+// exited child, obeys the commands waiting in the control FIFO, and acts
+// on an alarm that has fallen due.
 func (s *Supervisor) Step(now time.Time) {
-	if s.phase == up {
-		if _, exited := s.child.wait(); exited {
+	if s.child.pid != 0 {
+		if e, exited := s.child.wait(); exited {
 			s.child.release()
-			s.phase = down
-			s.since = tai64.Now()
-			if !s.exiting && s.want == status.WantUp {
-				s.start()
+			if s.phase == finishing {
+				s.finished(now, e)
 			} else {
-				s.announce()
+				s.runExited(now, e)
 			}
 		}
 	}
@@ -228,36 +241,110 @@ func (s *Supervisor) Step(now time.Time) {
 	var b [64]byte
 	n, _ := unix.Read(s.ctl.Commands, b[:])
 	for _, c := range b[:max(n, 0)] {
-		s.command(c)
+		s.command(now, c)
 		if s.Done() {
 			return // like daemontools, which reads a byte at a time
 		}
 	}
-	if s.phase == down && !s.due.IsZero() && !now.Before(s.due) {
-		s.start()
+	if s.alarm.IsZero() || now.Before(s.alarm) {
+		return
+	}
+	switch s.phase {
+	case down:
+		s.startAt(now, time.Time{})
+	case stopping:
+		s.alarm = time.Time{}
+		s.child.signal(unix.SIGKILL)
+	case finishing:
+		s.alarm = time.Time{}
+		s.warn(s.opt.Dir, "/finish still running after its timeout-finish: killed")
+		s.child.signal(unix.SIGKILL)
 	}
 }
 
-func (s *Supervisor) command(c byte) {
+// runExited follows an exit of ./run: ./finish, if there is one, else
+// what comes after it.
+func (s *Supervisor) runExited(now time.Time, e exit) {
+	s.since = tai64.Now()
+	s.exited, s.lastExit = true, e
+	s.paused = false
+	// Backoff: a run that died within the pause before its start makes
+	// the next pause twice as long, up to backoff-max.
+	pause := s.pause
+	if now.Sub(s.lastStart) < pause {
+		s.pause = min(2*pause, s.backoffMax())
+	} else {
+		pause, s.pause = restartGap, restartGap
+	}
+	next := s.lastStart.Add(pause)
+	if s.hasFinish() {
+		argv := []string{"./finish", strconv.Itoa(e.code), strconv.Itoa(e.signal)}
+		c, err := s.spawn(argv, s.opt.Env)
+		if err == nil {
+			s.child, s.phase, s.nextStart = c, finishing, next
+			s.alarm = time.Time{}
+			if t := s.timeoutFinish(); t > 0 {
+				s.alarm = now.Add(t)
+			}
+			s.announce()
+			return
+		}
+		s.warn("unable to start ", s.opt.Dir, "/finish: ", err)
+	}
+	s.afterRun(now, next)
+}
+
+// finished follows an exit of ./finish: 125 means the service failed for
+// good and is wanted down.
+func (s *Supervisor) finished(now time.Time, e exit) {
+	if e.code == 125 {
+		s.want = status.WantDown
+		s.startAsked = false
+		s.phase = failed
+	}
+	s.afterRun(now, s.nextStart)
+}
+
+// afterRun is the end of a run, ./finish included: the service starts again
+// at next if wanted up, else stays down.
+func (s *Supervisor) afterRun(now, next time.Time) {
+	if s.phase != failed {
+		s.phase = down
+	}
+	s.alarm = time.Time{}
+	if !s.exiting && s.want == status.WantUp || s.startAsked {
+		s.startAt(now, next)
+		return
+	}
+	s.announce()
+}
+
+func (s *Supervisor) command(now time.Time, c byte) {
 	switch c {
 	case 'u', 'o':
 		s.want = status.WantUp
 		if c == 'o' {
 			s.want = status.WantNone
 		}
-		if s.phase == down {
-			s.dueAsked = true
-			s.start()
-		} else {
+		switch s.phase {
+		case down, failed:
+			s.startAsked = true
+			s.pause = restartGap
+			s.startAt(now, time.Time{})
+		case finishing:
+			s.startAsked = true // once ./finish is done
+			s.announce()
+		default:
 			s.announce()
 		}
 	case 'd':
 		s.want = status.WantDown
-		s.due, s.dueAsked = time.Time{}, false
-		if s.phase == up {
-			s.kill(unix.SIGTERM)
-			s.kill(unix.SIGCONT)
-			s.paused = false
+		s.startAsked = false
+		switch s.phase {
+		case down:
+			s.alarm = time.Time{}
+		case up, stopping:
+			s.stop(now)
 		}
 		s.announce()
 	case 'p':
@@ -271,67 +358,119 @@ func (s *Supervisor) command(c byte) {
 	case 'x':
 		s.exiting = true
 		s.announce()
-	case 'h':
-		s.kill(unix.SIGHUP)
-	case 'a':
-		s.kill(unix.SIGALRM)
-	case 'i':
-		s.kill(unix.SIGINT)
-	case 't':
-		s.kill(unix.SIGTERM)
-	case 'k':
-		s.kill(unix.SIGKILL)
+	default:
+		if sig, ok := commandSignals[c]; ok {
+			s.kill(sig)
+		}
+	}
+}
+
+// commandSignals are the commands that only send ./run a signal.
+var commandSignals = map[byte]syscall.Signal{
+	'h': unix.SIGHUP, 'a': unix.SIGALRM, 'i': unix.SIGINT, 't': unix.SIGTERM, 'k': unix.SIGKILL,
+	'q': unix.SIGQUIT, '1': unix.SIGUSR1, '2': unix.SIGUSR2, 'w': unix.SIGWINCH,
+}
+
+// stop sends ./run its down signal and CONT, as often as it is told to,
+// and at the first time sets the alarm for KILL when the service has a
+// timeout-kill.
+func (s *Supervisor) stop(now time.Time) {
+	s.kill(s.downSignal())
+	s.kill(unix.SIGCONT)
+	s.paused = false
+	if s.phase == up {
+		s.phase = stopping
+		if t := s.timeoutKill(); t > 0 {
+			s.alarm = now.Add(t)
+		}
 	}
 }
 
 // kill signals ./run, if it runs.
 func (s *Supervisor) kill(sig syscall.Signal) {
-	if s.phase == up {
+	if s.phase == up || s.phase == stopping {
 		s.child.signal(sig)
 	}
 }
 
-// start starts ./run now, or once a second has passed since the last
-// start, and announces the outcome. A run that cannot be started is
-// reported and, while the service is wanted up, tried again a second later.
+// startAt starts ./run at next, or at now if that is later, or a second
+// after the last start if that is later still, and announces the outcome.
+// A run that cannot be started is reported and, while the service is
+// wanted up, tried again a second later.
 //
 // Callers leave the announcing of what led here to start: one status
 // write fewer before the fork is a quicker restart, and the state skipped
 // lasted less than a millisecond.
-func (s *Supervisor) start() {
+func (s *Supervisor) startAt(now, next time.Time) {
 	defer s.announce()
-	now := time.Now()
-	if next := s.lastStart.Add(restartGap); now.Before(next) {
-		s.due = next
+	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
+		next = gap
+	}
+	if now.Before(next) {
+		s.phase, s.alarm = down, next
 		return
 	}
 	s.lastStart = now
-	s.due, s.dueAsked = time.Time{}, false
+	s.phase, s.alarm = down, time.Time{}
+	s.startAsked = false
 	c, err := s.spawn([]string{"./run"}, s.opt.Env)
 	if err != nil {
 		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
 		if s.want == status.WantUp {
-			s.due = now.Add(restartGap)
+			s.alarm = now.Add(restartGap)
 		}
 		return
 	}
-	s.child = c
-	s.phase = up
+	s.child, s.phase = c, up
+	s.starts++
 	s.paused = false
 	s.since = tai64.Now()
 }
 
+// record is the status record of the moment.
+func (s *Supervisor) record() status.Status {
+	r := status.Status{Since: s.since, Paused: s.paused, Want: s.want, Exited: s.exited}
+	if s.starts > 0 {
+		r.Restarts = s.starts - 1
+	}
+	if s.exited {
+		r.LastExit = status.Exit{Code: s.lastExit.code, Signal: s.lastExit.signal}
+		if s.lastExit == exitUnknown {
+			r.LastExit = status.Exit{Unknown: true}
+		}
+	}
+	switch s.phase {
+	case down:
+		r.State = status.Stopped
+		if !s.alarm.IsZero() {
+			r.NextStart = tai64.FromTime(s.alarm)
+		}
+	case failed:
+		r.State = status.Failed
+	case up:
+		r.State, r.Pid = status.Running, s.child.pid
+	case stopping:
+		r.State, r.Pid = status.Stopping, s.child.pid
+	case finishing:
+		r.State, r.Finishing = status.Stopping, true
+		if s.want == status.WantUp || s.startAsked {
+			r.NextStart = tai64.FromTime(s.nextStart)
+		}
+	}
+	return r
+}
+
 // announce writes the status record, warning when it cannot.
 func (s *Supervisor) announce() {
-	err := status.Write(s.dir, status.Status{Since: s.since, Pid: s.child.pid, Paused: s.paused, Want: s.want})
+	err := status.Write(s.dir, s.record())
 	var e *status.WriteError
 	switch {
 	case err == nil:
 	case !errors.As(err, &e):
-		strerr.Warn(s.opt.Stderr, "supervise", "unable to write ", s.opt.Dir, "/", status.File, ": ", err)
+		s.warn("unable to write ", s.opt.Dir, "/", status.File, ": ", err)
 	case e.Op == "rename":
-		strerr.Warn(s.opt.Stderr, "supervise", "unable to rename ", s.opt.Dir, "/", e.File, " to status: ", e.Err)
+		s.warn("unable to rename ", s.opt.Dir, "/", e.File, " to status: ", e.Err)
 	default:
-		strerr.Warn(s.opt.Stderr, "supervise", "unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
+		s.warn("unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
 	}
 }

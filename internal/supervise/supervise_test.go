@@ -68,8 +68,11 @@ func TestTimeout(t *testing.T) {
 		{"up, SIGCHLD pipe", Supervisor{phase: up, child: running, opt: Options{ChildSignal: 3}}, -1, -1},
 		{"up, no pidfd", Supervisor{phase: up, child: running, opt: Options{ChildSignal: -1}}, 1000, 1000},
 		{"down", Supervisor{child: noChild, opt: Options{ChildSignal: -1}}, -1, -1},
-		{"start due", Supervisor{child: noChild, due: now.Add(700 * time.Millisecond)}, 700, 700},
-		{"start overdue", Supervisor{child: noChild, due: now.Add(-5 * time.Second)}, 0, 0},
+		{"start due", Supervisor{child: noChild, alarm: now.Add(700 * time.Millisecond)}, 700, 700},
+		{"start overdue", Supervisor{child: noChild, alarm: now.Add(-5 * time.Second)}, 0, 0},
+		{"stopping, KILL due", Supervisor{phase: stopping, child: child{pid: 10, pidfd: 3}, alarm: now.Add(300 * time.Millisecond)}, 300, 300},
+		{"no pidfd, KILL due sooner", Supervisor{phase: stopping, child: running, opt: Options{ChildSignal: -1}, alarm: now.Add(300 * time.Millisecond)}, 300, 300},
+		{"no pidfd, KILL due later", Supervisor{phase: stopping, child: running, opt: Options{ChildSignal: -1}, alarm: now.Add(3 * time.Second)}, 1000, 1000},
 	} {
 		if got := tc.s.timeout(now); got < tc.min || got > tc.max {
 			t.Errorf("%s: timeout %d, want %d to %d", tc.name, got, tc.min, tc.max)

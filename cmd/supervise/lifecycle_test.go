@@ -1,0 +1,267 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// waitRecord polls dir's whole status record until cond holds.
+func waitRecord(t *testing.T, dir, what string, cond func(status.Status) bool) status.Status {
+	t.Helper()
+	var s status.Status
+	svtest.WaitFor(t, 5*time.Second, what, func() bool {
+		var err error
+		s, err = status.ReadAll(filepath.Join(dir, status.File))
+		return err == nil && cond(s)
+	})
+	return s
+}
+
+func writeFile(t *testing.T, dir, name, content string, mode os.FileMode) {
+	t.Helper()
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), mode))
+}
+
+// stderrOf reads supervise's stderr file.
+func stderrOf(file string) string {
+	b, _ := os.ReadFile(file)
+	return string(b)
+}
+
+// finishLogs writes "CODE SIGNAL cwd" of each run to "finished".
+const finishLogs = "#!/bin/sh\necho \"$1 $2 $(pwd)\" >> finished\n"
+
+// ./finish gets ./run's exit code and signal, in the service directory;
+// the service is down and "finishing" meanwhile; then ./run starts again.
+// A run killed by each signal gives 256 and that signal.
+func TestFinishGetsExit(t *testing.T) {
+	dir := newService(t, "echo $$ >> starts\nexec sleep 100")
+	writeFile(t, dir, "finish", finishLogs+"exec sleep 0.3\n", 0o755)
+	_, errFile := startSupervise(t, dir)
+	signals := []unix.Signal{unix.SIGTERM, unix.SIGKILL, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
+	var want []string
+	for i, sig := range signals {
+		s := waitRecord(t, dir, "run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(i) })
+		testbin.Must(t, unix.Kill(s.Pid, sig))
+		want = append(want, "256 "+strconv.Itoa(int(sig))+" "+dir)
+		f := waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+		if f.Pid != 0 || f.State != status.Stopping || f.StateName() != "finishing" || !f.Exited ||
+			f.LastExit != (status.Exit{Code: 256, Signal: int(sig)}) || f.Want != status.WantUp {
+			t.Errorf("while finishing after %v: %+v", sig, f)
+		}
+	}
+	waitRecord(t, dir, "the last restart", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(len(signals)) })
+	if got := strings.Split(strings.TrimSpace(string(must(os.ReadFile(filepath.Join(dir, "finished"))))), "\n"); !slices.Equal(got, want) {
+		t.Errorf("finish saw %q, want %q", got, want)
+	}
+	// An exit code, and svc -d: no restart after finish.
+	writeFile(t, dir, "run", "#!/bin/sh\ntrap 'exit 3' TERM\necho $$ >> starts\nwhile :; do sleep 1 & wait; done\n", 0o755)
+	svc(t, "-t", dir)
+	waitRecord(t, dir, "restarted with the new run", func(s status.Status) bool {
+		return s.Pid != 0 && s.Restarts == uint32(len(signals))+1
+	})
+	time.Sleep(200 * time.Millisecond) // for the new run's trap to be set
+	svc(t, "-d", dir)
+	s := waitRecord(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
+	if s.LastExit != (status.Exit{Code: 3}) || s.Want != status.WantDown || s.State != status.Stopped {
+		t.Errorf("after -d and finish: %+v", s)
+	}
+	if got := lines(t, filepath.Join(dir, "finished")); got[len(got)-3] != "3" {
+		t.Errorf("finish after exit 3 got %q", got[len(got)-3:])
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Exit 125 from ./finish means failed for good: the service is wanted
+// down, state failed, not restarted; still supervised, and svc -u starts
+// it again.
+func TestFinish125(t *testing.T) {
+	dir := newService(t, "echo $$ >> starts\nexit 1")
+	writeFile(t, dir, "finish", "#!/bin/sh\nexit 125\n", 0o755)
+	startSupervise(t, dir)
+	s := waitRecord(t, dir, "failed", func(s status.Status) bool { return s.State == status.Failed })
+	if s.Pid != 0 || s.Want != status.WantDown || s.LastExit != (status.Exit{Code: 1}) || s.NextStart != (status.Status{}).NextStart {
+		t.Errorf("failed record %+v", s)
+	}
+	if !svtest.Holds(1500*time.Millisecond, func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {
+		t.Errorf("restarted after finish exited 125")
+	}
+	svc(t, "-u", dir)
+	waitRecord(t, dir, "started by -u", func(s status.Status) bool { return len(lines(t, filepath.Join(dir, "starts"))) == 2 })
+}
+
+// A finish that is not executable, or that hangs: a warning, and the
+// service goes on being supervised and restarted.
+func TestFinishBad(t *testing.T) {
+	t.Run("not executable", func(t *testing.T) {
+		dir := newService(t, "echo $$ >> starts\nexit 1")
+		writeFile(t, dir, "finish", finishLogs, 0o644)
+		_, errFile := startSupervise(t, dir)
+		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
+		line := "supervise: warning: unable to start " + dir + "/finish: access denied\n"
+		if e := stderrOf(errFile); !strings.HasPrefix(e, line) || strings.ReplaceAll(e, line, "") != "" {
+			t.Errorf("stderr %q, want lines %q", e, line)
+		}
+	})
+	t.Run("hangs", func(t *testing.T) {
+		dir := newService(t, "echo $$ >> starts\nexit 1")
+		writeFile(t, dir, "finish", "#!/bin/sh\necho $$ > finish.pid\nexec sleep 100\n", 0o755)
+		writeFile(t, dir, "timeout-finish", "300\n", 0o644)
+		_, errFile := startSupervise(t, dir)
+		waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
+		pid, _ := strconv.Atoi(lines(t, filepath.Join(dir, "finish.pid"))[0])
+		svtest.WaitFor(t, 5*time.Second, "the hung finish gone", func() bool { return !svtest.Alive(pid) })
+		line := "supervise: warning: " + dir + "/finish still running after its timeout-finish: killed\n"
+		if e := stderrOf(errFile); !strings.HasPrefix(e, line) {
+			t.Errorf("stderr %q, want %q", e, line)
+		}
+	})
+}
+
+// svc -x waits for ./finish: supervise exits once finish has.
+func TestExitWaitsForFinish(t *testing.T) {
+	dir := newService(t, "exec sleep 100")
+	writeFile(t, dir, "finish", "#!/bin/sh\nsleep 0.5\necho done > finished\n", 0o755)
+	_, codeFile := startRecorded(t, dir)
+	waitStatus(t, dir, "up", isUp)
+	svc(t, "-dx", dir)
+	if code := exitCode(t, codeFile); code != "0" {
+		t.Errorf("exit code %s", code)
+	}
+	if got := lines(t, filepath.Join(dir, "finished")); !slices.Equal(got, []string{"done"}) {
+		t.Errorf("supervise exited before finish was done: %q", got)
+	}
+}
+
+// trapRun logs the signals it gets and ignores them all but KILL.
+const trapRun = `for s in TERM QUIT INT HUP USR1 USR2 WINCH CONT; do trap "echo $s >> signals" $s; done
+echo $$ >> starts
+while :; do sleep 1 & wait; done`
+
+// down-signal replaces TERM for svc -d (CONT still follows); a bad one is
+// a warning and TERM.
+func TestDownSignal(t *testing.T) {
+	for _, tc := range []struct{ file, sent, warning string }{
+		{"QUIT\n", "QUIT", ""},
+		{"SIGUSR2", "USR2", ""},
+		{"1", "HUP", ""},
+		{"FOO\n", "TERM", `supervise: warning: DIR/down-signal: unknown signal: "FOO", using TERM` + "\n"},
+	} {
+		t.Run(tc.sent, func(t *testing.T) {
+			dir := newService(t, trapRun)
+			writeFile(t, dir, "down-signal", tc.file, 0o644)
+			_, errFile := startSupervise(t, dir)
+			svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+			svc(t, "-d", dir)
+			svtest.WaitFor(t, 5*time.Second, tc.sent+" and CONT", func() bool {
+				return slices.Equal(lines(t, filepath.Join(dir, "signals")), []string{tc.sent, "CONT"})
+			})
+			s := waitRecord(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
+			if s.Pid == 0 || s.Want != status.WantDown {
+				t.Errorf("stopping: %+v", s)
+			}
+			if e, want := stderrOf(errFile), strings.ReplaceAll(tc.warning, "DIR", dir); e != want {
+				t.Errorf("stderr %q, want %q", e, want)
+			}
+		})
+	}
+}
+
+// timeout-kill: KILL after the down signal when ./run ignores it; a bad
+// one is a warning, and the service is never killed.
+func TestTimeoutKill(t *testing.T) {
+	t.Run("kills", func(t *testing.T) {
+		dir := newService(t, trapRun)
+		writeFile(t, dir, "timeout-kill", "300\n", 0o644)
+		_, errFile := startSupervise(t, dir)
+		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+		svc(t, "-d", dir)
+		sent := time.Now()
+		s := waitRecord(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 })
+		if time.Since(sent) < 300*time.Millisecond {
+			t.Errorf("killed after %v, before timeout-kill", time.Since(sent))
+		}
+		if s.LastExit != (status.Exit{Code: 256, Signal: int(unix.SIGKILL)}) || s.Want != status.WantDown {
+			t.Errorf("after timeout-kill: %+v", s)
+		}
+		if e := stderrOf(errFile); e != "" {
+			t.Errorf("stderr %q", e)
+		}
+	})
+	t.Run("bad", func(t *testing.T) {
+		dir := newService(t, trapRun)
+		writeFile(t, dir, "timeout-kill", "-1\n", 0o644)
+		_, errFile := startSupervise(t, dir)
+		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+		svc(t, "-d", dir)
+		want := "supervise: warning: " + dir + `/timeout-kill: not a number of milliseconds: "-1", ignored` + "\n"
+		svtest.WaitFor(t, 5*time.Second, "the warning", func() bool { return stderrOf(errFile) == want })
+		if !svtest.Holds(time.Second, func() bool { s, _ := svtest.ReadStatus(t, dir); return s.Pid != 0 }) {
+			t.Error("killed without a valid timeout-kill")
+		}
+		svc(t, "-k", dir)
+		waitStatus(t, dir, "down after -k", isDown)
+	})
+}
+
+// The extension letters send QUIT, USR1, USR2 and WINCH.
+func TestExtensionLetters(t *testing.T) {
+	dir := newService(t, trapRun)
+	startSupervise(t, dir)
+	svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+	var want []string
+	for _, l := range []struct{ letter, sig string }{{"q", "QUIT"}, {"1", "USR1"}, {"2", "USR2"}, {"w", "WINCH"}} {
+		svc(t, "-"+l.letter, dir)
+		want = append(want, l.sig)
+		svtest.WaitFor(t, 5*time.Second, l.sig, func() bool { return slices.Equal(lines(t, filepath.Join(dir, "signals")), want) })
+	}
+}
+
+// backoff-max: a crash loop waits 1, 2, 4, then 4 seconds (the file's
+// maximum) between starts, svstat -l says when the next is due, and svc -u
+// starts at once.
+func TestBackoff(t *testing.T) {
+	dir := newService(t, "cut -d' ' -f22 /proc/$$/stat >> starts\nexit 1")
+	writeFile(t, dir, "backoff-max", "4000\n", 0o644)
+	startSupervise(t, dir)
+	svtest.WaitFor(t, 20*time.Second, "five starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 5 })
+	var ticks []int
+	for _, l := range lines(t, filepath.Join(dir, "starts")) {
+		n, _ := strconv.Atoi(l)
+		ticks = append(ticks, n)
+	}
+	for i, want := range []int{100, 200, 400, 400} {
+		// Clock ticks of 10 ms; a start forks a little after its time.
+		if gap := ticks[i+1] - ticks[i]; gap < want-5 || gap > want+int(svtest.Scaled(300*time.Millisecond)/(10*time.Millisecond)) {
+			t.Errorf("gap %d: %d ticks, want about %d", i, gap, want)
+		}
+	}
+	s := waitRecord(t, dir, "a start due", func(s status.Status) bool { return s.NextStart != (status.Status{}).NextStart })
+	if s.Restarts < 4 || s.LastExit != (status.Exit{Code: 1}) {
+		t.Errorf("record %+v", s)
+	}
+	n := len(ticks)
+	svc(t, "-u", dir)
+	svtest.WaitFor(t, 2*time.Second, "svc -u to start at once", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) > n })
+}
