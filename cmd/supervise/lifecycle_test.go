@@ -196,8 +196,8 @@ func TestTimeoutKill(t *testing.T) {
 		writeFile(t, dir, "timeout-kill", "300\n", 0o644)
 		_, errFile := startSupervise(t, dir)
 		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
+		sent := time.Now() // before: supervise may act before svc has exited
 		svc(t, "-d", dir)
-		sent := time.Now()
 		s := waitRecord(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 })
 		if time.Since(sent) < 300*time.Millisecond {
 			t.Errorf("killed after %v, before timeout-kill", time.Since(sent))
