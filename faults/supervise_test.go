@@ -170,7 +170,11 @@ func exitCode(err error) int {
 // A service that exits at once, for a while: started at most once a second
 // and still restarted, supervise's CPU use negligible, no zombie left behind
 // for long, descriptors flat, and svc obeyed within the restart delay.
-func TestCrashLoop(t *testing.T) {
+func TestCrashLoop(t *testing.T) { crashLoop(t, "") }
+
+// crashLoop is TestCrashLoop with finish, when not "", as the service's
+// ./finish script. It returns the service directory.
+func crashLoop(t *testing.T, finish string) string {
 	needRoot(t)
 	duration := pick(10*time.Second, 60*time.Second)
 	root := t.TempDir()
@@ -180,6 +184,9 @@ func TestCrashLoop(t *testing.T) {
 	// ticks of 10ms): exact, where a clock read by the script would carry
 	// its start-up delay.
 	svtest.NewService(t, dir, "cut -d' ' -f22 /proc/$$/stat >>"+startsFile+"\nexit 1")
+	if finish != "" {
+		testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte(finish), 0o755))
+	}
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
 	pid := p.Pid()
 	svtest.WaitForNil(t, 5*time.Second, "first start", func() error {
@@ -274,6 +281,7 @@ func TestCrashLoop(t *testing.T) {
 	if m := len(readStarts(t, startsFile)); m != n {
 		t.Errorf("%d starts after svc -d", m-n)
 	}
+	return dir
 }
 
 // tick is the unit of the times in /proc/PID/stat (USER_HZ is 100 on Linux).
