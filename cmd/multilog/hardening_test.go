@@ -75,25 +75,32 @@ func spliceInPieces(w *os.File, data []byte, piece int) error {
 func TestFragmentedLineLikeReference(t *testing.T) {
 	partial := strings.Repeat("ab", 30)
 	for _, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
-		dir := t.TempDir()
-		r, w, err := os.Pipe()
-		testbin.Must(t, err)
-		m, stderr := launch(t, exec.Command(prog, "./d"), dir, r)
-		r.Close()
-		spliced := make(chan error, 1)
-		go func() {
-			err := spliceInPieces(w, []byte(partial), 2)
-			if err == nil {
-				_, err = w.Write([]byte("\nnext line\n"))
-			}
-			w.Close()
-			spliced <- err
-		}()
-		code, out := exit(t, m, stderr)
-		testbin.Must(t, <-spliced)
-		if got := logged(t, filepath.Join(dir, "d")); code != 0 || out != "" || got != partial+"\nnext line\n" {
-			t.Errorf("%s: exit %d %q, logged %q", prog, code, out, got)
+		logsBothLines(t, exec.Command(prog, "./d"), t.TempDir(), partial, 2)
+	}
+}
+
+// logsBothLines runs cmd, a multilog of ./d in dir, on a pipe into which
+// partial is spliced in pieces, then a newline and a second line; it fails
+// the test unless both lines are logged and cmd exits 0 quietly.
+func logsBothLines(t *testing.T, cmd *exec.Cmd, dir, partial string, piece int) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	m, stderr := launch(t, cmd, dir, r)
+	r.Close()
+	spliced := make(chan error, 1)
+	go func() {
+		err := spliceInPieces(w, []byte(partial), piece)
+		if err == nil {
+			_, err = w.Write([]byte("\nnext line\n"))
 		}
+		w.Close()
+		spliced <- err
+	}()
+	code, out := exit(t, m, stderr)
+	testbin.Must(t, <-spliced)
+	if got := logged(t, filepath.Join(dir, "d")); code != 0 || out != "" || got != partial+"\nnext line\n" {
+		t.Errorf("%s: exit %d %q, logged %q", cmd.Path, code, out, got)
 	}
 }
 
@@ -292,25 +299,7 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 	dir := testbin.PublicDir(t)
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
 	testbin.Must(t, os.Chown(filepath.Join(dir, "d"), 65534, 65534))
-	r, w, err := os.Pipe()
-	testbin.Must(t, err)
 	cmd := exec.Command(testbin.Path(t, "multilog"), "./d")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	m, stderr := launch(t, cmd, dir, r)
-	r.Close()
-	partial := strings.Repeat("p", pieces)
-	spliced := make(chan error, 1)
-	go func() {
-		err := spliceInPieces(w, []byte(partial), 1)
-		if err == nil {
-			_, err = w.Write([]byte("\nnext line\n"))
-		}
-		w.Close()
-		spliced <- err
-	}()
-	code, out := exit(t, m, stderr)
-	testbin.Must(t, <-spliced)
-	if got := logged(t, filepath.Join(dir, "d")); code != 0 || out != "" || got != partial+"\nnext line\n" {
-		t.Errorf("exit %d %q, logged %q", code, out, got)
-	}
+	logsBothLines(t, cmd, dir, strings.Repeat("p", pieces), 1)
 }

@@ -1,0 +1,99 @@
+package faults
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/testbin"
+)
+
+// splicer moves a feeder's lines into its pipe with splice(2) from a
+// file, in pieces of 1 to 8 bytes: each piece is a pipe buffer of its own,
+// as from a zero-copy relay of a socket, so that the start of a line alone
+// can fill every buffer the pipe has.
+type splicer struct {
+	*feeder
+	file *os.File
+	end  int64 // of the file: it only grows, as the pipe refers to its pages
+	rng  *rand.Rand
+}
+
+// lines splices the next count lines.
+func (s *splicer) lines(count int) error {
+	var b bytes.Buffer
+	for range count {
+		b.WriteString(logLine(s.next))
+		b.WriteByte('\n')
+		s.next++
+	}
+	if _, err := s.file.WriteAt(b.Bytes(), s.end); err != nil {
+		return err
+	}
+	for off, end := s.end, s.end+int64(b.Len()); off < end; {
+		n := min(1+s.rng.IntN(8), int(end-off))
+		if _, err := unix.Splice(int(s.file.Fd()), &off, int(s.w.Fd()), nil, n, 0); err != nil {
+			return err
+		}
+	}
+	s.end += int64(b.Len())
+	return nil
+}
+
+// kill -9 of multilog at random moments under input spliced in pieces so
+// small that one line takes more buffers than a pipe has: every line is
+// logged whole, in order, as under ordinary writes.
+func TestMultilogKill9Fragmented(t *testing.T) {
+	needRoot(t)
+	rng := newRand(t)
+	root := t.TempDir()
+	f := newFeeder(t)
+	file, err := os.CreateTemp(t.TempDir(), "lines")
+	testbin.Must(t, err)
+	defer file.Close()
+	// The splicer's own generator: rng serves the kills.
+	s := &splicer{feeder: f, file: file, rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))}
+	stop, written := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(written)
+		defer f.w.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.lines(50); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	script := []string{"t", "s65536", "n100000", "./log"}
+	kills := pick(5, 30)
+	for range kills {
+		m := f.multilog(t, root, script...)
+		time.Sleep(time.Duration(10+rng.IntN(290)) * time.Millisecond) // the random moment of the kill
+		if m.HasExited() {
+			t.Fatalf("multilog exited before the kill: %v\n%s", m.Cmd.ProcessState, m.out)
+		}
+		m.Kill9(t)
+	}
+	close(stop)
+	m := f.multilog(t, root, script...)
+	select {
+	case <-written:
+	case <-time.After(time.Minute):
+		t.Fatalf("the last multilog does not read its input\n%s", m.out)
+	}
+	if code := m.Wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("multilog at end of input: exit %d\n%s", code, m.out)
+	}
+	noPanic(t, "multilog", m.out.String())
+	checkLog(t, filepath.Join(root, "log"), f.next, kills)
+}
