@@ -224,6 +224,15 @@ func ctxtSwitches(t *testing.T, pid int) int {
 	return total
 }
 
+// waitAsleep waits until pid has not run once for window.
+func waitAsleep(t *testing.T, pid int, window time.Duration) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, "multilog to sleep on its partial line", func() bool {
+		before := ctxtSwitches(t, pid)
+		return svtest.Holds(window, func() bool { return ctxtSwitches(t, pid) == before })
+	})
+}
+
 // A partial line that waits for its end ("Password: ") does not wake
 // multilog: it sleeps until input comes or a signal.
 func TestPartialLineSleeps(t *testing.T) {
@@ -235,12 +244,9 @@ func TestPartialLineSleeps(t *testing.T) {
 	r.Close()
 	_, err = w.Write([]byte("Password: "))
 	testbin.Must(t, err)
-	// Asleep: not one switch in 300 ms. Polling for the rest of the line
-	// wakes every few milliseconds and never gets there.
-	svtest.WaitFor(t, 5*time.Second, "multilog to sleep on its partial line", func() bool {
-		before := ctxtSwitches(t, m.Pid())
-		return svtest.Holds(300*time.Millisecond, func() bool { return ctxtSwitches(t, m.Pid()) == before })
-	})
+	// Polling for the rest of the line every few milliseconds would
+	// never get there.
+	waitAsleep(t, m.Pid(), 300*time.Millisecond)
 	_, err = w.Write([]byte("secret\n"))
 	testbin.Must(t, err)
 	svtest.WaitFor(t, 5*time.Second, "the completed line", func() bool {
@@ -302,4 +308,36 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 	cmd := exec.Command(testbin.Path(t, "multilog"), "./d")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	logsBothLines(t, cmd, dir, strings.Repeat("p", pieces), 1)
+}
+
+// A write bigger than the room left beside a partial line blocks its
+// writer without waking the reader (Linux wakes a pipe's readers only at
+// the end of a write into a pipe that was not empty): multilog still
+// finds it.
+func TestBigWriteAfterPartialLine(t *testing.T) {
+	dir := t.TempDir()
+	// A blocking writer, as most are (os.Pipe's writes do not block: each
+	// write(2) ends when the pipe is full, waking the reader).
+	var p [2]int
+	testbin.Must(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
+	r, w := os.NewFile(uintptr(p[0]), "r"), p[1]
+	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "s16777215", "./d"), dir, r)
+	r.Close()
+	_, err := unix.Write(w, []byte("start of a line"))
+	testbin.Must(t, err)
+	waitAsleep(t, m.Pid(), 100*time.Millisecond)
+	big := append([]byte(", then the rest\n"), numbered(5000, 6)...) // 150 KB: more than the pipe holds
+	written := make(chan error, 1)
+	go func() {
+		_, err := unix.Write(w, big)
+		unix.Close(w)
+		written <- err
+	}()
+	if code, out := exit(t, m, stderr); code != 0 || out != "" {
+		t.Errorf("exit %d %q", code, out)
+	}
+	testbin.Must(t, <-written)
+	if got := logged(t, filepath.Join(dir, "d")); got != "start of a line"+string(big) {
+		t.Errorf("logged %d bytes, want %d", len(got), len("start of a line")+len(big))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -13,6 +14,16 @@ import (
 
 // chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
+
+// While a partial line waits in the pipe, multilog also looks for the
+// rest after heldPollMin, then ever less often, up to heldPollMax: a
+// write(2) that finds the pipe full of it wakes no reader until it has
+// written everything (Linux's pipe_write wakes readers on a pipe that was
+// not empty only at its end), and waits for a reader itself.
+const (
+	heldPollMin = 50 * time.Microsecond
+	heldPollMax = time.Second
+)
 
 // signals turns TERM and ALRM into flags and a byte on a pipe, so that the
 // input loop can wait for input and signals at once.
@@ -174,7 +185,7 @@ func newPipeInput(in, signal int) (*pipeInput, error) {
 // watch makes an epoll instance for the input and the signal pipe. The
 // input is watched edge-triggered: a line held in it keeps it readable,
 // and what matters is that something was added (the kernel wakes the
-// pipe's epoll readers on every write and splice).
+// pipe's epoll readers at the end of every write and splice).
 func watch(in, signal int) (int, error) {
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
@@ -305,10 +316,21 @@ func (r *pipeInput) consume(n int) error {
 }
 
 // sleep waits until something is added to the input, its writers are
-// gone, or a signal came, and tells whether the writers were gone.
-func (r *pipeInput) sleep(sig *signals) (hup bool) {
+// gone, a signal came, or timeout passed (negative: no limit), and tells
+// whether the writers were gone.
+func (r *pipeInput) sleep(sig *signals, timeout time.Duration) (hup bool) {
+	var limit *unix.Timespec
+	if timeout >= 0 {
+		ts := unix.NsecToTimespec(int64(timeout))
+		limit = &ts
+	}
+	// ppoll on the epoll instance for its time limit in nanoseconds.
+	fds := []unix.PollFd{{Fd: int32(r.watch), Events: unix.POLLIN}}
+	if n, err := unix.Ppoll(fds, limit, nil); err != nil || n == 0 {
+		return false
+	}
 	var events [2]unix.EpollEvent
-	n, err := unix.EpollWait(r.watch, events[:], -1)
+	n, err := unix.EpollWait(r.watch, events[:], 0)
 	if err != nil {
 		return false
 	}
@@ -325,6 +347,7 @@ func (r *pipeInput) sleep(sig *signals) (hup bool) {
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 	held := 0    // bytes at the head of the pipe that m holds, unwritten
 	hup := false // every writer was gone at the last wake
+	heldPoll := heldPollMin
 	for {
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
@@ -337,6 +360,7 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			return strerr.Fatal("unable to read input: ", err)
 		}
 		if n > held {
+			heldPoll = heldPollMin
 			used := m.feed(r.buf[held:n], stop)
 			m.flush()
 			newHeld := m.held
@@ -365,11 +389,14 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 				}
 				held = 0
 			}
+			heldPoll = heldPollMin // the writer goes on at once
+		case held == 0:
+			// The pipe is empty: the next write wakes us.
+			r.shrink()
+			hup = r.sleep(sig, -1)
 		default:
-			if held == 0 {
-				r.shrink()
-			}
-			hup = r.sleep(sig)
+			hup = r.sleep(sig, heldPoll)
+			heldPoll = min(2*heldPoll, heldPollMax)
 		}
 	}
 }
