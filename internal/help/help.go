@@ -100,6 +100,15 @@ it.`
 service is up (and its pid) or down, for how many seconds, and whether
 that differs from how it normally is, paused or wanted otherwise; or why
 it cannot tell. Always exits 0.`
+	case "svwait":
+		usage = "svwait [-u|-U|-d|-D] [-o] [-t MS] dir ..."
+		about = `Waits until the service supervised in every dir (in one dir, with -o)
+is up (-u, the default), up and ready (-U: it said so through
+notification-fd or notify-socket, or it has neither), down (-d), or down
+with its finish done (-D). It wakes when supervise changes the status
+file, never at an interval. Exits 0 once it holds, 99 when MS
+milliseconds (-t) pass first, 100 on a usage error, 111 when a dir's
+supervise is not running or exits first.`
 	case "tai64n":
 		usage = "tai64n"
 		about = `Copies its input to its output with an @ and the current time as a

@@ -1,6 +1,9 @@
-// Package sdnotify tells systemd that a Type=notify service is ready: one
-// datagram "READY=1" to the unix socket named by $NOTIFY_SOCKET (a leading
-// '@' names an abstract socket).
+// Package sdnotify is systemd's notification protocol, both ends: a
+// service sends newline-separated VAR=value datagrams (READY=1,
+// STATUS=text...) to the unix socket named by $NOTIFY_SOCKET (a leading
+// '@' names an abstract socket). Ready is the sending end, with which
+// svscan tells systemd it is ready; Socket, Parse and Descends are the
+// receiving end, with which supervise hears its services.
 package sdnotify
 
 import "net"

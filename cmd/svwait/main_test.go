@@ -1,0 +1,207 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) { svtest.Main(m) }
+
+const usageLine = "svwait: usage: svwait [-u|-U|-d|-D] [-o] [-t MS] dir ...\n"
+
+// svwait runs svwait with args to its end.
+func svwait(t *testing.T, args ...string) testbin.Result {
+	t.Helper()
+	return testbin.RunWithin(t, exec.Command(testbin.Path(t, "svwait"), args...), svtest.Scaled(testbin.Hang))
+}
+
+// background starts svwait with args; its result comes on the channel.
+func background(t *testing.T, args ...string) <-chan testbin.Result {
+	t.Helper()
+	done := make(chan testbin.Result, 1)
+	cmd := exec.Command(testbin.Path(t, "svwait"), args...)
+	go func() { done <- testbin.RunWithin(t, cmd, svtest.Scaled(20*time.Second)) }()
+	svtest.WaitFor(t, 5*time.Second, "svwait to start", func() bool { return cmd.Process != nil })
+	return done
+}
+
+// supervised starts supervise (ours, or the reference's when ref) on a new
+// service dir running body, and waits until it is up, or down when the
+// directory has a down file.
+func supervised(t *testing.T, ref bool, body string, down bool) string {
+	t.Helper()
+	dir := filepath.Join(testbin.PublicDir(t), "svc")
+	svtest.NewService(t, dir, body)
+	if down {
+		testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
+	}
+	prog := testbin.Path(t, "supervise")
+	if ref {
+		prog = testbin.Reference(t, "supervise")
+	}
+	svtest.Start(t, exec.Command(prog, dir))
+	svtest.WaitFor(t, 5*time.Second, "supervise to start", func() bool {
+		s, ok := svtest.ReadStatus(t, dir)
+		return ok && (down || s.Pid != 0)
+	})
+	return dir
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{nil, usageLine},
+		{[]string{"-u"}, usageLine},
+		{[]string{"-t", "abc", "/"}, usageLine},
+		{[]string{"-t", "-5", "/"}, usageLine},
+		{[]string{"-t"}, "svwait: option requires an argument -- t\n" + usageLine},
+		{[]string{"-x", "/"}, "svwait: illegal option -- x\n" + usageLine},
+	} {
+		if got, want := svwait(t, tc.args...), (testbin.Result{Stderr: tc.stderr, Code: 100}); got != want {
+			t.Errorf("svwait %q: %+v, want %+v", tc.args, got, want)
+		}
+	}
+}
+
+// A directory without a running supervise cannot be watched: 111 at once,
+// in daemontools' words.
+func TestNotRunning(t *testing.T) {
+	root := testbin.PublicDir(t)
+	plain := filepath.Join(root, "plain")
+	testbin.Must(t, os.Mkdir(plain, 0o755))
+	stopped := filepath.Join(root, "stopped")
+	testbin.Must(t, os.MkdirAll(filepath.Join(stopped, "supervise"), 0o700))
+	testbin.Must(t, syscall.Mkfifo(filepath.Join(stopped, "supervise/ok"), 0o600))
+	up := supervised(t, false, "exec sleep 100", false)
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{plain}, "svwait: fatal: unable to open " + plain + "/supervise/ok: file does not exist\n"},
+		{[]string{"-d", stopped}, "svwait: fatal: unable to watch " + stopped + ": supervise not running\n"},
+		{[]string{"-o", up, stopped}, "svwait: fatal: unable to watch " + stopped + ": supervise not running\n"},
+		{[]string{root + "/missing"}, "svwait: fatal: unable to open " + root + "/missing/supervise/ok: file does not exist\n"},
+	} {
+		if got, want := svwait(t, tc.args...), (testbin.Result{Stderr: tc.stderr, Code: 111}); got != want {
+			t.Errorf("svwait %q: %+v, want %+v", tc.args, got, want)
+		}
+	}
+}
+
+// Against our supervise and daemontools' own: a state that holds answers
+// at once, one that does not times out with 99, and svwait -d returns
+// once svc -d has taken effect (the record says down), as does -D.
+func TestWaits(t *testing.T) {
+	for _, ref := range []bool{false, true} {
+		dir := supervised(t, ref, "exec sleep 100", false)
+		for _, tc := range []struct {
+			args []string
+			code int
+		}{
+			{[]string{dir}, 0},
+			{[]string{"-u", dir}, 0},
+			{[]string{"-U", dir}, 0}, // no readiness: up is ready
+			{[]string{"-d", "-t", "0", dir}, 99},
+			{[]string{"-D", "-t", "50", dir}, 99},
+			{[]string{"-du", dir}, 0},
+		} {
+			if got, want := svwait(t, tc.args...), (testbin.Result{Code: tc.code}); got != want {
+				t.Errorf("ref %v: svwait %q: %+v, want %+v", ref, tc.args, got, want)
+			}
+		}
+		for _, want := range []string{"-d", "-D"} {
+			waiting := background(t, want, dir)
+			svc := testbin.Path(t, "svc")
+			if ref {
+				svc = testbin.Reference(t, "svc")
+			}
+			svtest.Svc(t, svc, "-d", dir)
+			if got := <-waiting; got != (testbin.Result{}) {
+				t.Errorf("ref %v: svwait %s after svc -d: %+v", ref, want, got)
+			}
+			if s, _ := svtest.ReadStatus(t, dir); s.Pid != 0 {
+				t.Errorf("ref %v: svwait %s returned while the service is up (pid %d)", ref, want, s.Pid)
+			}
+			waiting = background(t, "-u", dir)
+			svtest.Svc(t, svc, "-u", dir)
+			if got := <-waiting; got != (testbin.Result{}) {
+				t.Errorf("ref %v: svwait -u after svc -u: %+v", ref, got)
+			}
+		}
+	}
+}
+
+// Every dir must hold, or one with -o; a supervise that exits before its
+// service comes up ends the wait with 111, unless -o leaves another.
+func TestSeveral(t *testing.T) {
+	up := supervised(t, false, "exec sleep 100", false)
+	down := supervised(t, false, "exec sleep 100", true)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-o", down, up}, 0},
+		{[]string{"-o", "-d", up, down}, 0},
+		{[]string{"-t", "50", down, up}, 99},
+		{[]string{"-d", "-t", "50", down, up}, 99},
+		{[]string{up, up}, 0},
+	} {
+		if got, want := svwait(t, tc.args...), (testbin.Result{Code: tc.code}); got != want {
+			t.Errorf("svwait %q: %+v, want %+v", tc.args, got, want)
+		}
+	}
+	// down's supervise exits, its service never up.
+	waiting := background(t, down)
+	svtest.Svc(t, testbin.Path(t, "svc"), "-x", down)
+	want := testbin.Result{Stderr: "svwait: fatal: unable to watch " + down + ": supervise not running\n", Code: 111}
+	if got := <-waiting; got != want {
+		t.Errorf("svwait on a service whose supervise exits: %+v, want %+v", got, want)
+	}
+}
+
+// While it waits, svwait sleeps: no wake-ups at an interval.
+func TestSleeps(t *testing.T) {
+	dir := supervised(t, false, "exec sleep 100", false)
+	cmd := exec.Command(testbin.Path(t, "svwait"), "-d", dir)
+	g := svtest.Start(t, cmd)
+	// Once the Go runtime has settled after start-up, a second passes
+	// with no wake-up at all; one polling at an interval would never
+	// have such a second.
+	svtest.WaitFor(t, 10*time.Second, "a second in which svwait sleeps", func() bool {
+		before := switches(t, g.Pid())
+		time.Sleep(time.Second)
+		return switches(t, g.Pid()) == before
+	})
+	svtest.Svc(t, testbin.Path(t, "svc"), "-d", dir)
+	if code := g.Wait(t, 5*time.Second); code != 0 {
+		t.Errorf("svwait -d after svc -d: exit %d", code)
+	}
+}
+
+// switches counts the voluntary context switches of every thread of pid.
+func switches(t *testing.T, pid int) int {
+	tasks, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/status")
+	testbin.Must(t, err)
+	n := 0
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				k, _ := strconv.Atoi(strings.TrimSpace(v))
+				n += k
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,260 @@
+// Package watch waits for supervised services to reach a state, for
+// svwait. It never polls at an interval: it sleeps in poll(2) on an
+// inotify watch of each DIR/supervise, the directory in which supervise
+// renames status.new over status, and on a write end of each
+// DIR/supervise/ok FIFO, which reports an error the moment supervise exits
+// and closes its reading end.
+package watch
+
+import (
+	"errors"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/control"
+	"daemontools/internal/status"
+)
+
+// Want is the state waited for.
+type Want int
+
+const (
+	Up       Want = iota // ./run runs
+	UpReady              // ./run runs and said it is ready (or has no way to say it)
+	Down                 // ./run does not run
+	DownDone             // ./run does not run and ./finish is done
+)
+
+// Holds tells whether a service whose record is s is in state w.
+func (w Want) Holds(s status.Status) bool {
+	switch w {
+	case Up, UpReady:
+		return s.Pid != 0
+	case Down, DownDone:
+		return s.Pid == 0
+	}
+	return false
+}
+
+// Error is a service that cannot be watched: Op ("open", "watch" or
+// "read") could not be done to File, relative to Dir ("" for Dir itself).
+// Err is ErrNotRunning when its supervise is not running, or has exited
+// before the state was reached.
+type Error struct {
+	Dir  string
+	Op   string
+	File string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Op + " " + e.Dir + "/" + e.File + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrNotRunning means no supervise runs for the service.
+var ErrNotRunning = control.ErrNotRunning
+
+// Watcher watches a set of services.
+type Watcher struct {
+	inotify  int
+	services []service
+	buf      [4096]byte
+}
+
+type service struct {
+	dir   string
+	wd    int // inotify's watch of dir/supervise
+	ok    int // write end of dir/supervise/ok; -1 once supervise has gone
+	holds bool
+}
+
+const (
+	statusName = "status" // the record's name inside supervise/
+	events     = unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
+)
+
+// Open starts watching the services in dirs. It fails with an *Error for
+// the first one whose supervise is not running or cannot be watched.
+func Open(dirs []string) (*Watcher, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{inotify: fd}
+	for _, dir := range dirs {
+		s := service{dir: dir, ok: -1}
+		// Running first, then watching, then reading the record: a change
+		// after the reading is seen by the watch, and a supervise that
+		// exits after the first step closes the FIFO.
+		s.ok, err = unix.Open(dir+"/"+control.OkFile, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err == unix.ENXIO {
+			w.Close()
+			return nil, &Error{Dir: dir, Op: "watch", Err: ErrNotRunning}
+		}
+		if err != nil {
+			w.Close()
+			return nil, &Error{Dir: dir, Op: "open", File: control.OkFile, Err: err}
+		}
+		w.services = append(w.services, s)
+		if w.services[len(w.services)-1].wd, err = unix.InotifyAddWatch(fd, dir+"/supervise", events); err != nil {
+			w.Close()
+			return nil, &Error{Dir: dir, Op: "watch", File: "supervise", Err: err}
+		}
+	}
+	return w, nil
+}
+
+// Close stops watching.
+func (w *Watcher) Close() {
+	for i := range w.services {
+		if w.services[i].ok >= 0 {
+			unix.Close(w.services[i].ok)
+		}
+	}
+	unix.Close(w.inotify)
+}
+
+// Wait waits until want holds for every service, or for one of them when
+// any, and tells whether it does; false means deadline (zero for none)
+// passed first. A supervise that exits before its service is as wanted,
+// when that decides the outcome, is an *Error with ErrNotRunning.
+func (w *Watcher) Wait(want Want, any bool, deadline time.Time) (bool, error) {
+	for i := range w.services {
+		if err := w.check(i, want); err != nil {
+			return false, err
+		}
+	}
+	fds := make([]unix.PollFd, 1+len(w.services))
+	fds[0] = unix.PollFd{Fd: int32(w.inotify), Events: unix.POLLIN}
+	for {
+		if done, err := w.outcome(any); done || err != nil {
+			return done, err
+		}
+		timeout := -1
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return false, nil
+			}
+			timeout = int((left + time.Millisecond - 1) / time.Millisecond)
+		}
+		for i, s := range w.services {
+			// A negative descriptor is left out by poll.
+			fds[1+i] = unix.PollFd{Fd: int32(s.ok)}
+		}
+		if _, err := unix.Poll(fds, timeout); err != nil && err != unix.EINTR {
+			return false, err
+		}
+		if fds[0].Revents != 0 {
+			if err := w.changed(want); err != nil {
+				return false, err
+			}
+		}
+		for i := range w.services {
+			if fds[1+i].Revents != 0 {
+				if err := w.gone(i, want); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+}
+
+// outcome tells whether the wait is over: done when want holds as asked,
+// an error when it no longer can.
+func (w *Watcher) outcome(any bool) (bool, error) {
+	held, lost := 0, -1
+	for i, s := range w.services {
+		switch {
+		case s.holds:
+			held++
+		case s.ok < 0:
+			lost = i
+		}
+	}
+	if any && held > 0 || !any && held == len(w.services) {
+		return true, nil
+	}
+	if lost >= 0 && (!any || allGone(w.services)) {
+		return false, &Error{Dir: w.services[lost].dir, Op: "watch", Err: ErrNotRunning}
+	}
+	return false, nil
+}
+
+func allGone(services []service) bool {
+	for _, s := range services {
+		if s.ok >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// changed reads the waiting inotify events and checks again the services
+// whose record was replaced; after an overflow, every service.
+func (w *Watcher) changed(want Want) error {
+	for {
+		n, err := unix.Read(w.inotify, w.buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return nil // EAGAIN: all read
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
+			name := w.buf[off+unix.SizeofInotifyEvent : min(n, off+unix.SizeofInotifyEvent+int(ev.Len))]
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			if ev.Mask&unix.IN_Q_OVERFLOW == 0 && ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) == 0 && cString(name) != statusName {
+				continue
+			}
+			for i := range w.services {
+				if ev.Mask&unix.IN_Q_OVERFLOW != 0 || w.services[i].wd == int(ev.Wd) {
+					if err := w.check(i, want); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+}
+
+// cString is a NUL-padded name from an inotify event.
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+// gone notes that service i's supervise has exited, and reads the record
+// it left: a service that is down stays down.
+func (w *Watcher) gone(i int, want Want) error {
+	s := &w.services[i]
+	unix.Close(s.ok)
+	s.ok = -1
+	return w.check(i, want)
+}
+
+// check reads service i's record and notes whether want holds. A record
+// that is missing while supervise has gone is a service that does not
+// run; any other failure to read it is an *Error.
+func (w *Watcher) check(i int, want Want) error {
+	s := &w.services[i]
+	rec, err := status.Read(s.dir + "/" + status.File)
+	var re *status.ReadError
+	switch {
+	case err == nil:
+		s.holds = want.Holds(rec)
+	case s.ok < 0 && errors.As(err, &re) && re.Err == unix.ENOENT:
+		s.holds = false
+	case errors.As(err, &re):
+		return &Error{Dir: s.dir, Op: "read", File: status.File, Err: re.Err}
+	default:
+		return &Error{Dir: s.dir, Op: "read", File: status.File, Err: err}
+	}
+	return nil
+}
