@@ -16,8 +16,8 @@ import (
 
 // windowAt is how much output makes a window of current: once written,
 // a window's writeback is started, and waited for two windows later. A
-// directory holds at most four windows (480 KB) in memory.
-const windowAt = 120 << 10
+// directory holds at most four windows (448 KB) in memory.
+const windowAt = 112 << 10
 
 // flushAt is how much output a log directory gathers before writing it.
 const flushAt = windowAt / 2
