@@ -1,0 +1,41 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+)
+
+// Bad timeout-finish and backoff-max files: a warning naming the file and
+// what is used instead, and the service goes on being restarted as without
+// them.
+func TestBadSettings(t *testing.T) {
+	for _, tc := range []struct{ file, content, instead string }{
+		{"timeout-finish", "5s\n", "using 5000"},
+		{"timeout-finish", "99999999999\n", "using 5000"},
+		{"backoff-max", "-1\n", "ignored"},
+		{"backoff-max", "\n", "ignored"},
+	} {
+		t.Run(tc.file+" "+strings.TrimSpace(tc.content), func(t *testing.T) {
+			dir := newService(t, "echo $$ >> starts\nexit 1")
+			writeFile(t, dir, "finish", "#!/bin/sh\n", 0o755)
+			writeFile(t, dir, tc.file, tc.content, 0o644)
+			_, errFile := startSupervise(t, dir)
+			svtest.WaitFor(t, 10*time.Second, "three starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 3 })
+			line := "supervise: warning: " + dir + "/" + tc.file + ": not a number of milliseconds: \"" +
+				strings.TrimSpace(tc.content) + "\", " + tc.instead + "\n"
+			e := stderrOf(errFile)
+			if !strings.HasPrefix(e, line) || strings.ReplaceAll(e, line, "") != "" {
+				t.Errorf("stderr %q, want lines %q", e, line)
+			}
+			s := waitRecord(t, dir, "a record", func(status.Status) bool { return true })
+			if s.Restarts < 2 || s.LastExit != (status.Exit{Code: 1}) {
+				t.Errorf("record %+v", s)
+			}
+		})
+	}
+}
