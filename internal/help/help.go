@@ -68,14 +68,17 @@ is lowered to it.`
 exits (at most once a second), unless dir/down exists or svc says
 otherwise. It keeps its state in dir/supervise: a lock, the control and ok
 FIFOs through which svc and svok reach it, and the status file svstat
-reads. On SIGTERM it stops the service and exits once it is down.`
+reads. On SIGTERM it stops the service and exits once it is down. Optional
+files in dir: finish (run after each exit), timeout-finish, down-signal,
+timeout-kill, backoff-max.`
 	case "svc":
-		usage = "svc [-udopchaitkx] dir ..."
+		usage = "svc [-udopchaitkxq12w] dir ..."
 		about = `Controls the services supervised in each dir: -u up (start it, and
 restart it whenever it stops), -d down (TERM and CONT), -o once (start it,
 do not restart it), -p pause (STOP), -c continue (CONT), -h, -a, -i, -t
-and -k send HUP, ALRM, INT, TERM and KILL, and -x tells supervise to exit
-once the service is down. A dir whose supervise is not running gets a
+and -k send HUP, ALRM, INT, TERM and KILL, -q, -1, -2 and -w send QUIT,
+USR1, USR2 and WINCH, and -x tells supervise to exit once the service is
+down. A dir whose supervise is not running gets a
 warning and svc goes on with the next.`
 	case "svok":
 		usage = "svok dir"
@@ -95,11 +98,12 @@ dir (default /service) with svc -dx, then becomes svscan dir with its
 messages shown by readproctitle in the output of ps. init or systemd runs
 it.`
 	case "svstat":
-		usage = "svstat dir ..."
+		usage = "svstat [-l|-j] dir ..."
 		about = `Prints one line for each service directory dir saying whether its
 service is up (and its pid) or down, for how many seconds, and whether
 that differs from how it normally is, paused or wanted otherwise; or why
-it cannot tell. Always exits 0.`
+it cannot tell. -l adds restarts, the last exit, readiness and the next
+start; -j prints one JSON object per dir instead. Always exits 0.`
 	case "svwait":
 		usage = "svwait [-u|-U|-d|-D] [-o] [-t MS] dir ..."
 		about = `Waits until the service supervised in every dir (in one dir, with -o)
