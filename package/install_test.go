@@ -83,6 +83,16 @@ func TestRunThenUninstall(t *testing.T) {
 	if page, err := man.Output(); err != nil || !strings.Contains(string(page), "svc - control supervised services") {
 		t.Errorf("man svc: %v\n%s", err, page)
 	}
+	// Everything installed, links followed and each file counted once, as
+	// du counts: one executable for every program.
+	for _, dir := range []string{dirs["COMMANDDIR"], filepath.Join(src, "command")} {
+		out, err := exec.Command("du", "-skL", dir).Output()
+		testbin.Must(t, err)
+		kb, err := strconv.Atoi(strings.Fields(string(out))[0])
+		if err != nil || kb > 5*1024 {
+			t.Errorf("du -skL %s: %q (%v), more than 5 MB", dir, out, err)
+		}
+	}
 	want, _ := help.Text("svc")
 	if got := testbin.Run(t, exec.Command(bin("svc"), "--help")); got != (testbin.Result{Stdout: want}) {
 		t.Errorf("svc --help: %+v", got)

@@ -1,28 +1,10 @@
-// Command envuidgid runs a program with $UID and $GID set to an account's
-// uid and primary gid.
+// Command envuidgid is envuidgid; the program itself is internal/command/envuidgid,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"os"
-	"strconv"
-
-	"daemontools/internal/account"
-	"daemontools/internal/pathexec"
+	program "daemontools/internal/command/envuidgid"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("envuidgid", run) }
-
-func run(args []string, _ io.Reader, _, _ io.Writer) error {
-	if len(args) < 3 {
-		return strerr.Usage("envuidgid account child")
-	}
-	ids, err := account.Lookup(args[1])
-	if err != nil {
-		return err
-	}
-	env := pathexec.Setenv(os.Environ(), "GID", strconv.Itoa(ids.GID))
-	env = pathexec.Setenv(env, "UID", strconv.Itoa(ids.UID))
-	return pathexec.Run(args[2:], env)
-}
+func main() { strerr.Main("envuidgid", program.Run) }

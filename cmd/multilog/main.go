@@ -1,27 +1,10 @@
-// Command multilog appends its input lines to rotated log directories,
-// selected by patterns, optionally with TAI64N labels.
+// Command multilog is multilog; the program itself is internal/command/multilog,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"os"
-
-	"daemontools/internal/multilog"
+	program "daemontools/internal/command/multilog"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("multilog", run) }
-
-func run(args []string, stdin io.Reader, _, stderr io.Writer) error {
-	m, err := multilog.New(multilog.Parse(args[1:]), stderr)
-	if err != nil {
-		return err
-	}
-	in := 0
-	if f, ok := stdin.(*os.File); ok {
-		in = int(f.Fd())
-	}
-	err = m.Run(in)
-	m.Close()
-	return err
-}
+func main() { strerr.Main("multilog", program.Run) }

@@ -1,22 +1,10 @@
-// Command pgrphack runs a program in a new session and process group.
+// Command pgrphack is pgrphack; the program itself is internal/command/pgrphack,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"os"
-	"syscall"
-
-	"daemontools/internal/pathexec"
+	program "daemontools/internal/command/pgrphack"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("pgrphack", run) }
-
-func run(args []string, _ io.Reader, _, _ io.Writer) error {
-	if len(args) < 2 {
-		return strerr.Usage("pgrphack child")
-	}
-	// As in daemontools, a process that already leads a group stays in it.
-	syscall.Setsid()
-	return pathexec.Run(args[1:], os.Environ())
-}
+func main() { strerr.Main("pgrphack", program.Run) }

@@ -1,36 +1,10 @@
-// Command readproctitle shows the latest bytes of its input in its own
-// command line, so that ps displays svscan's recent errors.
+// Command readproctitle is readproctitle; the program itself is internal/command/readproctitle,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-
-	"daemontools/internal/proctitle"
+	program "daemontools/internal/command/readproctitle"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("readproctitle", run) }
-
-func run(args []string, stdin io.Reader, _, _ io.Writer) error {
-	if len(args) < 2 || len(args[len(args)-1]) < 5 {
-		return strerr.Usage("readproctitle io errors: .....")
-	}
-	title, err := proctitle.LastArg()
-	if err != nil {
-		return strerr.Fatal("unable to find my command line: ", err.Error())
-	}
-	for i := range title {
-		title[i] = '.'
-	}
-	buf := make([]byte, 256)
-	for {
-		n, err := stdin.Read(buf)
-		proctitle.Scroll(title, buf[:n])
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return strerr.Fatal("unable to read input: ", err)
-		}
-	}
-}
+func main() { strerr.Main("readproctitle", program.Run) }

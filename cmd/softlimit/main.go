@@ -1,38 +1,10 @@
-// Command softlimit runs a program with soft resource limits set.
+// Command softlimit is softlimit; the program itself is internal/command/softlimit,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"os"
-
-	"daemontools/internal/getopt"
-	"daemontools/internal/pathexec"
-	"daemontools/internal/rlimit"
+	program "daemontools/internal/command/softlimit"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("softlimit", run) }
-
-var usage = strerr.Usage("softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child")
-
-func run(args []string, _ io.Reader, _, stderr io.Writer) error {
-	opts := getopt.New("softlimit", "a:c:d:f:l:m:o:p:r:s:t:", args[1:], stderr)
-	for c := opts.Next(); c != 0; c = opts.Next() {
-		resources, ok := rlimit.Resources[c]
-		if !ok {
-			return usage
-		}
-		for _, r := range resources {
-			if err := rlimit.SetSoft(r, opts.Arg); err == rlimit.ErrBadValue {
-				return usage
-			} else if err != nil {
-				return err
-			}
-		}
-	}
-	child := opts.Rest()
-	if len(child) == 0 {
-		return usage
-	}
-	return pathexec.Run(child, os.Environ())
-}
+func main() { strerr.Main("softlimit", program.Run) }

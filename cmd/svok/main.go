@@ -1,31 +1,10 @@
-// Command svok tells by its exit code whether supervise runs for DIR:
-// 0 running, 100 not running, 111 unable to tell.
+// Command svok is svok; the program itself is internal/command/svok,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"syscall"
-
-	"daemontools/internal/control"
+	program "daemontools/internal/command/svok"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("svok", run) }
-
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
-		return strerr.Usage("svok dir")
-	}
-	dir := args[1]
-	if err := syscall.Chdir(dir); err != nil {
-		return strerr.Fatal("unable to chdir to ", dir, ": ", err)
-	}
-	running, err := control.Running(".")
-	if err == syscall.ENOENT || (err == nil && !running) {
-		return strerr.Exit(strerr.ExitUsage)
-	}
-	if err != nil {
-		return strerr.Fatal("unable to open ", dir, "/", control.OkFile, ": ", err)
-	}
-	return nil
-}
+func main() { strerr.Main("svok", program.Run) }

@@ -1,20 +1,10 @@
-// Command svscanboot starts supervision at boot: svscan [DIR], default
-// /service, with its messages shown by readproctitle.
+// Command svscanboot is svscanboot; the program itself is internal/command/svscanboot,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-
-	"daemontools/internal/boot"
+	program "daemontools/internal/command/svscanboot"
 	"daemontools/internal/strerr"
 )
 
-func main() { strerr.Main("svscanboot", run) }
-
-func run(args []string, _ io.Reader, _, _ io.Writer) error {
-	dir := "/service"
-	if len(args) > 1 {
-		dir = args[1]
-	}
-	return boot.Run(dir)
-}
+func main() { strerr.Main("svscanboot", program.Run) }

@@ -1,16 +1,10 @@
-// Command tai64n puts a TAI64N label before every line of its input.
+// Command tai64n is tai64n; the program itself is internal/command/tai64n,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-
+	program "daemontools/internal/command/tai64n"
 	"daemontools/internal/strerr"
-	"daemontools/internal/tai64"
-	"daemontools/internal/timestamp"
 )
 
-func main() { strerr.Main("tai64n", run) }
-
-func run(_ []string, stdin io.Reader, stdout, _ io.Writer) error {
-	return timestamp.Stamp(stdin, stdout, tai64.Now)
-}
+func main() { strerr.Main("tai64n", program.Run) }

@@ -1,19 +1,10 @@
-// Command tai64nlocal turns the TAI64N label at the start of each line into
-// local time, YYYY-MM-DD HH:MM:SS.NNNNNNNNN.
+// Command tai64nlocal is tai64nlocal; the program itself is internal/command/tai64nlocal,
+// which the one executable package/install installs (multicall) runs too.
 package main
 
 import (
-	"io"
-	"os"
-
-	"daemontools/internal/localtime"
+	program "daemontools/internal/command/tai64nlocal"
 	"daemontools/internal/strerr"
-	"daemontools/internal/timestamp"
 )
 
-func main() { strerr.Main("tai64nlocal", run) }
-
-func run(_ []string, stdin io.Reader, stdout, _ io.Writer) error {
-	tz, set := os.LookupEnv("TZ")
-	return timestamp.Local(stdin, stdout, localtime.Load(tz, set, os.Getenv("TZDIR")))
-}
+func main() { strerr.Main("tai64nlocal", program.Run) }

@@ -11,19 +11,35 @@ import (
 	"daemontools/internal/strerr"
 )
 
-// Resources maps each softlimit option letter to the limits it sets.
-var Resources = map[byte][]int{
-	'a': {unix.RLIMIT_AS},
-	'c': {unix.RLIMIT_CORE},
-	'd': {unix.RLIMIT_DATA},
-	'f': {unix.RLIMIT_FSIZE},
-	'l': {unix.RLIMIT_MEMLOCK},
-	'm': {unix.RLIMIT_DATA, unix.RLIMIT_STACK, unix.RLIMIT_MEMLOCK, unix.RLIMIT_AS},
-	'o': {unix.RLIMIT_NOFILE},
-	'p': {unix.RLIMIT_NPROC},
-	'r': {unix.RLIMIT_RSS},
-	's': {unix.RLIMIT_STACK},
-	't': {unix.RLIMIT_CPU},
+// Resources returns the limits softlimit's option letter sets, and false
+// for a letter that is no option. A switch, not a map: the one executable
+// pays for a map at every program's start.
+func Resources(option byte) ([]int, bool) {
+	switch option {
+	case 'a':
+		return []int{unix.RLIMIT_AS}, true
+	case 'c':
+		return []int{unix.RLIMIT_CORE}, true
+	case 'd':
+		return []int{unix.RLIMIT_DATA}, true
+	case 'f':
+		return []int{unix.RLIMIT_FSIZE}, true
+	case 'l':
+		return []int{unix.RLIMIT_MEMLOCK}, true
+	case 'm':
+		return []int{unix.RLIMIT_DATA, unix.RLIMIT_STACK, unix.RLIMIT_MEMLOCK, unix.RLIMIT_AS}, true
+	case 'o':
+		return []int{unix.RLIMIT_NOFILE}, true
+	case 'p':
+		return []int{unix.RLIMIT_NPROC}, true
+	case 'r':
+		return []int{unix.RLIMIT_RSS}, true
+	case 's':
+		return []int{unix.RLIMIT_STACK}, true
+	case 't':
+		return []int{unix.RLIMIT_CPU}, true
+	}
+	return nil, false
 }
 
 // ErrBadValue means the value is neither "=" nor a decimal number;

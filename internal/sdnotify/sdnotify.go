@@ -4,17 +4,20 @@
 // '@' names an abstract socket). Ready is the sending end, with which
 // svscan tells systemd it is ready; Socket, Parse and Descends are the
 // receiving end, with which supervise hears its services.
+//
+// Ready speaks through the system calls alone: package net would make
+// every program of the one executable start slower.
 package sdnotify
 
-import "net"
+import "golang.org/x/sys/unix"
 
 // Ready sends READY=1 to socket.
 func Ready(socket string) error {
-	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: socket, Net: "unixgram"})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	_, err = c.Write([]byte("READY=1"))
-	return err
+	defer unix.Close(fd)
+	// unix.SockaddrUnix turns a leading '@' into the abstract namespace's NUL.
+	return unix.Sendto(fd, []byte("READY=1"), 0, &unix.SockaddrUnix{Name: socket})
 }

@@ -125,83 +125,160 @@ func Reason(err error) string {
 	if !errors.As(err, &errno) {
 		return "unknown error"
 	}
-	if s, ok := reasons[errno]; ok {
+	if s := reason(errno); s != "" {
 		return s
 	}
 	return "unknown error"
 }
 
-var reasons = map[syscall.Errno]string{
-	unix.EINTR:           "interrupted system call",
-	unix.ENOMEM:          "out of memory",
-	unix.ENOENT:          "file does not exist",
-	unix.ETXTBSY:         "text busy",
-	unix.EIO:             "input/output error",
-	unix.EEXIST:          "file already exists",
-	unix.ETIMEDOUT:       "timed out",
-	unix.EINPROGRESS:     "operation in progress",
-	unix.EAGAIN:          "temporary failure",
-	unix.EPIPE:           "broken pipe",
-	unix.EPERM:           "permission denied",
-	unix.EACCES:          "access denied",
-	unix.ENXIO:           "device not configured",
-	unix.ESRCH:           "no such process",
-	unix.E2BIG:           "argument list too long",
-	unix.ENOEXEC:         "exec format error",
-	unix.EBADF:           "file descriptor not open",
-	unix.ECHILD:          "no child processes",
-	unix.EDEADLK:         "operation would cause deadlock",
-	unix.EFAULT:          "bad address",
-	unix.ENOTBLK:         "not a block device",
-	unix.EBUSY:           "device busy",
-	unix.EXDEV:           "cross-device link",
-	unix.ENODEV:          "device does not support operation",
-	unix.ENOTDIR:         "not a directory",
-	unix.EISDIR:          "is a directory",
-	unix.EINVAL:          "invalid argument",
-	unix.ENFILE:          "system cannot open more files",
-	unix.EMFILE:          "process cannot open more files",
-	unix.ENOTTY:          "not a tty",
-	unix.EFBIG:           "file too big",
-	unix.ENOSPC:          "out of disk space",
-	unix.ESPIPE:          "unseekable descriptor",
-	unix.EROFS:           "read-only file system",
-	unix.EMLINK:          "too many links",
-	unix.EDOM:            "input out of range",
-	unix.ERANGE:          "output out of range",
-	unix.EALREADY:        "operation already in progress",
-	unix.ENOTSOCK:        "not a socket",
-	unix.EDESTADDRREQ:    "destination address required",
-	unix.EMSGSIZE:        "message too long",
-	unix.EPROTOTYPE:      "incorrect protocol type",
-	unix.ENOPROTOOPT:     "protocol not available",
-	unix.EPROTONOSUPPORT: "protocol not supported",
-	unix.ESOCKTNOSUPPORT: "socket type not supported",
-	unix.EOPNOTSUPP:      "operation not supported",
-	unix.EPFNOSUPPORT:    "protocol family not supported",
-	unix.EAFNOSUPPORT:    "address family not supported",
-	unix.EADDRINUSE:      "address already used",
-	unix.EADDRNOTAVAIL:   "address not available",
-	unix.ENETDOWN:        "network down",
-	unix.ENETUNREACH:     "network unreachable",
-	unix.ENETRESET:       "network reset",
-	unix.ECONNABORTED:    "connection aborted",
-	unix.ECONNRESET:      "connection reset",
-	unix.ENOBUFS:         "out of buffer space",
-	unix.EISCONN:         "already connected",
-	unix.ENOTCONN:        "not connected",
-	unix.ESHUTDOWN:       "socket shut down",
-	unix.ETOOMANYREFS:    "too many references",
-	unix.ECONNREFUSED:    "connection refused",
-	unix.ELOOP:           "symbolic link loop",
-	unix.ENAMETOOLONG:    "file name too long",
-	unix.EHOSTDOWN:       "host down",
-	unix.EHOSTUNREACH:    "host unreachable",
-	unix.ENOTEMPTY:       "directory not empty",
-	unix.EUSERS:          "too many users",
-	unix.EDQUOT:          "disk quota exceeded",
-	unix.ESTALE:          "stale NFS file handle",
-	unix.EREMOTE:         "too many levels of remote in path",
-	unix.ENOLCK:          "no locks available",
-	unix.ENOSYS:          "system call not available",
+// reason words errno as daemontools does, "" for an errno it has no words
+// for. A switch, not a map: nothing to build when a program starts.
+func reason(errno syscall.Errno) string {
+	switch errno {
+	case unix.EINTR:
+		return "interrupted system call"
+	case unix.ENOMEM:
+		return "out of memory"
+	case unix.ENOENT:
+		return "file does not exist"
+	case unix.ETXTBSY:
+		return "text busy"
+	case unix.EIO:
+		return "input/output error"
+	case unix.EEXIST:
+		return "file already exists"
+	case unix.ETIMEDOUT:
+		return "timed out"
+	case unix.EINPROGRESS:
+		return "operation in progress"
+	case unix.EAGAIN:
+		return "temporary failure"
+	case unix.EPIPE:
+		return "broken pipe"
+	case unix.EPERM:
+		return "permission denied"
+	case unix.EACCES:
+		return "access denied"
+	case unix.ENXIO:
+		return "device not configured"
+	case unix.ESRCH:
+		return "no such process"
+	case unix.E2BIG:
+		return "argument list too long"
+	case unix.ENOEXEC:
+		return "exec format error"
+	case unix.EBADF:
+		return "file descriptor not open"
+	case unix.ECHILD:
+		return "no child processes"
+	case unix.EDEADLK:
+		return "operation would cause deadlock"
+	case unix.EFAULT:
+		return "bad address"
+	case unix.ENOTBLK:
+		return "not a block device"
+	case unix.EBUSY:
+		return "device busy"
+	case unix.EXDEV:
+		return "cross-device link"
+	case unix.ENODEV:
+		return "device does not support operation"
+	case unix.ENOTDIR:
+		return "not a directory"
+	case unix.EISDIR:
+		return "is a directory"
+	case unix.EINVAL:
+		return "invalid argument"
+	case unix.ENFILE:
+		return "system cannot open more files"
+	case unix.EMFILE:
+		return "process cannot open more files"
+	case unix.ENOTTY:
+		return "not a tty"
+	case unix.EFBIG:
+		return "file too big"
+	case unix.ENOSPC:
+		return "out of disk space"
+	case unix.ESPIPE:
+		return "unseekable descriptor"
+	case unix.EROFS:
+		return "read-only file system"
+	case unix.EMLINK:
+		return "too many links"
+	case unix.EDOM:
+		return "input out of range"
+	case unix.ERANGE:
+		return "output out of range"
+	case unix.EALREADY:
+		return "operation already in progress"
+	case unix.ENOTSOCK:
+		return "not a socket"
+	case unix.EDESTADDRREQ:
+		return "destination address required"
+	case unix.EMSGSIZE:
+		return "message too long"
+	case unix.EPROTOTYPE:
+		return "incorrect protocol type"
+	case unix.ENOPROTOOPT:
+		return "protocol not available"
+	case unix.EPROTONOSUPPORT:
+		return "protocol not supported"
+	case unix.ESOCKTNOSUPPORT:
+		return "socket type not supported"
+	case unix.EOPNOTSUPP:
+		return "operation not supported"
+	case unix.EPFNOSUPPORT:
+		return "protocol family not supported"
+	case unix.EAFNOSUPPORT:
+		return "address family not supported"
+	case unix.EADDRINUSE:
+		return "address already used"
+	case unix.EADDRNOTAVAIL:
+		return "address not available"
+	case unix.ENETDOWN:
+		return "network down"
+	case unix.ENETUNREACH:
+		return "network unreachable"
+	case unix.ENETRESET:
+		return "network reset"
+	case unix.ECONNABORTED:
+		return "connection aborted"
+	case unix.ECONNRESET:
+		return "connection reset"
+	case unix.ENOBUFS:
+		return "out of buffer space"
+	case unix.EISCONN:
+		return "already connected"
+	case unix.ENOTCONN:
+		return "not connected"
+	case unix.ESHUTDOWN:
+		return "socket shut down"
+	case unix.ETOOMANYREFS:
+		return "too many references"
+	case unix.ECONNREFUSED:
+		return "connection refused"
+	case unix.ELOOP:
+		return "symbolic link loop"
+	case unix.ENAMETOOLONG:
+		return "file name too long"
+	case unix.EHOSTDOWN:
+		return "host down"
+	case unix.EHOSTUNREACH:
+		return "host unreachable"
+	case unix.ENOTEMPTY:
+		return "directory not empty"
+	case unix.EUSERS:
+		return "too many users"
+	case unix.EDQUOT:
+		return "disk quota exceeded"
+	case unix.ESTALE:
+		return "stale NFS file handle"
+	case unix.EREMOTE:
+		return "too many levels of remote in path"
+	case unix.ENOLCK:
+		return "no locks available"
+	case unix.ENOSYS:
+		return "system call not available"
+	}
+	return ""
 }

@@ -1,4 +1,5 @@
-// Package testbin builds every cmd/* program once per test binary, so that
+// Package testbin builds every cmd/* program once per test binary, as
+// package/compile does (one executable, a link per program), so that
 // integration tests run the real executables against real directories,
 // processes, FIFOs and signals.
 //
@@ -81,9 +82,8 @@ func build() (string, error) {
 	if err := os.Chmod(d, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", d+"/", "./cmd/...")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// As package/install installs them: one executable, a link per name.
+	cmd := exec.Command(filepath.Join(root, "package", "compile"), d)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(d)
 		return "", fmt.Errorf("%v\n%s", err, out)

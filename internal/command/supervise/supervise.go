@@ -1,0 +1,78 @@
+// Package supervise is the program supervise, which starts and monitors a
+// service: supervise DIR.
+package supervise
+
+import (
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/inherit"
+	"daemontools/internal/strerr"
+	engine "daemontools/internal/supervise"
+)
+
+// Run is the program: args as the command line has them, the name first,
+// and its standard streams.
+func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
+	// The Go runtime keeps allocation caches and threads for every
+	// processor it may use; supervise needs one. Set here rather than by
+	// starting again with $GOMAXPROCS, which showed supervise as "exe"
+	// in ps, pgrep and pidof.
+	runtime.GOMAXPROCS(1)
+	if len(args) < 2 {
+		return strerr.Usage("supervise dir")
+	}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	inherit.OnlyStdio()
+	opt := engine.Options{Dir: args[1], Env: syscall.Environ(), Stdio: [3]int{0, 1, 2}, Stderr: stderr, ChildSignal: -1}
+	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err == nil {
+		unix.Close(fd)
+	} else if opt.ChildSignal, err = notifyPipe(syscall.SIGCHLD); err != nil {
+		return strerr.Fatal("unable to create pipe for ", args[1], ": ", err)
+	}
+	s, err := engine.Open(opt)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// The engine needs no working directory, but daemontools' supervise
+	// runs in its service, and admins map a supervise to its service
+	// through /proc/PID/cwd.
+	syscall.Chdir(args[1])
+	go obeyTerm(s, term, args[1], stderr)
+	s.Run()
+	return nil
+}
+
+// obeyTerm makes SIGTERM do what svc -dx does, by writing those commands
+// into the control FIFO through the write end supervise holds.
+func obeyTerm(s *engine.Supervisor, term <-chan os.Signal, dir string, stderr io.Writer) {
+	for range term {
+		if err := s.Post([]byte("dx")); err != nil {
+			strerr.Warn(stderr, "supervise", "unable to obey SIGTERM in ", dir, ": ", err)
+		}
+	}
+}
+
+// notifyPipe returns the read end of a non-blocking pipe that gets a byte
+// whenever sig arrives.
+func notifyPipe(sig os.Signal) (int, error) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return -1, err
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sig)
+	go func() {
+		for range c {
+			syscall.Write(p[1], []byte{0})
+		}
+	}()
+	return p[0], nil
+}

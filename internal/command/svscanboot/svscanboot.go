@@ -1,0 +1,20 @@
+// Package svscanboot is the program svscanboot, which starts supervision at
+// boot: svscan [DIR], default /service, with its messages shown by
+// readproctitle.
+package svscanboot
+
+import (
+	"io"
+
+	"daemontools/internal/boot"
+)
+
+// Run is the program: args as the command line has them, the name
+// first, and its standard streams.
+func Run(args []string, _ io.Reader, _, _ io.Writer) error {
+	dir := "/service"
+	if len(args) > 1 {
+		dir = args[1]
+	}
+	return boot.Run(dir)
+}
