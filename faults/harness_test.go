@@ -216,3 +216,23 @@ func noPanic(t testing.TB, what, out string) {
 		}
 	}
 }
+
+// countRuns counts the processes running the service of dir as ./run
+// "exec sleep ...": sleeps whose working directory is dir.
+func countRuns(t testing.TB, dir string) int {
+	t.Helper()
+	procs, err := os.ReadDir("/proc")
+	testbin.Must(t, err)
+	n := 0
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		cwd, _ := os.Readlink("/proc/" + p.Name() + "/cwd")
+		comm, _ := os.ReadFile("/proc/" + p.Name() + "/comm")
+		if cwd == dir && string(comm) == "sleep\n" {
+			n++
+		}
+	}
+	return n
+}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -90,14 +89,22 @@ func TestSuperviseKill9(t *testing.T) {
 			t.Fatalf("round %d: svok with supervise killed: exit %d, want 100", round, code)
 		}
 
-		// The orphaned service still runs, as with daemontools; the new
-		// supervise starts its own. Kill the orphan, as an admin would.
+		// The orphaned service still runs; the new supervise adopts it
+		// rather than starting a second copy.
 		old := st.pid
-		p, st = startSupervise(t, dir, old)
-		if st.pid == old {
-			t.Fatalf("round %d: new supervise reports the old service %d", round, old)
+		p = start(t, exec.Command(prog(t, "supervise"), dir))
+		svtest.WaitForNil(t, 10*time.Second, "supervise running", func() error {
+			if code := svok(t, dir); code != 0 {
+				return fmt.Errorf("svok exit %d", code)
+			}
+			return nil
+		})
+		if st, err = readStatus(dir); err != nil || st.pid != old {
+			t.Fatalf("round %d: new supervise reports pid %d (%v), want the adopted %d", round, st.pid, err, old)
 		}
-		syscall.Kill(old, syscall.SIGKILL)
+		if n := countRuns(t, dir); n != 1 {
+			t.Fatalf("round %d: %d copies of the service run, want 1", round, n)
+		}
 		checkSuperviseFiles(t, dir)
 		if code := svok(t, dir); code != 0 {
 			t.Fatalf("round %d: svok: exit %d, want 0", round, code)

@@ -17,7 +17,7 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // one whose writer has said nothing fails with EAGAIN. What one read
 // returns, or a read to the end, decides: a short record is ErrBadFormat.
 func Read(file string) (Status, error) {
-	b, err := read(file, Size)
+	b, err := read(unix.AT_FDCWD, file, Size)
 	if err != nil {
 		return Status{}, err
 	}
@@ -27,7 +27,12 @@ func Read(file string) (Status, error) {
 // ReadAll reads the whole record in file, as Read does, and decodes it
 // with DecodeAll.
 func ReadAll(file string) (Status, error) {
-	b, err := read(file, maxRecord)
+	return ReadAllAt(unix.AT_FDCWD, file)
+}
+
+// ReadAllAt is ReadAll of file relative to the directory descriptor dir.
+func ReadAllAt(dir int, file string) (Status, error) {
+	b, err := read(dir, file, maxRecord)
 	if err != nil {
 		return Status{}, err
 	}
@@ -37,9 +42,9 @@ func ReadAll(file string) (Status, error) {
 // maxRecord is more than any record of ours: what is longer is not one.
 const maxRecord = Size + extSize + 0xffff + 1
 
-// read reads at most limit bytes of file.
-func read(file string, limit int) ([]byte, error) {
-	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+// read reads at most limit bytes of file, relative to dir.
+func read(dir int, file string, limit int) ([]byte, error) {
+	fd, err := unix.Openat(dir, file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &ReadError{Op: "open", Err: err}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/procstart"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -56,15 +57,16 @@ func (s Status) StateName() string {
 	return "unknown"
 }
 
-// Version is the layout of our bytes that Append writes.
-const Version = 1
+// Version is the layout of our bytes that Append writes. DecodeAll also
+// reads version 1, which lacks the start of the process (bytes 54-77).
+const Version = 2
 
-// Layout of version 1, after daemontools' bytes (multi-byte numbers are
+// Layout of version 2, after daemontools' bytes (multi-byte numbers are
 // little-endian, times TAI64N labels, zero when there is none):
 //
 //	18     state (State)
 //	19     '\n'
-//	20     layout version, 1
+//	20     layout version, 2
 //	21     flags (flag*)
 //	22-33  ready since
 //	34-35  last exit code of ./run; 256 when a signal killed it
@@ -72,10 +74,16 @@ const Version = 1
 //	37     0
 //	38-41  restarts: starts of ./run since supervise began, less one
 //	42-53  when the next start is due
-//	54-55  length of the status text
-//	56-    the status text
+//	54-69  the kernel's boot id when the process of the pid started
+//	70-77  its start time, clock ticks after boot (/proc/PID/stat); zero
+//	       with the boot id when there is no pid or it is not known
+//	78-79  length of the status text
+//	80-    the status text
+//
+// Version 1 is the same without bytes 54-77: its text length is at 54-55.
 const (
-	extSize = 56 - Size
+	extSize   = 80 - Size
+	extSizeV1 = 56 - Size
 
 	flagFinishing   = 1  // ./finish runs
 	flagReadiness   = 2  // the service has a readiness mechanism
@@ -113,8 +121,9 @@ type Status struct {
 	Exited    bool        // ./run has exited since supervise began
 	LastExit  Exit        // how, when Exited
 	Restarts  uint32
-	NextStart tai64.Label // when the next start is due; zero for none
-	Text      string      // what the service last said of itself (sd_notify STATUS=)
+	NextStart tai64.Label  // when the next start is due; zero for none
+	Start     procstart.ID // when the process of Pid started; zero when unknown
+	Text      string       // what the service last said of itself (sd_notify STATUS=)
 }
 
 // Exit is how ./run last ended.
@@ -161,8 +170,10 @@ func (s Status) Append(b []byte) []byte {
 	if s.NextStart != (tai64.Label{}) {
 		s.NextStart.Pack(r[42:54])
 	}
+	copy(r[54:70], s.Start.Boot[:])
+	put64(r[70:78], s.Start.Ticks)
 	text := s.Text[:min(len(s.Text), 0xffff)]
-	r[54], r[55] = byte(len(text)), byte(len(text)>>8)
+	r[78], r[79] = byte(len(text)), byte(len(text)>>8)
 	return append(append(b, r[:]...), text...)
 }
 
@@ -193,16 +204,23 @@ func DecodeAll(b []byte) (Status, error) {
 		s.State = Running // until the record says otherwise
 	}
 	ext := b[Size:]
+	size, textLen := extSize, 0
 	switch {
 	case len(ext) == 0:
 		return s, ErrNoExtension
 	case len(ext) < 3 || ext[1] != '\n':
 		return s, &ExtensionError{strconv.Itoa(len(ext)) + " bytes after daemontools' record"}
+	case ext[2] == 1:
+		size = extSizeV1
 	case ext[2] != Version:
 		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
-	case len(ext) < extSize:
-		return s, &ExtensionError{"version 1 record cut short"}
-	case len(ext) != extSize+int(b[54])|int(b[55])<<8:
+	}
+	if len(ext) < size {
+		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
+	}
+	textLen = int(b[Size+size-2]) | int(b[Size+size-1])<<8
+	switch {
+	case len(ext) != size+textLen:
 		return s, &ExtensionError{"status text of the wrong length"}
 	case int(ext[0]) >= len(stateNames):
 		return s, &ExtensionError{"state " + strconv.Itoa(int(ext[0]))}
@@ -222,13 +240,18 @@ func DecodeAll(b []byte) (Status, error) {
 	if l := tai64.Unpack(b[42:54]); l != (tai64.Label{}) {
 		s.NextStart = l
 	}
-	s.Text = string(b[Size+extSize:])
+	if size == extSize {
+		copy(s.Start.Boot[:], b[54:70])
+		s.Start.Ticks = uint64(get32(b[70:74])) | uint64(get32(b[74:78]))<<32
+	}
+	s.Text = string(b[Size+size:])
 	return s, nil
 }
 
 func put32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
+func put64(b []byte, v uint64) { put32(b[0:4], uint32(v)); put32(b[4:8], uint32(v>>32)) }
 func get32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }

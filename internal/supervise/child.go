@@ -5,12 +5,17 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/procstart"
 )
 
-// child is a process the supervisor started.
+// child is a process the supervisor started, or adopted from a previous
+// supervisor.
 type child struct {
-	pid   int // 0 for none
-	pidfd int // readable once it has exited; -1 without one
+	pid     int          // 0 for none
+	pidfd   int          // readable once it has exited; -1 without one
+	start   procstart.ID // zero when /proc could not tell
+	adopted bool         // not our child: its exit status is not ours to have
 }
 
 var noChild = child{pidfd: -1}
@@ -42,6 +47,8 @@ func (s *Supervisor) spawn(argv []string, env []string) (child, error) {
 		return noChild, err
 	}
 	c.pid = pid
+	// The child cannot be reaped before wait, so the pid is still its own.
+	c.start, _ = procstart.Of(pid)
 	return c, nil
 }
 
@@ -59,6 +66,13 @@ func (c *child) signal(sig syscall.Signal) {
 // ended. It waits for this child alone: other children of the process are
 // other supervisors' business.
 func (c *child) wait() (exit, bool) {
+	if c.adopted {
+		fds := []unix.PollFd{{Fd: int32(c.pidfd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(fds, 0); n > 0 {
+			return exitUnknown, true
+		}
+		return exit{}, false
+	}
 	if c.pidfd < 0 {
 		var ws unix.WaitStatus
 		for {

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
@@ -139,11 +140,49 @@ func (s *Supervisor) open() error {
 		return s.fatal(err)
 	}
 	s.since = tai64.Now()
+	s.adopt()
 	s.announce()
 	if err := s.ctl.Ready(); err != nil {
 		return s.fatal(err)
 	}
 	return nil
+}
+
+// adopt takes over the process that the status record of a previous
+// supervisor names, if it still runs: the pid must be alive and must have
+// started when the record says, so a pid reused since is never taken for
+// the service. The process is watched through a pidfd; it is not our
+// child, so how it ends cannot be known. What the record says of the
+// service (wanted state, pause, restarts, last exit) carries over.
+func (s *Supervisor) adopt() {
+	if s.opt.ChildSignal >= 0 {
+		return // no pidfds: no way to learn of a stranger's exit
+	}
+	old, err := status.ReadAllAt(s.dir, status.File)
+	if err != nil || old.Pid == 0 || old.Start == (procstart.ID{}) {
+		return
+	}
+	pidfd, err := unix.PidfdOpen(old.Pid, 0)
+	if err != nil {
+		return
+	}
+	// Looked at after the pidfd is had: a match means the pidfd is of the
+	// process the record names, not of one that got its pid since.
+	if now, err := procstart.Of(old.Pid); err != nil || now != old.Start {
+		unix.Close(pidfd)
+		return
+	}
+	s.child = child{pid: old.Pid, pidfd: pidfd, start: old.Start, adopted: true}
+	s.phase = up
+	s.since, s.paused, s.want = old.Since, old.Paused, old.Want
+	s.starts = old.Restarts + 1
+	s.exited, s.lastExit = old.Exited, exit{old.LastExit.Code, old.LastExit.Signal}
+	if old.LastExit.Unknown {
+		s.lastExit = exitUnknown
+	}
+	if old.State == status.Stopping {
+		s.phase = stopping // its down signal was sent; KILL stays the admin's
+	}
 }
 
 // fatal turns a *control.Error into daemontools' message for it.
@@ -177,7 +216,7 @@ func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
 // Run starts the service unless it is normally down, then supervises it
 // until told to exit (svc -x) and the service is down.
 func (s *Supervisor) Run() {
-	if s.want == status.WantUp {
+	if s.phase == down && s.want == status.WantUp {
 		s.startAt(time.Now(), time.Time{})
 	}
 	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
@@ -448,9 +487,9 @@ func (s *Supervisor) record() status.Status {
 	case failed:
 		r.State = status.Failed
 	case up:
-		r.State, r.Pid = status.Running, s.child.pid
+		r.State, r.Pid, r.Start = status.Running, s.child.pid, s.child.start
 	case stopping:
-		r.State, r.Pid = status.Stopping, s.child.pid
+		r.State, r.Pid, r.Start = status.Stopping, s.child.pid, s.child.start
 	case finishing:
 		r.State, r.Finishing = status.Stopping, true
 		if s.want == status.WantUp || s.startAsked {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/procstart"
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// After kill -9 of supervise, the next supervise adopts the service still
+// running instead of starting ./run again; when the adopted process ends,
+// its exit is unknown and ./run starts as usual.
+func TestAdoptsRunningService(t *testing.T) {
+	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
+	g, _ := startSupervise(t, dir)
+	first := waitRecord(t, dir, "up", isUp)
+	if first.Start == (procstart.ID{}) {
+		t.Fatalf("record without the start of pid %d: %+v", first.Pid, first)
+	}
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	startSupervise(t, dir)
+	running(t, dir)
+	s := waitRecord(t, dir, "adopted", isUp)
+	if s.Pid != first.Pid || s.Start != first.Start || s.Since != first.Since || s.State != status.Running {
+		t.Fatalf("after a new supervise: %+v, want pid %d adopted", s, first.Pid)
+	}
+	waitStarts(t, dir, 1)
+	testbin.Must(t, unix.Kill(first.Pid, unix.SIGKILL))
+	s = waitRecord(t, dir, "a new run", func(s status.Status) bool { return s.Pid != 0 && s.Pid != first.Pid })
+	if !s.Exited || !s.LastExit.Unknown || s.Restarts != 1 {
+		t.Errorf("after the adopted process ended: %+v", s)
+	}
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
+	testbin.Must(t, err)
+	if !strings.HasSuffix(string(out), ", 1 restart, last exit unknown\n") {
+		t.Errorf("svstat -l: %q", out)
+	}
+	waitStarts(t, dir, 2)
+}
+
+// waitStarts waits until ./run has written its pid to "starts" n times,
+// and fails if it has more.
+func waitStarts(t *testing.T, dir string, n int) {
+	t.Helper()
+	file := filepath.Join(dir, "starts")
+	svtest.WaitFor(t, 5*time.Second, "./run's starts", func() bool {
+		b, _ := os.ReadFile(file)
+		return strings.Count(string(b), "\n") >= n
+	})
+	if got := lines(t, file); len(got) != n {
+		t.Fatalf("./run started %d times, want %d", len(got), n)
+	}
+}
+
+// A record naming a live process that is not the one it names (its start
+// differs: the pid was reused), or that does not say when its process
+// started (daemontools' own record), is not adopted: ./run starts, and
+// the stranger is left alone.
+func TestReusedPidNotAdopted(t *testing.T) {
+	stranger := svtest.Start(t, exec.Command("sleep", "1000"))
+	id, err := procstart.Of(stranger.Pid())
+	testbin.Must(t, err)
+	reused := id
+	reused.Ticks--
+	for name, record := range map[string][]byte{
+		"reused pid":  status.Status{Pid: stranger.Pid(), Want: status.WantUp, State: status.Running, Start: reused}.Append(nil),
+		"other boot":  status.Status{Pid: stranger.Pid(), Want: status.WantUp, State: status.Running, Start: procstart.ID{Ticks: id.Ticks}}.Append(nil),
+		"daemontools": status.Status{Pid: stranger.Pid(), Want: status.WantUp}.Append(nil)[:status.Size],
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
+			testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
+			testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record, 0o644))
+			startSupervise(t, dir)
+			s := waitRecord(t, dir, "./run up", func(s status.Status) bool { return s.Pid != 0 && s.Pid != stranger.Pid() })
+			if s.Restarts != 0 || s.Exited {
+				t.Errorf("record %+v", s)
+			}
+			waitStarts(t, dir, 1)
+			if stranger.HasExited() {
+				t.Fatalf("the stranger ended: %v", stranger.Cmd.ProcessState)
+			}
+		})
+	}
+}
