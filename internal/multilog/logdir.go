@@ -14,13 +14,20 @@ import (
 	"daemontools/internal/tai64"
 )
 
-// windowAt is how much output makes a window of current: once written,
-// a window's writeback is started, and waited for two windows later. A
-// directory holds at most four windows (448 KB) in memory.
-const windowAt = 112 << 10
+// A window is how much output of a log directory is written at once:
+// then its writeback is started, and waited for two windows later. A
+// directory holds at most four windows in memory. The directories share
+// maxWindow (big windows make the fewest system calls), each having at
+// least minWindow: one directory keeps 2 MB, each one more 448 KB at most.
+const (
+	maxWindow = 512 << 10
+	minWindow = 112 << 10
+)
 
-// flushAt is how much output a log directory gathers before writing it.
-const flushAt = windowAt / 2
+// windowFor is the window of each of dirs directories, in whole pages.
+func windowFor(dirs int) int {
+	return max(minWindow, maxWindow/max(dirs, 1)&^(4096-1))
+}
 
 // logDir is a log directory being written: current, rotated into
 // @TAI64N.s files through previous (and processed, when there is a
@@ -37,6 +44,7 @@ const flushAt = windowAt / 2
 type logDir struct {
 	Action
 	ml      *Multilog
+	window  int    // bytes: see windowFor
 	lock    int    // descriptor of lock
 	cur     int    // descriptor of current
 	bytes   int64  // size of current, counting buf
@@ -190,14 +198,14 @@ func (d *logDir) add(p []byte) {
 			if n := len(d.spare); n > 0 {
 				d.buf, d.spare = d.spare[n-1], d.spare[:n-1]
 			} else {
-				d.buf = make([]byte, 0, min(windowAt, d.Size)) // current never outgrows Size
+				d.buf = make([]byte, 0, min(int64(d.window), d.Size)) // current never outgrows Size
 			}
 		}
-		n := min(len(p), windowAt-len(d.buf))
+		n := min(len(p), d.window-len(d.buf))
 		d.buf = append(d.buf, p[:n]...)
 		d.bytes += int64(n)
 		p = p[n:]
-		if len(d.buf)-d.written >= flushAt || len(d.buf) == windowAt {
+		if len(d.buf)-d.written >= d.window/2 || len(d.buf) == d.window {
 			d.flush()
 		}
 	}
@@ -219,7 +227,7 @@ func (d *logDir) flush() {
 			d.ml.pause(err, "unable to write to ", d.name("current"))
 		}
 	}
-	if len(d.buf) >= windowAt {
+	if len(d.buf) >= d.window {
 		d.seal()
 	}
 }

@@ -58,6 +58,12 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 		m.pauseFor = d
 	}
 	m.status = make([]*os.File, len(script.Actions))
+	dirs := 0
+	for _, a := range script.Actions {
+		if a.Kind == Dir {
+			dirs++
+		}
+	}
 	for i, a := range script.Actions {
 		switch a.Kind {
 		case Status:
@@ -68,7 +74,7 @@ func New(script Script, stderr io.Writer) (*Multilog, error) {
 			}
 			m.status[i] = os.NewFile(uintptr(fd), a.Path)
 		case Dir:
-			d := &logDir{Action: a, ml: m, cur: -1, lock: -1}
+			d := &logDir{Action: a, ml: m, window: windowFor(dirs), cur: -1, lock: -1}
 			if err := d.open(); err != nil {
 				return nil, err
 			}
