@@ -1,8 +1,9 @@
 // Command multicall is every program in one executable, the one
 // package/install installs: it runs the program named by the last element
 // of the name it was run as, so that links named svc, svstat, supervise...
-// to it are those programs. One executable instead of seventeen keeps the
-// installation small, and every running program shares its pages.
+// to it are those programs. One executable instead of one per program
+// keeps the installation small, and every running program shares its
+// pages.
 package main
 
 import (
