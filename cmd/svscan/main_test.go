@@ -33,7 +33,14 @@ type scanner struct {
 // ours are used where they exist and Debian's daemontools otherwise.
 func startSvscan(t *testing.T, dir string, env ...string) *scanner {
 	t.Helper()
-	cmd := exec.Command(testbin.Path(t, "svscan"), dir)
+	return startScanner(t, []string{dir}, env...)
+}
+
+// startScanner runs svscan with args (the scanned directory last).
+func startScanner(t *testing.T, args []string, env ...string) *scanner {
+	t.Helper()
+	dir := args[len(args)-1]
+	cmd := exec.Command(testbin.Path(t, "svscan"), args...)
 	cmd.Env = append([]string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}, env...)
 	s := &scanner{dir: dir, stderrPath: filepath.Join(t.TempDir(), "stderr")}
 	cmd.Stderr = create(t, s.stderrPath)

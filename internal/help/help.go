@@ -85,12 +85,14 @@ warning and svc goes on with the next.`
 		about = `Tells by its exit code whether supervise is running for the service
 directory dir: 0 when it is, 100 when it is not, 111 when it cannot tell.`
 	case "svscan":
-		usage = "svscan [dir]"
+		usage = "svscan [-1] [dir]"
 		about = `Runs a supervise for every service directory in dir (default the
 current directory) whose name does not start with a dot, and a second one
 for its log subdirectory with a pipe from the service to its logger. New
 directories are picked up as soon as they appear, and looked for every
-five seconds too; a service whose directory goes away is stopped.`
+five seconds too; a service whose directory goes away is stopped. With -1,
+every supervisor runs inside svscan itself, no supervise process, with the
+same files in supervise/; SIGTERM then stops every service and svscan.`
 	case "svscanboot":
 		usage = "svscanboot [dir]"
 		about = `Starts supervision at boot: stops what a previous boot left running in

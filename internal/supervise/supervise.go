@@ -216,9 +216,7 @@ func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
 // Run starts the service unless it is normally down, then supervises it
 // until told to exit (svc -x) and the service is down.
 func (s *Supervisor) Run() {
-	if s.phase == down && s.want == status.WantUp {
-		s.startAt(time.Now(), time.Time{})
-	}
+	s.Begin(time.Now())
 	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
 	for !s.Done() {
 		fds[1].Fd = int32(s.child.pidfd)
@@ -226,14 +224,34 @@ func (s *Supervisor) Run() {
 			fds[1].Fd = int32(s.opt.ChildSignal)
 		}
 		// Errors are EINTR or a passing ENOMEM: look around and poll again.
-		unix.Poll(fds, s.timeout(time.Now()))
+		unix.Poll(fds, s.Timeout(time.Now()))
 		if s.opt.ChildSignal >= 0 && fds[1].Revents != 0 {
 			var b [64]byte
 			unix.Read(s.opt.ChildSignal, b[:])
 		}
 		s.Step(time.Now())
 	}
-	s.announce()
+	s.End()
+}
+
+// Begin starts the service at now, unless it is normally down or was
+// adopted: the first thing to do after Open.
+func (s *Supervisor) Begin(now time.Time) {
+	if s.phase == down && s.want == status.WantUp {
+		s.startAt(now, time.Time{})
+	}
+}
+
+// End records the service as it is left, once Done: the last thing to do
+// before Close.
+func (s *Supervisor) End() { s.announce() }
+
+// Descriptors are what an event loop driving the supervisor watches for
+// reading, besides Timeout: the control FIFO, and the pidfd of the child,
+// -1 when none runs. Call Step when either is readable; the pidfd changes
+// with every Step.
+func (s *Supervisor) Descriptors() (control, child int) {
+	return s.ctl.Commands, s.child.pidfd
 }
 
 // Done says whether the supervisor is to end: told to, and the service
@@ -243,10 +261,10 @@ func (s *Supervisor) Done() bool {
 	return s.exiting && (s.phase == down || s.phase == failed) && !s.startAsked
 }
 
-// timeout is poll's, in milliseconds, at now: until the alarm, or a second
+// Timeout is poll's, in milliseconds, at now: until the alarm, or a second
 // while a child runs with no way to learn of its exit but looking; else
 // none.
-func (s *Supervisor) timeout(now time.Time) int {
+func (s *Supervisor) Timeout(now time.Time) int {
 	wait := time.Duration(-1)
 	if !s.alarm.IsZero() {
 		wait = max(0, s.alarm.Sub(now))
@@ -279,11 +297,8 @@ func (s *Supervisor) Step(now time.Time) {
 	}
 	var b [64]byte
 	n, _ := unix.Read(s.ctl.Commands, b[:])
-	for _, c := range b[:max(n, 0)] {
-		s.command(now, c)
-		if s.Done() {
-			return // like daemontools, which reads a byte at a time
-		}
+	if s.Obey(now, b[:max(n, 0)]); s.Done() {
+		return
 	}
 	if s.alarm.IsZero() || now.Before(s.alarm) {
 		return
@@ -298,6 +313,18 @@ func (s *Supervisor) Step(now time.Time) {
 		s.alarm = time.Time{}
 		s.warn(s.opt.Dir, "/finish still running after its timeout-finish: killed")
 		s.child.signal(unix.SIGKILL)
+	}
+}
+
+// Obey carries out commands as if they had come through the control FIFO,
+// up to the one that makes the supervisor done. It never blocks, unlike
+// Post, so an event loop that reads the FIFO itself can use it.
+func (s *Supervisor) Obey(now time.Time, commands []byte) {
+	for _, c := range commands {
+		s.command(now, c)
+		if s.Done() {
+			return // like daemontools, which reads a byte at a time
+		}
 	}
 }
 

@@ -74,7 +74,7 @@ func TestTimeout(t *testing.T) {
 		{"no pidfd, KILL due sooner", Supervisor{phase: stopping, child: running, opt: Options{ChildSignal: -1}, alarm: now.Add(300 * time.Millisecond)}, 300, 300},
 		{"no pidfd, KILL due later", Supervisor{phase: stopping, child: running, opt: Options{ChildSignal: -1}, alarm: now.Add(3 * time.Second)}, 1000, 1000},
 	} {
-		if got := tc.s.timeout(now); got < tc.min || got > tc.max {
+		if got := tc.s.Timeout(now); got < tc.min || got > tc.max {
 			t.Errorf("%s: timeout %d, want %d to %d", tc.name, got, tc.min, tc.max)
 		}
 	}

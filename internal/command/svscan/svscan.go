@@ -1,11 +1,16 @@
 // Package svscan is the program svscan, which starts and watches a supervise
-// for every service directory in a directory: svscan [DIR].
+// for every service directory in a directory: svscan [DIR]; or, with -1,
+// supervises every service inside its own process: svscan -1 [DIR].
 package svscan
 
 import (
 	"io"
 	"os"
 
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/inherit"
+	"daemontools/internal/onescan"
 	"daemontools/internal/scan"
 	"daemontools/internal/sdnotify"
 	"daemontools/internal/strerr"
@@ -14,6 +19,10 @@ import (
 // Run is the program: args as the command line has them, the name
 // first, and its standard streams.
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
+	oneProcess := len(args) > 1 && args[1] == "-1"
+	if oneProcess {
+		args = args[1:]
+	}
 	if len(args) > 1 {
 		if err := os.Chdir(args[1]); err != nil {
 			return strerr.Fatal("unable to chdir to ", args[1], ": ", err)
@@ -31,6 +40,27 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 			}
 		}
 	}
+	if oneProcess {
+		return runOne(stderr, ready)
+	}
 	scan.New(stderr, os.Environ()).Run(ready)
+	return nil
+}
+
+// runOne is svscan -1. Go has already raised the soft RLIMIT_NOFILE to the
+// hard limit (and restores it for children), which a process holding
+// half a dozen descriptors for every service needs.
+func runOne(stderr io.Writer, ready func()) error {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)
+	}
+	unix.Close(fd)
+	inherit.OnlyStdio()
+	s, err := onescan.New(stderr, os.Environ())
+	if err != nil {
+		return err
+	}
+	s.Run(ready)
 	return nil
 }

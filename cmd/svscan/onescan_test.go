@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// clientCode runs a client (ours or Debian's) and returns its exit code.
+func clientCode(t *testing.T, prog string, args ...string) int {
+	t.Helper()
+	err := exec.Command(prog, args...).Run()
+	if err == nil {
+		return 0
+	}
+	var e *exec.ExitError
+	if errors.As(err, &e) {
+		return e.ExitCode()
+	}
+	t.Fatalf("%s: %v", prog, err)
+	return -1
+}
+
+var secondsRE = regexp.MustCompile(`\d+ seconds`)
+
+// svscan -1 runs no supervise, yet Debian's svc, svstat and svok and ours
+// see and drive its services as under supervise: up and down, -x ends a
+// supervisor and the next scan takes it up again; the service's output
+// reaches its logger.
+func TestOneProcessClients(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "a"), "echo hello from $$\nexec sleep 1000", "exec cat >>out")
+	makeService(t, filepath.Join(dir, "b"), "exec sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir})
+	a, alog, b := dir+"/a", dir+"/a/log", dir+"/b"
+	pids := waitUp(t, 5*time.Second, a, alog, b)
+	svtest.WaitFor(t, 5*time.Second, "a's line in its log", func() bool {
+		out, _ := os.ReadFile(filepath.Join(alog, "out"))
+		return string(out) == fmt.Sprintf("hello from %d\n", pids[a])
+	})
+	for _, p := range svtest.Procs(s.Pid()) {
+		if p.Pid != s.Pid() && p.PPid == s.Pid() && len(p.Args) > 0 && p.Args[0] == "supervise" {
+			t.Errorf("svscan -1 started %v", p.Args)
+		}
+	}
+	for _, d := range []string{a, alog, b} {
+		ours, _ := exec.Command(testbin.Path(t, "svstat"), d).Output()
+		theirs, _ := exec.Command("/usr/bin/svstat", d).Output()
+		if secondsRE.ReplaceAllString(string(ours), "N seconds") != secondsRE.ReplaceAllString(string(theirs), "N seconds") {
+			t.Errorf("svstat: ours %q, Debian's %q", ours, theirs)
+		}
+		for _, svok := range []string{testbin.Path(t, "svok"), "/usr/bin/svok"} {
+			if code := clientCode(t, svok, d); code != 0 {
+				t.Errorf("%s %s: exit %d", svok, d, code)
+			}
+		}
+	}
+	svtest.Svc(t, "/usr/bin/svc", "-d", b)
+	svtest.WaitFor(t, 5*time.Second, "b down", func() bool { return upPid(t, b) == 0 })
+	svtest.Svc(t, "/usr/bin/svc", "-u", b)
+	waitUp(t, 5*time.Second, b)
+	svtest.Svc(t, "/usr/bin/svc", "-dx", b)
+	svtest.WaitFor(t, 5*time.Second, "b's supervisor to end", func() bool { return clientCode(t, "/usr/bin/svok", b) == 100 })
+	s.signal(t, syscall.SIGHUP)
+	svtest.WaitFor(t, 5*time.Second, "b supervised again", func() bool { return clientCode(t, "/usr/bin/svok", b) == 0 })
+	if got := upPid(t, a); got != pids[a] {
+		t.Errorf("a's pid %d, was %d", got, pids[a])
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// kill -9 of svscan -1, and a new one: every service and logger is
+// adopted (same pids, nothing started twice), supervised again at once,
+// and the pipe to each logger carries on, so a restarted service's lines
+// still reach its adopted logger.
+func TestOneProcessKill9Adopts(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	const n = 20
+	var dirs, mains []string
+	for i := range n {
+		d := filepath.Join(dir, fmt.Sprintf("s%02d", i))
+		makeService(t, d, "echo start $$\nexec sleep 1000", "exec cat >>out")
+		dirs, mains = append(dirs, d, d+"/log"), append(mains, d)
+	}
+	s := startScanner(t, []string{"-1", dir})
+	before := waitUp(t, 10*time.Second, dirs...)
+	s.Kill9(t)
+	startScanner(t, []string{"-1", dir})
+	svtest.WaitFor(t, time.Second, "every service supervised again", func() bool {
+		for _, d := range dirs {
+			if clientCode(t, "/usr/bin/svok", d) != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	after, out := upPids(t, dirs...)
+	for _, d := range dirs {
+		if after[d] != before[d] {
+			t.Errorf("%s: pid %d, was %d; svstat:\n%s", d, after[d], before[d], out)
+		}
+	}
+	for _, d := range mains {
+		svc(t, "-t", d)
+	}
+	for _, d := range mains {
+		svtest.WaitFor(t, 10*time.Second, d+"'s second run logged", func() bool {
+			b, _ := os.ReadFile(filepath.Join(d, "log/out"))
+			return strings.Count(string(b), "start ") == 2
+		})
+		b, _ := os.ReadFile(filepath.Join(d, "log/out"))
+		if want := fmt.Sprintf("start %d\nstart %d\n", before[d], upPid(t, d)); string(b) != want {
+			t.Errorf("%s logged %q, want %q", d, b, want)
+		}
+	}
+}

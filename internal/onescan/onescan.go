@@ -1,0 +1,322 @@
+// Package onescan is `svscan -1`: the supervisor of every service, and of
+// its log service, lives inside the svscan process, and one event loop
+// drives them all (epoll over every control FIFO and child pidfd, the
+// nearest alarm as its timeout) instead of a supervise process each. Each
+// supervisor keeps every file of supervise/ (lock, control, ok, status)
+// as supervise does, so clients cannot tell the difference.
+//
+// A supervisor that panics is reported and built again at once; it adopts
+// its running service, so nothing is started twice. A service that cannot
+// be supervised for want of descriptors is reported and tried again at
+// the next scan, the others staying supervised.
+package onescan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/scan"
+	"daemontools/internal/strerr"
+	"daemontools/internal/supervise"
+)
+
+// unit is one supervisor slot: a service or its log service.
+type unit struct {
+	key     int32  // its events' key in the epoll set
+	dir     string // the directory, relative to the scanned one
+	stdio   [3]int
+	sup     *supervise.Supervisor // nil while there is none (after svc -x, or a failed Open)
+	crashed time.Time             // when it last panicked
+	told    bool                  // got its stop command while its service leaves
+}
+
+// service is a service directory: its unit, its log's, and the pipe
+// between them, which svscan holds for as long as the entry lives.
+type service struct {
+	id      fileID
+	main    *unit
+	log     *unit // nil without log/
+	pipe    [2]int
+	seen    bool
+	leaving bool      // the directory has gone, or svscan is shutting down
+	logTold time.Time // when its logger was told to end once its input is read
+	forced  bool      // the logger was told to stop regardless
+}
+
+type fileID struct{ dev, ino uint64 }
+
+// Scanner is svscan -1's state; Run drives it from one goroutine.
+type Scanner struct {
+	stderr   io.Writer
+	env      []string
+	dir      *os.File // the scanned directory, held open: a scan needs no new descriptor
+	epoll    int
+	services map[fileID]*service
+	units    map[int32]*unit
+	lastKey  int32
+}
+
+// Keys of the events that are not a unit's.
+const (
+	keySignal = 0
+	keyNotify = -1
+)
+
+// New returns a Scanner of the current directory that writes warnings to
+// stderr and gives services env.
+func New(stderr io.Writer, env []string) (*Scanner, error) {
+	dir, err := os.Open(".")
+	if err != nil {
+		return nil, strerr.Fatal("unable to open .: ", err)
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		dir.Close()
+		return nil, strerr.Fatal("unable to create epoll: ", err)
+	}
+	return &Scanner{stderr: stderr, env: env, dir: dir, epoll: ep,
+		services: make(map[fileID]*service), units: make(map[int32]*unit)}, nil
+}
+
+func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...) }
+
+// watch adds fd to the epoll set under key; an fd already there is fine.
+func (s *Scanner) watch(fd int, key int32) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: key}
+	err := unix.EpollCtl(s.epoll, unix.EPOLL_CTL_ADD, fd, &ev)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return err
+}
+
+// Scan reads the directory once: it starts supervising what is new and
+// retires what has gone. A full scan also takes up again every supervisor
+// that has ended (svc -x) or could not be opened, as daemontools' svscan
+// starts a supervise again.
+func (s *Scanner) Scan(full bool, now time.Time) {
+	for _, sv := range s.services {
+		sv.seen = false
+	}
+	s.dir.Seek(0, io.SeekStart)
+	names, err := s.dir.Readdirnames(-1)
+	for _, name := range names {
+		s.look(name, full, now)
+	}
+	if err != nil {
+		s.warn("unable to read directory: ", err)
+		return // half a listing cannot tell what has gone
+	}
+	for _, sv := range s.services {
+		if !sv.seen {
+			sv.leaving = true
+		}
+	}
+}
+
+// look takes up the entry name if it is a service directory.
+func (s *Scanner) look(name string, full bool, now time.Time) {
+	if name[0] == '.' {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(name, &st); err != nil {
+		s.warn("unable to stat ", name, ": ", err)
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
+			s.keep(name)
+		}
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	id := fileID{st.Dev, st.Ino}
+	sv := s.services[id]
+	if sv == nil {
+		if sv = s.add(name, id); sv == nil {
+			return
+		}
+		full = true
+	}
+	sv.seen = true
+	if sv.leaving || !full {
+		return
+	}
+	// The directory may have been renamed: its units follow.
+	sv.main.dir = name
+	if sv.log != nil {
+		sv.log.dir = name + "/log"
+	}
+	for _, u := range []*unit{sv.main, sv.log} {
+		if u != nil && u.sup == nil {
+			s.open(u, now)
+		}
+	}
+}
+
+// keep counts the service last seen as name as still there.
+func (s *Scanner) keep(name string) {
+	for _, sv := range s.services {
+		if sv.main.dir == name {
+			sv.seen = true
+		}
+	}
+}
+
+// add records a new service directory, with the pipe to its logger.
+func (s *Scanner) add(name string, id fileID) *service {
+	if len(s.services) >= scan.MaxServices {
+		s.warn("unable to start ", name, ": running too many services")
+		return nil
+	}
+	sv := &service{id: id, pipe: [2]int{-1, -1}}
+	var st unix.Stat_t
+	hasLog := false
+	if err := unix.Stat(name+"/log", &st); err == nil {
+		hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
+	} else if !errors.Is(err, unix.ENOENT) {
+		s.warn("unable to stat ", name, "/log: ", err)
+		return nil
+	}
+	sv.main = s.newUnit(name, [3]int{0, 1, 2})
+	if hasLog {
+		pipe, ok := survivingPipe(name)
+		if !ok {
+			if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+				s.warn("unable to create pipe for ", name, ": ", outOfDescriptors(err))
+				delete(s.units, sv.main.key)
+				return nil
+			}
+		}
+		sv.pipe = pipe
+		sv.main.stdio[1] = sv.pipe[1]
+		sv.log = s.newUnit(name+"/log", [3]int{sv.pipe[0], 1, 2})
+	}
+	s.services[id] = sv
+	return sv
+}
+
+func (s *Scanner) newUnit(dir string, stdio [3]int) *unit {
+	s.lastKey++
+	u := &unit{key: s.lastKey, dir: dir, stdio: stdio}
+	s.units[u.key] = u
+	return u
+}
+
+// open builds the unit's supervisor and starts its service (or adopts
+// it). A failure is reported; the next full scan tries again.
+func (s *Scanner) open(u *unit, now time.Time) {
+	var sup *supervise.Supervisor
+	err := s.guard(u, func() error {
+		var err error
+		sup, err = supervise.Open(supervise.Options{Dir: u.dir, Env: s.env, Stdio: u.stdio, Stderr: s.stderr, ChildSignal: -1})
+		return err
+	})
+	if err != nil {
+		s.warn("unable to supervise ", u.dir, ": ", outOfDescriptors(err))
+		return
+	}
+	ctl, _ := sup.Descriptors()
+	if err := s.watch(ctl, u.key); err != nil {
+		s.warn("unable to supervise ", u.dir, ": ", outOfDescriptors(err))
+		sup.Close()
+		return
+	}
+	u.sup, u.told = sup, false
+	s.step(u, func() { sup.Begin(now) }, now)
+}
+
+// step runs f on the unit's supervisor, then watches its new child, or
+// ends the supervisor once it is done. A panic in f is reported and the
+// supervisor built again, adopting its service.
+func (s *Scanner) step(u *unit, f func(), now time.Time) {
+	sup := u.sup
+	if err := s.guard(u, func() error { f(); return nil }); err != nil {
+		s.warn("supervisor of ", u.dir, " crashed: ", err, "; taking it up again")
+		u.sup = nil
+		s.guard(u, func() error { sup.Close(); return nil })
+		// Once a second at most: a supervisor that crashes at every
+		// start waits for the next scan.
+		if now.Sub(u.crashed) >= time.Second {
+			u.crashed = now
+			s.open(u, now)
+		}
+		return
+	}
+	if sup.Done() {
+		sup.End()
+		sup.Close()
+		u.sup = nil
+		return
+	}
+	if _, child := sup.Descriptors(); child >= 0 {
+		if err := s.watch(child, u.key); err != nil {
+			s.warn("unable to watch the process of ", u.dir, ": ", err)
+		}
+	}
+}
+
+// guard runs f and turns a panic in it into an error.
+func (s *Scanner) guard(u *unit, f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return f()
+}
+
+// outOfDescriptors says what running out of descriptors means.
+func outOfDescriptors(err error) error {
+	if !errors.Is(err, unix.EMFILE) && !errors.Is(err, unix.ENFILE) {
+		return err
+	}
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+	return fmt.Errorf("%w (out of descriptors: the limit is %s; the services already supervised stay supervised)",
+		err, strconv.FormatUint(lim.Cur, 10))
+}
+
+// retire moves a leaving service one step towards its end: its supervisor
+// is told to stop it and end (dx); once it has ended, svscan closes its
+// end of the pipe and tells the logger's supervisor to let it read
+// everything and end (ox); one still running scan.Interval later is
+// stopped (dx). With both ended, the entry is forgotten.
+func (s *Scanner) retire(sv *service, now time.Time) {
+	if u := sv.main; u.sup != nil {
+		if !u.told {
+			u.told = true
+			s.step(u, func() { u.sup.Obey(now, []byte("dx")) }, now)
+		}
+		return
+	}
+	if sv.pipe[1] >= 0 {
+		unix.Close(sv.pipe[1])
+		sv.pipe[1] = -1
+	}
+	if u := sv.log; u != nil && u.sup != nil {
+		switch {
+		case !u.told:
+			u.told, sv.logTold = true, now
+			s.step(u, func() { u.sup.Obey(now, []byte("ox")) }, now)
+		case !sv.forced && now.Sub(sv.logTold) >= scan.Interval:
+			sv.forced = true
+			s.step(u, func() { u.sup.Obey(now, []byte("dx")) }, now)
+		}
+		return
+	}
+	if sv.pipe[0] >= 0 {
+		unix.Close(sv.pipe[0])
+	}
+	delete(s.units, sv.main.key)
+	if sv.log != nil {
+		delete(s.units, sv.log.key)
+	}
+	delete(s.services, sv.id)
+}
