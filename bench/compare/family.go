@@ -19,6 +19,33 @@ type family struct {
 	up, down   func(dir string) []string
 	scan       func(dir string) []string // launcher command line
 	rescan     func(dir string) []string // nil if the scanner finds new services itself
+	oneProcess bool                      // the scanner supervises every service itself: no supervisor processes
+}
+
+// oneProcess is ours under svscan -1, named "ours -1"; nil while svscan is
+// not built.
+func oneProcess(me *family) *family {
+	if me.scanner == "" {
+		return nil
+	}
+	f := *me
+	f.name, f.launcher, f.oneProcess = "ours -1", me.scanner, true
+	f.scan = func(dir string) []string { return []string{me.scanner, "-1", dir} }
+	return &f
+}
+
+// asOurs returns values with the figure of the family name in ours' column.
+func asOurs[T any](values map[string]T, name string) map[string]T {
+	out := map[string]T{}
+	for k, v := range values {
+		if k != "ours" && k != name {
+			out[k] = v
+		}
+	}
+	if v, ok := values[name]; ok {
+		out["ours"] = v
+	}
+	return out
 }
 
 // families returns ours, daemontools, runit and s6, with our programs taken

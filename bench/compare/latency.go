@@ -27,10 +27,15 @@ func supervised(fams []*family, work, kind string, down bool) (map[string]string
 			continue
 		}
 		dir := filepath.Join(work, kind+"-"+f.name)
+		argv := []string{f.supervisor, dir}
+		if f.oneProcess {
+			argv = f.scan(dir)
+			dir = filepath.Join(dir, "s")
+		}
 		if err := makeService(dir, down); err != nil {
 			return dirs, pids, err
 		}
-		pid, err := start([]string{f.supervisor, dir}, f.path, filepath.Join(work, f.name+".log"))
+		pid, err := start(argv, f.path, filepath.Join(work, f.name+".log"))
 		if err != nil {
 			return dirs, pids, err
 		}

@@ -110,6 +110,10 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 	defer os.RemoveAll(work)
 	fams := families(ours)
 	me := fams[0]
+	withOne := fams // and ours under svscan -1, where the figure has a row for it
+	if one := oneProcess(me); one != nil {
+		withOne = append(append([]*family{}, fams...), one)
+	}
 	var rows []row
 	add := func(figure string, values map[string]float64, missing map[string]string) {
 		rows = append(rows, row{figure, values, missing})
@@ -126,26 +130,29 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 			break
 		}
 		progress("memory with %d services", n)
-		scan, sup, err := memory(fams, work, n, sz.memRounds, sz.settle)
+		scan, sup, tree, err := memory(withOne, work, n, sz.memRounds, sz.settle)
 		if err != nil {
 			return err
 		}
 		add(fmt.Sprintf("PSS per supervisor, %d services, KiB", n), sup, notBuilt(me.supervisor))
 		add(fmt.Sprintf("PSS of the scanner, %d services, KiB", n), scan, notBuilt(me.scanner))
+		add(fmt.Sprintf("PSS of the supervision tree, %d services, KiB", n), tree, notBuilt(me.scanner))
+		add(fmt.Sprintf("PSS of the supervision tree, ours under svscan -1, %d services, KiB", n), asOurs(tree, "ours -1"), notBuilt(me.scanner))
 	}
 
 	if take["restart"] {
 		progress("restart after a crash, %d samples", sz.samples)
-		lat, err := restart(fams, work, sz.samples)
+		lat, err := restart(withOne, work, sz.samples)
 		if err != nil {
 			return err
 		}
 		addLatency(add, "restart after SIGKILL", lat, notBuilt(me.supervisor))
+		addLatency(add, "restart after SIGKILL, ours under svscan -1", asOurs(lat, "ours -1"), notBuilt(me.scanner))
 	}
 
 	if take["up"] {
 		progress("up command to running, %d samples", sz.samples)
-		lat, err := up(fams, work, "up", sz.samples)
+		lat, err := up(withOne, work, "up", sz.samples)
 		if err != nil {
 			return err
 		}
@@ -154,6 +161,7 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 			upBuilt = ""
 		}
 		addLatency(add, "svc -u / sv up / s6-svc -u to running", lat, notBuilt(upBuilt))
+		addLatency(add, "svc -u to running, ours under svscan -1", asOurs(lat, "ours -1"), notBuilt(me.scanner))
 
 		// Our svc pays the Go runtime's start-up, about half a
 		// millisecond; with Debian's svc driving both, the figure is

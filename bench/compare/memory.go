@@ -45,6 +45,9 @@ func launch(f *family, work string, n int) (*fleet, error) {
 		stop(pid)
 		return nil, fmt.Errorf("%s: %d supervisors for %d services", f.name, len(kids), n)
 	}
+	if f.oneProcess {
+		kids = nil // the services themselves
+	}
 	return &fleet{scanner: pid, supervisors: kids}, nil
 }
 
@@ -59,16 +62,18 @@ func launchable(fams []*family) []*family {
 	return out
 }
 
-// memory measures the PSS in KiB of the scanner and, on average, of one
-// supervisor, with n services; each family runs alone so that shared
-// libraries are split only among its own processes. Medians of rounds.
-func memory(fams []*family, work string, n, rounds int, settle time.Duration) (scanner, supervisor map[string]float64, err error) {
-	scans, sups := map[string][]float64{}, map[string][]float64{}
+// memory measures the PSS in KiB of the scanner, on average of one
+// supervisor, and of the whole supervision tree (scanner and supervisors,
+// services left out), with n services; each family runs alone so that
+// shared libraries are split only among its own processes. Medians of
+// rounds.
+func memory(fams []*family, work string, n, rounds int, settle time.Duration) (scanner, supervisor, tree map[string]float64, err error) {
+	scans, sups, trees := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	for range rounds {
 		for _, f := range launchable(fams) {
 			fl, err := launch(f, work, n)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			time.Sleep(settle)
 			s, err := pss(fl.scanner)
@@ -82,16 +87,19 @@ func memory(fams []*family, work string, n, rounds int, settle time.Duration) (s
 			}
 			if err != nil {
 				stop(fl.scanner)
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			scans[f.name] = append(scans[f.name], float64(s))
-			sups[f.name] = append(sups[f.name], float64(total)/float64(n))
+			trees[f.name] = append(trees[f.name], float64(s+total))
+			if !f.oneProcess {
+				sups[f.name] = append(sups[f.name], float64(total)/float64(n))
+			}
 			if err := stop(fl.scanner); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
-	return medians(scans), medians(sups), nil
+	return medians(scans), medians(sups), medians(trees), nil
 }
 
 // idle counts the wake-ups per minute of each scanner and, on average, of

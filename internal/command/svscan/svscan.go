@@ -6,6 +6,7 @@ package svscan
 import (
 	"io"
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -56,6 +57,9 @@ func runOne(stderr io.Writer, ready func()) error {
 		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)
 	}
 	unix.Close(fd)
+	// One event loop needs one processor; the runtime's caches and
+	// threads for a second cost about 200 KiB.
+	runtime.GOMAXPROCS(1)
 	inherit.OnlyStdio()
 	s, err := onescan.New(stderr, os.Environ())
 	if err != nil {
