@@ -276,7 +276,14 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
 	r.Close()
 	partial := strings.Repeat("ab", 40)
-	testbin.Must(t, spliceInPieces(w, []byte(partial), 2))
+	spliced := make(chan error, 1)
+	go func() { spliced <- spliceInPieces(w, []byte(partial), 2) }()
+	select {
+	case err := <-spliced:
+		testbin.Must(t, err)
+	case <-time.After(svtest.Scaled(exitWithin)):
+		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
+	}
 	if got := pipeSize(t, w); got <= size {
 		t.Errorf("pipe of %d bytes holds a line in 40 pieces, was %d", got, size)
 	}
