@@ -90,6 +90,7 @@ const (
 	flagReady       = 4  // and said it is ready since its latest start
 	flagExited      = 8  // ./run has exited at least once
 	flagExitUnknown = 16 // its exit status could not be had
+	flagFromPidfile = 32 // Pid is a daemon's, named by the service's pidfile
 )
 
 // Errors of DecodeAll.
@@ -124,6 +125,9 @@ type Status struct {
 	NextStart tai64.Label  // when the next start is due; zero for none
 	Start     procstart.ID // when the process of Pid started; zero when unknown
 	Text      string       // what the service last said of itself (sd_notify STATUS=)
+	// FromPidfile: Pid is not ./run's but that of the daemon it forked,
+	// named by the service's pidfile.
+	FromPidfile bool
 }
 
 // Exit is how ./run last ended.
@@ -152,6 +156,9 @@ func (s Status) Append(b []byte) []byte {
 	}
 	if s.Readiness {
 		flags |= flagReadiness
+	}
+	if s.FromPidfile {
+		flags |= flagFromPidfile
 	}
 	if s.Ready != (tai64.Label{}) {
 		flags |= flagReady
@@ -229,6 +236,7 @@ func DecodeAll(b []byte) (Status, error) {
 	s.State = State(b[18])
 	s.Finishing = flags&flagFinishing != 0
 	s.Readiness = flags&flagReadiness != 0
+	s.FromPidfile = flags&flagFromPidfile != 0
 	if flags&flagReady != 0 {
 		s.Ready = tai64.Unpack(b[22:34])
 	}

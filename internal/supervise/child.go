@@ -9,13 +9,16 @@ import (
 	"daemontools/internal/procstart"
 )
 
-// child is a process the supervisor started, or adopted from a previous
-// supervisor.
+// child is a process the supervisor started, or one it adopted: from a
+// previous supervisor, a daemon named by a pidfile, or a leftover of a
+// service being stopped.
 type child struct {
 	pid     int          // 0 for none
 	pidfd   int          // readable once it has exited; -1 without one
 	start   procstart.ID // zero when /proc could not tell
-	adopted bool         // not our child: its exit status is not ours to have
+	adopted bool         // not started here: maybe not a child of this process
+	// fromPidfile: the daemon ./run forked, named by the pidfile.
+	fromPidfile bool
 }
 
 var noChild = child{pidfd: -1}
@@ -55,24 +58,26 @@ func (s *Supervisor) spawn(argv []string, env []string) (child, error) {
 // signal sends sig to the child, through its pidfd when it has one, so
 // that a pid reused after the child was reaped elsewhere is never hit.
 func (c *child) signal(sig syscall.Signal) {
-	if c.pidfd >= 0 {
+	switch {
+	case c.pid == 0:
+		return // none: kill(0) would hit the whole process group
+	case c.pidfd >= 0:
 		unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
-		return
+	default:
+		unix.Kill(c.pid, sig)
 	}
-	unix.Kill(c.pid, sig)
 }
 
 // wait reaps the child if it has exited, without blocking, and says how it
 // ended. It waits for this child alone: other children of the process are
 // other supervisors' business.
 func (c *child) wait() (exit, bool) {
-	if c.adopted {
-		fds := []unix.PollFd{{Fd: int32(c.pidfd), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(fds, 0); n > 0 {
-			return exitUnknown, true
-		}
-		return exit{}, false
+	if c.adopted && !c.exited() {
+		return exit{}, false // waitid fails on another's child, even alive
 	}
+	// An adopted process that exited has its status here if it is a child
+	// of this process (an orphan that came back to it); else it is unknown
+	// (ECHILD below).
 	if c.pidfd < 0 {
 		var ws unix.WaitStatus
 		for {
@@ -118,6 +123,13 @@ type sigchld struct {
 	pid                   int32
 	uid                   uint32
 	status                int32
+}
+
+// exited tells whether the child has exited, from its pidfd.
+func (c *child) exited() bool {
+	fds := []unix.PollFd{{Fd: int32(c.pidfd), Events: unix.POLLIN}}
+	n, _ := unix.Poll(fds, 0)
+	return n > 0
 }
 
 // release closes the child's pidfd and forgets it.

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/proc"
 	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
@@ -51,6 +52,12 @@ type Options struct {
 	// children's exits through it instead of through pidfds (kernels
 	// before 5.3 have none).
 	ChildSignal int
+	// Orphans, when not 0, is the read end of a non-blocking pipe that
+	// gets a byte on every SIGCHLD, from a process that is a child
+	// subreaper and runs this supervisor alone: every other child it has
+	// is an orphan of this service, which the supervisor then reaps, and
+	// stops with a service that has a pidfile. 0 for none.
+	Orphans int
 }
 
 // phase is what the service is doing. Each phase gives the supervisor's
@@ -58,11 +65,12 @@ type Options struct {
 type phase int
 
 const (
-	down      phase = iota // nothing runs; alarm: the next start
-	failed                 // down for good: ./finish exited 125; no alarm
-	up                     // ./run runs; no alarm
-	stopping               // ./run was sent its down signal; alarm: KILL it
-	finishing              // ./finish runs; alarm: KILL it
+	down           phase = iota // nothing runs; alarm: the next start
+	failed                      // down for good: ./finish exited 125; no alarm
+	up                          // ./run runs; no alarm
+	stopping                    // ./run was sent its down signal; alarm: KILL it
+	finishing                   // ./finish runs; alarm: KILL it
+	pidfileWaiting              // ./run exited 0, its daemon is looked for (pidfile.go); alarm: look again
 )
 
 // Supervisor supervises one service; see Open, Run and Close.
@@ -89,6 +97,11 @@ type Supervisor struct {
 	pause     time.Duration // before the next start of a crash-looping service
 	exited    bool          // ./run has exited since Open
 	lastExit  exit
+
+	runStart  uint64   // ./run's latest start on /proc's clock (proc.Now)
+	await     awaiting // while pidfileWaiting
+	leftovers []child  // while stopping a service with a pidfile: its other processes
+	stopExit  exit     // while stopping, once the service's process has exited: how
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -217,17 +230,28 @@ func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
 // until told to exit (svc -x) and the service is down.
 func (s *Supervisor) Run() {
 	s.Begin(time.Now())
-	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}}
+	orphans := int32(-1) // poll skips it
+	if s.opt.Orphans > 0 {
+		orphans = int32(s.opt.Orphans)
+	}
+	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}, {Fd: orphans, Events: unix.POLLIN}}
 	for !s.Done() {
+		fds = fds[:3]
 		fds[1].Fd = int32(s.child.pidfd)
-		if s.opt.ChildSignal >= 0 {
+		if s.opt.ChildSignal >= 0 && !s.child.adopted {
 			fds[1].Fd = int32(s.opt.ChildSignal)
+		}
+		for _, c := range s.leftovers {
+			fds = append(fds, unix.PollFd{Fd: int32(c.pidfd), Events: unix.POLLIN})
 		}
 		// Errors are EINTR or a passing ENOMEM: look around and poll again.
 		unix.Poll(fds, s.Timeout(time.Now()))
-		if s.opt.ChildSignal >= 0 && fds[1].Revents != 0 {
-			var b [64]byte
+		var b [64]byte
+		if s.opt.ChildSignal >= 0 {
 			unix.Read(s.opt.ChildSignal, b[:])
+		}
+		if fds[2].Revents != 0 {
+			unix.Read(s.opt.Orphans, b[:])
 		}
 		s.Step(time.Now())
 	}
@@ -272,6 +296,11 @@ func (s *Supervisor) Timeout(now time.Time) int {
 	if s.child.pid != 0 && s.child.pidfd < 0 && s.opt.ChildSignal < 0 && (wait < 0 || wait > restartGap) {
 		wait = restartGap
 	}
+	// A stop's leftovers (pidfile.go) have pidfds that Run watches but
+	// Descriptors does not tell other loops of: those look again soon.
+	if len(s.leftovers) > 0 && (wait < 0 || wait > leftoverLook) {
+		wait = leftoverLook
+	}
 	if wait < 0 {
 		return -1
 	}
@@ -284,14 +313,21 @@ func (s *Supervisor) Timeout(now time.Time) int {
 func (s *Supervisor) Step(now time.Time) {
 	if s.child.pid != 0 {
 		if e, exited := s.child.wait(); exited {
+			adopted := s.child.adopted
 			s.child.release()
-			if s.phase == finishing {
+			switch {
+			case s.phase == finishing:
 				s.finished(now, e)
-			} else {
+			case s.phase == stopping && len(s.leftovers) > 0:
+				s.stopExit = e // the service is down once they are gone too
+			case s.phase == up && !adopted && e == (exit{}) && s.awaitDaemon(now):
+			default:
 				s.runExited(now, e)
 			}
 		}
 	}
+	s.reapOrphans()
+	s.stoppedWithLeftovers(now)
 	if s.Done() {
 		return
 	}
@@ -309,6 +345,11 @@ func (s *Supervisor) Step(now time.Time) {
 	case stopping:
 		s.alarm = time.Time{}
 		s.child.signal(unix.SIGKILL)
+		if len(s.leftovers) > 0 {
+			s.signalLeftovers(unix.SIGKILL)
+		}
+	case pidfileWaiting:
+		s.lookForDaemon(now)
 	case finishing:
 		s.alarm = time.Time{}
 		s.warn(s.opt.Dir, "/finish still running after its timeout-finish: killed")
@@ -409,7 +450,7 @@ func (s *Supervisor) command(now time.Time, c byte) {
 		switch s.phase {
 		case down:
 			s.alarm = time.Time{}
-		case up, stopping:
+		case up, stopping, pidfileWaiting:
 			s.stop(now)
 		}
 		s.announce()
@@ -440,15 +481,41 @@ var commandSignals = map[byte]syscall.Signal{
 // stop sends ./run its down signal and CONT, as often as it is told to,
 // and at the first time sets the alarm for KILL when the service has a
 // timeout-kill.
+//
+// A service with a pidfile file has its leftover processes (pidfile.go)
+// sent the same signals, and is down only once they have exited too.
 func (s *Supervisor) stop(now time.Time) {
-	s.kill(s.downSignal())
+	sig := s.downSignal()
+	s.kill(sig)
 	s.kill(unix.SIGCONT)
 	s.paused = false
-	if s.phase == up {
+	if _, ok := s.setting(pidfileFile); ok {
+		s.signalLeftovers(sig)
+		s.signalLeftovers(unix.SIGCONT)
+	}
+	if s.phase == up || s.phase == pidfileWaiting {
+		s.alarm = time.Time{}
+		if s.phase == pidfileWaiting {
+			s.stopExit = exit{} // ./run's
+		}
 		s.phase = stopping
 		if t := s.timeoutKill(); t > 0 {
 			s.alarm = now.Add(t)
 		}
+		s.stoppedWithLeftovers(now)
+	}
+}
+
+// stoppedWithLeftovers ends a stop that outlived the service's process
+// once its leftovers have all exited.
+func (s *Supervisor) stoppedWithLeftovers(now time.Time) {
+	if s.phase != stopping || s.child.pid != 0 {
+		return
+	}
+	s.pruneLeftovers()
+	if len(s.leftovers) == 0 {
+		s.alarm = time.Time{}
+		s.runExited(now, s.stopExit)
 	}
 }
 
@@ -477,6 +544,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 		return
 	}
 	s.lastStart = now
+	s.runStart = proc.Now()
 	s.phase, s.alarm = down, time.Time{}
 	s.startAsked = false
 	c, err := s.spawn([]string{"./run"}, s.opt.Env)
@@ -514,9 +582,11 @@ func (s *Supervisor) record() status.Status {
 	case failed:
 		r.State = status.Failed
 	case up:
-		r.State, r.Pid, r.Start = status.Running, s.child.pid, s.child.start
+		r.State, r.Pid, r.Start, r.FromPidfile = status.Running, s.child.pid, s.child.start, s.child.fromPidfile
 	case stopping:
-		r.State, r.Pid, r.Start = status.Stopping, s.child.pid, s.child.start
+		r.State, r.Pid, r.Start, r.FromPidfile = status.Stopping, s.child.pid, s.child.start, s.child.fromPidfile
+	case pidfileWaiting:
+		r.State = status.Starting
 	case finishing:
 		r.State, r.Finishing = status.Stopping, true
 		if s.want == status.WantUp || s.startAsked {

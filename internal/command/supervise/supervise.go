@@ -34,10 +34,19 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	signal.Notify(term, syscall.SIGTERM)
 	inherit.OnlyStdio()
 	opt := engine.Options{Dir: args[1], Env: env, Stdio: [3]int{0, 1, 2}, Stderr: stderr, ChildSignal: -1}
+	// A child subreaper: the processes that ./run's children leave (a
+	// daemon that forks, say) come back here rather than to init, and the
+	// engine, alone in this process, reaps them.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	sigchld, err := notifyPipe(syscall.SIGCHLD)
+	if err != nil {
+		return strerr.Fatal("unable to create pipe for ", args[1], ": ", err)
+	}
+	opt.Orphans = sigchld
 	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err == nil {
 		unix.Close(fd)
-	} else if opt.ChildSignal, err = notifyPipe(syscall.SIGCHLD); err != nil {
-		return strerr.Fatal("unable to create pipe for ", args[1], ": ", err)
+	} else {
+		opt.ChildSignal = sigchld
 	}
 	s, err := engine.Open(opt)
 	if err != nil {

@@ -130,6 +130,9 @@ func (r report) long(now tai64.Label) string {
 	case s.State != status.Running && s.State != status.Stopped:
 		b = append(b, ", "+s.StateName()...)
 	}
+	if s.FromPidfile {
+		b = append(b, ", pid from pidfile"...)
+	}
 	if s.Readiness {
 		if s.Ready != (tai64.Label{}) {
 			b = append(b, ", ready "...)
@@ -198,6 +201,7 @@ type jsonStatus struct {
 	ExitSignal       *int    `json:"exit_signal"`
 	StatusText       *string `json:"status_text"`
 	NextStartSeconds *uint64 `json:"next_start_seconds"`
+	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
 	Error            string  `json:"error,omitempty"`
 }
 
@@ -213,6 +217,7 @@ func (r report) json(dir string, now tai64.Label) []byte {
 			j.Error = r.extErr.Error()
 		} else {
 			j.Restarts = ptr(s.Restarts)
+			j.PidFromPidfile = ptr(s.FromPidfile)
 			if s.Readiness {
 				j.Ready = ptr(s.Ready != (tai64.Label{}))
 				if *j.Ready {

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// pidfileWait is supervise's wait for a pidfile after ./run exits 0, with
+// a margin for a loaded machine.
+const pidfileWait = 5*time.Second + 10*time.Second
+
+// forkingDaemon is a daemon that logs the signals it gets (but INT and
+// QUIT, which sh ignores in a background job), exits 7 on
+// TERM, writes its pid to daemon.pid once its traps are set, and keeps a
+// helper (a sleep whose pid is in helper.pid).
+const forkingDaemon = `for s in HUP ALRM USR1 USR2 WINCH CONT; do trap "echo $s >> signals" $s; done
+trap 'echo TERM >> signals; exit 7' TERM
+sleep 1000 &
+echo $! > helper.pid
+echo $$ > daemon.pid.new && mv daemon.pid.new daemon.pid
+while :; do sleep 1 & wait $!; done
+`
+
+// readPid reads the pid in file.
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	l := lines(t, file)
+	if len(l) != 1 {
+		t.Fatalf("%s holds %q", file, l)
+	}
+	pid, err := strconv.Atoi(l[0])
+	testbin.Must(t, err)
+	return pid
+}
+
+// zombiesOf lists the zombie children of pid.
+func zombiesOf(pid int) []int {
+	var z []int
+	for _, p := range svtest.AllProcs() {
+		if p.PPid == pid && p.State == 'Z' {
+			z = append(z, p.Pid)
+		}
+	}
+	return z
+}
+
+// noZombies waits until supervise has reaped every child that exited.
+func noZombies(t *testing.T, supervise int) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, "no zombie children of supervise", func() bool { return len(zombiesOf(supervise)) == 0 })
+}
+
+// svstatLong is our svstat -l's line for dir, after "DIR: ".
+func svstatLong(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
+	testbin.Must(t, err)
+	return strings.TrimPrefix(strings.TrimSuffix(string(out), "\n"), dir+": ")
+}
+
+// A shell daemon that double-forks and writes a pidfile is supervised as
+// the service: svstat shows its pid, from the pidfile; svc signals it;
+// supervise reaps the intermediate process; a kill -9 restarts it; svc -d
+// stops it and its helper, and ./finish gets its exit code.
+func TestPidfileDoubleFork(t *testing.T) {
+	dir := newService(t, "echo $$ >> runs\nrm -f daemon.pid\nsh -c 'sh ./daemon &'\nexit 0")
+	writeFile(t, dir, "daemon", forkingDaemon, 0o644)
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	writeFile(t, dir, "finish", finishLogs, 0o755)
+	g, errFile := startSupervise(t, dir)
+	daemonUp := func(restarts uint32) (status.Status, int) {
+		t.Helper()
+		var pid int
+		s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+			b, err := os.ReadFile(filepath.Join(dir, "daemon.pid"))
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			return err == nil && s.Pid == pid && s.Restarts == restarts
+		})
+		if !s.FromPidfile || s.State != status.Running || s.Want != status.WantUp {
+			t.Errorf("record with the daemon up: %+v", s)
+		}
+		return s, pid
+	}
+	_, daemon := daemonUp(0)
+	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 || runs[0] == strconv.Itoa(daemon) {
+		t.Errorf("runs %q, daemon %d", runs, daemon)
+	}
+	if got, want := svstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
+		t.Errorf("svstat -l: %q, want it to say %q", got, want)
+	}
+	noZombies(t, g.Pid())
+
+	var want []string
+	for _, c := range []struct{ letter, signal string }{
+		{"-h", "HUP"}, {"-a", "ALRM"}, {"-1", "USR1"}, {"-2", "USR2"}, {"-w", "WINCH"}, {"-c", "CONT"},
+	} {
+		svc(t, c.letter, dir)
+		want = append(want, c.signal)
+		svtest.WaitFor(t, 5*time.Second, "the daemon to get "+c.signal, func() bool {
+			return strings.Join(lines(t, filepath.Join(dir, "signals")), " ") == strings.Join(want, " ")
+		})
+	}
+
+	testbin.Must(t, unix.Kill(daemon, unix.SIGKILL))
+	s, second := daemonUp(1)
+	if second == daemon || s.LastExit != (status.Exit{Code: 256, Signal: 9}) {
+		t.Errorf("after kill -9 of %d: daemon %d, record %+v", daemon, second, s)
+	}
+	helper := readPid(t, filepath.Join(dir, "helper.pid"))
+
+	svc(t, "-d", dir)
+	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.Finishing })
+	if s.Want != status.WantDown || s.State != status.Stopped || s.LastExit != (status.Exit{Code: 7}) || s.FromPidfile {
+		t.Errorf("record after -d: %+v", s)
+	}
+	for _, pid := range []int{daemon, second, helper} {
+		if svtest.Alive(pid) {
+			t.Errorf("pid %d still alive after -d", pid)
+		}
+	}
+	if got := strings.Join(lines(t, filepath.Join(dir, "finished")), " "); got != "256 9 "+dir+" 7 0 "+dir {
+		t.Errorf("finish saw %q", got)
+	}
+	noZombies(t, g.Pid())
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+// A daemon that ignores the down signal is killed after timeout-kill, and
+// so is its helper, which ignores it too.
+func TestPidfileTimeoutKill(t *testing.T) {
+	dir := newService(t, "sh -c 'sh ./daemon &'\nexit 0")
+	writeFile(t, dir, "daemon", "trap '' TERM\nsh -c 'trap \"\" TERM; echo $$ > helper.pid; exec sleep 1000' &\necho $$ > daemon.pid\nwhile :; do sleep 1; done\n", 0o644)
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	writeFile(t, dir, "timeout-kill", "300\n", 0o644)
+	g, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
+	svtest.WaitFor(t, 5*time.Second, "the helper", func() bool { return len(lines(t, filepath.Join(dir, "helper.pid"))) == 1 })
+	helper := readPid(t, filepath.Join(dir, "helper.pid"))
+	svc(t, "-d", dir)
+	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	if d.LastExit != (status.Exit{Code: 256, Signal: 9}) {
+		t.Errorf("record after -d: %+v", d)
+	}
+	if svtest.Alive(s.Pid) || svtest.Alive(helper) {
+		t.Errorf("daemon %d or helper %d alive after -d", s.Pid, helper)
+	}
+	noZombies(t, g.Pid())
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+// awaitNoDaemon waits for the warning that ./run's pidfile named no daemon,
+// and for ./run to have started twice.
+func awaitNoDaemon(t *testing.T, dir, errFile, why string) {
+	t.Helper()
+	warning := "supervise: warning: no daemon 5 seconds after " + dir + "/run exited 0: " + why + "\n"
+	svtest.WaitFor(t, pidfileWait, "the warning", func() bool { return strings.HasPrefix(stderrOf(errFile), warning) })
+	svtest.WaitFor(t, 5*time.Second, "a second run", func() bool { return len(lines(t, filepath.Join(dir, "runs"))) >= 2 })
+	if e := stderrOf(errFile); strings.ReplaceAll(e, warning, "") != "" {
+		t.Errorf("stderr %q, want lines %q", e, warning)
+	}
+}
+
+// A ./run that forks and exits 0 without writing its pidfile: the service
+// is "starting" meanwhile, with no pid; after 5 seconds a warning, and it
+// is started again, the throttle kept.
+func TestPidfileNotWritten(t *testing.T) {
+	t.Parallel()
+	dir := newService(t, "date +%s.%N >> runs\nsleep 1000 &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	_, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
+	if s.Pid != 0 || s.Exited || s.Want != status.WantUp {
+		t.Errorf("record while waiting: %+v", s)
+	}
+	if got, want := svstatLong(t, dir), ", normally up, want up, starting, 0 restarts"; !strings.HasSuffix(got, want) {
+		t.Errorf("svstat -l: %q, want it to end in %q", got, want)
+	}
+	awaitNoDaemon(t, dir, errFile, "unable to open "+dir+"/daemon.pid: file does not exist")
+	runs := lines(t, filepath.Join(dir, "runs"))
+	first, _ := strconv.ParseFloat(runs[0], 64)
+	second, _ := strconv.ParseFloat(runs[1], 64)
+	if second-first < 5 {
+		t.Errorf("second run %.3f seconds after the first", second-first)
+	}
+	s = waitRecord(t, dir, "waiting again", func(s status.Status) bool { return s.State == status.Starting && s.Restarts == 1 })
+	if !s.Exited || s.LastExit != (status.Exit{}) {
+		t.Errorf("record while waiting again: %+v", s)
+	}
+}
+
+// A stale pidfile that names an unrelated live process: that process is
+// never signalled, whatever svc is told, and the service is started again.
+func TestPidfileStale(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	got := filepath.Join(root, "got")
+	trapAll := "for s in HUP ALRM INT TERM QUIT USR1 USR2 WINCH CONT; do trap \"echo $s >> " + got + "\" $s; done\n" +
+		"while :; do sleep 1; done"
+	unrelated := svtest.Start(t, exec.Command("sh", "-c", trapAll))
+	dir := newService(t, "echo $$ >> runs\nexit 0")
+	writeFile(t, dir, "pid", strconv.Itoa(unrelated.Pid())+"\n", 0o644)
+	writeFile(t, dir, "pidfile", "pid\n", 0o644)
+	writeFile(t, dir, "timeout-kill", "100\n", 0o644)
+	g, errFile := startSupervise(t, dir)
+	waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
+	untouched := func(after string) {
+		t.Helper()
+		st, err := svtest.ReadStat(unrelated.Pid())
+		if err != nil || st.State == 'T' || st.State == 'Z' || len(lines(t, got)) != 0 {
+			t.Fatalf("after %s: the unrelated process is %+v, %v, got %q", after, st, err, lines(t, got))
+		}
+	}
+	for _, letter := range []string{"-p", "-c", "-h", "-a", "-i", "-t", "-k", "-q", "-1", "-2", "-w", "-o", "-u", "-d", "-u"} {
+		svc(t, letter, dir)
+		untouched(letter)
+	}
+	awaitNoDaemon(t, dir, errFile, dir+"/pid names pid "+strconv.Itoa(unrelated.Pid())+", which is not a descendant of "+dir+"/run")
+	untouched("the warning")
+	svc(t, "-dx", dir)
+	g.Wait(t, 10*time.Second)
+	untouched("svc -dx")
+}
+
+// A pidfile that names a zombie descendant of ./run: not a daemon.
+func TestPidfileZombie(t *testing.T) {
+	t.Parallel()
+	// The subshell forks a true and becomes a sleep, which never reaps
+	// it; ./run names it once it is a zombie.
+	dir := newService(t, `echo $$ >> runs
+rm -f z
+(true & echo $! > z; exec sleep 1000) &
+until [ -s z ] && [ "$(cut -d' ' -f3 /proc/$(cat z)/stat)" = Z ]; do :; done
+mv z pid
+exit 0`)
+	writeFile(t, dir, "pidfile", "pid\n", 0o644)
+	_, errFile := startSupervise(t, dir)
+	svtest.WaitFor(t, 5*time.Second, "the pidfile", func() bool { return len(lines(t, filepath.Join(dir, "pid"))) == 1 })
+	zombie := readPid(t, filepath.Join(dir, "pid"))
+	awaitNoDaemon(t, dir, errFile, dir+"/pid names pid "+strconv.Itoa(zombie)+", which is a zombie")
+}

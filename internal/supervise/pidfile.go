@@ -1,0 +1,252 @@
+package supervise
+
+// Daemons that fork (EXTENSIONS.md): with a pidfile file in the service
+// directory, an exit 0 of ./run is the start of the service rather than
+// its end. The supervisor waits, without blocking, for the file named there
+// to name a live process descended from ./run, and then supervises that
+// process as it would ./run, through a pidfd. Nothing else in the file is
+// trusted: a stale pid, reused by an unrelated process, is never signalled.
+
+import (
+	"bytes"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/proc"
+	"daemontools/internal/procstart"
+	"daemontools/internal/strerr"
+	"daemontools/internal/tai64"
+)
+
+const (
+	pidfileFile = "pidfile"
+	// pidfileWait is how long after ./run's exit 0 the pidfile has to name
+	// the daemon.
+	pidfileWait = 5 * time.Second
+	// pidfileLook is how often the pidfile is read meanwhile.
+	pidfileLook = 20 * time.Millisecond
+	// leftoverLook is how often a loop that does not watch the leftovers'
+	// pidfds looks whether they have exited.
+	leftoverLook = 50 * time.Millisecond
+	// maxPidfile is more bytes than any pid with blanks around it takes.
+	maxPidfile = 64
+	// maxPid is the kernel's largest pid_max.
+	maxPid = 1 << 22
+)
+
+// awaiting is what the supervisor knows while ./run has exited 0 and the
+// daemon is not yet found.
+type awaiting struct {
+	path  string    // the pidfile, relative to the service directory
+	until time.Time // when to give up
+	why   error     // why the latest look found no daemon
+}
+
+// errNoDaemon is a look at the pidfile that found no daemon; its words
+// name the file and say why.
+func errNoDaemon(why string) error { return strerr.Text(why) }
+
+// awaitDaemon follows an exit 0 of ./run in a service with a pidfile file:
+// it looks for the daemon at once, and then again until pidfileWait has
+// passed. It tells whether it took charge: false without a usable pidfile
+// file.
+func (s *Supervisor) awaitDaemon(now time.Time) bool {
+	path, ok := s.setting(pidfileFile)
+	if !ok {
+		return false
+	}
+	if path == "" {
+		s.warn(s.opt.Dir, "/", pidfileFile, ": empty, ignored")
+		return false
+	}
+	s.since = tai64.Now()
+	s.phase = pidfileWaiting
+	s.await = awaiting{path: path, until: now.Add(pidfileWait)}
+	s.lookForDaemon(now)
+	return true
+}
+
+// lookForDaemon reads the pidfile; on a daemon, the service is up with it;
+// else, at the deadline, the service has exited, with a warning.
+func (s *Supervisor) lookForDaemon(now time.Time) {
+	c, err := s.daemon()
+	if err == nil {
+		s.child, s.phase, s.alarm = c, up, time.Time{}
+		s.since = tai64.Now()
+		s.announce()
+		return
+	}
+	s.await.why = err
+	if now.Before(s.await.until) {
+		s.alarm = now.Add(pidfileLook)
+		if s.alarm.After(s.await.until) {
+			s.alarm = s.await.until
+		}
+		s.announce()
+		return
+	}
+	s.warn("no daemon ", pidfileWait.Seconds(), " seconds after ", s.opt.Dir, "/run exited 0: ", err)
+	s.alarm = time.Time{}
+	s.runExited(now, exit{})
+}
+
+// daemon reads the pid in the pidfile and takes charge of its process if it
+// is ./run's.
+func (s *Supervisor) daemon() (child, error) {
+	name := s.opt.Dir + "/" + s.await.path
+	pid, err := s.readPidfile(name)
+	if err != nil {
+		return noChild, err
+	}
+	named := name + " names pid " + strconv.Itoa(pid) + ", which "
+	st, err := proc.ReadStat(pid)
+	switch {
+	case err == unix.ESRCH:
+		return noChild, errNoDaemon(named + "does not exist")
+	case err != nil:
+		return noChild, errNoDaemon(named + "cannot be looked at: " + strerr.Reason(err))
+	case st.Gone():
+		return noChild, errNoDaemon(named + "is a zombie")
+	case !s.descends(st):
+		return noChild, errNoDaemon(named + "is not a descendant of " + s.opt.Dir + "/run")
+	}
+	c, err := openChild(st)
+	if err != nil {
+		return noChild, errNoDaemon(named + "cannot be watched: " + strerr.Reason(err))
+	}
+	c.fromPidfile = true
+	return c, nil
+}
+
+// readPidfile reads the pid in the file name (the service directory and
+// s.await.path): a regular file inside the service directory, symlinks
+// included, holding a decimal pid and blanks.
+func (s *Supervisor) readPidfile(name string) (int, error) {
+	fd, err := unix.Openat2(s.dir, s.await.path, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err == unix.EXDEV {
+		return 0, errNoDaemon(name + " leads out of " + s.opt.Dir)
+	}
+	if err != nil {
+		return 0, errNoDaemon("unable to open " + name + ": " + strerr.Reason(err))
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, errNoDaemon("unable to stat " + name + ": " + strerr.Reason(err))
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, errNoDaemon(name + " is not a regular file")
+	}
+	if st.Size > maxPidfile {
+		return 0, errNoDaemon(name + " is too big for a pid: " + strconv.FormatInt(st.Size, 10) + " bytes")
+	}
+	var b [maxPidfile + 1]byte
+	n, err := unix.Read(fd, b[:])
+	if err != nil {
+		return 0, errNoDaemon("unable to read " + name + ": " + strerr.Reason(err))
+	}
+	text := bytes.TrimSpace(b[:n])
+	pid, err := strconv.Atoi(string(text))
+	if err != nil || pid < 1 || pid > maxPid || text[0] == '+' {
+		return 0, errNoDaemon(name + " holds no pid: " + strconv.Quote(string(text)))
+	}
+	return pid, nil
+}
+
+// descends tells whether p descends from ./run's latest start: p and each
+// of its ancestors up to this process (./run has exited: its descendants
+// are orphans, and this process is their subreaper) started after it.
+// A pid reused since by a process that is not ./run's fails: either it
+// started earlier, or its ancestry leads elsewhere.
+func (s *Supervisor) descends(p proc.Stat) bool {
+	self := unix.Getpid()
+	for range maxPid {
+		if p.Start < s.runStart {
+			return false
+		}
+		if p.PPid == self {
+			return true
+		}
+		if p.PPid <= 1 {
+			return false
+		}
+		var err error
+		if p, err = proc.ReadStat(p.PPid); err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// openChild opens a pidfd on the process st and makes sure that it is
+// still that process, so that a pid reused meanwhile is never watched.
+func openChild(st proc.Stat) (child, error) {
+	fd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		return noChild, err
+	}
+	c := child{pid: st.Pid, pidfd: fd, adopted: true}
+	c.start, err = procstart.Of(st.Pid)
+	if err == nil && (c.start.Ticks != st.Start || c.exited()) {
+		err = unix.ESRCH
+	}
+	if err != nil {
+		c.release()
+		return noChild, err
+	}
+	return c, nil
+}
+
+// signalLeftovers sends sig to what is left of a service with a pidfile
+// file once its daemon (or ./run) is told to stop: every descendant of
+// this process when it supervises this service alone (orphans come back to
+// it), else the daemon's own descendants. Each is watched through a
+// pidfd, and the stop lasts until each has exited.
+func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
+	root := s.child.pid
+	if s.opt.Orphans > 0 {
+		root = unix.Getpid()
+	}
+	if root != 0 {
+		all, _ := proc.All()
+		for _, p := range proc.Descendants(all, root) {
+			if p.Pid != s.child.pid && !p.Gone() && !s.isLeftover(p.Pid) {
+				if c, err := openChild(p); err == nil {
+					s.leftovers = append(s.leftovers, c)
+				}
+			}
+		}
+	}
+	for i := range s.leftovers {
+		s.leftovers[i].signal(sig)
+	}
+}
+
+func (s *Supervisor) isLeftover(pid int) bool {
+	for _, c := range s.leftovers {
+		if c.pid == pid {
+			return true
+		}
+	}
+	return false
+}
+
+// pruneLeftovers forgets the leftovers that have exited.
+func (s *Supervisor) pruneLeftovers() {
+	kept := s.leftovers[:0]
+	for _, c := range s.leftovers {
+		if c.exited() {
+			c.release()
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	clear(s.leftovers[len(kept):])
+	s.leftovers = kept
+}
