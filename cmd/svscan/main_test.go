@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -238,7 +240,9 @@ func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
 				logPid = p.Pid
 			}
 		}
-		return mainPid != 0 && logPid != 0
+		// Asleep, not still being loaded: the dynamic loader of sleep
+		// holds libc open for a moment after the exec.
+		return mainPid != 0 && logPid != 0 && inNanosleep(mainPid) && inNanosleep(logPid)
 	})
 	mainFds, logFds := fds(t, mainPid), fds(t, logPid)
 	own := fds(t, g.Cmd.Process.Pid)
@@ -260,6 +264,14 @@ func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
 }
 
 // fds maps each open descriptor of pid to what it points to.
+// inNanosleep says whether pid is blocked in clock_nanosleep, as sleep is
+// once it has started.
+func inNanosleep(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+	nr, _, _ := strings.Cut(string(b), " ")
+	return err == nil && nr == strconv.Itoa(unix.SYS_CLOCK_NANOSLEEP)
+}
+
 func fds(t *testing.T, pid int) map[int]string {
 	t.Helper()
 	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
