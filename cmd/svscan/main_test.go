@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -533,24 +532,6 @@ func TestNotifiesSystemd(t *testing.T) {
 	}
 	if !started["a"] || !started["b"] || !started["c"] {
 		t.Errorf("READY=1 with only %v started", started)
-	}
-}
-
-// SIGTERM ends svscan and nothing else, as in daemontools.
-func TestTermLeavesServicesRunning(t *testing.T) {
-	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "service")
-	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "exec cat >/dev/null")
-	s := startSvscan(t, dir)
-	before := waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log")
-	s.signal(t, syscall.SIGTERM)
-	select {
-	case <-s.Exited():
-	case <-time.After(5 * time.Second):
-		t.Fatal("svscan still running after SIGTERM")
-	}
-	if after, _ := upPids(t, dir+"/a", dir+"/a/log"); !maps.Equal(after, before) {
-		t.Errorf("services before TERM %v, after %v", before, after)
 	}
 }
 

@@ -3,7 +3,6 @@ package scan
 import (
 	"errors"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,28 +18,31 @@ const (
 	// burstGap is the least time between two scans that follow changes:
 	// a directory that keeps changing costs ten scans a second at most.
 	burstGap = 100 * time.Millisecond
+	// tiedRetry is how soon svscan looks again for the supervise/ of a
+	// tied service, which its new supervise makes at once.
+	tiedRetry = 100 * time.Millisecond
 )
 
-// Run scans at once and then for ever: every Interval, at SIGHUP, and just
-// after an entry is created, removed or renamed in the directory. ready, if
-// not nil, is called once the first scan has started every service.
-func (s *Scanner) Run(ready func()) {
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGCHLD)
-	// Our stderr is usually a pipe to readproctitle; should it die, a
-	// warning must fail with EPIPE rather than kill svscan and with it
-	// the supervision of every service.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-
+// Run scans at once and then until told to stop: every Interval, at
+// SIGHUP, and just after an entry is created, removed or renamed in the
+// directory. SIGCHLD reaps every child that has died, supervise or not.
+// SIGTERM and SIGINT stop every service in order (Stop), and Run returns
+// svscan's exit code once all are gone. signals carries the signals the
+// caller has asked for. ready, if not nil, is called once the first scan
+// has started every service.
+func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 	var changes <-chan fsnotify.Event
 	var watchErrors <-chan error
 	if w, err := watch(); err != nil {
 		s.warn("unable to watch directory: ", err)
 	} else {
+		defer w.Close()
+		s.watcher = w
 		changes, watchErrors = w.Events, w.Errors
 	}
 
 	ticker := time.NewTicker(Interval)
+	defer ticker.Stop()
 	soon := newAlarm() // a scan shortly after a change
 	s.Scan(true)
 	if ready != nil {
@@ -48,22 +50,38 @@ func (s *Scanner) Run(ready func()) {
 	}
 	var lastSoon time.Time // when the latest scan after a change began
 	scanSoon := func() { soon.set(max(settle, time.Until(lastSoon.Add(burstGap)))) }
-	for {
-		if s.Dropped() {
+	for s.phase != stopped {
+		if s.Dropped() && s.phase == scanning {
 			scanSoon()
+		}
+		var moveOn, watchTied <-chan time.Time
+		if s.Leaving() {
+			moveOn = time.After(StopPoll)
+		}
+		if s.phase == scanning && s.Unwatched() {
+			watchTied = time.After(tiedRetry)
 		}
 		select {
 		case <-ticker.C:
-			s.Scan(true)
-		case sig := <-signals:
-			if sig == syscall.SIGHUP {
+			if s.phase == scanning {
 				s.Scan(true)
-			} else {
+			}
+		case sig := <-signals:
+			switch sig {
+			case syscall.SIGHUP:
+				if s.phase == scanning {
+					s.Scan(true)
+				}
+			case syscall.SIGCHLD:
 				s.Reap()
+			case syscall.SIGTERM, syscall.SIGINT:
+				s.Stop()
 			}
 		case ev, ok := <-changes:
 			if !ok {
 				changes = nil // the periodic scan carries on alone
+			} else if filepath.Dir(ev.Name) != "." {
+				s.StatusEvent(ev) // in a tied service's supervise/
 			} else if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 				if !strings.HasPrefix(filepath.Base(ev.Name), ".") {
 					scanSoon() // dot names are never services
@@ -77,10 +95,17 @@ func (s *Scanner) Run(ready func()) {
 			}
 		case <-soon.C:
 			soon.armed = false
-			lastSoon = time.Now()
-			s.Scan(false)
+			if s.phase == scanning {
+				lastSoon = time.Now()
+				s.Scan(false)
+			}
+		case <-moveOn:
+			s.MoveOn()
+		case <-watchTied:
+			s.WatchUnwatched()
 		}
 	}
+	return s.exit
 }
 
 func watch() (*fsnotify.Watcher, error) {

@@ -9,12 +9,10 @@ package scan
 import (
 	"errors"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/inherit"
@@ -38,7 +36,10 @@ type Scanner struct {
 	services map[fileID]*service
 	byPid    map[int]*service
 
-	dropped bool // a service left since the last scan: its name may be back
+	dropped bool              // a service left since the last scan: its name may be back
+	watcher *fsnotify.Watcher // of the directory, and of tied services' supervise/
+	phase   phase
+	exit    int // svscan's exit code once stopped
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
@@ -50,21 +51,24 @@ type service struct {
 	id     fileID
 	logID  fileID // of log/, when hasLog
 	hasLog bool
-	pipe   [2]int // read and write end between NAME and NAME/log; -1 once closed
-	main   supervisor
-	log    supervisor
-	seen   bool // found by the scan under way
+	tied   bool // has a TiedFile
+	// watched is the tied service's supervise/ once it is watched.
+	watched string
+	pipe    [2]int // read and write end between NAME and NAME/log; -1 once closed
+	main    supervisor
+	log     supervisor
+	seen    bool // found by the scan under way
 	// leaving is set once the directory has gone: the service is being
 	// stopped and is never started again under this entry.
 	leaving bool
 }
 
 type supervisor struct {
-	dir    string // "" for the service, "log/" for its logger
-	pid    int
-	told   bool      // got its stop command
-	toldAt time.Time // when, for the log: forced down after Interval
-	forced bool
+	dir        string // "" for the service, "log/" for its logger
+	pid        int
+	step       stopStep
+	deadline   time.Time // once told to stop: when to send k
+	emptySince time.Time // a logger told to stop: since when its pipe is seen empty
 }
 
 // New returns a Scanner that writes warnings to stderr and starts every
@@ -109,6 +113,8 @@ func (s *Scanner) Scan(full bool) {
 		}
 		if sv.leaving {
 			s.retire(sv)
+		} else {
+			s.watchTied(sv)
 		}
 	}
 }
@@ -207,7 +213,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		s.warn("unable to start ", name, ": running too many services")
 		return nil
 	}
-	sv := &service{name: name, id: id, pipe: [2]int{-1, -1}}
+	sv := &service{name: name, id: id, pipe: [2]int{-1, -1}, tied: isTied(name)}
 	sv.log.dir = "log/"
 	var st unix.Stat_t
 	if err := unix.Stat(name+"/log", &st); err == nil {
@@ -256,7 +262,7 @@ func (s *Scanner) spawn(sv *service, log bool) {
 		s.warn("unable to start supervise ", what, ": ", err)
 		return
 	}
-	sup.told, sup.forced = false, false
+	sup.step = running
 	s.byPid[sup.pid] = sv
 }
 
@@ -279,6 +285,9 @@ func (s *Scanner) Reap() {
 		delete(s.byPid, pid)
 		if sv.main.pid == pid {
 			sv.main.pid = 0
+			if sv.tied && !sv.leaving && ws.Exited() && ws.ExitStatus() == 0 {
+				s.checkTied(sv) // told to exit: svc -x
+			}
 		} else {
 			sv.log.pid = 0
 		}
@@ -287,102 +296,3 @@ func (s *Scanner) Reap() {
 		}
 	}
 }
-
-// retire moves a service whose directory has gone one step towards its end:
-// the main supervise is told to stop the service and exit (dx); once it has
-// exited, svscan closes its write end of the pipe and tells the log
-// supervise to let its logger run until it has read everything (ox), so the
-// last lines are logged; a logger still running Interval later is stopped.
-// With both gone, the entry is forgotten.
-func (s *Scanner) retire(sv *service) {
-	if sv.main.pid != 0 {
-		if !sv.main.told {
-			sv.main.told = s.tell(sv, &sv.main, "dx")
-		}
-		return
-	}
-	if sv.pipe[1] >= 0 {
-		unix.Close(sv.pipe[1])
-		sv.pipe[1] = -1
-	}
-	if sv.log.pid != 0 {
-		switch {
-		case !sv.log.told:
-			sv.log.told = s.tell(sv, &sv.log, "ox")
-			sv.log.toldAt = time.Now()
-		case !sv.log.forced && time.Since(sv.log.toldAt) >= Interval:
-			sv.log.forced = s.tell(sv, &sv.log, "dx")
-		}
-		return
-	}
-	s.drop(sv)
-}
-
-// tell writes cmd to a supervise's control FIFO.
-func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
-	fd, err := openControl(sv, sup)
-	if err == nil {
-		_, err = unix.Write(fd, []byte(cmd))
-		unix.Close(fd)
-	}
-	if err != nil {
-		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
-	}
-	return err == nil
-}
-
-// errNotThere means a supervise has not yet gone into its directory.
-var errNotThere error = strerr.Text("supervise not yet in its directory")
-
-// openControl opens a supervise's control FIFO for writing without
-// blocking: inside supervise's working directory, which is the service
-// directory wherever it has moved, or, once the directory has been
-// deleted, through the descriptor supervise itself holds on the FIFO.
-func openControl(sv *service, sup *supervisor) (int, error) {
-	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	proc := "/proc/" + strconv.Itoa(sup.pid)
-	want := sv.id
-	if sup.dir != "" {
-		want = sv.logID
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(proc+"/cwd", &st); err != nil {
-		return -1, err
-	}
-	if (fileID{st.Dev, st.Ino}) != want {
-		return -1, errNotThere
-	}
-	fd, err := unix.Open(proc+"/cwd/supervise/control", flags, 0)
-	if !errors.Is(err, unix.ENOENT) {
-		return fd, err
-	}
-	fds := proc + "/fd/"
-	var names []string
-	if d, err := os.Open(fds); err == nil {
-		names, _ = d.Readdirnames(-1)
-		d.Close()
-	}
-	for _, name := range names {
-		target, _ := os.Readlink(fds + name)
-		if strings.HasSuffix(strings.TrimSuffix(target, " (deleted)"), "/supervise/control") {
-			if fd, err := unix.Open(fds+name, flags, 0); err == nil {
-				return fd, nil
-			}
-		}
-	}
-	return -1, err
-}
-
-func (s *Scanner) drop(sv *service) {
-	for _, fd := range sv.pipe {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
-	delete(s.services, sv.id)
-	s.dropped = true
-}
-
-// Dropped tells whether a service has been forgotten since the last scan,
-// so that a directory back under its name is picked up without waiting.
-func (s *Scanner) Dropped() bool { return s.dropped }

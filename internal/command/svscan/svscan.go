@@ -1,12 +1,15 @@
 // Package svscan is the program svscan, which starts and watches a supervise
 // for every service directory in a directory: svscan [DIR]; or, with -1,
 // supervises every service inside its own process: svscan -1 [DIR].
+// SIGTERM or SIGINT stops every service in order, then svscan exits.
 package svscan
 
 import (
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -44,7 +47,25 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	if oneProcess {
 		return runOne(stderr, ready)
 	}
-	scan.New(stderr, os.Environ()).Run(ready)
+	// Orphans of the services (daemons that fork twice) come back to us
+	// and are reaped; as PID 1 they do anyway.
+	if os.Getpid() != 1 {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			strerr.Warn(stderr, "svscan", "unable to become a subreaper: ", err)
+		}
+	}
+	// Handled here, SIGINT is no longer ignored when svscan was started
+	// ignoring it (a background job of a shell), so no service inherits
+	// that. As PID 1 a signal without a handler would never arrive.
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	// Our stderr is usually a pipe to readproctitle; should it die, a
+	// warning must fail with EPIPE rather than kill svscan and with it
+	// the supervision of every service.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	if code := scan.New(stderr, os.Environ()).Run(signals, ready); code != 0 {
+		return strerr.Exit(code)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"daemontools/internal/boot"
+	"daemontools/internal/inherit"
 )
 
 // Run is the program: args as the command line has them, the name
@@ -16,5 +17,8 @@ func Run(args []string, _ io.Reader, _, _ io.Writer) error {
 	if len(args) > 1 {
 		dir = args[1]
 	}
+	// Whatever the calling shell left open is not for svscan,
+	// readproctitle or any service.
+	inherit.OnlyStdio()
 	return boot.Run(dir)
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// lastWords is what a runLastWords service logs, start to end.
+func lastWords() string {
+	var b strings.Builder
+	b.WriteString("started\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "last %d\n", i)
+	}
+	b.WriteString("done\n")
+	return b.String()
+}
+
+// loggedServices makes n services that each write a burst of lines when
+// told to stop, logged by multilog, and one service without a logger.
+func loggedServices(t *testing.T, dir string, n int) []string {
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("s%02d", i)
+		makeService(t, filepath.Join(dir, name), runLastWords, "exec multilog s16777215 ./main")
+		names = append(names, name)
+	}
+	makeService(t, filepath.Join(dir, "plain"), "exec sleep 1000", "")
+	return names
+}
+
+// waitLogging waits until every service is up and has logged its start.
+func waitLogging(t *testing.T, dir string, names []string) {
+	t.Helper()
+	for _, name := range names {
+		waitUp(t, 10*time.Second, filepath.Join(dir, name), filepath.Join(dir, name, "log"))
+		svtest.WaitFor(t, 10*time.Second, name+" started", func() bool {
+			log, _ := os.ReadFile(filepath.Join(dir, name, "log/main/current"))
+			return string(log) == "started\n"
+		})
+	}
+	waitUp(t, 10*time.Second, filepath.Join(dir, "plain"))
+}
+
+// checkLogs fails the test unless every service logged every line it wrote.
+func checkLogs(t *testing.T, dir string, names []string) {
+	t.Helper()
+	want := lastWords()
+	for _, name := range names {
+		log, _ := os.ReadFile(filepath.Join(dir, name, "log/main/current"))
+		if string(log) != want {
+			t.Errorf("%s logged %d bytes of %d: lines lost", name, len(log), len(want))
+		}
+	}
+}
+
+// On SIGTERM and on SIGINT, svscan stops every service, each logger after
+// its service so that every line is logged, and exits 0 with nothing left
+// running.
+func TestTermStopsEverythingInOrder(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "service")
+			names := loggedServices(t, dir, 3)
+			s := startSvscan(t, dir)
+			waitLogging(t, dir, names)
+			s.signal(t, sig)
+			if code := s.Wait(t, 10*time.Second); code != 0 {
+				t.Errorf("svscan exited %d", code)
+			}
+			checkLogs(t, dir, names)
+			if left := svtest.Procs(s.Pid()); len(left) != 0 {
+				t.Errorf("left running: %v", left)
+			}
+			if s.stderr() != "" {
+				t.Errorf("stderr %q", s.stderr())
+			}
+		})
+	}
+}
+
+// ignoresTerm is a service that ignores TERM (and so do its children).
+const ignoresTerm = "trap '' TERM\nwhile :; do sleep 0.05; done"
+
+// A service that ignores its stop signal is killed after its timeout-kill,
+// or after the scanned directory's .svscan/timeout-kill default; either
+// way it gets that long, and svscan then exits 0.
+func TestTermKillsAfterDeadline(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "own"), ignoresTerm, "")
+	writeFile(t, filepath.Join(dir, "own/timeout-kill"), "200\n", 0644)
+	makeService(t, filepath.Join(dir, "default"), ignoresTerm, "")
+	writeFile(t, filepath.Join(dir, ".svscan/timeout-kill"), "700\n", 0644)
+	s := startSvscan(t, dir)
+	pids := waitUp(t, 10*time.Second, dir+"/own", dir+"/default")
+	start := time.Now()
+	s.signal(t, syscall.SIGTERM)
+	svtest.WaitFor(t, 5*time.Second, "own killed", func() bool { return !svtest.Alive(pids[dir+"/own"]) })
+	killedOwn := time.Since(start)
+	if code := s.Wait(t, 5*time.Second); code != 0 {
+		t.Errorf("svscan exited %d", code)
+	}
+	took := time.Since(start)
+	if killedOwn < 200*time.Millisecond || took < 700*time.Millisecond {
+		t.Errorf("own killed after %v (timeout-kill 200 ms), svscan gone after %v (default 700 ms)", killedOwn, took)
+	}
+	if svtest.Alive(pids[dir+"/default"]) {
+		t.Errorf("default's service %d still running", pids[dir+"/default"])
+	}
+}
+
+// A removed service that ignores its stop signal is killed after its
+// timeout-kill, and its supervise exits: it no longer stays up, "want
+// down", for ever.
+func TestRemovedServiceIsKilledAfterDeadline(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(root, "stubborn"), ignoresTerm, "")
+	writeFile(t, filepath.Join(root, "stubborn/timeout-kill"), "300\n", 0644)
+	testbin.Must(t, os.MkdirAll(dir, 0755))
+	testbin.Must(t, os.Symlink(filepath.Join(root, "stubborn"), filepath.Join(dir, "stubborn")))
+	s := startSvscan(t, dir)
+	pid := waitUp(t, 10*time.Second, dir+"/stubborn")[dir+"/stubborn"]
+	sup := s.supervisePid("stubborn")
+	testbin.Must(t, os.Remove(filepath.Join(dir, "stubborn")))
+	svtest.WaitFor(t, 5*time.Second, "the service and its supervise gone", func() bool {
+		return !svtest.Alive(pid) && !svtest.Alive(sup)
+	})
+}
+
+// orphanMaker is a service that forks twice, like a daemon: the grandchild
+// notes its pid and lives briefly, its parent gone.
+const orphanMaker = `(sh -c 'echo $$ >orphan.new && mv orphan.new orphan && exec sleep 0.3' &)
+exec sleep 1000`
+
+// An orphan a service leaves comes back to svscan (a subreaper; the test
+// process is one too, and would keep it as a zombie), which reaps it as
+// soon as it dies.
+func TestReapsOrphans(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "a"), orphanMaker, "")
+	startSvscan(t, dir)
+	orphan := waitOrphan(t, filepath.Join(dir, "a"))
+	svtest.WaitFor(t, 5*time.Second, "the orphan reaped", func() bool {
+		_, err := svtest.ReadStat(orphan)
+		return err != nil
+	})
+}
+
+// waitOrphan returns the pid an orphanMaker service noted.
+func waitOrphan(t *testing.T, dir string) int {
+	t.Helper()
+	var pid int
+	svtest.WaitFor(t, 10*time.Second, "the orphan's pid", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "orphan"))
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && pid > 0
+	})
+	return pid
+}
+
+// pid1 is an svscan running as PID 1 of a new PID namespace, with /proc of
+// its own.
+type pid1 struct {
+	*svtest.Group
+	svscan int // its pid outside the namespace
+	stderr string
+}
+
+func startPid1(t *testing.T, dir string) *pid1 {
+	t.Helper()
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", testbin.Path(t, "svscan"), dir)
+	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
+	p := &pid1{stderr: filepath.Join(t.TempDir(), "stderr")}
+	cmd.Stderr = create(t, p.stderr)
+	p.Group = svtest.Start(t, cmd)
+	svtest.WaitFor(t, 5*time.Second, "svscan as PID 1", func() bool {
+		for _, c := range svtest.Procs(p.Pid()) {
+			if c.PPid == p.Pid() && len(c.Args) > 0 && filepath.Base(c.Args[0]) == "svscan" {
+				p.svscan = c.Pid
+			}
+		}
+		return p.svscan != 0
+	})
+	return p
+}
+
+func (p *pid1) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	testbin.Must(t, syscall.Kill(p.svscan, sig))
+}
+
+// As a container's PID 1, svscan reaps the orphans of its services, stops
+// everything in order on TERM (the last lines are logged, a service that
+// ignores TERM is killed after the deadline) and exits 0.
+func TestPid1(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(testbin.PublicDir(t), "service")
+	names := loggedServices(t, dir, 2)
+	makeService(t, filepath.Join(dir, "orphans"), orphanMaker, "")
+	makeService(t, filepath.Join(dir, "stubborn"), ignoresTerm, "")
+	writeFile(t, filepath.Join(dir, ".svscan/timeout-kill"), "500\n", 0644)
+	p := startPid1(t, dir)
+	waitLogging(t, dir, names)
+	// The orphan's pid is its pid inside: find it by its parent.
+	waitOrphan(t, filepath.Join(dir, "orphans"))
+	svtest.WaitFor(t, 5*time.Second, "the orphan reaped", func() bool {
+		for _, c := range svtest.Procs(p.Pid()) {
+			if c.PPid == p.svscan && len(c.Args) == 0 {
+				return false // a zombie child of svscan
+			}
+			if len(c.Args) == 2 && c.Args[0] == "sleep" && c.Args[1] == "0.3" {
+				return false
+			}
+		}
+		return true
+	})
+	waitUp(t, 5*time.Second, dir+"/stubborn")
+	start := time.Now()
+	p.signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svscan as PID 1 exited %d", code)
+	}
+	if took := time.Since(start); took < 500*time.Millisecond {
+		t.Errorf("stopped after %v: stubborn got less than its 500 ms", took)
+	}
+	checkLogs(t, dir, names)
+	if b, _ := os.ReadFile(p.stderr); len(b) != 0 {
+		t.Errorf("stderr %q", b)
+	}
+}

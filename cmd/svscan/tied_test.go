@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// A service with a file named tied ends svscan when it goes down for good:
+// svscan stops every other service in order and exits with the tied
+// service's last exit code (128 + the signal when one killed it).
+func TestTiedServiceEndsSvscan(t *testing.T) {
+	cases := []struct {
+		name   string
+		run    string
+		finish string
+		svc    string // svc's option, "" for none
+		code   int
+	}{
+		// svc -d: TERM, which the service turns into exit 3.
+		{"down", "trap 'exit 3' TERM\nwhile :; do sleep 0.05; done", "", "-d", 3},
+		// Killed by TERM: 128 + 15.
+		{"down by signal", "exec sleep 1000", "", "-d", 143},
+		// svc -x: supervise exits once ./run has, without a restart.
+		{"exit", "sleep 0.5\nexit 5", "", "-x", 5},
+		// finish exiting 125: failed for good.
+		{"finish 125", "sleep 0.2\nexit 7", "exit 125", "", 7},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "service")
+			app := filepath.Join(dir, "app")
+			makeService(t, app, c.run, "")
+			writeFile(t, filepath.Join(app, "tied"), "", 0644)
+			if c.finish != "" {
+				writeFile(t, filepath.Join(app, "finish"), "#!/bin/sh\n"+c.finish+"\n", 0755)
+			}
+			names := loggedServices(t, dir, 1)
+			s := startSvscan(t, dir)
+			waitLogging(t, dir, names)
+			waitUp(t, 10*time.Second, app)
+			if c.svc != "" {
+				svc(t, c.svc, app)
+			}
+			if code := s.Wait(t, 10*time.Second); code != c.code {
+				t.Errorf("svscan exited %d, want %d", code, c.code)
+			}
+			checkLogs(t, dir, names)
+			if left := svtest.Procs(s.Pid()); len(left) != 0 {
+				t.Errorf("left running: %v", left)
+			}
+		})
+	}
+}
+
+// A tied service that merely restarts, or whose supervise is killed, does
+// not end svscan; nor does one that starts down (a down file).
+func TestTiedServiceRestarting(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	app := filepath.Join(dir, "app")
+	makeService(t, app, "exec sleep 1000", "")
+	writeFile(t, filepath.Join(app, "tied"), "", 0644)
+	idle := filepath.Join(dir, "idle")
+	makeService(t, idle, "exec sleep 1000", "")
+	writeFile(t, filepath.Join(idle, "tied"), "", 0644)
+	writeFile(t, filepath.Join(idle, "down"), "", 0644)
+	s := startSvscan(t, dir)
+	first := waitUp(t, 10*time.Second, app)[app]
+	svc(t, "-k", app)
+	svtest.WaitFor(t, 10*time.Second, "a restart", func() bool {
+		p := upPid(t, app)
+		return p != 0 && p != first
+	})
+	old := s.supervisePid("app")
+	testbin.Must(t, syscall.Kill(old, syscall.SIGKILL))
+	waitGone(t, old)
+	s.signal(t, syscall.SIGHUP)
+	waitUp(t, 10*time.Second, app)
+	if s.HasExited() {
+		t.Fatalf("svscan exited: %v", s.Cmd.ProcessState)
+	}
+	if _, err := os.Stat(filepath.Join(idle, "supervise/status")); err != nil {
+		t.Errorf("idle: %v", err)
+	}
+}
+
+// As PID 1, the tied service's exit code is the container's.
+func TestTiedServicePid1(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(testbin.PublicDir(t), "service")
+	app := filepath.Join(dir, "app")
+	makeService(t, app, "trap 'exit 42' TERM\nwhile :; do sleep 0.05; done", "")
+	writeFile(t, filepath.Join(app, "tied"), "", 0644)
+	names := loggedServices(t, dir, 1)
+	p := startPid1(t, dir)
+	waitLogging(t, dir, names)
+	waitUp(t, 10*time.Second, app)
+	svc(t, "-d", app)
+	if code := p.Wait(t, 10*time.Second); code != 42 {
+		t.Errorf("unshare exited %d, want the tied service's 42", code)
+	}
+	checkLogs(t, dir, names)
+}

@@ -1,0 +1,267 @@
+package scan
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/strerr"
+)
+
+const (
+	// DefaultKillAfter is how long a service without a timeout-kill file
+	// gets to stop, once told, before it is killed. A service and then
+	// its logger both fit in a container runtime's ten-second stop window.
+	DefaultKillAfter = 4 * time.Second
+	// KillAfterFile, in the scanned directory, holds another default in
+	// decimal milliseconds, as a service's timeout-kill does.
+	KillAfterFile = ".svscan/timeout-kill"
+	// drainGrace is how long a logger's pipe must stay empty, its
+	// service gone, before the logger is told to stop: a logger reads a
+	// chunk before it writes it.
+	drainGrace = 100 * time.Millisecond
+	// StopPoll is how often a stop under way is looked at, for the
+	// deadlines and the loggers' pipes.
+	StopPoll = 50 * time.Millisecond
+)
+
+// phase is what the scanner as a whole is doing.
+type phase int
+
+const (
+	scanning phase = iota // keeping every service running
+	stopping              // told to stop: every service is leaving
+	stopped               // every service is gone: Run returns
+)
+
+// stopStep is how far the stop of one supervise has gone.
+type stopStep int
+
+const (
+	running stopStep = iota // not told to stop
+	told                    // got its stop command (dx, or ox for a logger)
+	drained                 // a logger whose pipe is empty: got d
+	killed                  // still there at its deadline: got k
+)
+
+// Stop begins svscan's orderly stop: every service is stopped at once,
+// each logger once its service is down and it has read the pipe to the
+// end. Run returns when all are gone.
+func (s *Scanner) Stop() {
+	if s.phase != scanning {
+		return
+	}
+	s.phase = stopping
+	for _, sv := range s.services {
+		sv.leaving = true
+		s.retire(sv)
+	}
+	s.checkStopped()
+}
+
+// Leaving tells whether a service is being stopped: Run then calls
+// MoveOn every StopPoll.
+func (s *Scanner) Leaving() bool {
+	for _, sv := range s.services {
+		if sv.leaving {
+			return true
+		}
+	}
+	return false
+}
+
+// MoveOn moves every service being stopped on, as far as it can go now.
+func (s *Scanner) MoveOn() {
+	for _, sv := range s.services {
+		if sv.leaving {
+			s.retire(sv)
+		}
+	}
+	s.checkStopped()
+}
+
+func (s *Scanner) checkStopped() {
+	if s.phase == stopping && len(s.services) == 0 {
+		s.phase = stopped
+	}
+}
+
+// retire moves a leaving service one step towards its end: the main
+// supervise is told to stop the service and exit (dx); once it has exited,
+// svscan closes its write end of the pipe and tells the log supervise to
+// let its logger run until it has read everything (ox), so the last lines
+// are logged. A logger normally ends at the end of its input; one that
+// does not (a process the service left behind holds the pipe) is told to
+// stop once the pipe stays empty. Each supervise still there at its
+// deadline (timeout-kill, or the default) is told k. With both gone, the
+// entry is forgotten.
+func (s *Scanner) retire(sv *service) {
+	now := time.Now()
+	if sv.main.pid != 0 {
+		s.stop(sv, &sv.main, "dx", now)
+		return
+	}
+	if sv.pipe[1] >= 0 {
+		unix.Close(sv.pipe[1])
+		sv.pipe[1] = -1
+	}
+	if sv.log.pid != 0 {
+		s.stop(sv, &sv.log, "ox", now)
+		s.drain(sv, now)
+		return
+	}
+	s.drop(sv)
+	s.checkStopped()
+}
+
+// stop tells sup cmd, and k once its deadline has passed.
+func (s *Scanner) stop(sv *service, sup *supervisor, cmd string, now time.Time) {
+	switch sup.step {
+	case running:
+		if s.tell(sv, sup, cmd) {
+			sup.step = told
+			sup.deadline = now.Add(s.killAfter(sup))
+		}
+	case told, drained:
+		if !now.Before(sup.deadline) && s.tell(sv, sup, "k") {
+			sup.step = killed
+		}
+	}
+}
+
+// drain tells a logger to stop once its pipe has stayed empty for
+// drainGrace: everything its service wrote has been read (TIOCINQ is
+// FIONREAD, the bytes in the pipe).
+func (s *Scanner) drain(sv *service, now time.Time) {
+	if sv.log.step != told {
+		return
+	}
+	if n, err := unix.IoctlGetInt(sv.pipe[0], unix.TIOCINQ); err != nil || n > 0 {
+		sv.log.emptySince = time.Time{}
+		return
+	}
+	if sv.log.emptySince.IsZero() {
+		sv.log.emptySince = now
+	}
+	if now.Sub(sv.log.emptySince) >= drainGrace && s.tell(sv, &sv.log, "d") {
+		sv.log.step = drained
+	}
+}
+
+// killAfter is how long sup's service gets to stop: its timeout-kill,
+// read in supervise's working directory (the service's, wherever it has
+// moved), or else the scanned directory's default.
+func (s *Scanner) killAfter(sup *supervisor) time.Duration {
+	file := "/proc/" + strconv.Itoa(sup.pid) + "/cwd/timeout-kill"
+	if d, err := readMillis(file); err == nil {
+		return d
+	}
+	d, err := readMillis(KillAfterFile)
+	switch {
+	case err == nil:
+		return d
+	case !errors.Is(err, unix.ENOENT):
+		s.warn("unable to read ", KillAfterFile, ": ", err)
+	}
+	return DefaultKillAfter
+}
+
+// errBadMillis is a file that does not hold a decimal number of milliseconds.
+var errBadMillis error = strerr.Text("not a decimal number of milliseconds")
+
+// readMillis reads a file holding a decimal number of milliseconds, as
+// timeout-kill does.
+func readMillis(file string) (time.Duration, error) {
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	var buf [32]byte
+	n, err := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(buf[:max(n, 0)]), "\n")
+	ms, err := strconv.ParseUint(strings.TrimSpace(line), 10, 32)
+	if err != nil {
+		return 0, errBadMillis
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// tell writes cmd to a supervise's control FIFO.
+func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
+	fd, err := openControl(sv, sup)
+	if err == nil {
+		_, err = unix.Write(fd, []byte(cmd))
+		unix.Close(fd)
+	}
+	if err != nil {
+		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
+	}
+	return err == nil
+}
+
+// errNotThere means a supervise has not yet gone into its directory.
+var errNotThere error = strerr.Text("supervise not yet in its directory")
+
+// openControl opens a supervise's control FIFO for writing without
+// blocking: inside supervise's working directory, which is the service
+// directory wherever it has moved, or, once the directory has been
+// deleted, through the descriptor supervise itself holds on the FIFO.
+func openControl(sv *service, sup *supervisor) (int, error) {
+	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
+	proc := "/proc/" + strconv.Itoa(sup.pid)
+	want := sv.id
+	if sup.dir != "" {
+		want = sv.logID
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(proc+"/cwd", &st); err != nil {
+		return -1, err
+	}
+	if (fileID{st.Dev, st.Ino}) != want {
+		return -1, errNotThere
+	}
+	fd, err := unix.Open(proc+"/cwd/supervise/control", flags, 0)
+	if !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	fds := proc + "/fd/"
+	var names []string
+	if d, err := os.Open(fds); err == nil {
+		names, _ = d.Readdirnames(-1)
+		d.Close()
+	}
+	for _, name := range names {
+		target, _ := os.Readlink(fds + name)
+		if strings.HasSuffix(strings.TrimSuffix(target, " (deleted)"), "/supervise/control") {
+			if fd, err := unix.Open(fds+name, flags, 0); err == nil {
+				return fd, nil
+			}
+		}
+	}
+	return -1, err
+}
+
+func (s *Scanner) drop(sv *service) {
+	for _, fd := range sv.pipe {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	if sv.watched != "" {
+		s.watcher.Remove(sv.watched)
+	}
+	delete(s.services, sv.id)
+	s.dropped = true
+}
+
+// Dropped tells whether a service has been forgotten since the last scan,
+// so that a directory back under its name is picked up without waiting.
+func (s *Scanner) Dropped() bool { return s.dropped }

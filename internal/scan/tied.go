@@ -1,0 +1,95 @@
+package scan
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/fsnotify/fsnotify"
+
+	"daemontools/internal/status"
+)
+
+// TiedFile, in a service directory, ties svscan's life to the service, as
+// a container's life is tied to its main command: once the service is down
+// for good (svc -d, svc -x, or its finish exiting 125), svscan stops
+// everything in order and exits with the service's last exit code.
+const TiedFile = "tied"
+
+// watchTied watches a tied service's supervise/ for new status records,
+// once supervise has made the directory, and looks at the record.
+func (s *Scanner) watchTied(sv *service) {
+	if !sv.tied || sv.leaving || s.watcher == nil {
+		return
+	}
+	if sv.watched == "" {
+		dir := filepath.Join(sv.name, "supervise")
+		if s.watcher.Add(dir) != nil {
+			return // not made yet: Run tries again shortly
+		}
+		sv.watched = dir
+	}
+	s.checkTied(sv)
+}
+
+// Unwatched tells whether a tied service's status is not yet watched.
+func (s *Scanner) Unwatched() bool {
+	for _, sv := range s.services {
+		if sv.tied && !sv.leaving && sv.watched == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// WatchUnwatched tries again to watch what Unwatched reports.
+func (s *Scanner) WatchUnwatched() {
+	for _, sv := range s.services {
+		s.watchTied(sv)
+	}
+}
+
+// StatusEvent handles an event from a tied service's supervise/.
+func (s *Scanner) StatusEvent(ev fsnotify.Event) {
+	dir := filepath.Dir(ev.Name)
+	for _, sv := range s.services {
+		if sv.watched == dir && filepath.Base(ev.Name) == "status" {
+			s.checkTied(sv)
+		}
+	}
+}
+
+// checkTied ends svscan when a tied service is down for good: down and
+// wanted down after having run, or its supervise gone after svc -x
+// (exited true). Only our supervise's record says how ./run last exited.
+func (s *Scanner) checkTied(sv *service) {
+	if s.phase != scanning {
+		return
+	}
+	st, err := status.ReadAll(filepath.Join(sv.name, "supervise/status"))
+	if err != nil || st.Pid != 0 || st.Finishing || !st.Exited {
+		return
+	}
+	if st.Want != status.WantDown && sv.main.pid != 0 {
+		return
+	}
+	s.exit = exitCode(st.LastExit)
+	s.Stop()
+}
+
+// exitCode is the shell's number for how ./run ended: its exit code, or 128
+// and the signal that killed it.
+func exitCode(e status.Exit) int {
+	switch {
+	case e.Unknown:
+		return 111
+	case e.Code == 256:
+		return 128 + e.Signal
+	}
+	return e.Code
+}
+
+// isTied tells whether the service directory name has a TiedFile.
+func isTied(name string) bool {
+	_, err := os.Stat(filepath.Join(name, TiedFile))
+	return err == nil
+}
