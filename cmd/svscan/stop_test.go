@@ -33,6 +33,8 @@ func loggedServices(t *testing.T, dir string, n int) []string {
 	for i := range n {
 		name := fmt.Sprintf("s%02d", i)
 		makeService(t, filepath.Join(dir, name), runLastWords, "exec multilog s16777215 ./main")
+		// However busy the machine, the burst is not cut short.
+		writeFile(t, filepath.Join(dir, name, "timeout-kill"), "60000\n", 0644)
 		names = append(names, name)
 	}
 	makeService(t, filepath.Join(dir, "plain"), "exec sleep 1000", "")
@@ -213,7 +215,7 @@ func TestPid1(t *testing.T) {
 	names := loggedServices(t, dir, 2)
 	makeService(t, filepath.Join(dir, "orphans"), orphanMaker, "")
 	makeService(t, filepath.Join(dir, "stubborn"), ignoresTerm, "")
-	writeFile(t, filepath.Join(dir, ".svscan/timeout-kill"), "500\n", 0644)
+	writeFile(t, filepath.Join(dir, "stubborn/timeout-kill"), "500\n", 0644)
 	p := startPid1(t, dir)
 	waitLogging(t, dir, names)
 	// The orphan's pid is its pid inside: find it by its parent.

@@ -11,6 +11,9 @@ import (
 	"daemontools/internal/testbin"
 )
 
+// untilGo waits for the test to create the file go.
+const untilGo = "while [ ! -e go ]; do sleep 0.05; done\n"
+
 // A service with a file named tied ends svscan when it goes down for good:
 // svscan stops every other service in order and exits with the tied
 // service's last exit code (128 + the signal when one killed it).
@@ -27,9 +30,9 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 		// Killed by TERM: 128 + 15.
 		{"down by signal", "exec sleep 1000", "", "-d", 143},
 		// svc -x: supervise exits once ./run has, without a restart.
-		{"exit", "sleep 0.5\nexit 5", "", "-x", 5},
+		{"exit", untilGo + "exit 5", "", "-x", 5},
 		// finish exiting 125: failed for good.
-		{"finish 125", "sleep 0.2\nexit 7", "exit 125", "", 7},
+		{"finish 125", untilGo + "exit 7", "exit 125", "", 7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -48,6 +51,7 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 			if c.svc != "" {
 				svc(t, c.svc, app)
 			}
+			testbin.Must(t, os.WriteFile(filepath.Join(app, "go"), nil, 0644))
 			if code := s.Wait(t, 10*time.Second); code != c.code {
 				t.Errorf("svscan exited %d, want %d", code, c.code)
 			}
