@@ -1,0 +1,95 @@
+// Package container tests the example container's tree as the Dockerfile
+// assembles it, without a container engine: svscan as PID 1 of a new PID
+// namespace, the service tree read-only and every supervise/ on a tmpfs.
+package container
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) { svtest.Main(m) }
+
+func TestTreeUnderUnshare(t *testing.T) {
+	here, err := os.Getwd()
+	testbin.Must(t, err)
+	root := testbin.PublicDir(t)
+	dir := filepath.Join(root, "service")
+	testbin.Must(t, exec.Command("cp", "-a", filepath.Join(here, "service"), dir).Run())
+	// As the Dockerfile's RUN does.
+	if out, err := exec.Command(filepath.Join(here, "prepare"), dir, "/run/supervise").CombinedOutput(); err != nil {
+		t.Fatalf("prepare: %v %s", err, out)
+	}
+	// docker run --read-only --tmpfs /run: /run is a new tmpfs, the tree
+	// read-only; then start is PID 1 and becomes svscan.
+	script := `mount -t tmpfs tmpfs /run && mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$1" "$0"`
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, dir, filepath.Join(here, "start"))
+	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
+	stdout, stderr := filepath.Join(root, "stdout"), filepath.Join(root, "stderr")
+	out, err := os.Create(stdout)
+	testbin.Must(t, err)
+	defer out.Close()
+	errs, err := os.Create(stderr)
+	testbin.Must(t, err)
+	defer errs.Close()
+	cmd.Stdout, cmd.Stderr = out, errs
+	g := svtest.Start(t, cmd)
+
+	var svscan int
+	svtest.WaitFor(t, 5*time.Second, "svscan as PID 1", func() bool {
+		for _, p := range svtest.Procs(g.Pid()) {
+			if p.PPid == g.Pid() && len(p.Args) == 2 && p.Args[0] == "svscan" {
+				svscan = p.Pid
+			}
+		}
+		return svscan != 0
+	})
+	has := func(file, text string) bool {
+		b, _ := os.ReadFile(file)
+		return strings.Contains(string(b), text)
+	}
+	svtest.WaitFor(t, 10*time.Second, "app's line on stderr, worker's on stdout", func() bool {
+		return has(stderr, "app: started\n") && has(stdout, "worker: started\n")
+	})
+	// Inside the container's mounts, the supervise/ links lead to the
+	// tmpfs, where svstat and svc find everything.
+	inside := func(args ...string) string {
+		t.Helper()
+		b, err := exec.Command("nsenter", append([]string{"--target", strconv.Itoa(svscan), "--mount", "--"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v %s", args, err, b)
+		}
+		return string(b)
+	}
+	svtest.WaitFor(t, 10*time.Second, "every service up", func() bool {
+		st := inside(filepath.Join(testbin.Dir(t), "svstat"), dir+"/app", dir+"/app/log", dir+"/worker")
+		return strings.Count(st, ": up (pid ") == 3
+	})
+	if got := inside("ls", "/run/supervise"); got != "app\napp.log\nworker\n" {
+		t.Errorf("/run/supervise holds %q", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "worker")); len(entries) != 2 {
+		t.Errorf("the tree was written to: worker holds %v", entries)
+	}
+
+	// docker stop: TERM to PID 1; everything stops in order, app's last
+	// line reaches stderr through its logger, and the exit code is 0.
+	testbin.Must(t, syscall.Kill(svscan, syscall.SIGTERM))
+	if code := g.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if !has(stderr, "app: stopping\n") || !has(stdout, "worker: stopping\n") {
+		b, _ := os.ReadFile(stderr)
+		c, _ := os.ReadFile(stdout)
+		t.Errorf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)
+	}
+}
