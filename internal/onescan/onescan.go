@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -189,7 +190,8 @@ func (s *Scanner) add(name string, id fileID) *service {
 		pipe, ok := survivingPipe(name)
 		if !ok {
 			if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-				s.warn("unable to create pipe for ", name, ": ", outOfDescriptors(err))
+				s.warn("unable to create pipe for ", name, ": ", err)
+				s.short(name, err)
 				delete(s.units, sv.main.key)
 				return nil
 			}
@@ -219,12 +221,12 @@ func (s *Scanner) open(u *unit, now time.Time) {
 		return err
 	})
 	if err != nil {
-		s.warn("unable to supervise ", u.dir, ": ", outOfDescriptors(err))
+		s.unsupervised(u, err)
 		return
 	}
 	ctl, _ := sup.Descriptors()
 	if err := s.watch(ctl, u.key); err != nil {
-		s.warn("unable to supervise ", u.dir, ": ", outOfDescriptors(err))
+		s.unsupervised(u, strerr.Fatal("unable to watch ", u.dir, "/supervise/control: ", err))
 		sup.Close()
 		return
 	}
@@ -266,21 +268,32 @@ func (s *Scanner) step(u *unit, f func(), now time.Time) {
 func (s *Scanner) guard(u *unit, f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = strerr.Text(fmt.Sprint("panic: ", p))
 		}
 	}()
 	return f()
 }
 
-// outOfDescriptors says what running out of descriptors means.
-func outOfDescriptors(err error) error {
-	if !errors.Is(err, unix.EMFILE) && !errors.Is(err, unix.ENFILE) {
-		return err
+// unsupervised reports that u has no supervisor for err: as a supervise
+// that failed would, and, when descriptors ran out, plainly.
+func (s *Scanner) unsupervised(u *unit, err error) {
+	strerr.Report(s.stderr, "supervise", err)
+	s.short(u.dir, err)
+}
+
+// short says so when err means descriptors ran out.
+func (s *Scanner) short(dir string, err error) {
+	words := []string{strerr.Reason(unix.EMFILE), strerr.Reason(unix.ENFILE)}
+	var e *strerr.Error
+	out := errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
+		errors.As(err, &e) && (strings.HasSuffix(e.Msg, ": "+words[0]) || strings.HasSuffix(e.Msg, ": "+words[1]))
+	if !out {
+		return
 	}
 	var lim unix.Rlimit
 	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
-	return fmt.Errorf("%w (out of descriptors: the limit is %s; the services already supervised stay supervised)",
-		err, strconv.FormatUint(lim.Cur, 10))
+	s.warn("out of descriptors (limit ", strconv.FormatUint(lim.Cur, 10), "): ", dir,
+		" is not supervised, the services already supervised stay so; trying again at the next scan")
 }
 
 // retire moves a leaving service one step towards its end: its supervisor

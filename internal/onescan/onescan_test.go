@@ -1,0 +1,64 @@
+package onescan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// A panic while one supervisor works is reported in daemontools' style,
+// and the supervisor is built again at once, adopting its running service
+// rather than starting it a second time.
+func TestPanicRebuildsAndAdopts(t *testing.T) {
+	root := t.TempDir()
+	svtest.NewService(t, filepath.Join(root, "a"), "exec sleep 1000")
+	t.Chdir(root)
+	var stderr bytes.Buffer
+	s, err := New(&stderr, os.Environ())
+	testbin.Must(t, err)
+	now := time.Now()
+	s.Scan(true, now)
+	if len(s.services) != 1 {
+		t.Fatalf("%d services, want 1", len(s.services))
+	}
+	var u *unit
+	for _, sv := range s.services {
+		u = sv.main
+	}
+	before, err := status.ReadAll("a/" + status.File)
+	testbin.Must(t, err)
+	if before.Pid == 0 {
+		t.Fatalf("a not started: %+v", before)
+	}
+	t.Cleanup(func() {
+		unix.Kill(before.Pid, unix.SIGKILL)
+		unix.Wait4(before.Pid, nil, 0, nil)
+		if u.sup != nil {
+			u.sup.Close()
+		}
+	})
+
+	s.step(u, func() { panic("boom") }, now)
+	if want := "svscan: warning: supervisor of a crashed: panic: boom; taking it up again\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if u.sup == nil {
+		t.Fatal("the supervisor was not built again")
+	}
+	after, err := status.ReadAll("a/" + status.File)
+	testbin.Must(t, err)
+	if after.Pid != before.Pid || after.Start != before.Start {
+		t.Errorf("after the panic: pid %d, was %d: not adopted", after.Pid, before.Pid)
+	}
+	if !svtest.Alive(before.Pid) {
+		t.Error("the service died with its supervisor")
+	}
+}
