@@ -253,3 +253,57 @@ exit 0`)
 	zombie := readPid(t, filepath.Join(dir, "pid"))
 	awaitNoDaemon(t, dir, errFile, dir+"/pid names pid "+strconv.Itoa(zombie)+", which is a zombie")
 }
+
+// Debian's dnsmasq (package dnsmasq-base) forks by default, twice, and
+// writes a pidfile: supervised up, restarted after kill -9, stopped
+// cleanly. DNS off (--port=0), so it needs no port.
+func TestPidfileDnsmasq(t *testing.T) {
+	const dnsmasq = "/usr/sbin/dnsmasq"
+	if _, err := os.Stat(dnsmasq); err != nil {
+		t.Fatalf("%v: package/test installs dnsmasq-base", err)
+	}
+	dir := newService(t, "exec "+dnsmasq+" --port=0 --pid-file=$PWD/dnsmasq.pid --user=root --conf-file=/dev/null --log-facility=$PWD/log")
+	writeFile(t, dir, "pidfile", "dnsmasq.pid\n", 0o644)
+	g, errFile := startSupervise(t, dir)
+	// dnsmasq leaves the session: kill what is left of it by pid.
+	var seen []int
+	t.Cleanup(func() {
+		for _, pid := range seen {
+			if svtest.Alive(pid) {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+	})
+	up := func(restarts uint32) int {
+		t.Helper()
+		s := waitRecord(t, dir, "dnsmasq up", func(s status.Status) bool { return s.FromPidfile && s.Restarts == restarts })
+		seen = append(seen, s.Pid)
+		if s.Pid != readPid(t, filepath.Join(dir, "dnsmasq.pid")) {
+			t.Errorf("pid %d, pidfile %q", s.Pid, lines(t, filepath.Join(dir, "dnsmasq.pid")))
+		}
+		cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/cmdline")
+		if !strings.HasPrefix(string(cmd), dnsmasq+"\x00") {
+			t.Errorf("pid %d runs %q", s.Pid, cmd)
+		}
+		return s.Pid
+	}
+	first := up(0)
+	noZombies(t, g.Pid())
+	testbin.Must(t, unix.Kill(first, unix.SIGKILL))
+	second := up(1)
+	if second == first {
+		t.Errorf("the same pid %d after kill -9", first)
+	}
+	svc(t, "-d", dir)
+	s := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	if s.LastExit != (status.Exit{}) || s.Want != status.WantDown {
+		t.Errorf("record after -d: %+v", s)
+	}
+	if svtest.Alive(second) {
+		t.Errorf("dnsmasq %d alive after -d", second)
+	}
+	noZombies(t, g.Pid())
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
