@@ -481,7 +481,19 @@ func killTest(t *testing.T, args []string) {
 		t.Fatal(err)
 	}
 	l.stop(t)
-	_, logged := logFiles(t, filepath.Join(dir, "d"))
+	files, _, err := svtest.LogFiles(filepath.Join(dir, "d"))
+	testbin.Must(t, err)
+	var logged []byte
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(dir, "d", name))
+		testbin.Must(t, err)
+		if strings.HasSuffix(name, ".u") {
+			// A write the kill cut short may end a .u file with part of
+			// a line; the next multilog wrote the whole line again.
+			b = b[:bytes.LastIndexByte(b, '\n')+1]
+		}
+		logged = append(logged, b...)
+	}
 	next := 0
 	for _, line := range strings.Split(strings.TrimSuffix(string(logged), "\n"), "\n") {
 		if len(line) != 26+20 || line[0] != '@' || !strings.HasSuffix(line, " steady writer") {
