@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -50,7 +51,7 @@ func (s *splicer) lines(count int) error {
 // logged whole, in order, as under ordinary writes.
 func TestMultilogKill9Fragmented(t *testing.T) {
 	needRoot(t)
-	rng := newRand(t)
+	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
 	f := newFeeder(t)
 	file, err := os.CreateTemp(t.TempDir(), "lines")

@@ -3,7 +3,6 @@ package faults
 import (
 	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,21 +46,6 @@ func needRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the fault tests run as root (CI does): they mount filesystems and act as another user")
 	}
-}
-
-// newRand returns a generator seeded from $FAULTS_SEED, or from the clock,
-// and logs the seed so that a failure can be replayed.
-func newRand(t testing.TB) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("FAULTS_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("FAULTS_SEED: %v", err)
-		}
-	}
-	t.Logf("FAULTS_SEED=%d", seed)
-	return rand.New(rand.NewPCG(seed, seed))
 }
 
 // output collects a process's stdout and stderr in a file: a file, not a

@@ -248,7 +248,7 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 // line is logged, in order, across the kept files.
 func TestMultilogKill9(t *testing.T) {
 	needRoot(t)
-	rng := newRand(t)
+	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
 	f := newFeeder(t)
 	stop, written := make(chan struct{}), make(chan struct{})

@@ -20,7 +20,7 @@ import (
 // process left over, and svscan's descriptors and memory stay flat.
 func TestSvscanManyServices(t *testing.T) {
 	needRoot(t)
-	rng := newRand(t)
+	rng := svtest.NewRand(t, "FAULTS_SEED")
 	count := pick(150, 1000)
 	duration := pick(10*time.Second, 5*time.Minute)
 	root := t.TempDir()
@@ -175,7 +175,7 @@ func serviceUp(dir string) error {
 // pipe svscan holds, and every line reaches the log, in order.
 func TestLogPipeUnderSvscan(t *testing.T) {
 	needRoot(t)
-	rng := newRand(t)
+	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
 	lines := pick(200000, 1000000)
 	kills := pick(5, 20)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,7 +214,7 @@ func TestProcessor(t *testing.T) {
 	dir := t.TempDir()
 	// Fails on its first run, then upper-cases, counting runs in the state.
 	proc := `!if [ ! -e ../failed ]; then : >../failed; echo oops >&2; exit 1; fi; tr a-z A-Z; read n <&4; echo $((n+1)) >&5; ls -l /proc/self/fd >../fds`
-	os.WriteFile(filepath.Join(dir, "d.state"), nil, 0o644)
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "d.state"), nil, 0o644))
 	r := runLog(t, prog, dir, numbered(150, 4), "s4096", proc, "./d")
 	if r.code != 0 {
 		t.Fatal(r)
@@ -235,13 +234,16 @@ func TestProcessor(t *testing.T) {
 		t.Errorf("state %q", st)
 	}
 	// ls inherits fds 0, 4 and 5 and opens 3 itself: nothing else leaks.
-	fds, _ := os.ReadFile(filepath.Join(dir, "fds"))
+	fds, err := os.ReadFile(filepath.Join(dir, "fds"))
+	testbin.Must(t, err)
+	listed := 0
 	for _, l := range strings.Split(string(fds), "\n")[1:] {
 		f := strings.Fields(l)
 		if len(f) < 11 {
 			continue
 		}
 		fd, target := f[8], f[10]
+		listed++
 		want := map[string]string{"0": "/d/previous", "1": "/fds", "2": "", "3": "", "4": "/d/state", "5": "/d/newstate"}
 		suffix, ok := want[fd]
 		if mine, err := os.Readlink("/proc/self/fd/" + fd); !ok && err == nil && mine == target {
@@ -250,6 +252,9 @@ func TestProcessor(t *testing.T) {
 		if !ok || !strings.HasSuffix(target, suffix) {
 			t.Errorf("processor has fd %s on %s", fd, target)
 		}
+	}
+	if listed < 5 {
+		t.Errorf("the processor's ls listed %d descriptors:\n%s", listed, fds)
 	}
 	layout, _ := logFiles(t, filepath.Join(dir, "d"))
 	want := []string{"@.s -rwxr--r--", "current -rwxr--r--", "lock -rw-------", "state -rw-r--r--"}
@@ -278,14 +283,14 @@ func TestRecovery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			d := filepath.Join(dir, "d")
-			os.Mkdir(d, 0o755)
+			testbin.Must(t, os.Mkdir(d, 0o755))
 			for n, c := range tc.files {
 				mode := tc.modes[n]
 				if mode == 0 {
 					mode = 0o644
 				}
-				os.WriteFile(filepath.Join(d, n), []byte(c), 0o600)
-				os.Chmod(filepath.Join(d, n), mode)
+				testbin.Must(t, os.WriteFile(filepath.Join(d, n), []byte(c), 0o600))
+				testbin.Must(t, os.Chmod(filepath.Join(d, n), mode))
 			}
 			if r := runLog(t, prog, dir, []byte("new\n"), append(tc.args, "./d")...); r.code != 0 || r.stderr != "" {
 				t.Fatal(r)
@@ -382,8 +387,9 @@ func TestTermFinishesLine(t *testing.T) {
 	l.w.WriteString("one\npart")
 	waitFor(t, fileIs(cur, "one\n"))
 	l.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(50 * time.Millisecond) // it must wait for the end of the line
-	if !svtest.Alive(l.cmd.Process.Pid) {
+	// It must wait for the end of the line: nothing shows that it has
+	// taken the signal in, so watch it for a while.
+	if !svtest.Holds(svtest.Scaled(100*time.Millisecond), func() bool { return svtest.Alive(l.cmd.Process.Pid) }) {
 		t.Fatal("exited before the line ended")
 	}
 	l.w.WriteString("ial\nleft unread\n")
@@ -416,8 +422,16 @@ func TestAlarmRotates(t *testing.T) {
 	l.cmd.Process.Signal(syscall.SIGALRM)
 	waitFor(t, func() bool { m, _ := filepath.Glob(filepath.Join(dir, "d/@*.s")); return len(m) == 2 })
 	waitFor(t, func() bool { fi, err := os.Stat(cur); return err == nil && fi.Size() == 0 })
-	l.cmd.Process.Signal(syscall.SIGALRM) // current is empty: nothing to rotate
-	l.stop(t)
+	// current is empty: nothing to rotate. TERM, sent after ALRM and
+	// numbered above it, reaches multilog's signal loop after it (the
+	// kernel and the Go runtime both hand out the lowest pending first),
+	// so multilog acts on the ALRM before it exits, unlike at the end of
+	// input, which could win the race.
+	l.cmd.Process.Signal(syscall.SIGALRM)
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	if err := l.cmd.Wait(); err != nil {
+		t.Fatal(err, l.err.String())
+	}
 	olds, _ := filepath.Glob(filepath.Join(dir, "d/@*.s"))
 	if len(olds) != 2 {
 		t.Fatalf("old files %v", olds)
@@ -445,6 +459,7 @@ func TestKillLosesNothing(t *testing.T) {
 }
 
 func killTest(t *testing.T, args []string) {
+	rng := svtest.NewRand(t, "TEST_SEED")
 	prog := testbin.Path(t, "multilog")
 	dir := t.TempDir()
 	l := startLog(t, prog, dir, args...)
@@ -472,7 +487,7 @@ func killTest(t *testing.T, args []string) {
 		done <- nil
 	}()
 	for range 8 {
-		time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
+		time.Sleep(time.Duration(20+rng.IntN(80)) * time.Millisecond) // the random moment of the kill
 		l.cmd.Process.Kill()
 		l.cmd.Wait()
 		l.start(t, prog, dir, args...)
@@ -518,7 +533,7 @@ func killTest(t *testing.T, args []string) {
 func TestDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
-	os.Mkdir(mnt, 0o755)
+	testbin.Must(t, os.Mkdir(mnt, 0o755))
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
@@ -526,12 +541,14 @@ func TestDiskFull(t *testing.T) {
 	l := startLog(t, testbin.Path(t, "multilog"), dir, "s4096", "n100", "./mnt/d")
 	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(mnt, "d/current")); return err == nil })
 	filler := filepath.Join(mnt, "filler")
-	os.WriteFile(filler, make([]byte, 1<<20), 0o644) // fills it: ENOSPC is expected
+	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o644); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the disk: %v, want ENOSPC", err)
+	}
 	input := numbered(2000, 5)
 	go l.w.Write(input)
 	warning := "multilog: warning: unable to write to ./mnt/d/current, pausing: out of disk space\n"
 	waitFor(t, func() bool { return strings.Contains(l.err.String(), warning) })
-	os.Remove(filler)
+	testbin.Must(t, os.Remove(filler))
 	waitFor(t, func() bool { _, logged := logFiles(t, filepath.Join(mnt, "d")); return len(logged) == len(input) })
 	l.stop(t)
 	if _, logged := logFiles(t, filepath.Join(mnt, "d")); !bytes.Equal(logged, input) {
@@ -553,8 +570,8 @@ func TestDiskFull(t *testing.T) {
 func TestWritebackFails(t *testing.T) {
 	dir := t.TempDir()
 	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	os.Mkdir(backing, 0o755)
-	os.Mkdir(mnt, 0o755)
+	testbin.Must(t, os.Mkdir(backing, 0o755))
+	testbin.Must(t, os.Mkdir(mnt, 0o755))
 	sh := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
@@ -693,10 +710,12 @@ func TestEndlessLine(t *testing.T) {
 func TestFatalLikeReference(t *testing.T) {
 	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
 	dir := t.TempDir()
-	os.Chmod(filepath.Dir(dir), 0o755) // nobody must get this far
-	os.Chmod(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)
-	os.Mkdir(filepath.Join(dir, "ro"), 0o555)
+	testbin.Must(t, os.Chmod(filepath.Dir(dir), 0o755)) // nobody must get this far
+	testbin.Must(t, os.Chmod(dir, 0o755))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644))
+	// nobody's own directory, read-only by its mode alone.
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ro"), 0o555))
+	testbin.Must(t, os.Chown(filepath.Join(dir, "ro"), 65534, 65534))
 	// A copy nobody can run.
 	b, err := os.ReadFile(ours)
 	if err != nil {
@@ -710,11 +729,13 @@ func TestFatalLikeReference(t *testing.T) {
 		name   string
 		args   []string
 		nobody bool
+		want   string
 	}{
-		{"not a directory", []string{"./afile"}, false},
-		{"no parent", []string{"./missing/d"}, false},
-		{"read-only parent", []string{"./ro/d"}, true},
-		{"= file not writable", []string{"=ro/st"}, true},
+		{"not a directory", []string{"./afile"}, false, "unable to open directory ./afile: not a directory"},
+		{"no parent", []string{"./missing/d"}, false, "unable to open directory ./missing/d: file does not exist"},
+		// multilog's mkdir fails unreported; the open says why not.
+		{"read-only parent", []string{"./ro/d"}, true, "unable to open directory ./ro/d: file does not exist"},
+		{"= file not writable", []string{"=ro/st"}, true, "unable to create ro/st: access denied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]string
@@ -727,8 +748,8 @@ func TestFatalLikeReference(t *testing.T) {
 				out, _ := cmd.CombinedOutput()
 				got[i] = fmt.Sprintf("%d %s", cmd.ProcessState.ExitCode(), out)
 			}
-			if got[0] != got[1] || !strings.HasPrefix(got[0], "111 multilog: fatal: unable to ") {
-				t.Errorf("got %q, reference %q", got[0], got[1])
+			if want := "111 multilog: fatal: " + tc.want + "\n"; got[0] != want || got[1] != want {
+				t.Errorf("got %q, reference %q, want %q", got[0], got[1], want)
 			}
 		})
 	}
@@ -739,7 +760,7 @@ func TestFileInput(t *testing.T) {
 	dir := t.TempDir()
 	input := append(numbered(5000, 6), "no newline"...)
 	path := filepath.Join(dir, "input")
-	os.WriteFile(path, input, 0o644)
+	testbin.Must(t, os.WriteFile(path, input, 0o644))
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

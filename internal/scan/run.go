@@ -23,14 +23,14 @@ const (
 	tiedRetry = 100 * time.Millisecond
 )
 
-// Run scans at once and then until told to stop: every Interval, at
-// SIGHUP, and just after an entry is created, removed or renamed in the
-// directory. SIGCHLD reaps every child that has died, supervise or not.
-// SIGTERM and SIGINT stop every service in order (Stop), and Run returns
-// svscan's exit code once all are gone. signals carries the signals the
-// caller has asked for. ready, if not nil, is called once the first scan
-// has started every service.
-func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
+// Run scans at once and then until told to stop: every interval (Interval
+// but in tests), at SIGHUP, and just after an entry is created, removed or
+// renamed in the directory. SIGCHLD reaps every child that has died,
+// supervise or not. SIGTERM and SIGINT stop every service in order (Stop),
+// and Run returns svscan's exit code once all are gone. signals carries the
+// signals the caller has asked for. ready, if not nil, is called once the
+// first scan has started every service.
+func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready func()) int {
 	var changes <-chan fsnotify.Event
 	var watchErrors <-chan error
 	if w, err := watch(); err != nil {
@@ -41,7 +41,7 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 		changes, watchErrors = w.Events, w.Errors
 	}
 
-	ticker := time.NewTicker(Interval)
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	soon := newAlarm() // a scan shortly after a change
 	s.Scan(true)

@@ -23,6 +23,10 @@ import (
 const (
 	// Interval is the time between two scans, as in daemontools.
 	Interval = 5 * time.Second
+	// IntervalEnv names the test-only knob that replaces Interval between
+	// periodic scans (a Go duration), so that a test can tell a scan on
+	// SIGHUP or on a change from a periodic one whatever the load.
+	IntervalEnv = "SVSCAN_TEST_INTERVAL"
 	// MaxServices is daemontools' limit on the number of services.
 	MaxServices = 1000
 )

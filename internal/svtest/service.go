@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"daemontools/internal/status"
 	"daemontools/internal/testbin"
@@ -69,4 +70,40 @@ func LogFiles(dir string) (files, others []string, err error) {
 		files = append(files, "current")
 	}
 	return files, others, nil
+}
+
+// StopsInRestartGap checks that supervise, running dir's run, which exits
+// at once and logs its starts to the file starts with LogStartTime, obeys
+// svc -d (the svc at path svc) inside the one-second gap between two
+// starts: no start follows. An attempt in which svc, slowed by load,
+// returned only after the gap had ended proves nothing; then the service is
+// brought up again for another.
+func StopsInRestartGap(t testing.TB, svc, dir, starts string) {
+	t.Helper()
+	deadline := time.Now().Add(Scaled(30 * time.Second))
+	for {
+		n := len(ReadStartTimes(t, starts))
+		WaitFor(t, 5*time.Second, "the next start", func() bool { return len(ReadStartTimes(t, starts)) > n })
+		times := ReadStartTimes(t, starts)
+		Svc(t, svc, "-d", dir)
+		sent := time.Now()
+		WaitFor(t, 5*time.Second, "svc -d obeyed", func() bool {
+			s, ok := ReadStatus(t, dir)
+			return ok && s.Want == 'd' && s.Pid == 0
+		})
+		gapEnd := times[len(times)-1].Add(time.Second)
+		if sent.Before(gapEnd.Add(-2 * tick)) {
+			// A start svc -d failed to cancel comes at gapEnd.
+			if !Holds(time.Until(gapEnd.Add(500*time.Millisecond)), func() bool {
+				return len(ReadStartTimes(t, starts)) == len(times)
+			}) {
+				t.Fatalf("started again after svc -d, sent %v before the gap ended", gapEnd.Sub(sent).Round(tick))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("svc -d never got through inside the restart gap (last time %v after it)", sent.Sub(gapEnd).Round(tick))
+		}
+		Svc(t, svc, "-u", dir)
+	}
 }

@@ -11,6 +11,7 @@ package svtest
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -232,4 +233,63 @@ func split(cmdline []byte) []string {
 		args = append(args, string(a))
 	}
 	return args
+}
+
+// LogStartTime is sh that appends to the file named after it the time the
+// shell running it was forked (field 22 of /proc/PID/stat, in clock ticks
+// since boot): exact, where a clock read by the script would carry its
+// start-up delay, which load makes long.
+const LogStartTime = "cut -d' ' -f22 /proc/$$/stat >>"
+
+// tick is the unit of the times in /proc/PID/stat (USER_HZ is 100 on Linux).
+const tick = 10 * time.Millisecond
+
+// ReadStartTimes reads the times LogStartTime appended to file, as
+// wall-clock times to within a tick; none if there is no file yet.
+func ReadStartTimes(t testing.TB, file string) []time.Time {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	boot := bootTime(t)
+	var starts []time.Time
+	// The service may be writing the last line: take whole lines only.
+	for _, f := range strings.Fields(string(b[:bytes.LastIndexByte(b, '\n')+1])) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		starts = append(starts, boot.Add(time.Duration(n)*tick))
+	}
+	return starts
+}
+
+// bootTime returns when the machine booted, by the wall clock.
+func bootTime(t testing.TB) time.Time {
+	t.Helper()
+	b, err := os.ReadFile("/proc/uptime")
+	testbin.Must(t, err)
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		t.Fatalf("/proc/uptime: %q", b)
+	}
+	up, err := strconv.ParseFloat(f[0], 64)
+	testbin.Must(t, err)
+	return time.Now().Add(-time.Duration(up * float64(time.Second)))
+}
+
+// NewRand returns a generator seeded from $env, or from the clock, and
+// logs env=seed so that a failure can be replayed.
+func NewRand(t testing.TB, env string) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(env); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+	}
+	t.Logf("%s=%d", env, seed)
+	return rand.New(rand.NewPCG(seed, seed))
 }

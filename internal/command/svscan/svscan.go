@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -63,7 +64,11 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// warning must fail with EPIPE rather than kill svscan and with it
 	// the supervision of every service.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	if code := scan.New(stderr, os.Environ()).Run(signals, ready); code != 0 {
+	interval := scan.Interval
+	if d, err := time.ParseDuration(os.Getenv(scan.IntervalEnv)); err == nil && d > 0 {
+		interval = d
+	}
+	if code := scan.New(stderr, os.Environ()).Run(interval, signals, ready); code != 0 {
 		return strerr.Exit(code)
 	}
 	return nil
