@@ -16,15 +16,21 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// A broken service directory, and how to make it.
+// A broken service directory, how to make it, and what the clients do
+// with it, ages in svstat's output as "N seconds".
 type brokenDir struct {
 	name    string
 	make    func(t *testing.T, dir string)
 	running bool // hold supervise/ok and control open, as a live supervise does
 	nobody  bool // run the clients as nobody, not root
-	// What our svstat prints where the reference's output makes no sense
-	// (empty: same as the reference).
-	svstat string
+
+	svstat  string // svstat prints this and exits 0
+	svok    int    // svok exits with this code...
+	svokErr string // ...saying this
+	svc     string // svc -u says this and exits 0
+	// The reference's svstat prints a made-up status here: only ours is
+	// held to svstat.
+	refSvstatWrong bool
 }
 
 // label returns a TAI64N label for ago before now.
@@ -60,31 +66,107 @@ func superviseDir(status []byte, dirMode, fifoMode, statusMode os.FileMode) func
 }
 
 var brokenDirs = []brokenDir{
-	{name: "missing", make: func(*testing.T, string) {}},
-	{name: "file", make: func(t *testing.T, d string) { testbin.Must(t, os.WriteFile(d, nil, 0644)) }},
-	{name: "loop", make: func(t *testing.T, d string) { testbin.Must(t, os.Symlink(filepath.Base(d), d)) }},
-	{name: "never-supervised", make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0755)) }},
+	{name: "missing", make: func(*testing.T, string) {},
+		svstat: "missing: unable to chdir: file does not exist\n",
+		svok:   111, svokErr: "svok: fatal: unable to chdir to missing: file does not exist\n",
+		svc: "svc: warning: unable to chdir to missing: file does not exist\n",
+	},
+	{name: "file", make: func(t *testing.T, d string) { testbin.Must(t, os.WriteFile(d, nil, 0644)) },
+		svstat: "file: unable to chdir: not a directory\n",
+		svok:   111, svokErr: "svok: fatal: unable to chdir to file: not a directory\n",
+		svc: "svc: warning: unable to chdir to file: not a directory\n",
+	},
+	{name: "loop", make: func(t *testing.T, d string) { testbin.Must(t, os.Symlink(filepath.Base(d), d)) },
+		svstat: "loop: unable to chdir: symbolic link loop\n",
+		svok:   111, svokErr: "svok: fatal: unable to chdir to loop: symbolic link loop\n",
+		svc: "svc: warning: unable to chdir to loop: symbolic link loop\n",
+	},
+	{name: "never-supervised", make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0755)) },
+		svstat: "never-supervised: unable to open supervise/ok: file does not exist\n",
+		svok:   100, svokErr: "",
+		svc: "svc: warning: unable to control never-supervised: file does not exist\n",
+	},
 	{name: "ok-regular-file", make: func(t *testing.T, d string) {
 		testbin.Must(t, os.MkdirAll(filepath.Join(d, "supervise"), 0700))
 		testbin.Must(t, os.WriteFile(filepath.Join(d, "supervise", "ok"), nil, 0600))
-	}},
-	{name: "not-running", make: superviseDir(record(label(time.Minute), 0, 0, 'd', ""), 0700, 0600, 0644)},
-	{name: "status-missing", running: true, make: superviseDir(nil, 0700, 0600, 0644)},
-	{name: "status-empty", running: true, make: superviseDir([]byte{}, 0700, 0600, 0644)},
-	{name: "status-short", running: true, make: superviseDir(label(time.Minute)[:10], 0700, 0600, 0644)},
-	{name: "status-17", running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', "")[:17], 0700, 0600, 0644)},
-	{name: "status-overlong", running: true, make: superviseDir(record(label(100*time.Second), 1234, 0, 'u', string(bytes.Repeat([]byte("junk"), 30))), 0700, 0600, 0644)},
-	{name: "status-corrupt", running: true, make: superviseDir(record(make([]byte, 12), 0xffffffff, 7, 'x', ""), 0700, 0600, 0644)},
-	{name: "status-future", running: true, make: superviseDir(record(label(-time.Hour), 99, 1, 'd', ""), 0700, 0600, 0644)},
-	{name: "status-down-want-up", running: true, make: superviseDir(record(label(100*time.Second), 0, 0, 'u', ""), 0700, 0600, 0644)},
+	},
+		svstat: "ok-regular-file: unable to open supervise/status: file does not exist\n",
+		svok:   0, svokErr: "",
+		svc: "svc: warning: unable to control ok-regular-file: file does not exist\n",
+	},
+	{name: "not-running", make: superviseDir(record(label(time.Minute), 0, 0, 'd', ""), 0700, 0600, 0644),
+		svstat: "not-running: supervise not running\n",
+		svok:   100, svokErr: "",
+		svc: "svc: warning: unable to control not-running: supervise not running\n",
+	},
+	{name: "status-missing", running: true, make: superviseDir(nil, 0700, 0600, 0644),
+		svstat: "status-missing: unable to open supervise/status: file does not exist\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-empty", running: true, make: superviseDir([]byte{}, 0700, 0600, 0644),
+		svstat: "status-empty: unable to read supervise/status: bad format\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-short", running: true, make: superviseDir(label(time.Minute)[:10], 0700, 0600, 0644),
+		svstat: "status-short: unable to read supervise/status: bad format\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-17", running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', "")[:17], 0700, 0600, 0644),
+		svstat: "status-17: unable to read supervise/status: bad format\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-overlong", running: true, make: superviseDir(record(label(100*time.Second), 1234, 0, 'u', string(bytes.Repeat([]byte("junk"), 30))), 0700, 0600, 0644),
+		svstat: "status-overlong: up (pid 1234) N seconds\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-corrupt", running: true, make: superviseDir(record(make([]byte, 12), 0xffffffff, 7, 'x', ""), 0700, 0600, 0644),
+		svstat: "status-corrupt: up (pid 4294967295) N seconds, paused\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-future", running: true, make: superviseDir(record(label(-time.Hour), 99, 1, 'd', ""), 0700, 0600, 0644),
+		svstat: "status-future: up (pid 99) N seconds, paused, want down\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "status-down-want-up", running: true, make: superviseDir(record(label(100*time.Second), 0, 0, 'u', ""), 0700, 0600, 0644),
+		svstat: "status-down-want-up: down N seconds, normally up, want up\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
 	{name: "status-is-dir", running: true, make: func(t *testing.T, d string) {
 		superviseDir(nil, 0700, 0600, 0644)(t, d)
 		testbin.Must(t, os.Mkdir(filepath.Join(d, "supervise", "status"), 0755))
-	}, svstat: "status-is-dir: unable to read supervise/status: is a directory\n"},
-	{name: "unreadable-dir", nobody: true, make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0700)) }},
-	{name: "fifos-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0700, 0600, 0644)},
-	{name: "fifos-of-root-open-dir", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0600, 0644)},
-	{name: "status-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0622, 0600)},
+	}, refSvstatWrong: true,
+		svstat: "status-is-dir: unable to read supervise/status: is a directory\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
+	{name: "unreadable-dir", nobody: true, make: func(t *testing.T, d string) { testbin.Must(t, os.Mkdir(d, 0700)) },
+		svstat: "unreadable-dir: unable to chdir: access denied\n",
+		svok:   111, svokErr: "svok: fatal: unable to chdir to unreadable-dir: access denied\n",
+		svc: "svc: warning: unable to chdir to unreadable-dir: access denied\n",
+	},
+	{name: "fifos-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0700, 0600, 0644),
+		svstat: "fifos-of-root: unable to chdir: access denied\n",
+		svok:   111, svokErr: "svok: fatal: unable to chdir to fifos-of-root: access denied\n",
+		svc: "svc: warning: unable to chdir to fifos-of-root: access denied\n",
+	},
+	{name: "fifos-of-root-open-dir", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0600, 0644),
+		svstat: "fifos-of-root-open-dir: unable to open supervise/ok: access denied\n",
+		svok:   111, svokErr: "svok: fatal: unable to open fifos-of-root-open-dir/supervise/ok: access denied\n",
+		svc: "svc: warning: unable to control fifos-of-root-open-dir: access denied\n",
+	},
+	{name: "status-of-root", nobody: true, running: true, make: superviseDir(record(label(time.Minute), 42, 0, 'u', ""), 0755, 0622, 0600),
+		svstat: "status-of-root: unable to open supervise/status: access denied\n",
+		svok:   0, svokErr: "",
+		svc: "",
+	},
 }
 
 // svstat, svok and svc on broken service directories print what Debian's
@@ -110,33 +192,86 @@ func TestClientsOnBrokenDirs(t *testing.T) {
 		if c.nobody {
 			cred = nobody
 		}
-		for _, args := range [][]string{{"svstat", c.name}, {"svok", c.name}, {"svc", "-u", c.name}} {
+		for _, client := range []struct {
+			args []string
+			want clientRun
+		}{
+			{[]string{"svstat", c.name}, clientRun{stdout: c.svstat}},
+			{[]string{"svok", c.name}, clientRun{stderr: c.svokErr, code: c.svok}},
+			{[]string{"svc", "-u", c.name}, clientRun{stderr: c.svc}},
+		} {
+			args := client.args
 			t.Run(c.name+"/"+args[0], func(t *testing.T) {
-				ours := runClient(t, root, cred, prog(t, args[0]), args[1:]...)
-				ref := runClient(t, root, cred, testbin.Reference(t, args[0]), args[1:]...)
-				if args[0] == "svstat" && c.svstat != "" {
-					ref.stdout = c.svstat
-				}
-				ours.compare(t, ref)
+				checkClient(t, root, cred, args, client.want, args[0] == "svstat" && c.refSvstatWrong)
 			})
 		}
 	}
-	for _, args := range [][]string{
-		append([]string{"svstat"}, names...),
-		{"svstat"}, {"svok"}, {"svok", "missing", "file"}, {"svc"}, {"svc", "-u"},
-		{"svc", "-z", "missing"}, {"svc", "-uz", "never-supervised"},
-		{"svc", "-u", "missing", "not-running", "file", "status-missing"},
+	for _, tc := range []struct {
+		args []string
+		want clientRun
+	}{
+		{append([]string{"svstat"}, names...), clientRun{stdout: allBrokenDirsAsRoot}},
+		{[]string{"svstat"}, clientRun{}},
+		{[]string{"svok"}, clientRun{stderr: "svok: usage: svok dir\n", code: 100}},
+		{[]string{"svok", "missing", "file"}, clientRun{stderr: "svok: fatal: unable to chdir to missing: file does not exist\n", code: 111}},
+		{[]string{"svc"}, clientRun{}},
+		{[]string{"svc", "-u"}, clientRun{}},
+		{[]string{"svc", "-z", "missing"}, clientRun{stderr: svcUsage, code: 100}},
+		{[]string{"svc", "-uz", "never-supervised"}, clientRun{stderr: svcUsage, code: 100}},
+		{[]string{"svc", "-u", "missing", "not-running", "file", "status-missing"}, clientRun{stderr: "svc: warning: unable to chdir to missing: file does not exist\n" +
+			"svc: warning: unable to control not-running: supervise not running\n" +
+			"svc: warning: unable to chdir to file: not a directory\n"}},
 	} {
-		t.Run(args[0]+"-args", func(t *testing.T) {
-			ours := runClient(t, root, nil, prog(t, args[0]), args[1:]...)
-			ref := runClient(t, root, nil, testbin.Reference(t, args[0]), args[1:]...)
-			if args[0] == "svstat" && len(args) > 1 {
-				// The reference prints nonsense for a status that is a
-				// directory (see brokenDirs).
-				ref.stdout = regexp.MustCompile(`(?m)^status-is-dir: .*\n`).ReplaceAllString(ref.stdout, "status-is-dir: unable to read supervise/status: is a directory\n")
-			}
-			ours.compare(t, ref)
+		t.Run(tc.args[0]+"-args", func(t *testing.T) {
+			// The reference prints nonsense for a status that is a
+			// directory (see brokenDirs).
+			checkClient(t, root, nil, tc.args, tc.want, tc.args[0] == "svstat" && len(tc.args) > 1)
 		})
+	}
+}
+
+const svcUsage = "svc: illegal option -- z\nsvc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n"
+
+// allBrokenDirsAsRoot is what svstat says of every broken directory at once,
+// run as root.
+const allBrokenDirsAsRoot = `missing: unable to chdir: file does not exist
+file: unable to chdir: not a directory
+loop: unable to chdir: symbolic link loop
+never-supervised: unable to open supervise/ok: file does not exist
+ok-regular-file: unable to open supervise/status: file does not exist
+not-running: supervise not running
+status-missing: unable to open supervise/status: file does not exist
+status-empty: unable to read supervise/status: bad format
+status-short: unable to read supervise/status: bad format
+status-17: unable to read supervise/status: bad format
+status-overlong: up (pid 1234) N seconds
+status-corrupt: up (pid 4294967295) N seconds, paused
+status-future: up (pid 99) N seconds, paused, want down
+status-down-want-up: down N seconds, normally up, want up
+status-is-dir: unable to read supervise/status: is a directory
+unreadable-dir: unable to open supervise/ok: file does not exist
+fifos-of-root: up (pid 42) N seconds
+fifos-of-root-open-dir: up (pid 42) N seconds
+status-of-root: up (pid 42) N seconds
+`
+
+// checkClient runs our client and the reference's with args in dir as cred
+// (nil: root) and fails the test unless each does what want says, ages
+// aside, and their ages agree; unless refWrong, when only ours is held to
+// want.
+func checkClient(t *testing.T, dir string, cred *syscall.Credential, args []string, want clientRun, refWrong bool) {
+	t.Helper()
+	begin := time.Now()
+	ours := runClient(t, dir, cred, prog(t, args[0]), args[1:]...)
+	ours.expect(t, "ours", want)
+	if refWrong {
+		return
+	}
+	ref := runClient(t, dir, cred, testbin.Reference(t, args[0]), args[1:]...)
+	ref.expect(t, "reference", want)
+	// An age may tick once, and more when load slows the runs down.
+	if slack := 1 + uint64(time.Since(begin)/time.Second); !sameButSeconds(ours.stdout, ref.stdout, slack) {
+		t.Errorf("ages differ by more than %d s:\nours %q\nreference %q", slack, ours.stdout, ref.stdout)
 	}
 }
 
@@ -183,21 +318,21 @@ func runClient(t testing.TB, dir string, cred *syscall.Credential, path string, 
 	return r
 }
 
-// seconds matches svstat's age, which may tick between two runs.
+// seconds matches svstat's age, which the clock moves on.
 var seconds = regexp.MustCompile(`(\d+) seconds`)
 
-func (r clientRun) compare(t testing.TB, ref clientRun) {
+func (r clientRun) expect(t testing.TB, who string, want clientRun) {
 	t.Helper()
-	if r.code != ref.code || r.stderr != ref.stderr || !sameButSeconds(r.stdout, ref.stdout) {
-		t.Errorf("ours: exit %d\nstdout %q\nstderr %q\nreference: exit %d\nstdout %q\nstderr %q",
-			r.code, r.stdout, r.stderr, ref.code, ref.stdout, ref.stderr)
+	if r.code != want.code || r.stderr != want.stderr || seconds.ReplaceAllString(r.stdout, "N seconds") != want.stdout {
+		t.Errorf("%s: exit %d\nstdout %q\nstderr %q\nwant: exit %d\nstdout %q\nstderr %q",
+			who, r.code, r.stdout, r.stderr, want.code, want.stdout, want.stderr)
 	}
 }
 
-// sameButSeconds compares svstat outputs, letting each age differ by 1, or
-// by the rounding of a float64 for huge ages (the reference computes the age
-// through a double: 2^62 seconds come out a multiple of 1024).
-func sameButSeconds(a, b string) bool {
+// sameButSeconds compares svstat outputs, letting each age differ by slack,
+// or by the rounding of a float64 for huge ages (the reference computes the
+// age through a double: 2^62 seconds come out a multiple of 1024).
+func sameButSeconds(a, b string, slack uint64) bool {
 	na, nb := seconds.FindAllStringSubmatch(a, -1), seconds.FindAllStringSubmatch(b, -1)
 	if len(na) != len(nb) || seconds.ReplaceAllString(a, "N seconds") != seconds.ReplaceAllString(b, "N seconds") {
 		return false
@@ -205,7 +340,7 @@ func sameButSeconds(a, b string) bool {
 	for i := range na {
 		x, _ := strconv.ParseUint(na[i][1], 10, 64)
 		y, _ := strconv.ParseUint(nb[i][1], 10, 64)
-		slack := max(1, y>>52)
+		slack := max(slack, y>>52)
 		if x > y+slack || y > x+slack {
 			return false
 		}

@@ -119,7 +119,7 @@ func TestMultilogFullDisk(t *testing.T) {
 	testbin.Must(t, os.Remove(filler))
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(svtest.Scaled(30 * time.Second)):
 		t.Fatalf("multilog takes no more input once space is back\n%s", m.out)
 	}
 	waitLogged(t, log, 2000)

@@ -37,15 +37,14 @@ func TestSuperviseKill9(t *testing.T) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		var bad error
+		f, err := os.OpenFile(filepath.Join(dir, "supervise", "control"), os.O_WRONLY, 0)
+		testbin.Must(t, err)
+		writing := make(chan struct{}) // closed once the first pc is written
 		wg.Add(2)
 		go func() { // pause and continue: each is a status rewrite
 			defer wg.Done()
-			f, err := os.OpenFile(filepath.Join(dir, "supervise", "control"), os.O_WRONLY, 0)
-			if err != nil {
-				return
-			}
 			defer f.Close()
-			for {
+			for n := 0; ; n++ {
 				select {
 				case <-stop:
 					return
@@ -53,6 +52,9 @@ func TestSuperviseKill9(t *testing.T) {
 				}
 				if _, err := f.Write([]byte("pc")); err != nil {
 					return // EPIPE once supervise is gone
+				}
+				if n == 0 {
+					close(writing)
 				}
 			}
 		}()
@@ -69,6 +71,11 @@ func TestSuperviseKill9(t *testing.T) {
 				}
 			}
 		}()
+		select {
+		case <-writing:
+		case <-time.After(svtest.Scaled(5 * time.Second)):
+			t.Fatalf("round %d: the writer could not write to control", round)
+		}
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) // the random moment of the kill
 		p.Kill9(t)
 		close(stop)
