@@ -21,33 +21,38 @@ func TestErrorsLikeReference(t *testing.T) {
 	testbin.Must(t, os.Symlink("l1", filepath.Join(dir, "loops", "l2")))
 	testbin.Must(t, os.Symlink("self", filepath.Join(dir, "self")))
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ok"), 0o755))
-	for _, args := range [][]string{
-		{},
-		{dir},
-		{dir + "/missing", "true"},
-		{dir + "/sub", "true"},
-		{dir + "/loops", "true"},
-		{dir + "/self", "true"},
-		{"/etc/passwd", "true"},
-		{dir + "/ok", "/nonexistent/program"},
-		{dir + "/ok", "no-such-program-anywhere"},
-	} {
-		testbin.SameAsReference(t, []string{"PATH=/usr/bin:/bin"}, "envdir", args...)
-	}
+	// envdir's usage exits 111, not 100.
+	usage := testbin.Fatal("envdir: usage: envdir dir child")
+	testbin.LikeReference(t, []string{"PATH=/usr/bin:/bin"}, "envdir", []testbin.Case{
+		{Want: usage},
+		{Args: []string{dir}, Want: usage},
+		{Args: []string{dir + "/missing", "true"}, Want: testbin.Fatal("envdir: fatal: unable to switch to directory " + dir + "/missing: file does not exist")},
+		{Args: []string{dir + "/sub", "true"}, Want: testbin.Fatal("envdir: fatal: unable to read " + dir + "/sub/inner: is a directory")},
+		{Args: []string{dir + "/loops", "true"}, Want: testbin.Fatal("envdir: fatal: unable to read " + dir + "/loops/l1: symbolic link loop")},
+		{Args: []string{dir + "/self", "true"}, Want: testbin.Fatal("envdir: fatal: unable to switch to directory " + dir + "/self: symbolic link loop")},
+		{Args: []string{"/etc/passwd", "true"}, Want: testbin.Fatal("envdir: fatal: unable to switch to directory /etc/passwd: not a directory")},
+		{Args: []string{dir + "/ok", "/nonexistent/program"}, Want: testbin.Fatal("envdir: fatal: unable to run /nonexistent/program: file does not exist")},
+		{Args: []string{dir + "/ok", "no-such-program-anywhere"}, Want: testbin.Fatal("envdir: fatal: unable to run no-such-program-anywhere: file does not exist")},
+	})
 }
 
 // A PATH file changes the program's $PATH, not where envdir looks for it:
 // that is envdir's own $PATH, set or unset.
 func TestPathFileLikeReference(t *testing.T) {
 	dir := t.TempDir()
-	for name, path := range map[string]string{"bogus": "/nonexistent\n", "empty": ""} {
+	// With no PATH file and no $PATH, sh has its own default.
+	shDefault := testbin.Result{Stdout: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"}
+	for name, tc := range map[string]struct {
+		path string
+		want testbin.Result // with $PATH set or not
+	}{
+		"bogus": {"/nonexistent\n", testbin.Result{Stdout: "/nonexistent\n"}},
+		"empty": {"", shDefault},
+	} {
 		testbin.Must(t, os.Mkdir(filepath.Join(dir, name), 0o755))
-		testbin.Must(t, os.WriteFile(filepath.Join(dir, name, "PATH"), []byte(path), 0o644))
+		testbin.Must(t, os.WriteFile(filepath.Join(dir, name, "PATH"), []byte(tc.path), 0o644))
 		for _, env := range [][]string{{"PATH=/usr/bin:/bin"}, nil} {
-			r := testbin.SameAsReference(t, env, "envdir", filepath.Join(dir, name), "sh", "-c", "echo ${PATH-unset}")
-			if name == "bogus" && env != nil && (r.Code != 0 || r.Stdout != "/nonexistent\n") {
-				t.Errorf("%s: %+v", name, r)
-			}
+			testbin.LikeReference(t, env, "envdir", []testbin.Case{{Args: []string{filepath.Join(dir, name), "sh", "-c", "echo ${PATH-unset}"}, Want: tc.want}})
 		}
 	}
 }

@@ -19,12 +19,14 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 var env = []string{"PATH=/usr/bin:/bin"}
 
 func TestLikeReference(t *testing.T) {
-	for _, args := range [][]string{
-		{}, {"/nonexistent"}, {"no-such-program-anywhere"},
-		{"sh", "-c", "exit 3"}, {"sh", "-c", "kill -9 $$"}, {"echo", "hi"},
-	} {
-		testbin.SameAsReference(t, env, "fghack", args...)
-	}
+	testbin.LikeReference(t, env, "fghack", []testbin.Case{
+		{Want: testbin.Usage("fghack: usage: fghack child")},
+		{Args: []string{"/nonexistent"}, Want: testbin.Fatal("fghack: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"no-such-program-anywhere"}, Want: testbin.Fatal("fghack: fatal: unable to run no-such-program-anywhere: file does not exist")},
+		{Args: []string{"sh", "-c", "exit 3"}, Want: testbin.Result{Code: 3}},
+		{Args: []string{"sh", "-c", "kill -9 $$"}, Want: testbin.Fatal("fghack: fatal: child crashed")},
+		{Args: []string{"echo", "hi"}, Want: testbin.Result{Stdout: "hi\n"}},
+	})
 }
 
 // fghack waits for what the child left running in the background, not just

@@ -13,9 +13,11 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
-	for _, args := range [][]string{{}, {"/nonexistent"}, {"no-such-program-anywhere"}} {
-		testbin.SameAsReference(t, []string{"PATH=/usr/bin:/bin"}, "pgrphack", args...)
-	}
+	testbin.LikeReference(t, []string{"PATH=/usr/bin:/bin"}, "pgrphack", []testbin.Case{
+		{Want: testbin.Usage("pgrphack: usage: pgrphack child")},
+		{Args: []string{"/nonexistent"}, Want: testbin.Fatal("pgrphack: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"no-such-program-anywhere"}, Want: testbin.Fatal("pgrphack: fatal: unable to run no-such-program-anywhere: file does not exist")},
+	})
 }
 
 // The program keeps pgrphack's pid and leads a new session and group.

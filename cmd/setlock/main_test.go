@@ -17,13 +17,17 @@ var env = []string{"PATH=/usr/bin:/bin"}
 
 func TestErrorsLikeReference(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{}, {"-z", "f", "true"}, {"-n"}, {dir + "/f"},
-		{dir + "/missing/f", "true"}, {"-x", dir + "/missing/f", "true"},
-		{dir + "/f", "/nonexistent"}, {"-nx", dir + "/f", "echo", "ran"},
-	} {
-		testbin.SameAsReference(t, env, "setlock", args...)
-	}
+	const usage = "setlock: usage: setlock [ -nNxX ] file program [ arg ... ]"
+	testbin.LikeReference(t, env, "setlock", []testbin.Case{
+		{Want: testbin.Usage(usage)},
+		{Args: []string{"-z", "f", "true"}, Want: testbin.Usage("setlock: illegal option -- z\n" + usage)},
+		{Args: []string{"-n"}, Want: testbin.Usage(usage)},
+		{Args: []string{dir + "/f"}, Want: testbin.Usage(usage)},
+		{Args: []string{dir + "/missing/f", "true"}, Want: testbin.Fatal("setlock: fatal: unable to open " + dir + "/missing/f: file does not exist")},
+		{Args: []string{"-x", dir + "/missing/f", "true"}, Want: testbin.Result{}},
+		{Args: []string{dir + "/f", "/nonexistent"}, Want: testbin.Fatal("setlock: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"-nx", dir + "/f", "echo", "ran"}, Want: testbin.Result{Stdout: "ran\n"}},
+	})
 }
 
 // While the child holds the lock, -n fails (quietly with -x) for ours and

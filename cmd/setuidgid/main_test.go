@@ -11,12 +11,15 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
-	for _, args := range [][]string{
-		{}, {"nobody"}, {"no-such-account", "true"}, {"-x", "true"},
-		{"nobody", "/nonexistent"}, {"nobody", "no-such-program-anywhere"},
-	} {
-		testbin.SameAsReference(t, []string{"PATH=/usr/bin:/bin"}, "setuidgid", args...)
-	}
+	usage := testbin.Usage("setuidgid: usage: setuidgid account child")
+	testbin.LikeReference(t, []string{"PATH=/usr/bin:/bin"}, "setuidgid", []testbin.Case{
+		{Want: usage},
+		{Args: []string{"nobody"}, Want: usage},
+		{Args: []string{"no-such-account", "true"}, Want: testbin.Fatal("setuidgid: fatal: unknown account no-such-account")},
+		{Args: []string{"-x", "true"}, Want: testbin.Fatal("setuidgid: fatal: unknown account -x")},
+		{Args: []string{"nobody", "/nonexistent"}, Want: testbin.Fatal("setuidgid: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"nobody", "no-such-program-anywhere"}, Want: testbin.Fatal("setuidgid: fatal: unable to run no-such-program-anywhere: file does not exist")},
+	})
 }
 
 // The child runs with the account's uid, gid and only its primary group,
