@@ -48,7 +48,7 @@ func TestWaitsForBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	out.SetReadDeadline(time.Now().Add(10 * time.Second))
+	out.SetReadDeadline(time.Now().Add(svtest.Scaled(10 * time.Second)))
 	buf := make([]byte, 32)
 	n, _ := out.Read(buf)
 	background, _ := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
@@ -64,7 +64,7 @@ func TestWaitsForBackground(t *testing.T) {
 	if pid, _ := syscall.Wait4(cmd.Process.Pid, &ws, syscall.WNOHANG, nil); pid != 0 {
 		t.Fatal("fghack exited while the background job still ran")
 	}
-	os.WriteFile(fifo, []byte("go\n"), 0)
+	testbin.Must(t, os.WriteFile(fifo, []byte("go\n"), 0))
 	err = cmd.Wait()
 	if cmd.ProcessState.ExitCode() != 3 {
 		t.Errorf("exit %v, want 3", err)

@@ -319,7 +319,8 @@ func TestLockedDirectory(t *testing.T) {
 		waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "d/current")); return err == nil })
 		// The second one must give up without reading its input, which
 		// never ends.
-		pr, pw, _ := os.Pipe()
+		pr, pw, err := os.Pipe()
+		testbin.Must(t, err)
 		cmd := exec.Command(prog, "./d")
 		cmd.Dir, cmd.Stdin = dir, pr
 		out, err := cmd.CombinedOutput()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -38,10 +39,11 @@ func TestTitleFollowsInput(t *testing.T) {
 			t.Helper()
 			want := prog + "\x00io\x00errors:\x00" + title + "\x00"
 			var got []byte
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if got, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); string(got) == want {
-					return
-				}
+			if svtest.Poll(5*time.Second, func() bool {
+				got, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+				return string(got) == want
+			}) {
+				return
 			}
 			cmd.Process.Kill()
 			t.Fatalf("%s: cmdline %q, want %q", prog, got, want)
@@ -62,15 +64,17 @@ func TestTitleFollowsInput(t *testing.T) {
 func TestTitleStartsAsDots(t *testing.T) {
 	for _, prog := range []string{testbin.Path(t, "readproctitle"), testbin.Reference(t, "readproctitle")} {
 		cmd := exec.Command(prog, "abcdefg")
-		stdin, _ := cmd.StdinPipe()
+		stdin, err := cmd.StdinPipe()
+		testbin.Must(t, err)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		want := prog + "\x00.......\x00"
 		var got []byte
-		for deadline := time.Now().Add(5 * time.Second); string(got) != want && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		svtest.Poll(5*time.Second, func() bool {
 			got, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
-		}
+			return string(got) == want
+		})
 		stdin.Close()
 		cmd.Wait()
 		if string(got) != want {

@@ -39,8 +39,10 @@ func TestLockHeldByChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder := exec.Command(testbin.Path(t, "setlock"), file, "sh", "-c", "echo locked; read x")
-	stdin, _ := holder.StdinPipe()
-	stdout, _ := holder.StdoutPipe()
+	stdin, err := holder.StdinPipe()
+	testbin.Must(t, err)
+	stdout, err := holder.StdoutPipe()
+	testbin.Must(t, err)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}

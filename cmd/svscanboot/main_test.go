@@ -70,11 +70,7 @@ func TestBoot(t *testing.T) {
 	boot := svtest.Start(t, cmd)
 	pid := boot.Cmd.Process.Pid
 
-	select {
-	case <-old.Exited():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the leftover supervise is still running")
-	}
+	old.Wait(t, 5*time.Second) // the leftover supervise stopped
 	svtest.WaitFor(t, 5*time.Second, "svscan", func() bool {
 		return read(pid, "cmdline") == "svscan\x00"+dir+"\x00"
 	})
@@ -87,7 +83,7 @@ func TestBoot(t *testing.T) {
 		t.Errorf("svscan's environment %q", env)
 	}
 	// systemd (Type=notify) hears from svscan, the unit's main process.
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(svtest.Scaled(5 * time.Second)))
 	buf := make([]byte, 100)
 	if n, err := conn.Read(buf); err != nil || string(buf[:n]) != "READY=1" {
 		t.Errorf("read %q, %v; want READY=1", buf[:n], err)

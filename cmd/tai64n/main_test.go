@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/tai64"
 	"daemontools/internal/testbin"
 )
@@ -57,7 +58,8 @@ func TestStampsLikeReference(t *testing.T) {
 // A line is written as soon as it is complete, while input stays open.
 func TestLineComesOutBeforeEOF(t *testing.T) {
 	cmd := exec.Command(testbin.Path(t, "tai64n"))
-	stdin, _ := cmd.StdinPipe()
+	stdin, err := cmd.StdinPipe()
+	testbin.Must(t, err)
 	stdout, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +72,7 @@ func TestLineComesOutBeforeEOF(t *testing.T) {
 	w.Close()
 	defer cmd.Wait()
 	defer stdin.Close()
-	stdout.SetReadDeadline(time.Now().Add(10 * time.Second)) // fail, not hang, if it holds the line back
+	stdout.SetReadDeadline(time.Now().Add(svtest.Scaled(10 * time.Second))) // fail, not hang, if it holds the line back
 	io.WriteString(stdin, "now\n")
 	buf := make([]byte, 64)
 	got := []byte{}

@@ -65,7 +65,9 @@ func TestProtocol(t *testing.T) {
 
 func TestNotRunning(t *testing.T) {
 	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "supervise"), 0o700)
+	if err := os.Mkdir(filepath.Join(dir, "supervise"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{ControlFile, OkFile} {
 		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o600); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"daemontools/internal/testbin"
 )
 
 func TestValue(t *testing.T) {
@@ -57,12 +59,12 @@ func TestRead(t *testing.T) {
 
 func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
-	os.Mkdir(filepath.Join(dir, "sub", "inner"), 0o755)
-	os.Mkdir(filepath.Join(dir, "loops"), 0o755)
-	os.Symlink("l2", filepath.Join(dir, "loops", "l1"))
-	os.Symlink("l1", filepath.Join(dir, "loops", "l2"))
-	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub", "inner"), 0o755))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "loops"), 0o755))
+	testbin.Must(t, os.Symlink("l2", filepath.Join(dir, "loops", "l1")))
+	testbin.Must(t, os.Symlink("l1", filepath.Join(dir, "loops", "l2")))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
 	tests := []struct{ dir, want string }{
 		{filepath.Join(dir, "missing"), "fatal: unable to switch to directory " + dir + "/missing: file does not exist"},
 		{filepath.Join(dir, "file"), "fatal: unable to switch to directory " + dir + "/file: not a directory"},

@@ -19,8 +19,8 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 // dispositions it was given: nothing blocked or ignored that was not before.
 func TestChainLoadersExecInPlace(t *testing.T) {
 	dir := testbin.PublicDir(t)
-	os.Chmod(dir, 0o777) // setlock as nobody creates its lock file here
-	os.Mkdir(filepath.Join(dir, "env"), 0o755)
+	testbin.Must(t, os.Chmod(dir, 0o777)) // setlock as nobody creates its lock file here
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "env"), 0o755))
 	lock := filepath.Join(dir, "lock")
 	probe := []string{"grep", "-E", "^(Pid|Uid|SigBlk|SigIgn):", "/proc/self/status"}
 	chains := map[string][]string{
