@@ -89,7 +89,7 @@ func TestMultilogKill9Fragmented(t *testing.T) {
 	m := f.multilog(t, root, script...)
 	select {
 	case <-written:
-	case <-time.After(time.Minute):
+	case <-time.After(svtest.Scaled(time.Minute)):
 		t.Fatalf("the last multilog does not read its input\n%s", m.out)
 	}
 	if code := m.Wait(t, 60*time.Second); code != 0 {

@@ -68,10 +68,14 @@ func TestFinishGetsExit(t *testing.T) {
 	// An exit code, and svc -d: no restart after finish.
 	writeFile(t, dir, "run", "#!/bin/sh\ntrap 'exit 3' TERM\necho $$ >> starts\nwhile :; do sleep 1 & wait; done\n", 0o755)
 	svc(t, "-t", dir)
-	waitRecord(t, dir, "restarted with the new run", func(s status.Status) bool {
+	restarted := waitRecord(t, dir, "restarted with the new run", func(s status.Status) bool {
 		return s.Pid != 0 && s.Restarts == uint32(len(signals))+1
 	})
-	time.Sleep(200 * time.Millisecond) // for the new run's trap to be set
+	// The new run logs its pid once its trap is set.
+	svtest.WaitFor(t, 5*time.Second, "the new run's trap", func() bool {
+		got := lines(t, filepath.Join(dir, "starts"))
+		return len(got) > 0 && got[len(got)-1] == strconv.Itoa(restarted.Pid)
+	})
 	svc(t, "-d", dir)
 	s := waitRecord(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
 	if s.LastExit != (status.Exit{Code: 3}) || s.Want != status.WantDown || s.State != status.Stopped {

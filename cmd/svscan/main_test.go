@@ -148,7 +148,7 @@ func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int 
 		pids, out = upPids(t, dirs...)
 		return len(pids) == len(dirs)
 	}) {
-		t.Fatalf("after %v, %d of %d services up; svstat says:\n%s", timeout, len(pids), len(dirs), out)
+		t.Fatalf("after %v, %d of %d services up; svstat says:\n%s", svtest.Scaled(timeout), len(pids), len(dirs), out)
 	}
 	return pids
 }

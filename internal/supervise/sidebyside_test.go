@@ -113,7 +113,7 @@ func TestSideBySide(t *testing.T) {
 		testbin.Must(t, control.Send(sv.dir, []byte("dx")))
 		select {
 		case <-sv.done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(svtest.Scaled(5 * time.Second)):
 			t.Fatalf("supervisor %d did not end on dx", i)
 		}
 		sv.s.Close()

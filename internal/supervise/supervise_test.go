@@ -48,7 +48,7 @@ func TestWithoutPidfd(t *testing.T) {
 		if stderr.Len() != 0 {
 			t.Errorf("stderr %q", stderr.String())
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(svtest.Scaled(5 * time.Second)):
 		t.Fatal("supervisor did not exit on dx")
 	}
 }
