@@ -18,7 +18,13 @@ import (
 	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) { svtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(notifyHelperEnv) != "" {
+		notifyHelper(os.Args[1:])
+		return
+	}
+	svtest.Main(m)
+}
 
 // signalRun logs each signal it gets to "signals", exiting on TERM, and
 // its pid to "starts" once its traps are set.

@@ -262,6 +262,15 @@ func (s *Scanner) step(u *unit, f func(), now time.Time) {
 			s.warn("unable to watch the process of ", u.dir, ": ", err)
 		}
 	}
+	pipe, socket := sup.ReadinessDescriptors()
+	for _, fd := range []int{pipe, socket} {
+		if fd < 0 {
+			continue
+		}
+		if err := s.watch(fd, u.key); err != nil {
+			s.warn("unable to watch the readiness of ", u.dir, ": ", err)
+		}
+	}
 }
 
 // guard runs f and turns a panic in it into an error.

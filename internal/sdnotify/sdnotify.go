@@ -12,12 +12,15 @@ package sdnotify
 import "golang.org/x/sys/unix"
 
 // Ready sends READY=1 to socket.
-func Ready(socket string) error {
+func Ready(socket string) error { return Send(socket, "READY=1") }
+
+// Send sends one datagram holding message to socket.
+func Send(socket, message string) error {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
 	// unix.SockaddrUnix turns a leading '@' into the abstract namespace's NUL.
-	return unix.Sendto(fd, []byte("READY=1"), 0, &unix.SockaddrUnix{Name: socket})
+	return unix.Sendto(fd, []byte(message), 0, &unix.SockaddrUnix{Name: socket})
 }

@@ -91,6 +91,7 @@ const (
 	flagExited      = 8  // ./run has exited at least once
 	flagExitUnknown = 16 // its exit status could not be had
 	flagFromPidfile = 32 // Pid is a daemon's, named by the service's pidfile
+	flagWatchdog    = 64 // the last exit followed a stop by the watchdog
 )
 
 // Errors of DecodeAll.
@@ -132,9 +133,10 @@ type Status struct {
 
 // Exit is how ./run last ended.
 type Exit struct {
-	Code    int  // exit code, 256 when killed by a signal
-	Signal  int  // the signal that killed it, else 0
-	Unknown bool // the status could not be had
+	Code     int  // exit code, 256 when killed by a signal
+	Signal   int  // the signal that killed it, else 0
+	Unknown  bool // the status could not be had
+	Watchdog bool // it came of a stop by the watchdog: no WATCHDOG=1 in time
 }
 
 // Append appends the encoded record to b. Paused is written as 0 while the
@@ -168,6 +170,9 @@ func (s Status) Append(b []byte) []byte {
 		flags |= flagExited
 		if e.Unknown {
 			flags |= flagExitUnknown
+		}
+		if e.Watchdog {
+			flags |= flagWatchdog
 		}
 		r[34], r[35] = byte(e.Code), byte(e.Code>>8)
 		r[36] = byte(e.Signal)
@@ -242,7 +247,8 @@ func DecodeAll(b []byte) (Status, error) {
 	}
 	if flags&flagExited != 0 {
 		s.Exited = true
-		s.LastExit = Exit{Code: int(b[34]) | int(b[35])<<8, Signal: int(b[36]), Unknown: flags&flagExitUnknown != 0}
+		s.LastExit = Exit{Code: int(b[34]) | int(b[35])<<8, Signal: int(b[36]),
+			Unknown: flags&flagExitUnknown != 0, Watchdog: flags&flagWatchdog != 0}
 	}
 	s.Restarts = get32(b[38:42])
 	if l := tai64.Unpack(b[42:54]); l != (tai64.Label{}) {

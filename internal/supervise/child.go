@@ -30,22 +30,20 @@ type exit struct{ code, signal int }
 // exitUnknown is the exit of a child whose status could not be had.
 var exitUnknown = exit{-1, 0}
 
-// spawn starts argv in the service directory with the supervisor's stdio
-// and env. It asks the kernel for a pidfd with the fork, unless the
-// supervisor learns of exits through SIGCHLD.
-func (s *Supervisor) spawn(argv []string, env []string) (child, error) {
+// spawn starts argv in the service directory with env and, as its
+// descriptors, files (nil for the supervisor's stdio alone). It asks the
+// kernel for a pidfd with the fork, unless the supervisor learns of exits
+// through SIGCHLD.
+func (s *Supervisor) spawn(argv []string, env []string, files []uintptr) (child, error) {
 	c := noChild
 	sys := &syscall.SysProcAttr{}
 	if s.opt.ChildSignal < 0 {
 		sys.PidFD = &c.pidfd
 	}
-	stdio := s.opt.Stdio
-	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
-		Dir:   s.cwd,
-		Env:   env,
-		Files: []uintptr{uintptr(stdio[0]), uintptr(stdio[1]), uintptr(stdio[2])},
-		Sys:   sys,
-	})
+	if files == nil {
+		files = s.stdio()
+	}
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{Dir: s.cwd, Env: env, Files: files, Sys: sys})
 	if err != nil {
 		return noChild, err
 	}
@@ -53,6 +51,11 @@ func (s *Supervisor) spawn(argv []string, env []string) (child, error) {
 	// The child cannot be reaped before wait, so the pid is still its own.
 	c.start, _ = procstart.Of(pid)
 	return c, nil
+}
+
+// stdio is the supervisor's stdio as spawn's files.
+func (s *Supervisor) stdio() []uintptr {
+	return []uintptr{uintptr(s.opt.Stdio[0]), uintptr(s.opt.Stdio[1]), uintptr(s.opt.Stdio[2])}
 }
 
 // signal sends sig to the child, through its pidfd when it has one, so

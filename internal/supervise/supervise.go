@@ -67,7 +67,7 @@ type phase int
 const (
 	down           phase = iota // nothing runs; alarm: the next start
 	failed                      // down for good: ./finish exited 125; no alarm
-	up                          // ./run runs; no alarm
+	up                          // ./run runs; alarm: its watchdog's timeout
 	stopping                    // ./run was sent its down signal; alarm: KILL it
 	finishing                   // ./finish runs; alarm: KILL it
 	pidfileWaiting              // ./run exited 0, its daemon is looked for (pidfile.go); alarm: look again
@@ -102,6 +102,7 @@ type Supervisor struct {
 	await     awaiting // while pidfileWaiting
 	leftovers []child  // while stopping a service with a pidfile: its other processes
 	stopExit  exit     // while stopping, once the service's process has exited: how
+	ready     readiness
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -109,7 +110,7 @@ type Supervisor struct {
 // supervised from then on. Run starts the service. A failure is a fatal
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
-	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap}
+	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness()}
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, err
@@ -214,6 +215,7 @@ func (s *Supervisor) Close() {
 		s.ctl.Close()
 	}
 	s.child.release()
+	s.ready.closeSocket()
 	for _, fd := range []int{s.lock, s.dir} {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -244,6 +246,8 @@ func (s *Supervisor) Run() {
 		for _, c := range s.leftovers {
 			fds = append(fds, unix.PollFd{Fd: int32(c.pidfd), Events: unix.POLLIN})
 		}
+		pipe, socket := s.ReadinessDescriptors()
+		fds = append(fds, unix.PollFd{Fd: int32(pipe), Events: unix.POLLIN}, unix.PollFd{Fd: int32(socket), Events: unix.POLLIN})
 		// Errors are EINTR or a passing ENOMEM: look around and poll again.
 		unix.Poll(fds, s.Timeout(time.Now()))
 		var b [64]byte
@@ -277,6 +281,12 @@ func (s *Supervisor) End() { s.announce() }
 func (s *Supervisor) Descriptors() (control, child int) {
 	return s.ctl.Commands, s.child.pidfd
 }
+
+// ReadinessDescriptors are what else an event loop watches for reading:
+// the notification-fd pipe of the latest start and the notify socket, -1
+// when there is none. Call Step when either is readable; the pipe changes
+// with every start.
+func (s *Supervisor) ReadinessDescriptors() (pipe, socket int) { return s.ready.pollFds() }
 
 // Done says whether the supervisor is to end: told to, and the service
 // down, ./finish included. "svc -ux" on a service that is down runs it
@@ -331,6 +341,10 @@ func (s *Supervisor) Step(now time.Time) {
 	if s.Done() {
 		return
 	}
+	if s.hear(now) {
+		s.armWatchdog(now)
+		s.announce()
+	}
 	var b [64]byte
 	n, _ := unix.Read(s.ctl.Commands, b[:])
 	if s.Obey(now, b[:max(n, 0)]); s.Done() {
@@ -342,6 +356,8 @@ func (s *Supervisor) Step(now time.Time) {
 	switch s.phase {
 	case down:
 		s.startAt(now, time.Time{})
+	case up:
+		s.watchdogExpired(now)
 	case stopping:
 		s.alarm = time.Time{}
 		s.child.signal(unix.SIGKILL)
@@ -373,6 +389,7 @@ func (s *Supervisor) Obey(now time.Time, commands []byte) {
 // what comes after it.
 func (s *Supervisor) runExited(now time.Time, e exit) {
 	s.since = tai64.Now()
+	s.ready.exited()
 	s.exited, s.lastExit = true, e
 	s.paused = false
 	// Backoff: a run that died within the pause before its start makes
@@ -386,7 +403,7 @@ func (s *Supervisor) runExited(now time.Time, e exit) {
 	next := s.lastStart.Add(pause)
 	if s.hasFinish() {
 		argv := []string{"./finish", strconv.Itoa(e.code), strconv.Itoa(e.signal)}
-		c, err := s.spawn(argv, s.opt.Env)
+		c, err := s.spawn(argv, s.opt.Env, nil)
 		if err == nil {
 			s.child, s.phase, s.nextStart = c, finishing, next
 			s.alarm = time.Time{}
@@ -494,7 +511,7 @@ func (s *Supervisor) stop(now time.Time) {
 		s.signalLeftovers(unix.SIGCONT)
 	}
 	if s.phase == up || s.phase == pidfileWaiting {
-		s.alarm = time.Time{}
+		s.alarm = time.Time{} // the watchdog's or the pidfile's look
 		if s.phase == pidfileWaiting {
 			s.stopExit = exit{} // ./run's
 		}
@@ -547,8 +564,11 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.runStart = proc.Now()
 	s.phase, s.alarm = down, time.Time{}
 	s.startAsked = false
-	c, err := s.spawn([]string{"./run"}, s.opt.Env)
+	files, env := s.prepare()
+	c, err := s.spawn([]string{"./run"}, env, files)
+	s.ready.started()
 	if err != nil {
+		s.ready.close()
 		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
 		if s.want == status.WantUp {
 			s.alarm = now.Add(restartGap)
@@ -563,7 +583,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 
 // record is the status record of the moment.
 func (s *Supervisor) record() status.Status {
-	r := status.Status{Since: s.since, Paused: s.paused, Want: s.want, Exited: s.exited}
+	r := status.Status{Since: s.since, Paused: s.paused, Want: s.want, Exited: s.exited,
+		Readiness: s.ready.has, Ready: s.ready.since, Text: s.ready.text}
 	if s.starts > 0 {
 		r.Restarts = s.starts - 1
 	}
@@ -572,6 +593,7 @@ func (s *Supervisor) record() status.Status {
 		if s.lastExit == exitUnknown {
 			r.LastExit = status.Exit{Unknown: true}
 		}
+		r.LastExit.Watchdog = s.ready.watchdogExit
 	}
 	switch s.phase {
 	case down:
@@ -583,6 +605,9 @@ func (s *Supervisor) record() status.Status {
 		r.State = status.Failed
 	case up:
 		r.State, r.Pid, r.Start, r.FromPidfile = status.Running, s.child.pid, s.child.start, s.child.fromPidfile
+		if s.ready.has && s.ready.since == (tai64.Label{}) {
+			r.State = status.Starting
+		}
 	case stopping:
 		r.State, r.Pid, r.Start, r.FromPidfile = status.Stopping, s.child.pid, s.child.start, s.child.fromPidfile
 	case pidfileWaiting:

@@ -15,6 +15,7 @@ import (
 
 	"daemontools/internal/control"
 	"daemontools/internal/status"
+	"daemontools/internal/tai64"
 )
 
 // Want is the state waited for.
@@ -27,13 +28,19 @@ const (
 	DownDone             // ./run does not run and ./finish is done
 )
 
-// Holds tells whether a service whose record is s is in state w.
+// Holds tells whether a service whose record is s is in state w. A
+// service without readiness (or a record without our fields, from
+// daemontools' supervise) is ready once up.
 func (w Want) Holds(s status.Status) bool {
 	switch w {
-	case Up, UpReady:
+	case Up:
 		return s.Pid != 0
-	case Down, DownDone:
+	case UpReady:
+		return s.Pid != 0 && (!s.Readiness || s.Ready != (tai64.Label{}))
+	case Down:
 		return s.Pid == 0
+	case DownDone:
+		return s.Pid == 0 && !s.Finishing
 	}
 	return false
 }
@@ -244,10 +251,11 @@ func (w *Watcher) gone(i int, want Want) error {
 // run; any other failure to read it is an *Error.
 func (w *Watcher) check(i int, want Want) error {
 	s := &w.services[i]
-	rec, err := status.Read(s.dir + "/" + status.File)
+	rec, err := status.ReadAll(s.dir + "/" + status.File)
 	var re *status.ReadError
+	var ext *status.ExtensionError
 	switch {
-	case err == nil:
+	case err == nil, err == status.ErrNoExtension, errors.As(err, &ext):
 		s.holds = want.Holds(rec)
 	case s.ok < 0 && errors.As(err, &re) && re.Err == unix.ENOENT:
 		s.holds = false

@@ -169,8 +169,12 @@ func exitWords(e status.Exit) string {
 	switch {
 	case e.Unknown:
 		return "exit unknown"
+	case e.Code == 256 && e.Watchdog:
+		return "killed by " + signalName(e.Signal) + " after the watchdog's timeout"
 	case e.Code == 256:
 		return "killed by " + signalName(e.Signal)
+	case e.Watchdog:
+		return "exit " + strconv.Itoa(e.Code) + " after the watchdog's timeout"
 	}
 	return "exit " + strconv.Itoa(e.Code)
 }
@@ -199,6 +203,7 @@ type jsonStatus struct {
 	Restarts         *uint32 `json:"restarts"`
 	ExitCode         *int    `json:"exit_code"`
 	ExitSignal       *int    `json:"exit_signal"`
+	ExitWatchdog     *bool   `json:"exit_watchdog"`
 	StatusText       *string `json:"status_text"`
 	NextStartSeconds *uint64 `json:"next_start_seconds"`
 	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
@@ -226,6 +231,9 @@ func (r report) json(dir string, now tai64.Label) []byte {
 			}
 			if s.Exited && !s.LastExit.Unknown {
 				j.ExitCode, j.ExitSignal = ptr(s.LastExit.Code), ptr(s.LastExit.Signal)
+			}
+			if s.Exited {
+				j.ExitWatchdog = ptr(s.LastExit.Watchdog)
 			}
 			if s.Text != "" {
 				j.StatusText = ptr(s.Text)

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/sdnotify"
+	"daemontools/internal/status"
+	"daemontools/internal/svtest"
+	"daemontools/internal/tai64"
+	"daemontools/internal/testbin"
+)
+
+// notifyHelperEnv, set, makes the test binary a service speaking sd_notify
+// (notifyHelper) instead of running tests.
+const notifyHelperEnv = "SUPERVISE_TEST_NOTIFY_HELPER"
+
+// notifyHelper is a daemon that speaks sd_notify to $NOTIFY_SOCKET, as
+// its arguments say in turn: "sleep:MS", "watchdog:MS:N" (WATCHDOG=1 N
+// times, MS apart), "big" (a 64 KB datagram), "hang" (sleep for ever), or
+// a datagram to send, with "|" for newlines.
+func notifyHelper(steps []string) {
+	socket := os.Getenv("NOTIFY_SOCKET")
+	for _, step := range steps {
+		kind, arg, _ := strings.Cut(step, ":")
+		switch kind {
+		case "sleep":
+			ms, _ := strconv.Atoi(arg)
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		case "watchdog":
+			a, b, _ := strings.Cut(arg, ":")
+			ms, _ := strconv.Atoi(a)
+			n, _ := strconv.Atoi(b)
+			for range n {
+				sdnotify.Send(socket, "WATCHDOG=1")
+				time.Sleep(time.Duration(ms) * time.Millisecond)
+			}
+		case "big":
+			sdnotify.Send(socket, strings.Repeat("STATUS=x\n", 65536/9))
+		case "hang":
+			for {
+				time.Sleep(time.Hour)
+			}
+		default:
+			if err := sdnotify.Send(socket, strings.ReplaceAll(step, "|", "\n")); err != nil {
+				os.Stderr.WriteString("helper: " + err.Error() + "\n")
+				os.Exit(1)
+			}
+		}
+	}
+}
+
+// notifyService makes a service directory (at path dir, made here) whose
+// run execs the helper with steps, with a notify-socket file.
+func notifyService(t *testing.T, dir string, steps ...string) {
+	t.Helper()
+	self, err := os.Executable()
+	testbin.Must(t, err)
+	quoted := ""
+	for _, s := range append([]string{self}, steps...) {
+		quoted += " '" + s + "'"
+	}
+	svtest.NewService(t, dir, "echo $$ >> starts\nenv > env\n"+notifyHelperEnv+"=1 exec"+quoted)
+	writeFile(t, dir, "notify-socket", "", 0o644)
+}
+
+func notReady(s status.Status) bool { return s.Ready == (tai64.Label{}) }
+
+// svstatLong runs our svstat -l on dir.
+func svstatLong(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
+	testbin.Must(t, err)
+	return string(out)
+}
+
+// notification-fd: ./run gets a pipe's write end at the descriptor named
+// there (./finish gets nothing there); the service is "starting" until it
+// writes a newline, then ready; readiness is cleared at every exit.
+func TestNotificationFd(t *testing.T) {
+	dir := newService(t, "echo $$ >> starts\nsleep 0.3\nprintf 'ready\\n' >&7\nexec sleep 100")
+	writeFile(t, dir, "notification-fd", "7\n", 0o644)
+	writeFile(t, dir, "finish", "#!/bin/sh\nif { true >&7; } 2>/dev/null; then echo open; else echo closed; fi >> finished\n", 0o755)
+	_, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "run up", isUp)
+	if !s.Readiness || !notReady(s) || s.State != status.Starting {
+		t.Errorf("before the newline: %+v", s)
+	}
+	waiting := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
+	testbin.Must(t, waiting.Start())
+	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	if s.State != status.Running || s.Pid == 0 || !s.Readiness {
+		t.Errorf("after the newline: %+v", s)
+	}
+	testbin.Must(t, waiting.Wait())
+	if now := svstatLong(t, dir); !strings.Contains(now, ", ready ") {
+		t.Errorf("svstat -l: %q", now)
+	}
+	testbin.Must(t, unix.Kill(s.Pid, unix.SIGKILL))
+	s = waitRecord(t, dir, "second run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == 1 })
+	if !notReady(s) || s.State != status.Starting {
+		t.Errorf("after a restart: %+v", s)
+	}
+	if got := lines(t, filepath.Join(dir, "finished")); len(got) != 1 || got[0] != "closed" {
+		t.Errorf("./finish saw descriptor 7: %v", got)
+	}
+	waitRecord(t, dir, "ready again", func(s status.Status) bool { return !notReady(s) })
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr: %q", e)
+	}
+}
+
+// A notification-fd that is not a descriptor ./run can get is reported
+// once a start, and the service runs without readiness.
+func TestNotificationFdBad(t *testing.T) {
+	for content, why := range map[string]string{
+		"abc\n": `"abc" is not a descriptor number`,
+		"1":     "descriptor 1 is already ./run's standard output",
+		"2\n":   "descriptor 2 is already ./run's standard error",
+	} {
+		dir := newService(t, "echo $$ >> starts\nexec sleep 100")
+		writeFile(t, dir, "notification-fd", content, 0o644)
+		_, errFile := startSupervise(t, dir)
+		s := waitRecord(t, dir, "run up", isUp)
+		if s.Readiness || s.State != status.Running {
+			t.Errorf("%q: %+v", content, s)
+		}
+		want := "supervise: warning: " + dir + "/notification-fd: " + why + ": ignored\n"
+		if got := stderrOf(errFile); got != want {
+			t.Errorf("%q: stderr %q, want %q", content, got, want)
+		}
+	}
+}
+
+// notify-socket: ./run gets NOTIFY_SOCKET (./finish does not) even when
+// the service's path is longer than a socket path may be; STATUS= shows
+// in svstat -l and -j, READY=1 makes it ready, RELOADING=1 unready; the
+// socket is gone once supervise has exited.
+func TestNotifySocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("long-directory-name-", 8), "svc")
+	notifyService(t, dir, "STATUS=starting up", "sleep:300", "READY=1|STATUS=serving", "sleep:300", "RELOADING=1", "hang")
+	writeFile(t, dir, "finish", "#!/bin/sh\nenv | grep -c NOTIFY_SOCKET >> finished\n", 0o755)
+	g, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "status text", func(s status.Status) bool { return s.Text == "starting up" })
+	if !s.Readiness || !notReady(s) || s.State != status.Starting {
+		t.Errorf("before READY=1: %+v", s)
+	}
+	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	if s.Text != "serving" || s.State != status.Running {
+		t.Errorf("after READY=1: %+v", s)
+	}
+	if l := svstatLong(t, dir); !strings.Contains(l, ", status: serving") {
+		t.Errorf("svstat -l: %q", l)
+	}
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()
+	testbin.Must(t, err)
+	if j := string(out); !strings.Contains(j, `"ready":true`) || !strings.Contains(j, `"status_text":"serving"`) {
+		t.Errorf("svstat -j: %s", j)
+	}
+	waitRecord(t, dir, "reloading", notReady)
+	env, err := os.ReadFile(filepath.Join(dir, "env"))
+	testbin.Must(t, err)
+	var socket string
+	for _, line := range strings.Split(string(env), "\n") {
+		if v, ok := strings.CutPrefix(line, "NOTIFY_SOCKET="); ok {
+			socket = v
+		}
+	}
+	if !strings.HasPrefix(socket, "@") {
+		t.Fatalf("NOTIFY_SOCKET=%q", socket)
+	}
+	svc(t, "-dx", dir)
+	g.Wait(t, 5*time.Second)
+	if got := lines(t, filepath.Join(dir, "finished")); len(got) != 1 || got[0] != "0" {
+		t.Errorf("./finish got NOTIFY_SOCKET: %v", got)
+	}
+	if err := sdnotify.Ready(socket); err == nil {
+		t.Errorf("%s still reachable after supervise exited", socket)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr: %q", e)
+	}
+}
+
+// Bad datagrams: from a process that is not ./run's (a flood of 100,000
+// of them), 64 KB long, with malformed lines. Each kind is reported at
+// most once a second, the good lines are obeyed, supervision goes on and
+// supervise's memory stays bounded.
+func TestNotifySocketBadInput(t *testing.T) {
+	dir := newService(t, "")
+	notifyService(t, dir, "big", "bad line|STATUS=fine|READY=yes", "sleep:100", "READY=1", "hang")
+	g, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	if s.Text != "fine" {
+		t.Errorf("the good line was not obeyed: %+v", s)
+	}
+	socket := ""
+	svtest.WaitFor(t, 5*time.Second, "NOTIFY_SOCKET in env", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "env"))
+		_, rest, ok := strings.Cut(string(b), "NOTIFY_SOCKET=")
+		socket, _, _ = strings.Cut(rest, "\n")
+		return ok
+	})
+	rss := func() int {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(g.Pid()) + "/status")
+		_, v, _ := strings.Cut(string(b), "VmRSS:")
+		kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.SplitN(v, "\n", 2)[0]), "kB")))
+		return kb
+	}
+	before := rss()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	testbin.Must(t, err)
+	defer unix.Close(fd)
+	testbin.Must(t, unix.Connect(fd, &unix.SockaddrUnix{Name: socket}))
+	for range 100000 {
+		testbin.Must(t, ignoreAgain(unix.Write(fd, []byte("RELOADING=1|STATUS=intruder"))))
+	}
+	// Supervision goes on: a restart is made and recorded.
+	svc(t, "-k", dir)
+	s = waitRecord(t, dir, "restart", func(s status.Status) bool { return s.Restarts == 1 && s.Pid != 0 })
+	if s.Text == "STATUS=intruder" {
+		t.Errorf("the stranger was obeyed: %+v", s)
+	}
+	if after := rss(); after > before+4096 {
+		t.Errorf("supervise grew from %d kB to %d kB in the flood", before, after)
+	}
+	e := stderrOf(errFile)
+	prefix := "supervise: warning: " + dir + "/notify-socket: "
+	for _, want := range []string{
+		prefix + "datagram of 65529 bytes from pid ",
+		prefix + "datagram from pid ",
+		`: not an assignment: "bad line": line ignored`,
+		", not a process of ./run: ignored",
+	} {
+		if !strings.Contains(e, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, e)
+		}
+	}
+	if n := strings.Count(e, "\n"); n > 10 {
+		t.Errorf("%d lines of warnings for the flood:\n%s", n, e)
+	}
+}
+
+// ignoreAgain drops EAGAIN: a full socket queue drops the datagram, as a
+// flood should.
+func ignoreAgain(_ int, err error) error {
+	if err == unix.EAGAIN {
+		return nil
+	}
+	return err
+}
+
+// timeout-watchdog: ./run gets WATCHDOG_USEC; once ready it must say
+// WATCHDOG=1 within every timeout, else it is stopped with its down
+// signal, started again, and svstat -l says why.
+func TestWatchdog(t *testing.T) {
+	dir := newService(t, "")
+	notifyService(t, dir, "READY=1", "watchdog:50:6", "hang")
+	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
+	_, errFile := startSupervise(t, dir)
+	s := waitRecord(t, dir, "restarted by the watchdog", func(s status.Status) bool { return s.Restarts >= 1 })
+	if !s.Exited || !s.LastExit.Watchdog || s.LastExit.Code != 256 || s.LastExit.Signal != int(unix.SIGTERM) {
+		t.Errorf("after the watchdog: %+v", s)
+	}
+	if l := svstatLong(t, dir); !strings.Contains(l, "last killed by SIGTERM after the watchdog's timeout") {
+		t.Errorf("svstat -l: %q", l)
+	}
+	// The file is written anew at each start: wait for a whole one.
+	svtest.WaitFor(t, 5*time.Second, "WATCHDOG_USEC=400000 in ./run's environment", func() bool {
+		env, _ := os.ReadFile(filepath.Join(dir, "env"))
+		return strings.Contains(string(env), "\nWATCHDOG_USEC=400000\n")
+	})
+	if e := stderrOf(errFile); !strings.HasPrefix(e, "supervise: warning: "+dir+"/run said no WATCHDOG=1 for 400 ms: stopping it\n") {
+		t.Errorf("stderr: %q", e)
+	}
+}

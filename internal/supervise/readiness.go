@@ -1,0 +1,226 @@
+package supervise
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/notifyfd"
+	"daemontools/internal/sdnotify"
+	"daemontools/internal/strerr"
+	"daemontools/internal/tai64"
+)
+
+// The readiness files of a service directory (EXTENSIONS.md).
+const (
+	notifySocketFile    = "notify-socket"
+	timeoutWatchdogFile = "timeout-watchdog"
+)
+
+// readiness is how the run of the latest start says it is ready: through
+// a notification-fd pipe, the notify socket, both, or neither. Only ./run
+// gets either; ./finish gets neither.
+type readiness struct {
+	has     bool        // the latest start has a way to say it
+	since   tai64.Label // when it said it is ready; zero while not
+	text    string      // its latest STATUS=, kept after it exits until the next start
+	pipe    notifyfd.Pipe
+	fd      int              // where ./run gets the pipe's write end; -1 for none
+	socket  *sdnotify.Socket // made at the first start with notify-socket, kept until Close
+	sockets bool             // the latest start has notify-socket
+
+	// stranger is the latest sender found not to be ./run's, until
+	// strangerUntil: a flood from one process costs one look at /proc a
+	// second. (A process never becomes ./run's descendant later, but its
+	// pid may be reused once it has gone.)
+	stranger      int
+	strangerUntil time.Time
+
+	watchdog     time.Duration // timeout-watchdog of the latest start; 0 for none
+	watchdogStop bool          // the watchdog stopped the latest run
+	watchdogExit bool          // and the last exit was that stop's
+
+	warnings strerr.Limiter
+}
+
+// maxDatagrams is how many datagrams one Step reads, so that a flood
+// cannot keep the supervisor from its control FIFO and children.
+const maxDatagrams = 64
+
+func newReadiness() readiness {
+	return readiness{pipe: notifyfd.Pipe{Read: -1, Write: -1}, fd: -1, warnings: strerr.Limiter{Every: time.Second}}
+}
+
+// prepare readies the start about to be made: it reads notification-fd,
+// notify-socket and timeout-watchdog, makes the pipe and the socket, and
+// returns the descriptors and environment ./run gets.
+func (s *Supervisor) prepare() (files []uintptr, env []string) {
+	r := &s.ready
+	r.close()
+	r.since, r.text, r.has, r.sockets = tai64.Label{}, "", false, false
+	env = s.opt.Env
+	files = s.stdio()
+	if v, ok := s.setting(notifyfd.File); ok {
+		var lim unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+		fd, err := notifyfd.Parse([]byte(v), int(min(lim.Cur, 1<<20)))
+		if err == nil {
+			r.pipe, err = notifyfd.NewPipe()
+		}
+		var bad *notifyfd.ParseError
+		switch {
+		case errors.As(err, &bad):
+			s.warn(s.opt.Dir, "/", notifyfd.File, ": ", bad.Why, ": ignored")
+		case err != nil:
+			s.warn("unable to make the pipe of ", s.opt.Dir, "/", notifyfd.File, ": ", err, ": ignored")
+		default:
+			r.fd, r.has = fd, true
+			for len(files) < fd {
+				files = append(files, ^uintptr(0)) // closed in ./run
+			}
+			files = append(files, uintptr(r.pipe.Write))
+		}
+	}
+	if _, ok := s.setting(notifySocketFile); ok {
+		if r.socket == nil {
+			sock, err := sdnotify.Listen()
+			if err != nil {
+				s.warn("unable to create the notify socket of ", s.opt.Dir, ": ", err, ": ignored")
+			}
+			r.socket = sock
+		}
+		if r.socket != nil {
+			r.has, r.sockets = true, true
+			env = append(env[:len(env):len(env)], "NOTIFY_SOCKET="+r.socket.Name())
+		}
+	}
+	r.watchdog = 0
+	if r.sockets {
+		if r.watchdog = s.millis(timeoutWatchdogFile, 0, "ignored"); r.watchdog > 0 {
+			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(r.watchdog.Microseconds(), 10))
+		}
+	}
+	return files, env
+}
+
+// started follows a start: ./run has its end of the pipe.
+func (r *readiness) started() {
+	r.pipe.CloseWrite()
+}
+
+// exited follows an exit of ./run: it is no longer ready, and its pipe
+// is of no more use.
+func (r *readiness) exited() {
+	r.since = tai64.Label{}
+	r.watchdogExit, r.watchdogStop = r.watchdogStop, false
+	r.close()
+}
+
+func (r *readiness) close() {
+	r.pipe.Close()
+	r.fd = -1
+}
+
+// closeSocket closes the notify socket: its name is gone.
+func (r *readiness) closeSocket() {
+	r.close()
+	if r.socket != nil {
+		r.socket.Close()
+		r.socket = nil
+	}
+}
+
+// pollFds are the descriptors to wake on: the pipe and the socket, -1
+// when there are none.
+func (r *readiness) pollFds() (pipe, socket int) {
+	pipe, socket = r.pipe.Read, -1
+	if r.socket != nil {
+		socket = r.socket.Fd()
+	}
+	return pipe, socket
+}
+
+// hear reads what ./run has said since the last Step, and tells whether
+// anything changed that the status record shows.
+func (s *Supervisor) hear(now time.Time) bool {
+	r := &s.ready
+	changed := false
+	if r.pipe.Read >= 0 && r.pipe.Scan() == notifyfd.Ready && r.since == (tai64.Label{}) {
+		r.since, changed = tai64.Now(), true
+	}
+	for range maxDatagrams {
+		if r.socket == nil {
+			break
+		}
+		d, err := r.socket.Receive()
+		if err != nil {
+			break // EAGAIN: all read
+		}
+		if s.heard(now, d) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+// heard obeys one datagram, if it comes from ./run or one of its
+// descendants while the start it belongs to has notify-socket.
+func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
+	r := &s.ready
+	who := "pid " + strconv.Itoa(d.Pid)
+	switch {
+	case !r.sockets || (s.phase != up && s.phase != stopping):
+		r.warnings.Warn(s.opt.Stderr, "supervise", now, "late", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, " while ./run is not running: ignored")
+		return false
+	case d.Pid == r.stranger && now.Before(r.strangerUntil) || !sdnotify.Descends("/proc", d.Pid, s.child.pid):
+		r.stranger, r.strangerUntil = d.Pid, now.Add(time.Second)
+		r.warnings.Warn(s.opt.Stderr, "supervise", now, "stranger", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ", not a process of ./run: ignored")
+		return false
+	case d.Size > len(d.Text):
+		r.warnings.Warn(s.opt.Stderr, "supervise", now, "long", s.opt.Dir, "/", notifySocketFile, ": datagram of ", d.Size, " bytes from ", who, ", more than ", sdnotify.MaxSize, ": ignored")
+		return false
+	}
+	m, err := sdnotify.Parse(d.Text)
+	if err != nil {
+		r.warnings.Warn(s.opt.Stderr, "supervise", now, "malformed", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ": ", err.Error(), ": line ignored")
+	}
+	changed := false
+	if m.HasStatus && m.Status != r.text {
+		r.text, changed = m.Status, true
+	}
+	if m.Events&(sdnotify.EventReloading|sdnotify.EventStopping) != 0 && r.since != (tai64.Label{}) {
+		r.since, changed = tai64.Label{}, true
+	}
+	if m.Events&sdnotify.EventReady != 0 && r.since == (tai64.Label{}) {
+		r.since, changed = tai64.Now(), true
+	}
+	if r.watchdog > 0 && s.phase == up {
+		switch {
+		case m.Events&sdnotify.EventWatchdogTrigger != 0:
+			s.alarm = now
+		case m.Events&sdnotify.EventWatchdog != 0:
+			s.alarm = now.Add(r.watchdog)
+		}
+	}
+	return changed
+}
+
+// armWatchdog starts the watchdog's count: once ./run says it is
+// ready, it must say WATCHDOG=1 within every timeout-watchdog.
+func (s *Supervisor) armWatchdog(now time.Time) {
+	if s.ready.watchdog > 0 && s.phase == up && s.ready.since != (tai64.Label{}) && s.alarm.IsZero() {
+		s.alarm = now.Add(s.ready.watchdog)
+	}
+}
+
+// watchdogExpired stops a service that has not said WATCHDOG=1 in time, as
+// svc -t would with its down signal and timeout-kill; it starts again
+// once it has exited.
+func (s *Supervisor) watchdogExpired(now time.Time) {
+	s.alarm = time.Time{}
+	s.warn(s.opt.Dir, "/run said no WATCHDOG=1 for ", s.ready.watchdog.Milliseconds(), " ms: stopping it")
+	s.ready.watchdogStop = true
+	s.stop(now)
+}
