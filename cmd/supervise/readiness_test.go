@@ -281,3 +281,25 @@ func TestWatchdog(t *testing.T) {
 		t.Errorf("stderr: %q", e)
 	}
 }
+
+// examples/notification-fd, as shipped, becomes ready under supervise
+// and svwait -U sees it.
+func TestNotificationFdExample(t *testing.T) {
+	root, err := testbin.Root()
+	testbin.Must(t, err)
+	dir := filepath.Join(t.TempDir(), "svc")
+	testbin.Must(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "examples/notification-fd"))))
+	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
+	_, errFile := startSupervise(t, dir)
+	waitRecord(t, dir, "run up", isUp)
+	wait := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
+	if got := testbin.RunWithin(t, wait, svtest.Scaled(10*time.Second)); got != (testbin.Result{}) {
+		t.Errorf("svwait -U: %+v", got)
+	}
+	if s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) }); s.State != status.Running {
+		t.Errorf("%+v", s)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr: %q", e)
+	}
+}

@@ -128,3 +128,23 @@ func TestOneProcessKill9Adopts(t *testing.T) {
 		}
 	}
 }
+
+// Readiness works inside svscan -1 too: its loop wakes on the
+// notification-fd pipe (and on the notify socket, registered the same
+// way), and svwait -U sees it.
+func TestOneProcessReadiness(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "fd"), "sleep 0.2\necho >&4\nexec sleep 1000", "")
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "fd", "notification-fd"), []byte("4\n"), 0o644))
+	startScanner(t, []string{"-1", dir})
+	waitUp(t, 5*time.Second, dir+"/fd")
+	wait := exec.Command(testbin.Path(t, "svwait"), "-U", "-t", fmt.Sprint(svtest.Scaled(5*time.Second).Milliseconds()), dir+"/fd")
+	if got := testbin.RunWithin(t, wait, svtest.Scaled(10*time.Second)); got != (testbin.Result{}) {
+		t.Errorf("svwait -U: %+v", got)
+	}
+	out, _ := exec.Command(testbin.Path(t, "svstat"), "-l", dir+"/fd").Output()
+	if !strings.Contains(string(out), ", ready ") {
+		t.Errorf("svstat -l: %s", out)
+	}
+}
