@@ -73,14 +73,6 @@ func notifyService(t *testing.T, dir string, steps ...string) {
 
 func notReady(s status.Status) bool { return s.Ready == (tai64.Label{}) }
 
-// svstatLong runs our svstat -l on dir.
-func svstatLong(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
-	testbin.Must(t, err)
-	return string(out)
-}
-
 // notification-fd: ./run gets a pipe's write end at the descriptor named
 // there (./finish gets nothing there); the service is "starting" until it
 // writes a newline, then ready; readiness is cleared at every exit.
