@@ -245,3 +245,23 @@ func TestPid1(t *testing.T) {
 		t.Errorf("stderr %q", b)
 	}
 }
+
+// As PID 1, svscan outlives the signals the Go runtime would die of (USR1,
+// USR2, PWR) and stops everything in order on QUIT, as on TERM.
+func TestPid1OtherSignals(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(testbin.PublicDir(t), "service")
+	names := loggedServices(t, dir, 1)
+	p := startPid1(t, dir)
+	waitLogging(t, dir, names)
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPWR, syscall.SIGQUIT} {
+		p.signal(t, sig)
+	}
+	if code := p.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svscan as PID 1 exited %d", code)
+	}
+	checkLogs(t, dir, names)
+	if b, _ := os.ReadFile(p.stderr); len(b) != 0 {
+		t.Errorf("stderr %q", b)
+	}
+}

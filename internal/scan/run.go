@@ -74,7 +74,7 @@ func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready fu
 				}
 			case syscall.SIGCHLD:
 				s.Reap()
-			case syscall.SIGTERM, syscall.SIGINT:
+			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 				s.Stop()
 			}
 		case ev, ok := <-changes:

@@ -60,6 +60,13 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// that. As PID 1 a signal without a handler would never arrive.
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	if os.Getpid() == 1 {
+		// A signal the Go runtime would die of would end the container
+		// at once: as PID 1, QUIT stops everything in order as TERM
+		// does, and the rest a PID 1 may get are dropped.
+		signal.Notify(signals, syscall.SIGQUIT)
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPWR)
+	}
 	// Our stderr is usually a pipe to readproctitle; should it die, a
 	// warning must fail with EPIPE rather than kill svscan and with it
 	// the supervision of every service.
