@@ -239,11 +239,13 @@ func TestPidfileStale(t *testing.T) {
 // A pidfile that names a zombie descendant of ./run: not a daemon.
 func TestPidfileZombie(t *testing.T) {
 	t.Parallel()
-	// The subshell forks a true and becomes a sleep, which never reaps
-	// it; ./run names it once it is a zombie.
+	// The subshell forks a child and becomes a sleep, which never reaps
+	// it; the child exits only once its parent is that sleep (a child
+	// that died sooner could be reaped by the shell before its exec), and
+	// ./run names it once it is a zombie.
 	dir := newService(t, `echo $$ >> runs
 rm -f z
-(true & echo $! > z; exec sleep 1000) &
+(sh -c 'until [ "$(cat /proc/$PPID/comm)" = sleep ]; do :; done' & echo $! > z; exec sleep 1000) &
 until [ -s z ] && [ "$(cut -d' ' -f3 /proc/$(cat z)/stat)" = Z ]; do :; done
 mv z pid
 exit 0`)
