@@ -520,20 +520,34 @@ func TestNotifiesSystemd(t *testing.T) {
 	if err != nil || string(buf[:n]) != "READY=1" {
 		t.Fatalf("read %q, %v; want READY=1", buf[:n], err)
 	}
-	// Started means forked and exec'd; supervise may not have gone into
-	// its directory yet.
-	started := map[string]bool{}
+	// Started means forked: three children at READY=1. supervise starts
+	// itself again once (GOMAXPROCS), and its command line is empty for
+	// a moment during that exec, so wait for those same three to show
+	// as supervise a, b and c.
+	var children []int
 	for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
-		if p.PPid == s.Cmd.Process.Pid && len(p.Args) == 2 && p.Args[0] == "supervise" {
-			started[p.Args[1]] = true
-			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.Pid))
-			if bytes.Contains(env, []byte("NOTIFY_SOCKET")) {
-				t.Errorf("supervise %s inherited NOTIFY_SOCKET", p.Args[1])
-			}
+		if p.PPid == s.Cmd.Process.Pid {
+			children = append(children, p.Pid)
 		}
 	}
-	if !started["a"] || !started["b"] || !started["c"] {
-		t.Errorf("READY=1 with only %v started", started)
+	if len(children) != 3 {
+		t.Fatalf("READY=1 with %d children of svscan, want 3", len(children))
+	}
+	started := map[string]bool{}
+	svtest.WaitFor(t, 5*time.Second, "supervise a, b and c", func() bool {
+		clear(started)
+		for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
+			if slices.Contains(children, p.Pid) && len(p.Args) == 2 && p.Args[0] == "supervise" {
+				started[p.Args[1]] = true
+			}
+		}
+		return started["a"] && started["b"] && started["c"]
+	})
+	for _, pid := range children {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if bytes.Contains(env, []byte("NOTIFY_SOCKET")) {
+			t.Errorf("supervise %d inherited NOTIFY_SOCKET", pid)
+		}
 	}
 }
 
