@@ -201,7 +201,7 @@ func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
 		_, err = unix.Write(fd, []byte(cmd))
 		unix.Close(fd)
 	}
-	if err != nil {
+	if err != nil && err != errExited {
 		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
 	}
 	return err == nil
@@ -209,6 +209,11 @@ func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
 
 // errNotThere means a supervise has not yet gone into its directory.
 var errNotThere error = strerr.Text("supervise not yet in its directory")
+
+// errExited means a supervise has exited (its own timeout-kill ended its
+// service just as svscan's deadline fell due, say) and awaits its reaping:
+// it needs no command, and it is no trouble to warn of.
+var errExited error = strerr.Text("supervise has exited")
 
 // openControl opens a supervise's control FIFO for writing without
 // blocking: inside supervise's working directory, which is the service
@@ -223,6 +228,9 @@ func openControl(sv *service, sup *supervisor) (int, error) {
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(proc+"/cwd", &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return -1, errExited
+		}
 		return -1, err
 	}
 	if (fileID{st.Dev, st.Ino}) != want {
