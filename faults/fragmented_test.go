@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -59,42 +57,5 @@ func TestMultilogKill9Fragmented(t *testing.T) {
 	defer file.Close()
 	// The splicer's own generator: rng serves the kills.
 	s := &splicer{feeder: f, file: file, rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))}
-	stop, written := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(written)
-		defer f.w.Close()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := s.lines(50); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	script := []string{"t", "s65536", "n100000", "./log"}
-	kills := pick(5, 30)
-	for range kills {
-		m := f.multilog(t, root, script...)
-		time.Sleep(time.Duration(10+rng.IntN(290)) * time.Millisecond) // the random moment of the kill
-		if m.HasExited() {
-			t.Fatalf("multilog exited before the kill: %v\n%s", m.Cmd.ProcessState, m.out)
-		}
-		m.Kill9(t)
-	}
-	close(stop)
-	m := f.multilog(t, root, script...)
-	select {
-	case <-written:
-	case <-time.After(svtest.Scaled(time.Minute)):
-		t.Fatalf("the last multilog does not read its input\n%s", m.out)
-	}
-	if code := m.Wait(t, 60*time.Second); code != 0 {
-		t.Fatalf("multilog at end of input: exit %d\n%s", code, m.out)
-	}
-	noPanic(t, "multilog", m.out.String())
-	checkLog(t, filepath.Join(root, "log"), f.next, kills)
+	killUnderInput(t, f, root, rng, pick(5, 30), func() error { return s.lines(50) }, "t", "s65536", "n100000", "./log")
 }

@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,8 +252,18 @@ func TestMultilogKill9(t *testing.T) {
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
 	f := newFeeder(t)
+	// heavy input: as fast as multilog takes it
+	killUnderInput(t, f, root, rng, pick(10, 50), func() error { return f.write(500) }, "t", "s262144", "n100000", "./log")
+}
+
+// killUnderInput feeds multilog through f with write, in a loop, while it
+// kills it kills times at random moments (rng) and starts it again on the
+// same pipe; then the last multilog reads to the end of the input, and
+// every line must be in the log, whole and in order.
+func killUnderInput(t *testing.T, f *feeder, root string, rng *rand.Rand, kills int, write func() error, script ...string) {
+	t.Helper()
 	stop, written := make(chan struct{}), make(chan struct{})
-	go func() { // heavy input: as fast as multilog takes it
+	go func() {
 		defer close(written)
 		defer f.w.Close()
 		for {
@@ -261,14 +272,12 @@ func TestMultilogKill9(t *testing.T) {
 				return
 			default:
 			}
-			if err := f.write(500); err != nil {
+			if err := write(); err != nil {
 				t.Error(err)
 				return
 			}
 		}
 	}()
-	script := []string{"t", "s262144", "n100000", "./log"}
-	kills := pick(10, 50)
 	for range kills {
 		m := f.multilog(t, root, script...)
 		time.Sleep(time.Duration(10+rng.IntN(290)) * time.Millisecond) // the random moment of the kill
