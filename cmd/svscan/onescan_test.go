@@ -34,51 +34,55 @@ func clientCode(t *testing.T, prog string, args ...string) int {
 var secondsRE = regexp.MustCompile(`\d+ seconds`)
 
 // svscan -1 runs no supervise, yet Debian's svc, svstat and svok and ours
-// see and drive its services as under supervise: up and down, -x ends a
-// supervisor and the next scan takes it up again; the service's output
-// reaches its logger.
+// see and drive its services as under plain svscan's supervise processes:
+// up and down, -x ends a supervisor and the next scan takes it up again;
+// the service's output reaches its logger.
 func TestOneProcessClients(t *testing.T) {
-	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "service")
-	makeService(t, filepath.Join(dir, "a"), "echo hello from $$\nexec sleep 1000", "exec cat >>out")
-	makeService(t, filepath.Join(dir, "b"), "exec sleep 1000", "")
-	s := startScanner(t, []string{"-1", dir})
-	a, alog, b := dir+"/a", dir+"/a/log", dir+"/b"
-	pids := waitUp(t, 5*time.Second, a, alog, b)
-	svtest.WaitFor(t, 5*time.Second, "a's line in its log", func() bool {
-		out, _ := os.ReadFile(filepath.Join(alog, "out"))
-		return string(out) == fmt.Sprintf("hello from %d\n", pids[a])
-	})
-	for _, p := range svtest.Procs(s.Pid()) {
-		if p.Pid != s.Pid() && p.PPid == s.Pid() && len(p.Args) > 0 && p.Args[0] == "supervise" {
-			t.Errorf("svscan -1 started %v", p.Args)
-		}
-	}
-	for _, d := range []string{a, alog, b} {
-		ours, _ := exec.Command(testbin.Path(t, "svstat"), d).Output()
-		theirs, _ := exec.Command("/usr/bin/svstat", d).Output()
-		if secondsRE.ReplaceAllString(string(ours), "N seconds") != secondsRE.ReplaceAllString(string(theirs), "N seconds") {
-			t.Errorf("svstat: ours %q, Debian's %q", ours, theirs)
-		}
-		for _, svok := range []string{testbin.Path(t, "svok"), "/usr/bin/svok"} {
-			if code := clientCode(t, svok, d); code != 0 {
-				t.Errorf("%s %s: exit %d", svok, d, code)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "service")
+			makeService(t, filepath.Join(dir, "a"), "echo hello from $$\nexec sleep 1000", "exec cat >>out")
+			makeService(t, filepath.Join(dir, "b"), "exec sleep 1000", "")
+			s := m.start(t, dir)
+			a, alog, b := dir+"/a", dir+"/a/log", dir+"/b"
+			pids := waitUp(t, 5*time.Second, a, alog, b)
+			svtest.WaitFor(t, 5*time.Second, "a's line in its log", func() bool {
+				out, _ := os.ReadFile(filepath.Join(alog, "out"))
+				return string(out) == fmt.Sprintf("hello from %d\n", pids[a])
+			})
+			for _, name := range []string{"a", "a/log", "b"} {
+				if running, want := s.supervisePid(name) != 0, m.flags == nil; running != want {
+					t.Errorf("a supervise process for %s: %v, want %v", name, running, want)
+				}
 			}
-		}
-	}
-	svtest.Svc(t, "/usr/bin/svc", "-d", b)
-	svtest.WaitFor(t, 5*time.Second, "b down", func() bool { return upPid(t, b) == 0 })
-	svtest.Svc(t, "/usr/bin/svc", "-u", b)
-	waitUp(t, 5*time.Second, b)
-	svtest.Svc(t, "/usr/bin/svc", "-dx", b)
-	svtest.WaitFor(t, 5*time.Second, "b's supervisor to end", func() bool { return clientCode(t, "/usr/bin/svok", b) == 100 })
-	s.signal(t, syscall.SIGHUP)
-	svtest.WaitFor(t, 5*time.Second, "b supervised again", func() bool { return clientCode(t, "/usr/bin/svok", b) == 0 })
-	if got := upPid(t, a); got != pids[a] {
-		t.Errorf("a's pid %d, was %d", got, pids[a])
-	}
-	if s.stderr() != "" {
-		t.Errorf("stderr %q", s.stderr())
+			for _, d := range []string{a, alog, b} {
+				ours, _ := exec.Command(testbin.Path(t, "svstat"), d).Output()
+				theirs, _ := exec.Command("/usr/bin/svstat", d).Output()
+				if secondsRE.ReplaceAllString(string(ours), "N seconds") != secondsRE.ReplaceAllString(string(theirs), "N seconds") {
+					t.Errorf("svstat: ours %q, Debian's %q", ours, theirs)
+				}
+				for _, svok := range []string{testbin.Path(t, "svok"), "/usr/bin/svok"} {
+					if code := clientCode(t, svok, d); code != 0 {
+						t.Errorf("%s %s: exit %d", svok, d, code)
+					}
+				}
+			}
+			svtest.Svc(t, "/usr/bin/svc", "-d", b)
+			svtest.WaitFor(t, 5*time.Second, "b down", func() bool { return upPid(t, b) == 0 })
+			svtest.Svc(t, "/usr/bin/svc", "-u", b)
+			waitUp(t, 5*time.Second, b)
+			svtest.Svc(t, "/usr/bin/svc", "-dx", b)
+			svtest.WaitFor(t, 5*time.Second, "b's supervisor to end", func() bool { return clientCode(t, "/usr/bin/svok", b) == 100 })
+			s.signal(t, syscall.SIGHUP)
+			svtest.WaitFor(t, 5*time.Second, "b supervised again", func() bool { return clientCode(t, "/usr/bin/svok", b) == 0 })
+			if got := upPid(t, a); got != pids[a] {
+				t.Errorf("a's pid %d, was %d", got, pids[a])
+			}
+			if s.stderr() != "" {
+				t.Errorf("stderr %q", s.stderr())
+			}
+		})
 	}
 }
 
