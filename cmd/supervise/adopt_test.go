@@ -18,9 +18,10 @@ import (
 
 // After kill -9 of supervise, the next supervise adopts the service still
 // running instead of starting ./run again; when the adopted process ends,
-// its exit is unknown and ./run starts as usual.
+// its exit is unknown (./finish gets "-1 0") and ./run starts as usual.
 func TestAdoptsRunningService(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"), 0o755))
 	g, _ := startSupervise(t, dir)
 	first := waitRecord(t, dir, "up", isUp)
 	if first.Start == (procstart.ID{}) {
@@ -46,6 +47,10 @@ func TestAdoptsRunningService(t *testing.T) {
 		t.Errorf("svstat -l: %q", out)
 	}
 	waitStarts(t, dir, 2)
+	finished, err := os.ReadFile(filepath.Join(dir, "finished"))
+	if err != nil || string(finished) != "-1 0\n" {
+		t.Errorf("./finish of the adopted process got %q (%v), want \"-1 0\\n\"", finished, err)
+	}
 }
 
 // waitStarts waits until ./run has written its pid to "starts" n times,
