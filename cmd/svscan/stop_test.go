@@ -143,6 +143,31 @@ func TestRemovedServiceIsKilledAfterDeadline(t *testing.T) {
 	})
 }
 
+// A removed service is stopped with its down-signal, not TERM: this one
+// ignores TERM and has no timeout-kill, so only QUIT ends it.
+func TestRemovedServiceGetsDownSignal(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(root, "graceful"), "trap 'echo QUIT >got; exit 0' QUIT\ntrap '' TERM\nwhile :; do sleep 0.05; done", "")
+	writeFile(t, filepath.Join(root, "graceful/down-signal"), "QUIT\n", 0644)
+	testbin.Must(t, os.MkdirAll(dir, 0755))
+	testbin.Must(t, os.Symlink(filepath.Join(root, "graceful"), filepath.Join(dir, "graceful")))
+	s := startSvscan(t, dir)
+	pid := waitUp(t, 10*time.Second, dir+"/graceful")[dir+"/graceful"]
+	sup := s.supervisePid("graceful")
+	testbin.Must(t, os.Remove(filepath.Join(dir, "graceful")))
+	svtest.WaitFor(t, 5*time.Second, "the service and its supervise gone", func() bool {
+		return !svtest.Alive(pid) && !svtest.Alive(sup)
+	})
+	if got, err := os.ReadFile(filepath.Join(root, "graceful/got")); string(got) != "QUIT\n" {
+		t.Errorf("the service got %q (%v), want its down-signal QUIT", got, err)
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
 // orphanMaker is a service that forks twice, like a daemon: the grandchild
 // notes its pid and lives briefly, its parent gone.
 const orphanMaker = `(sh -c 'echo $$ >orphan.new && mv orphan.new orphan && exec sleep 0.3' &)
