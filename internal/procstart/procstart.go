@@ -1,8 +1,12 @@
-// Package procstart tells processes apart over time: a pid is reused once
-// its process is gone, but a pid together with the boot it ran in and its
-// start time (clock ticks after boot, from /proc) names one process for
-// good. A supervisor records it beside the pid it started, so that a later
-// supervisor adopts that process, and never another that got its pid.
+// Package procstart reads what supervisors need to know of processes from
+// /proc/PID/stat, the one place that file is parsed: who is whose parent,
+// whether a process is a zombie, and when it started.
+//
+// It tells processes apart over time: a pid is reused once its process is
+// gone, but a pid together with the boot it ran in and its start time
+// (clock ticks after boot) names one process for good. A supervisor
+// records it beside the pid it started, so that a later supervisor adopts
+// that process, and never another that got its pid.
 package procstart
 
 import (
@@ -11,6 +15,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // ID is when a process started: the kernel's boot id and its start time
@@ -29,26 +35,122 @@ func Of(pid int) (ID, error) {
 	if err != nil {
 		return ID{}, err
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := ReadStat(pid)
 	if err != nil {
 		return ID{}, err
 	}
-	// The command name, in parentheses, may hold blanks and parentheses:
-	// the fields that count come after its last ')'. starttime is field
-	// 22; field 3 is the first after the name.
+	return ID{Boot: boot, Ticks: st.Start}, nil
+}
+
+// Stat is a process as /proc/PID/stat shows it.
+type Stat struct {
+	Pid, PPid int
+	State     byte   // R, S, D, T, Z, X...
+	Start     uint64 // start time, in clock ticks since boot
+}
+
+// Gone tells whether the process has exited: a zombie, or dead.
+func (s Stat) Gone() bool { return s.State == 'Z' || s.State == 'X' }
+
+// ReadStat reads /proc/PID/stat. A process that does not exist is
+// unix.ESRCH.
+func ReadStat(pid int) (Stat, error) {
+	f, err := Fields(strconv.Itoa(pid))
+	if err != nil {
+		return Stat{}, err
+	}
+	// state is field 3, ppid 4, starttime 22 (man 5 proc); f starts at 3.
+	if len(f) < 20 || len(f[0]) != 1 {
+		return Stat{}, ErrFormat
+	}
+	ppid, err1 := strconv.Atoi(string(f[1]))
+	start, err2 := strconv.ParseUint(string(f[19]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return Stat{}, ErrFormat
+	}
+	return Stat{Pid: pid, PPid: ppid, State: f[0][0], Start: start}, nil
+}
+
+// Fields reads /proc/PROCESS/stat (PROCESS is a pid or "self") and splits
+// it into the fields after the command name: the first is field 3, the
+// state (man 5 proc). A process that does not exist is unix.ESRCH.
+func Fields(process string) ([][]byte, error) {
+	b, err := os.ReadFile("/proc/" + process + "/stat")
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, unix.ESRCH
+		}
+		return nil, err
+	}
+	return fields(b)
+}
+
+// fields splits a stat line. The command name may hold blanks and
+// parentheses: the fields start after the last ')'.
+func fields(b []byte) ([][]byte, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return ID{}, ErrFormat
+		return nil, ErrFormat
 	}
-	fields := bytes.Fields(b[i+1:])
-	if len(fields) < 20 {
-		return ID{}, ErrFormat
-	}
-	ticks, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	return bytes.Fields(b[i+1:]), nil
+}
+
+// All reads every process there is; those that exit meanwhile are left
+// out.
+func All() ([]Stat, error) {
+	d, err := os.Open("/proc")
 	if err != nil {
-		return ID{}, ErrFormat
+		return nil, err
 	}
-	return ID{Boot: boot, Ticks: ticks}, nil
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var all []Stat
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		if s, err := ReadStat(pid); err == nil {
+			all = append(all, s)
+		}
+	}
+	return all, nil
+}
+
+// Descendants lists the processes of all that descend from root, root
+// itself left out, parents before their children.
+func Descendants(all []Stat, root int) []Stat {
+	children := map[int][]Stat{}
+	for _, s := range all {
+		children[s.PPid] = append(children[s.PPid], s)
+	}
+	var out []Stat
+	queue := []int{root}
+	for len(queue) > 0 {
+		for _, c := range children[queue[0]] {
+			if c.Pid != root {
+				out = append(out, c)
+				queue = append(queue, c.Pid)
+			}
+		}
+		queue = queue[1:]
+	}
+	return out
+}
+
+// ticksPerSecond is USER_HZ, the unit of /proc's times: 100 on every
+// architecture Go runs on but alpha.
+const ticksPerSecond = 100
+
+// Now is the boot clock, the clock of Stat.Start, in clock ticks: a
+// process started after a reading of Now has a Start no smaller.
+func Now() uint64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return uint64(ts.Sec)*ticksPerSecond + uint64(ts.Nsec)/(1e9/ticksPerSecond)
 }
 
 // thisBoot is the boot id, read once: it changes only with a reboot.

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strconv"
 	"unsafe"
+
+	"daemontools/internal/procstart"
 )
 
 // LastArg returns the bytes of the last command-line argument, in place:
@@ -35,18 +37,12 @@ func LastArg() ([]byte, error) {
 }
 
 // argBounds reads arg_start and arg_end, fields 48 and 49 of
-// /proc/self/stat. Field 2 (the command name) may hold spaces and
-// parentheses, so counting starts after its last ')'.
+// /proc/self/stat.
 func argBounds() (start, end uintptr, err error) {
-	stat, err := os.ReadFile("/proc/self/stat")
+	fields, err := procstart.Fields("self") // fields[0] is field 3
 	if err != nil {
 		return 0, 0, err
 	}
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, 0, errors.New("proctitle: bad /proc/self/stat")
-	}
-	fields := bytes.Fields(stat[i+1:]) // fields[0] is field 3
 	const argStart, argEnd = 48 - 3, 49 - 3
 	if len(fields) <= argEnd {
 		return 0, 0, errors.New("proctitle: /proc/self/stat lacks arg_start and arg_end")

@@ -2,7 +2,7 @@
 // service sends newline-separated VAR=value datagrams (READY=1,
 // STATUS=text...) to the unix socket named by $NOTIFY_SOCKET (a leading
 // '@' names an abstract socket). Ready is the sending end, with which
-// svscan tells systemd it is ready; Socket, Parse and Descends are the
+// svscan tells systemd it is ready; Socket and Parse are the
 // receiving end, with which supervise hears its services.
 //
 // Ready speaks through the system calls alone: package net would make

@@ -1,11 +1,6 @@
 package sdnotify
 
-import (
-	"bytes"
-	"strconv"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Socket is the receiving end of the protocol for one service: a datagram
 // socket in the abstract namespace, with a name the kernel picks. An
@@ -14,7 +9,7 @@ import (
 // chdir or chroot and from another mount or pid namespace, as long as it
 // shares the network namespace. Whoever can reach it can send to it, so
 // every datagram carries its sender's credentials for the receiver to
-// check (see Descends).
+// check.
 type Socket struct {
 	fd   int
 	name string
@@ -108,51 +103,4 @@ func (s *Socket) Receive() (Datagram, error) {
 		}
 		return d, nil
 	}
-}
-
-// Descends tells whether process pid is process ancestor or one of its
-// descendants, following parent pids in the proc file system mounted at
-// proc. A process that has gone cannot be checked and does not descend.
-func Descends(proc string, pid, ancestor int) bool {
-	// Parent pids are smaller or wrap around: a bound on the walk, not a
-	// depth any tree reaches, keeps a pathological /proc from looping.
-	for range 4096 {
-		if pid == ancestor {
-			return true
-		}
-		if pid <= 1 {
-			return false
-		}
-		var err error
-		if pid, err = parent(proc, pid); err != nil {
-			return false
-		}
-	}
-	return false
-}
-
-// parent reads the parent pid of pid from proc/PID/stat.
-func parent(proc string, pid int) (int, error) {
-	fd, err := unix.Open(proc+"/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(fd)
-	var b [512]byte
-	n, err := unix.Read(fd, b[:])
-	if err != nil {
-		return 0, err
-	}
-	// "pid (comm) state ppid ...": comm may hold anything, so look after
-	// the last ')'.
-	i := bytes.LastIndexByte(b[:n], ')')
-	if i < 0 || i+4 > n {
-		return 0, unix.EINVAL
-	}
-	f := b[i+4 : n] // past ") S "
-	end := 0
-	for end < len(f) && f[end] >= '0' && f[end] <= '9' {
-		end++
-	}
-	return strconv.Atoi(string(f[:end]))
 }

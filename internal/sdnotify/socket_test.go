@@ -3,8 +3,6 @@ package sdnotify
 import (
 	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,55 +172,5 @@ func TestSocketFlood(t *testing.T) {
 	})
 	if allocs > 2 {
 		t.Errorf("%v allocations per datagram received", allocs)
-	}
-}
-
-// Descends follows parent pids: a child of this process descends from it,
-// this process does not descend from its child, nor does init, nor a pid
-// that does not exist.
-func TestDescends(t *testing.T) {
-	child := exec.Command("sleep", "30")
-	testbin.Must(t, child.Start())
-	defer child.Wait()
-	defer child.Process.Kill()
-	me, kid := os.Getpid(), child.Process.Pid
-	for _, tc := range []struct {
-		pid, ancestor int
-		want          bool
-	}{
-		{me, me, true},
-		{kid, me, true},
-		{kid, kid, true},
-		{me, kid, false},
-		{1, me, false},
-		{1 << 30, me, false},
-	} {
-		if got := Descends("/proc", tc.pid, tc.ancestor); got != tc.want {
-			t.Errorf("Descends(%d, %d) = %v, want %v", tc.pid, tc.ancestor, got, tc.want)
-		}
-	}
-}
-
-// A command name with parentheses and spaces does not fool the parsing,
-// and a loop of parents ends.
-func TestDescendsOddProc(t *testing.T) {
-	proc := t.TempDir()
-	for pid, stat := range map[string]string{
-		"10": "10 (a) S 20 (b) S 30 1 1 0",
-		"20": "20 (x) R 5) S 30 20 20",
-		"30": "30 (y) S 40 30 30",
-		"40": "40 (z) S 30 40 40",
-	} {
-		testbin.Must(t, os.MkdirAll(filepath.Join(proc, pid), 0o755))
-		testbin.Must(t, os.WriteFile(filepath.Join(proc, pid, "stat"), []byte(stat), 0o644))
-	}
-	if !Descends(proc, 10, 30) || !Descends(proc, 20, 30) || !Descends(proc, 10, 40) {
-		t.Error("the parents after the names were not followed")
-	}
-	if Descends(proc, 10, 20) || Descends(proc, 20, 5) {
-		t.Error("a parent inside a command name was believed")
-	}
-	if Descends(proc, 10, 99) {
-		t.Error("10 descends from 99 through a loop")
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/proc"
 	"daemontools/internal/procstart"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
@@ -102,7 +101,7 @@ func (s *Supervisor) daemon() (child, error) {
 		return noChild, err
 	}
 	named := name + " names pid " + strconv.Itoa(pid) + ", which "
-	st, err := proc.ReadStat(pid)
+	st, err := procstart.ReadStat(pid)
 	switch {
 	case err == unix.ESRCH:
 		return noChild, errNoDaemon(named + "does not exist")
@@ -110,7 +109,7 @@ func (s *Supervisor) daemon() (child, error) {
 		return noChild, errNoDaemon(named + "cannot be looked at: " + strerr.Reason(err))
 	case st.Gone():
 		return noChild, errNoDaemon(named + "is a zombie")
-	case !s.descends(st):
+	case !s.descends(st, true):
 		return noChild, errNoDaemon(named + "is not a descendant of " + s.opt.Dir + "/run")
 	}
 	c, err := openChild(st)
@@ -159,25 +158,25 @@ func (s *Supervisor) readPidfile(name string) (int, error) {
 	return pid, nil
 }
 
-// descends tells whether p descends from ./run's latest start: p and each
-// of its ancestors up to this process (./run has exited: its descendants
-// are orphans, and this process is their subreaper) started after it.
-// A pid reused since by a process that is not ./run's fails: either it
-// started earlier, or its ancestry leads elsewhere.
-func (s *Supervisor) descends(p proc.Stat) bool {
+// descends tells whether p is one of the processes of ./run's latest
+// start: p and each of its ancestors up to the service's process, or up
+// to this process when toSelf (./run has exited: its descendants are
+// orphans, and this process is their subreaper), started no earlier than
+// ./run. A pid reused since by a process that is not ./run's fails: either
+// it started earlier, or its ancestry leads elsewhere.
+func (s *Supervisor) descends(p procstart.Stat, toSelf bool) bool {
 	self := unix.Getpid()
 	for range maxPid {
-		if p.Start < s.runStart {
+		switch {
+		case p.Start < s.runStart:
 			return false
-		}
-		if p.PPid == self {
+		case s.child.pid != 0 && p.Pid == s.child.pid, toSelf && p.PPid == self:
 			return true
-		}
-		if p.PPid <= 1 {
+		case p.PPid <= 1:
 			return false
 		}
 		var err error
-		if p, err = proc.ReadStat(p.PPid); err != nil {
+		if p, err = procstart.ReadStat(p.PPid); err != nil {
 			return false
 		}
 	}
@@ -186,7 +185,7 @@ func (s *Supervisor) descends(p proc.Stat) bool {
 
 // openChild opens a pidfd on the process st and makes sure that it is
 // still that process, so that a pid reused meanwhile is never watched.
-func openChild(st proc.Stat) (child, error) {
+func openChild(st procstart.Stat) (child, error) {
 	fd, err := unix.PidfdOpen(st.Pid, 0)
 	if err != nil {
 		return noChild, err
@@ -214,8 +213,8 @@ func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
 		root = unix.Getpid()
 	}
 	if root != 0 {
-		all, _ := proc.All()
-		for _, p := range proc.Descendants(all, root) {
+		all, _ := procstart.All()
+		for _, p := range procstart.Descendants(all, root) {
 			if p.Pid != s.child.pid && !p.Gone() && !s.isLeftover(p.Pid) {
 				if c, err := openChild(p); err == nil {
 					s.leftovers = append(s.leftovers, c)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"daemontools/internal/proc"
+	"daemontools/internal/procstart"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -31,15 +31,15 @@ func TestPidfileRejects(t *testing.T) {
 	defer earlier.Wait()
 	defer earlier.Process.Kill()
 	svtest.WaitFor(t, 5*time.Second, "a clock tick after sleep's start", func() bool {
-		st, err := proc.ReadStat(earlier.Process.Pid)
-		return err == nil && proc.Now() > st.Start
+		st, err := procstart.ReadStat(earlier.Process.Pid)
+		return err == nil && procstart.Now() > st.Start
 	})
-	s.runStart = proc.Now()
+	s.runStart = procstart.Now()
 	zombie := exec.Command("true")
 	testbin.Must(t, zombie.Start())
 	defer zombie.Wait()
 	svtest.WaitFor(t, 5*time.Second, "a zombie", func() bool {
-		st, err := proc.ReadStat(zombie.Process.Pid)
+		st, err := procstart.ReadStat(zombie.Process.Pid)
 		return err == nil && st.Gone()
 	})
 	dead := exec.Command("true")

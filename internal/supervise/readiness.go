@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/notifyfd"
+	"daemontools/internal/procstart"
 	"daemontools/internal/sdnotify"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
@@ -174,7 +175,7 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 	case !r.sockets || (s.phase != up && s.phase != stopping):
 		r.warnings.Warn(s.opt.Stderr, "supervise", now, "late", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, " while ./run is not running: ignored")
 		return false
-	case d.Pid == r.stranger && now.Before(r.strangerUntil) || !sdnotify.Descends("/proc", d.Pid, s.child.pid):
+	case d.Pid == r.stranger && now.Before(r.strangerUntil) || !s.sentByService(d.Pid):
 		r.stranger, r.strangerUntil = d.Pid, now.Add(time.Second)
 		r.warnings.Warn(s.opt.Stderr, "supervise", now, "stranger", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ", not a process of ./run: ignored")
 		return false
@@ -205,6 +206,16 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 		}
 	}
 	return changed
+}
+
+// sentByService tells whether pid, a sender, is one of the service's
+// processes: ./run or the daemon and their descendants, and while the
+// daemon is looked for, any process of ./run's latest start (pidfile.go).
+// Processes that came back to this process as orphans count only when it
+// supervises this service alone.
+func (s *Supervisor) sentByService(pid int) bool {
+	p, err := procstart.ReadStat(pid)
+	return err == nil && s.descends(p, s.opt.Orphans > 0 || s.phase == pidfileWaiting)
 }
 
 // armWatchdog starts the watchdog's count: once ./run says it is

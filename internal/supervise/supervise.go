@@ -28,7 +28,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
-	"daemontools/internal/proc"
 	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
@@ -98,7 +97,7 @@ type Supervisor struct {
 	exited    bool          // ./run has exited since Open
 	lastExit  exit
 
-	runStart  uint64   // ./run's latest start on /proc's clock (proc.Now)
+	runStart  uint64   // ./run's latest start on /proc's clock (procstart.Now)
 	await     awaiting // while pidfileWaiting
 	leftovers []child  // while stopping a service with a pidfile: its other processes
 	stopExit  exit     // while stopping, once the service's process has exited: how
@@ -561,7 +560,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 		return
 	}
 	s.lastStart = now
-	s.runStart = proc.Now()
+	s.runStart = procstart.Now()
 	s.phase, s.alarm = down, time.Time{}
 	s.startAsked = false
 	files, env := s.prepare()

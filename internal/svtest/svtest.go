@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/procstart"
 	"daemontools/internal/testbin"
 )
 
@@ -158,26 +159,19 @@ type Stat struct {
 
 // ReadStat reads /proc/PID/stat.
 func ReadStat(pid int) (Stat, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	f, err := procstart.Fields(strconv.Itoa(pid))
 	if err != nil {
 		return Stat{}, err
 	}
-	// The command name may hold spaces and parentheses: fields start
-	// after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return Stat{}, fmt.Errorf("/proc/%d/stat: no ')'", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
+	if len(f) < 13 || len(f[0]) != 1 {
 		return Stat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
 	s := Stat{Pid: pid, State: f[0][0]}
-	s.PPid, _ = strconv.Atoi(f[1])
-	s.Pgrp, _ = strconv.Atoi(f[2])
-	s.Session, _ = strconv.Atoi(f[3])
-	utime, _ := strconv.ParseUint(f[11], 10, 64)
-	stime, _ := strconv.ParseUint(f[12], 10, 64)
+	s.PPid, _ = strconv.Atoi(string(f[1]))
+	s.Pgrp, _ = strconv.Atoi(string(f[2]))
+	s.Session, _ = strconv.Atoi(string(f[3]))
+	utime, _ := strconv.ParseUint(string(f[11]), 10, 64)
+	stime, _ := strconv.ParseUint(string(f[12]), 10, 64)
 	s.Ticks = utime + stime
 	return s, nil
 }

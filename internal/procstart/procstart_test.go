@@ -1,0 +1,60 @@
+package procstart
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// A command name with blanks and parentheses does not shift the fields.
+func TestFieldsAfterOddName(t *testing.T) {
+	for _, line := range []string{
+		"20 (x) R 5) S 30 20 20\n",
+		"20 (a (b) c) S 30 20 20\n",
+		"20 ()) S 30 20 20\n",
+	} {
+		f, err := fields([]byte(line))
+		if err != nil || len(f) != 4 || string(f[0]) != "S" || string(f[1]) != "30" {
+			t.Errorf("fields(%q) = %q, %v", line, f, err)
+		}
+	}
+	if _, err := fields([]byte("20 (x R 5")); !errors.Is(err, ErrFormat) {
+		t.Errorf("a line without ')': %v", err)
+	}
+}
+
+// This process: its parent, a running state, a start before now; a pid
+// that does not exist is ESRCH; Of agrees with ReadStat.
+func TestReadStat(t *testing.T) {
+	st, err := ReadStat(os.Getpid())
+	if err != nil || st.PPid != os.Getppid() || st.Gone() || st.Start > Now() {
+		t.Fatalf("ReadStat(self) = %+v, %v; ppid %d, now %d", st, err, os.Getppid(), Now())
+	}
+	if _, err := ReadStat(1 << 30); err != unix.ESRCH {
+		t.Errorf("ReadStat of no process: %v", err)
+	}
+	id, err := Of(os.Getpid())
+	if err != nil || id.Ticks != st.Start || id.Boot == ([16]byte{}) {
+		t.Errorf("Of(self) = %+v, %v", id, err)
+	}
+}
+
+// Descendants walks down from the root, parents first, and ends on a loop.
+func TestDescendants(t *testing.T) {
+	all := []Stat{{Pid: 1}, {Pid: 10, PPid: 1}, {Pid: 11, PPid: 10}, {Pid: 12, PPid: 11}, {Pid: 13, PPid: 1},
+		{Pid: 20, PPid: 21}, {Pid: 21, PPid: 20}}
+	pids := func(ss []Stat) (p []int) {
+		for _, s := range ss {
+			p = append(p, s.Pid)
+		}
+		return p
+	}
+	for root, want := range map[int][]int{10: {11, 12}, 1: {10, 13, 11, 12}, 12: nil, 20: {21}} {
+		if got := pids(Descendants(all, root)); !slices.Equal(got, want) {
+			t.Errorf("Descendants(%d) = %v, want %v", root, got, want)
+		}
+	}
+}
