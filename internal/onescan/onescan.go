@@ -214,6 +214,10 @@ func (s *Scanner) newUnit(dir string, stdio [3]int) *unit {
 // open builds the unit's supervisor and starts its service (or adopts
 // it). A failure is reported; the next full scan tries again.
 func (s *Scanner) open(u *unit, now time.Time) {
+	if !s.haveSpare() {
+		s.short(u.dir, unix.EMFILE)
+		return
+	}
 	var sup *supervise.Supervisor
 	err := s.guard(u, func() error {
 		var err error
@@ -271,6 +275,31 @@ func (s *Scanner) step(u *unit, f func(), now time.Time) {
 			s.warn("unable to watch the readiness of ", u.dir, ": ", err)
 		}
 	}
+}
+
+// spare is how many descriptors must be free for a new supervisor: the
+// most one holds (its directory, lock, control twice, ok, a pidfd, the
+// readiness pipe and socket) and as many again for starting any service
+// (the exec error pipe, the new pidfd and readiness pipe, status.new, a
+// settings file). A supervisor opened into the last few would leave its
+// own service, or one already supervised that exits, unable to start.
+const spare = 16
+
+// haveSpare tells whether spare descriptors are free, by taking them.
+func (s *Scanner) haveSpare() bool {
+	var fds [spare]int
+	n := 0
+	for ; n < spare; n++ {
+		fd, err := unix.FcntlInt(uintptr(s.epoll), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			break
+		}
+		fds[n] = fd
+	}
+	for _, fd := range fds[:n] {
+		unix.Close(fd)
+	}
+	return n == spare
 }
 
 // guard runs f and turns a panic in it into an error.
