@@ -99,17 +99,24 @@ func fdCount(pid int) (int, error) {
 }
 
 // rssKB returns the resident set size of pid in kB.
-func rssKB(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+func rssKB(pid int) (int, error) { return procKB(pid, "status", "VmRSS:") }
+
+// pssKB returns the proportional set size of pid in kB.
+func pssKB(pid int) (int, error) { return procKB(pid, "smaps_rollup", "Pss:") }
+
+// procKB returns the figure in kB on the line of /proc/PID/file that
+// starts with field.
+func procKB(pid int, file, field string) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + file)
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/%s: no %s", pid, file, field)
 }
 
 // status is a decoded supervise/status record. These tests decode the
