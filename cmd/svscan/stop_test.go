@@ -68,28 +68,28 @@ func checkLogs(t *testing.T, dir string, names []string) {
 
 // On SIGTERM and on SIGINT, svscan stops every service, each logger after
 // its service so that every line is logged, and exits 0 with nothing left
-// running.
+// running; with supervise processes and under svscan -1 alike.
 func TestTermStopsEverythingInOrder(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
-			t.Parallel()
-			dir := filepath.Join(t.TempDir(), "service")
-			names := loggedServices(t, dir, 3)
-			s := startSvscan(t, dir)
-			waitLogging(t, dir, names)
-			s.signal(t, sig)
-			if code := s.Wait(t, 10*time.Second); code != 0 {
-				t.Errorf("svscan exited %d", code)
-			}
-			checkLogs(t, dir, names)
-			if left := svtest.Procs(s.Pid()); len(left) != 0 {
-				t.Errorf("left running: %v", left)
-			}
-			if s.stderr() != "" {
-				t.Errorf("stderr %q", s.stderr())
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, m mode) {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+			t.Run(sig.String(), func(t *testing.T) {
+				t.Parallel()
+				dir := filepath.Join(t.TempDir(), "service")
+				names := loggedServices(t, dir, 3)
+				s := m.start(t, dir)
+				waitLogging(t, dir, names)
+				s.signal(t, sig)
+				if code := s.Wait(t, 10*time.Second); code != 0 {
+					t.Errorf("svscan exited %d", code)
+				}
+				checkLogs(t, dir, names)
+				noneLeft(t, s.Group)
+				if s.stderr() != "" {
+					t.Errorf("stderr %q", s.stderr())
+				}
+			})
+		}
+	})
 }
 
 // ignoresTerm is a service that ignores TERM (and so do its children).
@@ -98,15 +98,19 @@ const ignoresTerm = "trap '' TERM\nwhile :; do sleep 0.05; done"
 // A service that ignores its stop signal is killed after its timeout-kill,
 // or after the scanned directory's .svscan/timeout-kill default; either
 // way it gets that long, and svscan then exits 0.
-func TestTermKillsAfterDeadline(t *testing.T) {
-	t.Parallel()
+func TestTermKillsAfterDeadline(t *testing.T) { forModes(t, termKillsAfterDeadline) }
+
+func termKillsAfterDeadline(t *testing.T, m mode) {
 	dir := filepath.Join(t.TempDir(), "service")
 	makeService(t, filepath.Join(dir, "own"), ignoresTerm, "")
 	writeFile(t, filepath.Join(dir, "own/timeout-kill"), "200\n", 0644)
 	makeService(t, filepath.Join(dir, "default"), ignoresTerm, "")
 	writeFile(t, filepath.Join(dir, ".svscan/timeout-kill"), "700\n", 0644)
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	pids := waitUp(t, 10*time.Second, dir+"/own", dir+"/default")
+	for _, pid := range pids {
+		waitIgnoring(t, pid, syscall.SIGTERM)
+	}
 	start := time.Now()
 	s.signal(t, syscall.SIGTERM)
 	svtest.WaitFor(t, 5*time.Second, "own killed", func() bool { return !svtest.Alive(pids[dir+"/own"]) })
@@ -124,22 +128,24 @@ func TestTermKillsAfterDeadline(t *testing.T) {
 }
 
 // A removed service that ignores its stop signal is killed after its
-// timeout-kill, and its supervise exits: it no longer stays up, "want
+// timeout-kill, and its supervisor ends: it no longer stays up, "want
 // down", for ever.
 func TestRemovedServiceIsKilledAfterDeadline(t *testing.T) {
-	t.Parallel()
+	forModes(t, removedServiceIsKilledAfterDeadline)
+}
+
+func removedServiceIsKilledAfterDeadline(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	makeService(t, filepath.Join(root, "stubborn"), ignoresTerm, "")
 	writeFile(t, filepath.Join(root, "stubborn/timeout-kill"), "300\n", 0644)
 	testbin.Must(t, os.MkdirAll(dir, 0755))
 	testbin.Must(t, os.Symlink(filepath.Join(root, "stubborn"), filepath.Join(dir, "stubborn")))
-	s := startSvscan(t, dir)
+	m.start(t, dir)
 	pid := waitUp(t, 10*time.Second, dir+"/stubborn")[dir+"/stubborn"]
-	sup := s.supervisePid("stubborn")
 	testbin.Must(t, os.Remove(filepath.Join(dir, "stubborn")))
-	svtest.WaitFor(t, 5*time.Second, "the service and its supervise gone", func() bool {
-		return !svtest.Alive(pid) && !svtest.Alive(sup)
+	svtest.WaitFor(t, 5*time.Second, "the service and its supervisor gone", func() bool {
+		return !svtest.Alive(pid) && !supervised(t, filepath.Join(root, "stubborn"))
 	})
 }
 
@@ -174,13 +180,14 @@ const orphanMaker = `(sh -c 'echo $$ >orphan.new && mv orphan.new orphan && exec
 exec sleep 1000`
 
 // An orphan a service leaves comes back to svscan (a subreaper; the test
-// process is one too, and would keep it as a zombie), which reaps it as
-// soon as it dies.
-func TestReapsOrphans(t *testing.T) {
-	t.Parallel()
+// process is one too, and would keep it as a zombie), or to the service's
+// supervise, which reaps it as soon as it dies.
+func TestReapsOrphans(t *testing.T) { forModes(t, reapsOrphans) }
+
+func reapsOrphans(t *testing.T, m mode) {
 	dir := filepath.Join(t.TempDir(), "service")
 	makeService(t, filepath.Join(dir, "a"), orphanMaker, "")
-	startSvscan(t, dir)
+	m.start(t, dir)
 	orphan := waitOrphan(t, filepath.Join(dir, "a"))
 	svtest.WaitFor(t, 5*time.Second, "the orphan reaped", func() bool {
 		_, err := svtest.ReadStat(orphan)
@@ -208,9 +215,9 @@ type pid1 struct {
 	stderr string
 }
 
-func startPid1(t *testing.T, dir string) *pid1 {
+func startPid1(t *testing.T, args ...string) *pid1 {
 	t.Helper()
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", testbin.Path(t, "svscan"), dir)
+	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", testbin.Path(t, "svscan")}, args...)...)
 	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
 	p := &pid1{stderr: filepath.Join(t.TempDir(), "stderr")}
 	cmd.Stderr = create(t, p.stderr)
@@ -234,14 +241,15 @@ func (p *pid1) signal(t *testing.T, sig syscall.Signal) {
 // As a container's PID 1, svscan reaps the orphans of its services, stops
 // everything in order on TERM (the last lines are logged, a service that
 // ignores TERM is killed after the deadline) and exits 0.
-func TestPid1(t *testing.T) {
-	t.Parallel()
+func TestPid1(t *testing.T) { forModes(t, asPid1) }
+
+func asPid1(t *testing.T, m mode) {
 	dir := filepath.Join(testbin.PublicDir(t), "service")
 	names := loggedServices(t, dir, 2)
 	makeService(t, filepath.Join(dir, "orphans"), orphanMaker, "")
 	makeService(t, filepath.Join(dir, "stubborn"), ignoresTerm, "")
 	writeFile(t, filepath.Join(dir, "stubborn/timeout-kill"), "500\n", 0644)
-	p := startPid1(t, dir)
+	p := m.startPid1(t, dir)
 	waitLogging(t, dir, names)
 	// The orphan's pid is its pid inside: find it by its parent.
 	waitOrphan(t, filepath.Join(dir, "orphans"))
@@ -273,11 +281,12 @@ func TestPid1(t *testing.T) {
 
 // As PID 1, svscan outlives the signals the Go runtime would die of (USR1,
 // USR2, PWR) and stops everything in order on QUIT, as on TERM.
-func TestPid1OtherSignals(t *testing.T) {
-	t.Parallel()
+func TestPid1OtherSignals(t *testing.T) { forModes(t, pid1OtherSignals) }
+
+func pid1OtherSignals(t *testing.T, m mode) {
 	dir := filepath.Join(testbin.PublicDir(t), "service")
 	names := loggedServices(t, dir, 1)
-	p := startPid1(t, dir)
+	p := m.startPid1(t, dir)
 	waitLogging(t, dir, names)
 	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPWR, syscall.SIGQUIT} {
 		p.signal(t, sig)
@@ -289,4 +298,20 @@ func TestPid1OtherSignals(t *testing.T) {
 	if b, _ := os.ReadFile(p.stderr); len(b) != 0 {
 		t.Errorf("stderr %q", b)
 	}
+}
+
+// waitIgnoring waits until the process pid ignores sig: a service's
+// `trap ” TERM` has run, so a stop now cannot kill it before its time.
+func waitIgnoring(t *testing.T, pid int, sig syscall.Signal) {
+	t.Helper()
+	svtest.WaitFor(t, 10*time.Second, fmt.Sprintf("pid %d to ignore %v", pid, sig), func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "SigIgn:\t"); ok {
+				mask, _ := strconv.ParseUint(v, 16, 64)
+				return mask&(1<<(sig-1)) != 0
+			}
+		}
+		return false
+	})
 }

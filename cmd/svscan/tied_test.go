@@ -34,39 +34,41 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 		// finish exiting 125: failed for good.
 		{"finish 125", untilGo + "exit 7", "exit 125", "", 7},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			dir := filepath.Join(t.TempDir(), "service")
-			app := filepath.Join(dir, "app")
-			makeService(t, app, c.run, "")
-			writeFile(t, filepath.Join(app, "tied"), "", 0644)
-			if c.finish != "" {
-				writeFile(t, filepath.Join(app, "finish"), "#!/bin/sh\n"+c.finish+"\n", 0755)
-			}
-			names := loggedServices(t, dir, 1)
-			s := startSvscan(t, dir)
-			waitLogging(t, dir, names)
-			waitUp(t, 10*time.Second, app)
-			if c.svc != "" {
-				svc(t, c.svc, app)
-			}
-			testbin.Must(t, os.WriteFile(filepath.Join(app, "go"), nil, 0644))
-			if code := s.Wait(t, 10*time.Second); code != c.code {
-				t.Errorf("svscan exited %d, want %d", code, c.code)
-			}
-			checkLogs(t, dir, names)
-			if left := svtest.Procs(s.Pid()); len(left) != 0 {
-				t.Errorf("left running: %v", left)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, m mode) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				dir := filepath.Join(t.TempDir(), "service")
+				app := filepath.Join(dir, "app")
+				makeService(t, app, c.run, "")
+				writeFile(t, filepath.Join(app, "tied"), "", 0644)
+				if c.finish != "" {
+					writeFile(t, filepath.Join(app, "finish"), "#!/bin/sh\n"+c.finish+"\n", 0755)
+				}
+				names := loggedServices(t, dir, 1)
+				s := m.start(t, dir)
+				waitLogging(t, dir, names)
+				waitUp(t, 10*time.Second, app)
+				if c.svc != "" {
+					svc(t, c.svc, app)
+				}
+				testbin.Must(t, os.WriteFile(filepath.Join(app, "go"), nil, 0644))
+				if code := s.Wait(t, 10*time.Second); code != c.code {
+					t.Errorf("svscan exited %d, want %d", code, c.code)
+				}
+				checkLogs(t, dir, names)
+				noneLeft(t, s.Group)
+			})
+		}
+	})
 }
 
 // A tied service that merely restarts, or whose supervise is killed, does
-// not end svscan; nor does one that starts down (a down file).
-func TestTiedServiceRestarting(t *testing.T) {
-	t.Parallel()
+// not end svscan; nor does one that starts down (a down file). Under
+// svscan -1 there is no supervise to kill.
+func TestTiedServiceRestarting(t *testing.T) { forModes(t, tiedServiceRestarting) }
+
+func tiedServiceRestarting(t *testing.T, m mode) {
 	dir := filepath.Join(t.TempDir(), "service")
 	app := filepath.Join(dir, "app")
 	makeService(t, app, "exec sleep 1000", "")
@@ -75,18 +77,20 @@ func TestTiedServiceRestarting(t *testing.T) {
 	makeService(t, idle, "exec sleep 1000", "")
 	writeFile(t, filepath.Join(idle, "tied"), "", 0644)
 	writeFile(t, filepath.Join(idle, "down"), "", 0644)
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	first := waitUp(t, 10*time.Second, app)[app]
 	svc(t, "-k", app)
 	svtest.WaitFor(t, 10*time.Second, "a restart", func() bool {
 		p := upPid(t, app)
 		return p != 0 && p != first
 	})
-	old := s.supervisePid("app")
-	testbin.Must(t, syscall.Kill(old, syscall.SIGKILL))
-	waitGone(t, old)
-	s.signal(t, syscall.SIGHUP)
-	waitUp(t, 10*time.Second, app)
+	if m.perProcess {
+		old := s.supervisePid("app")
+		testbin.Must(t, syscall.Kill(old, syscall.SIGKILL))
+		waitGone(t, old)
+		s.signal(t, syscall.SIGHUP)
+		waitUp(t, 10*time.Second, app)
+	}
 	if s.HasExited() {
 		t.Fatalf("svscan exited: %v", s.Cmd.ProcessState)
 	}
@@ -96,14 +100,15 @@ func TestTiedServiceRestarting(t *testing.T) {
 }
 
 // As PID 1, the tied service's exit code is the container's.
-func TestTiedServicePid1(t *testing.T) {
-	t.Parallel()
+func TestTiedServicePid1(t *testing.T) { forModes(t, tiedServicePid1) }
+
+func tiedServicePid1(t *testing.T, m mode) {
 	dir := filepath.Join(testbin.PublicDir(t), "service")
 	app := filepath.Join(dir, "app")
 	makeService(t, app, "trap 'exit 42' TERM\nwhile :; do sleep 0.05; done", "")
 	writeFile(t, filepath.Join(app, "tied"), "", 0644)
 	names := loggedServices(t, dir, 1)
-	p := startPid1(t, dir)
+	p := m.startPid1(t, dir)
 	waitLogging(t, dir, names)
 	waitUp(t, 10*time.Second, app)
 	svc(t, "-d", app)

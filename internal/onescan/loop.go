@@ -2,7 +2,6 @@ package onescan
 
 import (
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -20,12 +19,14 @@ const (
 
 // Run scans at once, then every scan.Interval, at SIGHUP and soon after an
 // entry of the directory is created, removed or renamed, and drives every
-// supervisor in between. ready, if not nil, is called once the first scan
-// is done. SIGTERM and SIGINT retire every service (its supervisor stops
-// it; loggers end once they have read everything) and Run returns once
-// all are gone.
-func (s *Scanner) Run(ready func()) {
-	signals, err := s.signalPipe()
+// supervisor in between. signals carries the signals the caller has asked
+// for. SIGCHLD reaps the orphans of services. SIGTERM and SIGINT (and
+// SIGQUIT, which the caller asks for as PID 1) stop every service in
+// order, as plain svscan does (scan.Pair.Retire), and so does a tied
+// service down for good. Run returns svscan's exit code once all are gone.
+// ready, if not nil, is called once the first scan is done.
+func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
+	sigs, err := s.signalPipe(signals)
 	if err != nil {
 		s.warn("unable to catch signals: ", err)
 	}
@@ -48,36 +49,24 @@ func (s *Scanner) Run(ready func()) {
 	}
 	nextScan := now.Add(scan.Interval)
 	var soon, lastSoon time.Time // a scan after a change; zero when none is due
-	stopping := false
 	events := make([]unix.EpollEvent, 256)
-	for !stopping || len(s.services) > 0 {
+	for !s.stopping || len(s.services) > 0 {
+		n, _ := unix.EpollWait(s.epoll, events, s.timeout(time.Now(), nextScan, soon))
 		now = time.Now()
-		deadline := nextScan
-		if !soon.IsZero() && soon.Before(deadline) {
-			deadline = soon
-		}
-		timeout := int(max(0, (time.Until(deadline)+time.Millisecond-1)/time.Millisecond))
-		for _, u := range s.units {
-			if u.sup != nil {
-				if t := u.sup.Timeout(now); t >= 0 && t < timeout {
-					timeout = t
-				}
-			}
-		}
-		n, _ := unix.EpollWait(s.epoll, events, timeout)
-		now = time.Now()
+		orphans := false
 		for _, ev := range events[:max(n, 0)] {
 			switch ev.Fd {
 			case keySignal:
-				for _, sig := range drain(signals) {
+				for _, sig := range drain(sigs) {
 					switch syscall.Signal(sig) {
 					case syscall.SIGHUP:
-						s.Scan(true, now)
-					case syscall.SIGTERM, syscall.SIGINT:
-						stopping = true
-						for _, sv := range s.services {
-							sv.leaving = true
+						if !s.stopping {
+							s.Scan(true, now)
 						}
+					case syscall.SIGCHLD:
+						orphans = true
+					case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+						s.Stop()
 					}
 				}
 			case keyNotify:
@@ -99,11 +88,15 @@ func (s *Scanner) Run(ready func()) {
 				s.step(u, func() { u.sup.Step(now) }, now)
 			}
 		}
-		if !stopping && !now.Before(nextScan) {
+		// After the supervisors' steps, which reap their own children.
+		if orphans {
+			s.reapOrphans(now)
+		}
+		if !s.stopping && !now.Before(nextScan) {
 			s.Scan(true, now)
 			nextScan = now.Add(scan.Interval)
 		}
-		if !stopping && !soon.IsZero() && !now.Before(soon) {
+		if !s.stopping && !soon.IsZero() && !now.Before(soon) {
 			soon, lastSoon = time.Time{}, now
 			s.Scan(false, now)
 		}
@@ -113,12 +106,36 @@ func (s *Scanner) Run(ready func()) {
 			}
 		}
 	}
+	return s.exit
+}
+
+// timeout is epoll's at now, in milliseconds: until the next scan, the
+// nearest alarm of a supervisor, or, while services leave, the next look
+// at their stops.
+func (s *Scanner) timeout(now, nextScan, soon time.Time) int {
+	deadline := nextScan
+	if !soon.IsZero() && soon.Before(deadline) {
+		deadline = soon
+	}
+	timeout := int(max(0, (deadline.Sub(now)+time.Millisecond-1)/time.Millisecond))
+	for _, u := range s.units {
+		if u.sup != nil {
+			if t := u.sup.Timeout(now); t >= 0 && t < timeout {
+				timeout = t
+			}
+		}
+	}
+	for _, sv := range s.services {
+		if sv.leaving {
+			return min(timeout, int(scan.StopPoll/time.Millisecond))
+		}
+	}
+	return timeout
 }
 
 // signalPipe returns the read end of a pipe in the epoll set that gets
-// the number of every SIGHUP, SIGTERM and SIGINT. SIGPIPE is caught too:
-// a warning to a dead readproctitle must fail, not kill every supervisor.
-func (s *Scanner) signalPipe() (int, error) {
+// the number of every signal that arrives on signals.
+func (s *Scanner) signalPipe(signals <-chan os.Signal) (int, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return -1, err
@@ -126,12 +143,11 @@ func (s *Scanner) signalPipe() (int, error) {
 	if err := s.watch(p[0], keySignal); err != nil {
 		return -1, err
 	}
-	c := make(chan os.Signal, 16)
-	signal.Notify(c, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() {
-		for sig := range c {
-			unix.Write(p[1], []byte{byte(sig.(syscall.Signal))})
+		for sig := range signals {
+			if n, ok := sig.(syscall.Signal); ok {
+				unix.Write(p[1], []byte{byte(n)})
+			}
 		}
 	}()
 	return p[0], nil

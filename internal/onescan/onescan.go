@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/scan"
+	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/supervise"
 )
@@ -34,20 +35,19 @@ type unit struct {
 	stdio   [3]int
 	sup     *supervise.Supervisor // nil while there is none (after svc -x, or a failed Open)
 	crashed time.Time             // when it last panicked
-	told    bool                  // got its stop command while its service leaves
+	tied    bool                  // the main unit of a service with a scan.TiedFile
 }
 
 // service is a service directory: its unit, its log's, and the pipe
-// between them, which svscan holds for as long as the entry lives.
+// between them, which svscan holds for as long as the entry lives, with
+// the stop of both once it leaves (plain svscan's, scan.Pair).
 type service struct {
-	id      fileID
-	main    *unit
-	log     *unit // nil without log/
-	pipe    [2]int
+	id   fileID
+	main *unit
+	log  *unit // nil without log/
+	scan.Pair
 	seen    bool
-	leaving bool      // the directory has gone, or svscan is shutting down
-	logTold time.Time // when its logger was told to end once its input is read
-	forced  bool      // the logger was told to stop regardless
+	leaving bool // the directory has gone, or svscan is stopping
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -61,6 +61,8 @@ type Scanner struct {
 	services map[fileID]*service
 	units    map[int32]*unit
 	lastKey  int32
+	stopping bool // every service is leaving; Run returns once all are gone
+	exit     int  // svscan's exit code once stopped: a tied service's
 }
 
 // Keys of the events that are not a unit's.
@@ -176,7 +178,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		s.warn("unable to start ", name, ": running too many services")
 		return nil
 	}
-	sv := &service{id: id, pipe: [2]int{-1, -1}}
+	sv := &service{id: id, Pair: scan.Pair{Pipe: [2]int{-1, -1}}}
 	var st unix.Stat_t
 	hasLog := false
 	if err := unix.Stat(name+"/log", &st); err == nil {
@@ -196,10 +198,11 @@ func (s *Scanner) add(name string, id fileID) *service {
 				return nil
 			}
 		}
-		sv.pipe = pipe
-		sv.main.stdio[1] = sv.pipe[1]
-		sv.log = s.newUnit(name+"/log", [3]int{sv.pipe[0], 1, 2})
+		sv.Pipe = pipe
+		sv.main.stdio[1] = sv.Pipe[1]
+		sv.log = s.newUnit(name+"/log", [3]int{sv.Pipe[0], 1, 2})
 	}
+	sv.main.tied = scan.IsTied(name)
 	s.services[id] = sv
 	return sv
 }
@@ -234,7 +237,7 @@ func (s *Scanner) open(u *unit, now time.Time) {
 		sup.Close()
 		return
 	}
-	u.sup, u.told = sup, false
+	u.sup = sup
 	s.step(u, func() { sup.Begin(now) }, now)
 }
 
@@ -259,8 +262,10 @@ func (s *Scanner) step(u *unit, f func(), now time.Time) {
 		sup.End()
 		sup.Close()
 		u.sup = nil
+		s.checkTied(u)
 		return
 	}
+	s.checkTied(u)
 	if _, child := sup.Descriptors(); child >= 0 {
 		if err := s.watch(child, u.key); err != nil {
 			s.warn("unable to watch the process of ", u.dir, ": ", err)
@@ -334,40 +339,83 @@ func (s *Scanner) short(dir string, err error) {
 		" is not supervised, the services already supervised stay so; trying again at the next scan")
 }
 
-// retire moves a leaving service one step towards its end: its supervisor
-// is told to stop it and end (dx); once it has ended, svscan closes its
-// end of the pipe and tells the logger's supervisor to let it read
-// everything and end (ox); one still running scan.Interval later is
-// stopped (dx). With both ended, the entry is forgotten.
+// retire moves a leaving service one step towards its end, as plain
+// svscan does (scan.Pair.Retire); with both of its supervisors ended, the
+// entry is forgotten.
 func (s *Scanner) retire(sv *service, now time.Time) {
-	if u := sv.main; u.sup != nil {
-		if !u.told {
-			u.told = true
-			s.step(u, func() { u.sup.Obey(now, []byte("dx")) }, now)
-		}
+	if !sv.Retire(member{s, sv.main, now}, member{s, sv.log, now}, now, s.warn) {
 		return
-	}
-	if sv.pipe[1] >= 0 {
-		unix.Close(sv.pipe[1])
-		sv.pipe[1] = -1
-	}
-	if u := sv.log; u != nil && u.sup != nil {
-		switch {
-		case !u.told:
-			u.told, sv.logTold = true, now
-			s.step(u, func() { u.sup.Obey(now, []byte("ox")) }, now)
-		case !sv.forced && now.Sub(sv.logTold) >= scan.Interval:
-			sv.forced = true
-			s.step(u, func() { u.sup.Obey(now, []byte("dx")) }, now)
-		}
-		return
-	}
-	if sv.pipe[0] >= 0 {
-		unix.Close(sv.pipe[0])
 	}
 	delete(s.units, sv.main.key)
 	if sv.log != nil {
 		delete(s.units, sv.log.key)
 	}
 	delete(s.services, sv.id)
+}
+
+// member is a unit as the stop of its service reaches it.
+type member struct {
+	s   *Scanner
+	u   *unit // nil for the logger of a service without one
+	now time.Time
+}
+
+func (m member) Present() bool { return m.u != nil && m.u.sup != nil }
+
+// Tell obeys cmds at once: the loop never waits on a full FIFO.
+func (m member) Tell(cmds string) bool {
+	m.s.step(m.u, func() { m.u.sup.Obey(m.now, []byte(cmds)) }, m.now)
+	return true
+}
+
+func (m member) TimeoutKill() string { return m.u.sup.Path() + "/timeout-kill" }
+
+// Stop begins svscan's orderly stop: every service leaves at once. Run
+// returns once all are gone.
+func (s *Scanner) Stop() {
+	s.stopping = true
+	for _, sv := range s.services {
+		sv.leaving = true
+	}
+}
+
+// checkTied stops svscan once a tied service is down for good
+// (scan.TiedExit), with that service's last exit code.
+func (s *Scanner) checkTied(u *unit) {
+	if !u.tied || s.stopping {
+		return
+	}
+	st, err := status.ReadAll(u.dir + "/" + status.File)
+	if err != nil {
+		return
+	}
+	if code, down := scan.TiedExit(st, u.sup == nil); down {
+		s.exit = code
+		s.Stop()
+	}
+}
+
+// reapOrphans reaps every child that has exited and that no supervisor
+// watches: the orphans of services, which come back to svscan (a child
+// subreaper, or PID 1). A supervisor's own child is left to it, and it is
+// stepped at once so that the orphans behind can be reaped.
+func (s *Scanner) reapOrphans(now time.Time) {
+	var owner *unit
+	own := func(pid int) bool {
+		for _, u := range s.units {
+			if u.sup != nil && u.sup.Pid() == pid {
+				owner = u
+				return true
+			}
+		}
+		return false
+	}
+	for last := 0; ; {
+		pid := supervise.ReapOrphans(own)
+		if pid == 0 || pid == last {
+			return // none left, or its supervisor does not reap it yet
+		}
+		last = pid
+		s.step(owner, func() { owner.sup.Step(now) }, now)
+	}
 }

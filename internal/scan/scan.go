@@ -58,7 +58,7 @@ type service struct {
 	tied   bool // has a TiedFile
 	// watched is the tied service's supervise/ once it is watched.
 	watched string
-	pipe    [2]int // read and write end between NAME and NAME/log; -1 once closed
+	Pair    // the pipe between NAME and NAME/log, and the stop
 	main    supervisor
 	log     supervisor
 	seen    bool // found by the scan under way
@@ -68,11 +68,8 @@ type service struct {
 }
 
 type supervisor struct {
-	dir        string // "" for the service, "log/" for its logger
-	pid        int
-	step       stopStep
-	deadline   time.Time // once told to stop: when to send k
-	emptySince time.Time // a logger told to stop: since when its pipe is seen empty
+	dir string // "" for the service, "log/" for its logger
+	pid int
 }
 
 // New returns a Scanner that writes warnings to stderr and starts every
@@ -217,7 +214,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		s.warn("unable to start ", name, ": running too many services")
 		return nil
 	}
-	sv := &service{name: name, id: id, pipe: [2]int{-1, -1}, tied: isTied(name)}
+	sv := &service{name: name, id: id, Pair: Pair{Pipe: [2]int{-1, -1}}, tied: IsTied(name)}
 	sv.log.dir = "log/"
 	var st unix.Stat_t
 	if err := unix.Stat(name+"/log", &st); err == nil {
@@ -228,7 +225,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		return nil
 	}
 	if sv.hasLog {
-		if err := unix.Pipe2(sv.pipe[:], unix.O_CLOEXEC); err != nil {
+		if err := unix.Pipe2(sv.Pipe[:], unix.O_CLOEXEC); err != nil {
 			s.warn("unable to create pipe for ", name, ": ", err)
 			return nil
 		}
@@ -249,10 +246,10 @@ func (s *Scanner) spawn(sv *service, log bool) {
 		what += "/log"
 		argv[1] = "log"
 		attr.Dir = sv.name
-		attr.Files[0] = uintptr(sv.pipe[0])
+		attr.Files[0] = uintptr(sv.Pipe[0])
 		sup = &sv.log
 	} else if sv.hasLog {
-		attr.Files[1] = uintptr(sv.pipe[1])
+		attr.Files[1] = uintptr(sv.Pipe[1])
 	}
 	// Found as daemontools finds it, in $PATH; for the logger a relative
 	// element of $PATH is taken inside NAME.
@@ -266,7 +263,6 @@ func (s *Scanner) spawn(sv *service, log bool) {
 		s.warn("unable to start supervise ", what, ": ", err)
 		return
 	}
-	sup.step = running
 	s.byPid[sup.pid] = sv
 }
 

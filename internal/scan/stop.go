@@ -90,45 +90,95 @@ func (s *Scanner) checkStopped() {
 	}
 }
 
-// retire moves a leaving service one step towards its end: the main
-// supervise is told to stop the service and exit (dx); once it has exited,
-// svscan closes its write end of the pipe and tells the log supervise to
-// let its logger run until it has read everything (ox), so the last lines
-// are logged. A logger normally ends at the end of its input; one that
-// does not (a process the service left behind holds the pipe) is told to
-// stop once the pipe stays empty. Each supervise still there at its
-// deadline (timeout-kill, or the default) is told k. With both gone, the
-// entry is forgotten.
+// retire moves a leaving service one step towards its end (Pair.Retire);
+// with both of its supervise processes gone, the entry is forgotten.
 func (s *Scanner) retire(sv *service) {
-	now := time.Now()
-	if sv.main.pid != 0 {
-		s.stop(sv, &sv.main, "dx", now)
-		return
+	if sv.Retire(process{s, sv, &sv.main}, process{s, sv, &sv.log}, time.Now(), s.warn) {
+		s.drop(sv)
+		s.checkStopped()
 	}
-	if sv.pipe[1] >= 0 {
-		unix.Close(sv.pipe[1])
-		sv.pipe[1] = -1
-	}
-	if sv.log.pid != 0 {
-		s.stop(sv, &sv.log, "ox", now)
-		s.drain(sv, now)
-		return
-	}
-	s.drop(sv)
-	s.checkStopped()
 }
 
-// stop tells sup cmd, and k once its deadline has passed.
-func (s *Scanner) stop(sv *service, sup *supervisor, cmd string, now time.Time) {
-	switch sup.step {
+// A Member is one of the two supervisors of a service being stopped, as
+// the stop reaches it: a supervise process through its control FIFO, or a
+// supervisor inside svscan -1.
+type Member interface {
+	// Present tells whether the supervisor is still there.
+	Present() bool
+	// Tell gives it commands as svc would; false when they could not be
+	// given now (the stop tries again).
+	Tell(cmds string) bool
+	// TimeoutKill names its service's timeout-kill file, wherever the
+	// directory has gone since.
+	TimeoutKill() string
+}
+
+// Pair is what svscan keeps of a service and its logger for their stop:
+// the pipe between them, which svscan holds for as long as the entry
+// lives, and how far the stop of each supervisor has gone.
+type Pair struct {
+	Pipe      [2]int // read and write ends; -1 when closed, or without a logger
+	main, log progress
+}
+
+// progress is how far the stop of one supervisor has gone.
+type progress struct {
+	step       stopStep
+	deadline   time.Time // once told to stop: when to send k
+	emptySince time.Time // a logger told to stop: since when its pipe is seen empty
+}
+
+// Retire moves the service one step towards its end at now, and tells
+// whether both supervisors are gone (the pipe is then closed): the main
+// supervisor is told to stop the service and end (dx); once it has ended,
+// svscan closes its write end of the pipe and tells the logger's
+// supervisor to let its logger run until it has read everything (ox), so
+// the last lines are logged. A logger normally ends at the end of its
+// input; one that does not (a process the service left behind holds the
+// pipe) is told to stop once the pipe stays empty. Each supervisor still
+// there at its deadline (timeout-kill, or the default) is told k. warn
+// reports a default that cannot be read.
+func (p *Pair) Retire(main, log Member, now time.Time, warn func(...any)) bool {
+	if main.Present() {
+		p.main.drive(main, "dx", now, warn)
+		return false
+	}
+	if p.Pipe[1] >= 0 {
+		unix.Close(p.Pipe[1])
+		p.Pipe[1] = -1
+	}
+	if log.Present() {
+		p.log.drive(log, "ox", now, warn)
+		p.drain(log, now)
+		return false
+	}
+	p.Close()
+	return true
+}
+
+// Close closes what is left of the pipe.
+func (p *Pair) Close() {
+	for i, fd := range p.Pipe {
+		if fd >= 0 {
+			unix.Close(fd)
+			p.Pipe[i] = -1
+		}
+	}
+}
+
+// drive tells m cmd, and k once its deadline has passed.
+func (st *progress) drive(m Member, cmd string, now time.Time, warn func(...any)) {
+	switch st.step {
 	case running:
-		if s.tell(sv, sup, cmd) {
-			sup.step = told
-			sup.deadline = now.Add(s.killAfter(sup))
+		// Read first: a supervisor may end as soon as it is told.
+		after := killAfter(m.TimeoutKill(), warn)
+		if m.Tell(cmd) {
+			st.step = told
+			st.deadline = now.Add(after)
 		}
 	case told, drained:
-		if !now.Before(sup.deadline) && s.tell(sv, sup, "k") {
-			sup.step = killed
+		if !now.Before(st.deadline) && m.Tell("k") {
+			st.step = killed
 		}
 	}
 }
@@ -136,27 +186,26 @@ func (s *Scanner) stop(sv *service, sup *supervisor, cmd string, now time.Time) 
 // drain tells a logger to stop once its pipe has stayed empty for
 // drainGrace: everything its service wrote has been read (TIOCINQ is
 // FIONREAD, the bytes in the pipe).
-func (s *Scanner) drain(sv *service, now time.Time) {
-	if sv.log.step != told {
+func (p *Pair) drain(log Member, now time.Time) {
+	st := &p.log
+	if st.step != told {
 		return
 	}
-	if n, err := unix.IoctlGetInt(sv.pipe[0], unix.TIOCINQ); err != nil || n > 0 {
-		sv.log.emptySince = time.Time{}
+	if n, err := unix.IoctlGetInt(p.Pipe[0], unix.TIOCINQ); err != nil || n > 0 {
+		st.emptySince = time.Time{}
 		return
 	}
-	if sv.log.emptySince.IsZero() {
-		sv.log.emptySince = now
+	if st.emptySince.IsZero() {
+		st.emptySince = now
 	}
-	if now.Sub(sv.log.emptySince) >= drainGrace && s.tell(sv, &sv.log, "d") {
-		sv.log.step = drained
+	if now.Sub(st.emptySince) >= drainGrace && log.Tell("d") {
+		st.step = drained
 	}
 }
 
-// killAfter is how long sup's service gets to stop: its timeout-kill,
-// read in supervise's working directory (the service's, wherever it has
-// moved), or else the scanned directory's default.
-func (s *Scanner) killAfter(sup *supervisor) time.Duration {
-	file := "/proc/" + strconv.Itoa(sup.pid) + "/cwd/timeout-kill"
+// killAfter is how long a service gets to stop: its own timeout-kill
+// file's, or else the scanned directory's default.
+func killAfter(file string, warn func(...any)) time.Duration {
 	if d, err := readMillis(file); err == nil {
 		return d
 	}
@@ -165,9 +214,25 @@ func (s *Scanner) killAfter(sup *supervisor) time.Duration {
 	case err == nil:
 		return d
 	case !errors.Is(err, unix.ENOENT):
-		s.warn("unable to read ", KillAfterFile, ": ", err)
+		warn("unable to read ", KillAfterFile, ": ", err)
 	}
 	return DefaultKillAfter
+}
+
+// process is a supervise process as the stop reaches it.
+type process struct {
+	s   *Scanner
+	sv  *service
+	sup *supervisor
+}
+
+func (p process) Present() bool         { return p.sup.pid != 0 }
+func (p process) Tell(cmds string) bool { return p.s.tell(p.sv, p.sup, cmds) }
+
+// TimeoutKill is read in supervise's working directory: the service's,
+// wherever it has moved.
+func (p process) TimeoutKill() string {
+	return "/proc/" + strconv.Itoa(p.sup.pid) + "/cwd/timeout-kill"
 }
 
 // errBadMillis is a file that does not hold a decimal number of milliseconds.
@@ -258,11 +323,7 @@ func openControl(sv *service, sup *supervisor) (int, error) {
 }
 
 func (s *Scanner) drop(sv *service) {
-	for _, fd := range sv.pipe {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
+	sv.Close()
 	if sv.watched != "" {
 		s.watcher.Remove(sv.watched)
 	}

@@ -58,22 +58,30 @@ func (s *Scanner) StatusEvent(ev fsnotify.Event) {
 	}
 }
 
-// checkTied ends svscan when a tied service is down for good: down and
-// wanted down after having run, or its supervise gone after svc -x
-// (exited true). Only our supervise's record says how ./run last exited.
+// checkTied ends svscan when a tied service is down for good (TiedExit).
 func (s *Scanner) checkTied(sv *service) {
 	if s.phase != scanning {
 		return
 	}
 	st, err := status.ReadAll(filepath.Join(sv.name, "supervise/status"))
-	if err != nil || st.Pid != 0 || st.Finishing || !st.Exited {
+	if err != nil {
 		return
 	}
-	if st.Want != status.WantDown && sv.main.pid != 0 {
-		return
+	if code, down := TiedExit(st, sv.main.pid == 0); down {
+		s.exit = code
+		s.Stop()
 	}
-	s.exit = exitCode(st.LastExit)
-	s.Stop()
+}
+
+// TiedExit tells from a tied service's status record whether it is down
+// for good, and svscan's exit code then: down and wanted down after having
+// run, or, once its supervisor has ended (gone), down after having run
+// (svc -x). Only our supervise's record says how ./run last exited.
+func TiedExit(st status.Status, gone bool) (code int, down bool) {
+	if st.Pid != 0 || st.Finishing || !st.Exited || st.Want != status.WantDown && !gone {
+		return 0, false
+	}
+	return exitCode(st.LastExit), true
 }
 
 // exitCode is the shell's number for how ./run ended: its exit code, or 128
@@ -88,8 +96,8 @@ func exitCode(e status.Exit) int {
 	return e.Code
 }
 
-// isTied tells whether the service directory name has a TiedFile.
-func isTied(name string) bool {
+// IsTied tells whether the service directory name has a TiedFile.
+func IsTied(name string) bool {
 	_, err := os.Stat(filepath.Join(name, TiedFile))
 	return err == nil
 }

@@ -281,6 +281,15 @@ func (s *Supervisor) Descriptors() (control, child int) {
 	return s.ctl.Commands, s.child.pidfd
 }
 
+// Pid is the pid of the process the supervisor watches (./run, ./finish,
+// or a daemon named by a pidfile), 0 for none: what an event loop that
+// reaps orphans (ReapOrphans) leaves to the supervisor.
+func (s *Supervisor) Pid() int { return s.child.pid }
+
+// Path is a path to the service directory that stays right wherever the
+// directory moves (through /proc when there is one).
+func (s *Supervisor) Path() string { return s.cwd }
+
 // ReadinessDescriptors are what else an event loop watches for reading:
 // the notification-fd pipe of the latest start and the notify socket, -1
 // when there is none. Call Step when either is readable; the pipe changes

@@ -45,9 +45,6 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 			}
 		}
 	}
-	if oneProcess {
-		return runOne(stderr, ready)
-	}
 	// Orphans of the services (daemons that fork twice) come back to us
 	// and are reaped; as PID 1 they do anyway.
 	if os.Getpid() != 1 {
@@ -71,11 +68,19 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// warning must fail with EPIPE rather than kill svscan and with it
 	// the supervision of every service.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	if oneProcess {
+		return runOne(stderr, signals, ready)
+	}
 	interval := scan.Interval
 	if d, err := time.ParseDuration(os.Getenv(scan.IntervalEnv)); err == nil && d > 0 {
 		interval = d
 	}
-	if code := scan.New(stderr, os.Environ()).Run(interval, signals, ready); code != 0 {
+	return exit(scan.New(stderr, os.Environ()).Run(interval, signals, ready))
+}
+
+// exit is svscan's ending for the exit code its engine returns.
+func exit(code int) error {
+	if code != 0 {
 		return strerr.Exit(code)
 	}
 	return nil
@@ -84,7 +89,7 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 // runOne is svscan -1. Go has already raised the soft RLIMIT_NOFILE to the
 // hard limit (and restores it for children), which a process holding
 // half a dozen descriptors for every service needs.
-func runOne(stderr io.Writer, ready func()) error {
+func runOne(stderr io.Writer, signals <-chan os.Signal, ready func()) error {
 	fd, err := unix.PidfdOpen(os.Getpid(), 0)
 	if err != nil {
 		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)
@@ -98,6 +103,5 @@ func runOne(stderr io.Writer, ready func()) error {
 	if err != nil {
 		return err
 	}
-	s.Run(ready)
-	return nil
+	return exit(s.Run(signals, ready))
 }
