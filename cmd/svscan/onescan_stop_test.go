@@ -8,16 +8,8 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// mode is how svscan hosts its supervisors: a supervise process each, or
-// all inside svscan (-1). Every shutdown, PID 1, tied and pidfile feature
-// behaves the same in both, so the tests of those run in both.
-type mode struct {
-	name       string
-	args       []string // before the directory
-	perProcess bool     // a supervise process per service
-}
-
-var modes = []mode{{"supervise", nil, true}, {"svscan -1", []string{"-1"}, false}}
+// perProcess tells whether svscan runs a supervise process per service.
+func (m mode) perProcess() bool { return len(m.flags) == 0 }
 
 // forModes runs test as a parallel subtest in every mode.
 func forModes(t *testing.T, test func(t *testing.T, m mode)) {
@@ -29,16 +21,10 @@ func forModes(t *testing.T, test func(t *testing.T, m mode)) {
 	}
 }
 
-// start runs svscan in this mode on dir.
-func (m mode) start(t *testing.T, dir string, env ...string) *scanner {
-	t.Helper()
-	return startScanner(t, append(slices.Clone(m.args), dir), env...)
-}
-
 // startPid1 runs svscan in this mode as PID 1 of a new PID namespace.
 func (m mode) startPid1(t *testing.T, dir string) *pid1 {
 	t.Helper()
-	return startPid1(t, append(slices.Clone(m.args), dir)...)
+	return startPid1(t, append(slices.Clone(m.flags), dir)...)
 }
 
 // supervised tells whether dir has a supervisor, as svok says.

@@ -84,7 +84,7 @@ func tiedServiceRestarting(t *testing.T, m mode) {
 		p := upPid(t, app)
 		return p != 0 && p != first
 	})
-	if m.perProcess {
+	if m.perProcess() {
 		old := s.supervisePid("app")
 		testbin.Must(t, syscall.Kill(old, syscall.SIGKILL))
 		waitGone(t, old)
