@@ -103,8 +103,12 @@ func TestSvinfoAndSvwaitBothModes(t *testing.T) {
 			a := filepath.Join(dir, "a")
 			makeService(t, a, "exec sleep 1000", "exec cat >/dev/null")
 			fd, sock := readinessServices(t, dir)
+			idle := filepath.Join(dir, "idle")
+			makeService(t, idle, "exec sleep 1000", "")
+			writeFile(t, filepath.Join(idle, "down"), "", 0o644)
 			s := m.start(t, dir)
 			pids := waitUp(t, 5*time.Second, a, a+"/log", fd, sock)
+			svtest.WaitFor(t, 5*time.Second, "idle supervised", func() bool { return clientCode(t, "/usr/bin/svok", idle) == 0 })
 
 			// svinfo finds the service directory with svdir, and runs
 			// svok, svstat and tai64nlocal, all through $PATH: Debian's
@@ -204,6 +208,13 @@ func TestSvinfoAndSvwaitBothModes(t *testing.T) {
 			}
 			if got, want := svinfoSays("/usr/bin", "-p", "a"), (testbin.Result{Stdout: strconv.Itoa(again) + "\n"}); got != want {
 				t.Errorf("svinfo -p a after svc -u: %+v, want %+v", got, want)
+			}
+
+			// A supervisor that ends while svwait waits ends the wait.
+			waiting := svwaitBackground(t, "-u", idle)
+			svtest.Svc(t, "/usr/bin/svc", "-x", idle)
+			if got, want := <-waiting, (testbin.Result{Stderr: "svwait: fatal: unable to watch " + idle + ": supervise not running\n", Code: 111}); got != want {
+				t.Errorf("svwait -u on a service whose supervisor ends: %+v, want %+v", got, want)
 			}
 			if s.stderr() != "" {
 				t.Errorf("stderr %q", s.stderr())
