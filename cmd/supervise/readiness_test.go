@@ -24,8 +24,9 @@ const notifyHelperEnv = "SUPERVISE_TEST_NOTIFY_HELPER"
 
 // notifyHelper is a daemon that speaks sd_notify to $NOTIFY_SOCKET, as
 // its arguments say in turn: "sleep:MS", "watchdog:MS:N" (WATCHDOG=1 N
-// times, MS apart), "big" (a 64 KB datagram), "hang" (sleep for ever), or
-// a datagram to send, with "|" for newlines.
+// times, MS apart), "big" (a 64 KB datagram), "mainpid" (MAINPID= its own
+// pid), "pidfile:FILE" (its pid into FILE, whole at once), "hang" (sleep
+// for ever), or a datagram to send, with "|" for newlines.
 func notifyHelper(steps []string) {
 	socket := os.Getenv("NOTIFY_SOCKET")
 	for _, step := range steps {
@@ -44,6 +45,11 @@ func notifyHelper(steps []string) {
 			}
 		case "big":
 			sdnotify.Send(socket, strings.Repeat("STATUS=x\n", 65536/9))
+		case "mainpid":
+			sdnotify.Send(socket, "MAINPID="+strconv.Itoa(os.Getpid()))
+		case "pidfile":
+			os.WriteFile(arg+".new", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+			os.Rename(arg+".new", arg)
 		case "hang":
 			for {
 				time.Sleep(time.Hour)
@@ -61,14 +67,20 @@ func notifyHelper(steps []string) {
 // run execs the helper with steps, with a notify-socket file.
 func notifyService(t *testing.T, dir string, steps ...string) {
 	t.Helper()
+	svtest.NewService(t, dir, "echo $$ >> starts\nenv > env\nexec "+helperCommand(t, steps...))
+	writeFile(t, dir, "notify-socket", "", 0o644)
+}
+
+// helperCommand is a shell command that runs the helper with steps.
+func helperCommand(t *testing.T, steps ...string) string {
+	t.Helper()
 	self, err := os.Executable()
 	testbin.Must(t, err)
 	quoted := ""
 	for _, s := range append([]string{self}, steps...) {
 		quoted += " '" + s + "'"
 	}
-	svtest.NewService(t, dir, "echo $$ >> starts\nenv > env\n"+notifyHelperEnv+"=1 exec"+quoted)
-	writeFile(t, dir, "notify-socket", "", 0o644)
+	return "env " + notifyHelperEnv + "=1" + quoted
 }
 
 func notReady(s status.Status) bool { return s.Ready == (tai64.Label{}) }

@@ -37,6 +37,7 @@ func formCases(t *testing.T) []formCase {
 	notReady := status.Status{Since: ago(50), Pid: 99, Want: 'u', State: status.Starting, Readiness: true}
 	stopping := status.Status{Since: ago(50), Pid: 99, Want: 'd', State: status.Stopping}
 	daemon := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromPidfile: true, Restarts: 2}
+	mainpid := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromMainpid: true}
 	daemontools := record(up)[:status.Size]
 	runit := append(record(up)[:status.Size:status.Size], 0, 1)
 	future := record(up)
@@ -46,7 +47,7 @@ func formCases(t *testing.T) []formCase {
 		return map[string]any{"supervised": true, "up": upNow, "pid": float64(pid), "seconds": float64(sec),
 			"normally_up": true, "paused": false, "want": want, "state": state, "ready": nil, "ready_seconds": nil,
 			"restarts": float64(0), "exit_code": nil, "exit_signal": nil, "status_text": nil, "next_start_seconds": nil,
-			"pid_from_pidfile": false}
+			"pid_from_pidfile": false, "pid_from_mainpid": false}
 	}
 	with := func(m map[string]any, kv ...any) map[string]any {
 		for i := 0; i < len(kv); i += 2 {
@@ -55,7 +56,7 @@ func formCases(t *testing.T) []formCase {
 		return m
 	}
 	unknown := func(m map[string]any, why string) map[string]any {
-		return with(m, "restarts", nil, "pid_from_pidfile", nil, "error", why)
+		return with(m, "restarts", nil, "pid_from_pidfile", nil, "pid_from_mainpid", nil, "error", why)
 	}
 	return []formCase{
 		{"up", service(t, root, "up", record(up), true, false), "up (pid 1234) 100 seconds",
@@ -82,6 +83,9 @@ func formCases(t *testing.T) []formCase {
 		{"daemon from a pidfile", service(t, root, "daemon", record(daemon), true, false), "up (pid 4321) 9 seconds",
 			"up (pid 4321) 9 seconds, pid from pidfile, 2 restarts",
 			with(base(true, 4321, 9, "up", "running"), "restarts", float64(2), "pid_from_pidfile", true)},
+		{"daemon named by MAINPID", service(t, root, "mainpid", record(mainpid), true, false), "up (pid 4321) 9 seconds",
+			"up (pid 4321) 9 seconds, pid from MAINPID, 0 restarts",
+			with(base(true, 4321, 9, "up", "running"), "pid_from_mainpid", true)},
 		{"daemontools' record", service(t, root, "daemontools", daemontools, true, false), "up (pid 1234) 100 seconds",
 			"up (pid 1234) 100 seconds; no extended status (written by another supervise)",
 			unknown(base(true, 1234, 100, "up", "running"), "no extended status (written by another supervise)")},

@@ -71,7 +71,9 @@ FIFOs through which svc and svok reach it, and the status file svstat
 reads. On SIGTERM it stops the service and exits once it is down. Optional
 files in dir: finish (run after each exit), timeout-finish, down-signal,
 timeout-kill, backoff-max, pidfile (where a daemon that forks writes its
-pid: after ./run exits 0, that process is supervised as the service).`
+pid: after ./run exits 0, that process is supervised as the service),
+notification-fd, notify-socket (systemd's sd_notify; MAINPID= names the
+service's process as a pidfile does), timeout-watchdog.`
 	case "svc":
 		usage = "svc [-udopchaitkxq12w] dir ..."
 		about = `Controls the services supervised in each dir: -u up (start it, and

@@ -50,6 +50,17 @@ func TestExtensionLayout(t *testing.T) {
 	if got := s.StateName(); got != "finishing" {
 		t.Errorf("StateName %q", got)
 	}
+	// Where the pid came from, and a watchdog's stop: bits of byte 21.
+	for flags, s := range map[byte]Status{
+		32:     {Pid: 1, FromPidfile: true},
+		128:    {Pid: 1, FromMainpid: true},
+		8 | 64: {Exited: true, LastExit: Exit{Code: 256, Signal: 15, Watchdog: true}},
+	} {
+		b := s.Append(nil)
+		if got, err := DecodeAll(b); b[21] != flags || err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("flags %d, want %d; DecodeAll: %+v %v, want %+v", b[21], flags, got, err, s)
+		}
+	}
 }
 
 // Records that are not ours decode to daemontools' fields and say why the

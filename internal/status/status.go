@@ -85,13 +85,14 @@ const (
 	extSize   = 80 - Size
 	extSizeV1 = 56 - Size
 
-	flagFinishing   = 1  // ./finish runs
-	flagReadiness   = 2  // the service has a readiness mechanism
-	flagReady       = 4  // and said it is ready since its latest start
-	flagExited      = 8  // ./run has exited at least once
-	flagExitUnknown = 16 // its exit status could not be had
-	flagFromPidfile = 32 // Pid is a daemon's, named by the service's pidfile
-	flagWatchdog    = 64 // the last exit followed a stop by the watchdog
+	flagFinishing   = 1   // ./finish runs
+	flagReadiness   = 2   // the service has a readiness mechanism
+	flagReady       = 4   // and said it is ready since its latest start
+	flagExited      = 8   // ./run has exited at least once
+	flagExitUnknown = 16  // its exit status could not be had
+	flagFromPidfile = 32  // Pid is a daemon's, named by the service's pidfile
+	flagWatchdog    = 64  // the last exit followed a stop by the watchdog
+	flagFromMainpid = 128 // Pid is a daemon's, named by MAINPID= on the notify socket
 )
 
 // Errors of DecodeAll.
@@ -129,6 +130,9 @@ type Status struct {
 	// FromPidfile: Pid is not ./run's but that of the daemon it forked,
 	// named by the service's pidfile.
 	FromPidfile bool
+	// FromMainpid: Pid is not ./run's but that of the process a MAINPID=
+	// on the notify socket named.
+	FromMainpid bool
 }
 
 // Exit is how ./run last ended.
@@ -161,6 +165,9 @@ func (s Status) Append(b []byte) []byte {
 	}
 	if s.FromPidfile {
 		flags |= flagFromPidfile
+	}
+	if s.FromMainpid {
+		flags |= flagFromMainpid
 	}
 	if s.Ready != (tai64.Label{}) {
 		flags |= flagReady
@@ -242,6 +249,7 @@ func DecodeAll(b []byte) (Status, error) {
 	s.Finishing = flags&flagFinishing != 0
 	s.Readiness = flags&flagReadiness != 0
 	s.FromPidfile = flags&flagFromPidfile != 0
+	s.FromMainpid = flags&flagFromMainpid != 0
 	if flags&flagReady != 0 {
 		s.Ready = tai64.Unpack(b[22:34])
 	}

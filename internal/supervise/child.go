@@ -17,9 +17,17 @@ type child struct {
 	pidfd   int          // readable once it has exited; -1 without one
 	start   procstart.ID // zero when /proc could not tell
 	adopted bool         // not started here: maybe not a child of this process
-	// fromPidfile: the daemon ./run forked, named by the pidfile.
-	fromPidfile bool
+	named   naming       // where its pid came from, when not from a start of ./run
 }
+
+// naming is what named a process that ./run forked as the service's.
+type naming int
+
+const (
+	byRun     naming = iota // none: ./run itself, or its process adopted from a record
+	byPidfile               // the pidfile (pidfile.go)
+	byMainpid               // MAINPID= on the notify socket (readiness.go)
+)
 
 var noChild = child{pidfd: -1}
 

@@ -100,7 +100,17 @@ func (s *Supervisor) daemon() (child, error) {
 	if err != nil {
 		return noChild, err
 	}
-	named := name + " names pid " + strconv.Itoa(pid) + ", which "
+	c, err := s.trusted(pid, name+" names pid "+strconv.Itoa(pid)+", which ")
+	if err != nil {
+		return noChild, err
+	}
+	c.named = byPidfile
+	return c, nil
+}
+
+// trusted takes charge of process pid if it is one of ./run's, alive; else
+// it says why not, after named ("DIR/PATH names pid N, which ").
+func (s *Supervisor) trusted(pid int, named string) (child, error) {
 	st, err := procstart.ReadStat(pid)
 	switch {
 	case err == unix.ESRCH:
@@ -116,7 +126,6 @@ func (s *Supervisor) daemon() (child, error) {
 	if err != nil {
 		return noChild, errNoDaemon(named + "cannot be watched: " + strerr.Reason(err))
 	}
-	c.fromPidfile = true
 	return c, nil
 }
 
@@ -202,18 +211,31 @@ func openChild(st procstart.Stat) (child, error) {
 	return c, nil
 }
 
-// signalLeftovers sends sig to what is left of a service with a pidfile
-// file once its daemon (or ./run) is told to stop: every descendant of
-// this process when it supervises this service alone (orphans come back to
-// it), else the daemon's own descendants. Each is watched through a
-// pidfd, and the stop lasts until each has exited.
+// signalLeftovers sends sig to the leftovers (findLeftovers).
 func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
-	root := s.child.pid
-	if s.opt.Orphans > 0 {
-		root = unix.Getpid()
+	for i := range s.leftovers {
+		s.leftovers[i].signal(sig)
 	}
-	if root != 0 {
-		all, _ := procstart.All()
+}
+
+// findLeftovers adds to the leftovers, what is left of a service with a
+// pidfile file or whose process MAINPID= named once that process is told
+// to stop, the descendants of that process and, when this process supervises this service alone (orphans
+// come back to it), every descendant of this process. Each is watched
+// through a pidfd, and a stop lasts until each has exited.
+func (s *Supervisor) findLeftovers() {
+	roots := []int{s.child.pid}
+	if s.opt.Orphans > 0 {
+		roots = append(roots, unix.Getpid())
+	}
+	var all []procstart.Stat
+	for _, root := range roots {
+		if root == 0 {
+			continue
+		}
+		if all == nil {
+			all, _ = procstart.All()
+		}
 		for _, p := range procstart.Descendants(all, root) {
 			if p.Pid != s.child.pid && !p.Gone() && !s.isLeftover(p.Pid) {
 				if c, err := openChild(p); err == nil {
@@ -221,9 +243,6 @@ func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
 				}
 			}
 		}
-	}
-	for i := range s.leftovers {
-		s.leftovers[i].signal(sig)
 	}
 }
 

@@ -172,7 +172,7 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 	r := &s.ready
 	who := "pid " + strconv.Itoa(d.Pid)
 	switch {
-	case !r.sockets || (s.phase != up && s.phase != stopping):
+	case !r.sockets || (s.phase != up && s.phase != stopping && s.phase != pidfileWaiting):
 		r.warnings.Warn(s.opt.Stderr, "supervise", now, "late", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, " while ./run is not running: ignored")
 		return false
 	case d.Pid == r.stranger && now.Before(r.strangerUntil) || !s.sentByService(d.Pid):
@@ -187,7 +187,7 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 	if err != nil {
 		r.warnings.Warn(s.opt.Stderr, "supervise", now, "malformed", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ": ", err.Error(), ": line ignored")
 	}
-	changed := false
+	changed := m.MainPid != 0 && m.MainPid != s.child.pid && s.takeMainPid(now, m.MainPid, who)
 	if m.HasStatus && m.Status != r.text {
 		r.text, changed = m.Status, true
 	}
@@ -206,6 +206,31 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 		}
 	}
 	return changed
+}
+
+// takeMainPid makes the process a MAINPID= names the service's, under the
+// pidfile's rules of trust (pidfile.go): alive, one of ./run's processes,
+// and watched through a pidfd from then on. It tells whether it did. A
+// ./run still running is from then on one of the service's other
+// processes: reaped as an orphan, and stopped with the leftovers.
+func (s *Supervisor) takeMainPid(now time.Time, pid int, who string) bool {
+	if s.phase != up && s.phase != pidfileWaiting {
+		return false // stopping: the stop goes on with the process it has
+	}
+	named := s.opt.Dir + "/" + notifySocketFile + ": MAINPID from " + who + " names pid " + strconv.Itoa(pid) + ", which "
+	c, err := s.trusted(pid, named)
+	if err != nil {
+		s.ready.warnings.Warn(s.opt.Stderr, "supervise", now, "mainpid", err, ": ignored")
+		return false
+	}
+	c.named = byMainpid
+	if s.phase == pidfileWaiting {
+		s.alarm = time.Time{} // no more looks at the pidfile
+	}
+	s.child.release()
+	s.child, s.phase = c, up
+	s.since = tai64.Now()
+	return true
 }
 
 // sentByService tells whether pid, a sender, is one of the service's

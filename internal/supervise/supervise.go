@@ -186,6 +186,12 @@ func (s *Supervisor) adopt() {
 		return
 	}
 	s.child = child{pid: old.Pid, pidfd: pidfd, start: old.Start, adopted: true}
+	switch {
+	case old.FromPidfile:
+		s.child.named = byPidfile
+	case old.FromMainpid:
+		s.child.named = byMainpid
+	}
 	s.phase = up
 	s.since, s.paused, s.want = old.Since, old.Paused, old.Want
 	s.starts = old.Restarts + 1
@@ -368,10 +374,11 @@ func (s *Supervisor) Step(now time.Time) {
 		s.watchdogExpired(now)
 	case stopping:
 		s.alarm = time.Time{}
-		s.child.signal(unix.SIGKILL)
 		if len(s.leftovers) > 0 {
-			s.signalLeftovers(unix.SIGKILL)
+			s.findLeftovers() // those born since the down signal too
 		}
+		s.child.signal(unix.SIGKILL)
+		s.signalLeftovers(unix.SIGKILL)
 	case pidfileWaiting:
 		s.lookForDaemon(now)
 	case finishing:
@@ -507,14 +514,21 @@ var commandSignals = map[byte]syscall.Signal{
 // and at the first time sets the alarm for KILL when the service has a
 // timeout-kill.
 //
-// A service with a pidfile file has its leftover processes (pidfile.go)
-// sent the same signals, and is down only once they have exited too.
+// A service with a pidfile file, or whose process MAINPID= named, has its
+// leftover processes (pidfile.go) sent the same signals, and is down only once they have exited too.
 func (s *Supervisor) stop(now time.Time) {
 	sig := s.downSignal()
+	_, leftovers := s.setting(pidfileFile)
+	if leftovers = leftovers || s.child.named == byMainpid; leftovers {
+		// Before the signal: the descendants of a daemon that is not
+		// this process's child are found only while it lives. Those
+		// born since the latest look are found at the next.
+		s.findLeftovers()
+	}
 	s.kill(sig)
 	s.kill(unix.SIGCONT)
 	s.paused = false
-	if _, ok := s.setting(pidfileFile); ok {
+	if leftovers {
 		s.signalLeftovers(sig)
 		s.signalLeftovers(unix.SIGCONT)
 	}
@@ -612,12 +626,12 @@ func (s *Supervisor) record() status.Status {
 	case failed:
 		r.State = status.Failed
 	case up:
-		r.State, r.Pid, r.Start, r.FromPidfile = status.Running, s.child.pid, s.child.start, s.child.fromPidfile
+		r.State, r.Pid, r.Start = status.Running, s.child.pid, s.child.start
 		if s.ready.has && s.ready.since == (tai64.Label{}) {
 			r.State = status.Starting
 		}
 	case stopping:
-		r.State, r.Pid, r.Start, r.FromPidfile = status.Stopping, s.child.pid, s.child.start, s.child.fromPidfile
+		r.State, r.Pid, r.Start = status.Stopping, s.child.pid, s.child.start
 	case pidfileWaiting:
 		r.State = status.Starting
 	case finishing:
@@ -625,6 +639,9 @@ func (s *Supervisor) record() status.Status {
 		if s.want == status.WantUp || s.startAsked {
 			r.NextStart = tai64.FromTime(s.nextStart)
 		}
+	}
+	if r.Pid != 0 {
+		r.FromPidfile, r.FromMainpid = s.child.named == byPidfile, s.child.named == byMainpid
 	}
 	return r
 }

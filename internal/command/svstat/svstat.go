@@ -133,6 +133,9 @@ func (r report) long(now tai64.Label) string {
 	if s.FromPidfile {
 		b = append(b, ", pid from pidfile"...)
 	}
+	if s.FromMainpid {
+		b = append(b, ", pid from MAINPID"...)
+	}
 	if s.Readiness {
 		if s.Ready != (tai64.Label{}) {
 			b = append(b, ", ready "...)
@@ -207,6 +210,7 @@ type jsonStatus struct {
 	StatusText       *string `json:"status_text"`
 	NextStartSeconds *uint64 `json:"next_start_seconds"`
 	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
+	PidFromMainpid   *bool   `json:"pid_from_mainpid"`
 	Error            string  `json:"error,omitempty"`
 }
 
@@ -223,6 +227,7 @@ func (r report) json(dir string, now tai64.Label) []byte {
 		} else {
 			j.Restarts = ptr(s.Restarts)
 			j.PidFromPidfile = ptr(s.FromPidfile)
+			j.PidFromMainpid = ptr(s.FromMainpid)
 			if s.Readiness {
 				j.Ready = ptr(s.Ready != (tai64.Label{}))
 				if *j.Ready {
