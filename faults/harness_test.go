@@ -2,6 +2,7 @@ package faults
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,6 +97,57 @@ func start(t testing.TB, cmd *exec.Cmd) *proc {
 func fdCount(pid int) (int, error) {
 	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
 	return len(ents), err
+}
+
+// manyServices makes count services in root, each running sleep, and a
+// logger for every tenth; it returns their directories, loggers included.
+func manyServices(t testing.TB, root string, count int) []string {
+	t.Helper()
+	var dirs []string
+	for i := range count {
+		dir := filepath.Join(root, fmt.Sprintf("service%04d", i))
+		svtest.NewService(t, dir, "exec sleep 100000")
+		dirs = append(dirs, dir)
+		if i%10 == 0 {
+			svtest.NewService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
+			dirs = append(dirs, filepath.Join(dir, "log"))
+		}
+	}
+	return dirs
+}
+
+// usage is what a scanner holds: descriptors, and memory in kB.
+type usage struct{ fds, rss, pss int }
+
+// measure reads what the scanner holds now.
+func measure(t testing.TB, scan *proc) usage {
+	t.Helper()
+	var u usage
+	var err [3]error
+	u.fds, err[0] = fdCount(scan.Pid())
+	u.rss, err[1] = rssKB(scan.Pid())
+	u.pss, err[2] = pssKB(scan.Pid())
+	testbin.Must(t, errors.Join(err[:]...))
+	return u
+}
+
+// flat checks, after the faults, that the scanner holds the descriptors
+// it held before them (once it has settled) and has not grown by more than
+// a quarter and a megabyte, and logs both measures.
+func (u usage) flat(t testing.TB, scan *proc) {
+	t.Helper()
+	var now usage
+	svtest.WaitForNil(t, 10*time.Second, "the scanner's descriptors back where they were", func() error {
+		now = measure(t, scan)
+		if now.fds != u.fds {
+			return fmt.Errorf("%d descriptors, %d before the faults", now.fds, u.fds)
+		}
+		return nil
+	})
+	t.Logf("scanner: %d descriptors; resident %d kB, PSS %d kB before the faults; %d kB, %d kB after", u.fds, u.rss, u.pss, now.rss, now.pss)
+	if now.rss > u.rss+u.rss/4+1024 {
+		t.Errorf("the scanner grew from %d kB to %d kB", u.rss, now.rss)
+	}
 }
 
 // rssKB returns the resident set size of pid in kB.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -24,25 +23,11 @@ func TestOneProcessSoak(t *testing.T) {
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	count := pick(100, 1000)
-	root := filepath.Join(t.TempDir(), "service")
-	var dirs []string
-	for i := range count {
-		dir := filepath.Join(root, fmt.Sprintf("s%04d", i))
-		svtest.NewService(t, dir, "exec sleep 100000")
-		dirs = append(dirs, dir)
-		if i%10 == 0 {
-			svtest.NewService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
-			dirs = append(dirs, filepath.Join(dir, "log"))
-		}
-	}
+	root := t.TempDir()
+	dirs := manyServices(t, root, count)
 	scan := start(t, exec.Command(prog(t, "svscan"), "-1", root))
 	before := waitAllOnce(t, scan, dirs, nil, 2*time.Minute)
-	fds, err := fdCount(scan.Pid())
-	testbin.Must(t, err)
-	rss, err := rssKB(scan.Pid())
-	testbin.Must(t, err)
-	pss, err := pssKB(scan.Pid())
-	testbin.Must(t, err)
+	use := measure(t, scan)
 
 	kills, terms := 0, 0
 	began := time.Now()
@@ -61,21 +46,7 @@ func TestOneProcessSoak(t *testing.T) {
 	t.Logf("%d services (%d with a log): %d kill -9 and %d svc -t in %v", count, len(dirs)-count, kills, terms, time.Since(began).Round(time.Millisecond))
 	waitAllOnce(t, scan, dirs, before, 2*time.Minute)
 
-	svtest.WaitForNil(t, 10*time.Second, "svscan -1's descriptors back where they were", func() error {
-		n, err := fdCount(scan.Pid())
-		if err == nil && n != fds {
-			err = fmt.Errorf("%d descriptors, %d before the faults", n, fds)
-		}
-		return err
-	})
-	rss2, err := rssKB(scan.Pid())
-	testbin.Must(t, err)
-	pss2, err := pssKB(scan.Pid())
-	testbin.Must(t, err)
-	t.Logf("svscan -1 at %d supervisors: %d descriptors; resident %d kB, PSS %d kB before the faults; %d kB, %d kB after", len(dirs), fds, rss, pss, rss2, pss2)
-	if rss2 > rss+rss/4+1024 {
-		t.Errorf("svscan -1 grew from %d kB to %d kB", rss, rss2)
-	}
+	use.flat(t, scan)
 	noPanic(t, "svscan -1", scan.out.String())
 	if out := scan.out.String(); out != "" {
 		t.Errorf("svscan -1 said:\n%s", out)

@@ -24,26 +24,14 @@ func TestSvscanManyServices(t *testing.T) {
 	count := pick(150, 1000)
 	duration := pick(10*time.Second, 5*time.Minute)
 	root := t.TempDir()
-	var dirs []string // every service, and every tenth has a log service
-	for i := range count {
-		dir := filepath.Join(root, fmt.Sprintf("service%04d", i))
-		svtest.NewService(t, dir, "exec sleep 100000")
-		dirs = append(dirs, dir)
-		if i%10 == 0 {
-			svtest.NewService(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
-			dirs = append(dirs, filepath.Join(dir, "log"))
-		}
-	}
+	dirs := manyServices(t, root, count)
 	cmd := exec.Command(prog(t, "svscan"), root)
 	cmd.Dir = root
 	// svscan finds supervise on $PATH: ours, not Debian's.
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(prog(t, "supervise"))+":"+os.Getenv("PATH"))
 	scan := start(t, cmd)
 	waitAllUp(t, scan, dirs, 2*time.Minute)
-	fds, err := fdCount(scan.Pid())
-	testbin.Must(t, err)
-	rss, err := rssKB(scan.Pid())
-	testbin.Must(t, err)
+	before := measure(t, scan)
 
 	begin := time.Now()
 	serviceKills, superviseKills := 0, 0
@@ -73,19 +61,7 @@ func TestSvscanManyServices(t *testing.T) {
 	t.Logf("%d services (%d with a log); %d service and %d supervise kills in %v", count, len(dirs)-count, serviceKills, superviseKills, duration)
 	waitAllUp(t, scan, dirs, time.Minute)
 
-	svtest.WaitForNil(t, 10*time.Second, "svscan's descriptors back where they were", func() error {
-		n, err := fdCount(scan.Pid())
-		if err == nil && n != fds {
-			err = fmt.Errorf("%d descriptors, %d before the crashes", n, fds)
-		}
-		return err
-	})
-	rss2, err := rssKB(scan.Pid())
-	testbin.Must(t, err)
-	t.Logf("svscan: %d descriptors; resident %d kB before the crashes, %d kB after", fds, rss, rss2)
-	if rss2 > rss+rss/4+1024 {
-		t.Errorf("svscan grew from %d kB to %d kB", rss, rss2)
-	}
+	before.flat(t, scan)
 }
 
 // killWhileBusy sends SIGKILL to pid as soon as one of its threads runs
