@@ -28,11 +28,11 @@ const doubleFork = "echo $$ >> runs\nrm -f daemon.pid\nsh -c 'sh ./daemon &'\nex
 func TestPidfileNotifySocket(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, doubleFork)
-	// The child stays alive a while: a sender gone before its datagram
-	// is read cannot be checked.
+	// The child stays alive until its datagram has been seen: a sender
+	// gone before its datagram is read cannot be checked.
 	writeFile(t, dir, "daemon", "echo $$ > daemon.pid.new && mv daemon.pid.new daemon.pid\n"+
-		helperCommand(t, "STATUS=from the child", "sleep:500")+"\n"+
-		"exec "+helperCommand(t, "sleep:300", "READY=1|STATUS=serving", "hang")+"\n", 0o644)
+		helperCommand(t, "STATUS=from the child", "await:seen")+"\n"+
+		"exec "+helperCommand(t, "await:ready", "READY=1|STATUS=serving", "hang")+"\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
 	g, errFile := startSupervise(t, dir)
@@ -40,6 +40,8 @@ func TestPidfileNotifySocket(t *testing.T) {
 	if s.Pid != readPid(t, filepath.Join(dir, "daemon.pid")) || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
 	}
+	writeFile(t, dir, "seen", "", 0o644)
+	writeFile(t, dir, "ready", "", 0o644)
 	daemon := s.Pid
 	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Pid != daemon || s.Text != "serving" || s.State != status.Running || s.Restarts != 0 {

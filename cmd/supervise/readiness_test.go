@@ -23,7 +23,9 @@ import (
 const notifyHelperEnv = "SUPERVISE_TEST_NOTIFY_HELPER"
 
 // notifyHelper is a daemon that speaks sd_notify to $NOTIFY_SOCKET, as
-// its arguments say in turn: "sleep:MS", "watchdog:MS:N" (WATCHDOG=1 N
+// its arguments say in turn: "sleep:MS", "await:FILE" (until FILE exists:
+// the test says when, so no check depends on how busy the machine is),
+// "watchdog:MS:N" (WATCHDOG=1 N
 // times, MS apart), "big" (a 64 KB datagram), "mainpid" (MAINPID= its own
 // pid), "pidfile:FILE" (its pid into FILE, whole at once), "hang" (sleep
 // for ever), or a datagram to send, with "|" for newlines.
@@ -35,6 +37,10 @@ func notifyHelper(steps []string) {
 		case "sleep":
 			ms, _ := strconv.Atoi(arg)
 			time.Sleep(time.Duration(ms) * time.Millisecond)
+		case "await":
+			for _, err := os.Stat(arg); err != nil; _, err = os.Stat(arg) {
+				time.Sleep(5 * time.Millisecond)
+			}
 		case "watchdog":
 			a, b, _ := strings.Cut(arg, ":")
 			ms, _ := strconv.Atoi(a)
@@ -89,7 +95,7 @@ func notReady(s status.Status) bool { return s.Ready == (tai64.Label{}) }
 // there (./finish gets nothing there); the service is "starting" until it
 // writes a newline, then ready; readiness is cleared at every exit.
 func TestNotificationFd(t *testing.T) {
-	dir := newService(t, "echo $$ >> starts\nsleep 0.3\nprintf 'ready\\n' >&7\nexec sleep 100")
+	dir := newService(t, "echo $$ >> starts\nwhile [ ! -e go ]; do sleep 0.01; done\nprintf 'ready\\n' >&7\nexec sleep 100")
 	writeFile(t, dir, "notification-fd", "7\n", 0o644)
 	writeFile(t, dir, "finish", "#!/bin/sh\nif { true >&7; } 2>/dev/null; then echo open; else echo closed; fi >> finished\n", 0o755)
 	_, errFile := startSupervise(t, dir)
@@ -99,6 +105,7 @@ func TestNotificationFd(t *testing.T) {
 	}
 	waiting := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
 	testbin.Must(t, waiting.Start())
+	writeFile(t, dir, "go", "", 0o644)
 	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.State != status.Running || s.Pid == 0 || !s.Readiness {
 		t.Errorf("after the newline: %+v", s)
@@ -107,6 +114,7 @@ func TestNotificationFd(t *testing.T) {
 	if now := svstatLong(t, dir); !strings.Contains(now, ", ready ") {
 		t.Errorf("svstat -l: %q", now)
 	}
+	testbin.Must(t, os.Remove(filepath.Join(dir, "go")))
 	testbin.Must(t, unix.Kill(s.Pid, unix.SIGKILL))
 	s = waitRecord(t, dir, "second run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == 1 })
 	if !notReady(s) || s.State != status.Starting {
@@ -115,6 +123,7 @@ func TestNotificationFd(t *testing.T) {
 	if got := lines(t, filepath.Join(dir, "finished")); len(got) != 1 || got[0] != "closed" {
 		t.Errorf("./finish saw descriptor 7: %v", got)
 	}
+	writeFile(t, dir, "go", "", 0o644)
 	waitRecord(t, dir, "ready again", func(s status.Status) bool { return !notReady(s) })
 	if e := stderrOf(errFile); e != "" {
 		t.Errorf("stderr: %q", e)
@@ -149,13 +158,14 @@ func TestNotificationFdBad(t *testing.T) {
 // socket is gone once supervise has exited.
 func TestNotifySocket(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), strings.Repeat("long-directory-name-", 8), "svc")
-	notifyService(t, dir, "STATUS=starting up", "sleep:300", "READY=1|STATUS=serving", "sleep:300", "RELOADING=1", "hang")
+	notifyService(t, dir, "STATUS=starting up", "await:ready", "READY=1|STATUS=serving", "await:reload", "RELOADING=1", "hang")
 	writeFile(t, dir, "finish", "#!/bin/sh\nenv | grep -c NOTIFY_SOCKET >> finished\n", 0o755)
 	g, errFile := startSupervise(t, dir)
 	s := waitRecord(t, dir, "status text", func(s status.Status) bool { return s.Text == "starting up" })
 	if !s.Readiness || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
 	}
+	writeFile(t, dir, "ready", "", 0o644)
 	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Text != "serving" || s.State != status.Running {
 		t.Errorf("after READY=1: %+v", s)
@@ -168,6 +178,7 @@ func TestNotifySocket(t *testing.T) {
 	if j := string(out); !strings.Contains(j, `"ready":true`) || !strings.Contains(j, `"status_text":"serving"`) {
 		t.Errorf("svstat -j: %s", j)
 	}
+	writeFile(t, dir, "reload", "", 0o644)
 	waitRecord(t, dir, "reloading", notReady)
 	env, err := os.ReadFile(filepath.Join(dir, "env"))
 	testbin.Must(t, err)

@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -25,6 +27,19 @@ var (
 	dir      string
 	buildErr error
 )
+
+// Tests run under nohup, or as a background job of a script, inherit HUP
+// or INT ignored, and would pass that on to every program they start (the
+// Go runtime, like daemontools, leaves those two ignored across exec): a
+// service would then ignore svc -h. A handler here makes the programs the
+// tests start begin with the default disposition, as from a terminal.
+func init() {
+	for _, sig := range []os.Signal{syscall.SIGHUP, syscall.SIGINT} {
+		if signal.Ignored(sig) {
+			signal.Notify(make(chan os.Signal, 1), sig)
+		}
+	}
+}
 
 // Main runs the tests and removes the build directory afterwards.
 func Main(m *testing.M) {
