@@ -189,6 +189,12 @@ func (s *Scanner) add(name string, id fileID) *service {
 	}
 	sv.main = s.newUnit(name, [3]int{0, 1, 2})
 	if hasLog {
+		// Nor can a pipe take what is kept for starting services.
+		if !s.haveSpare() {
+			s.short(name, unix.EMFILE)
+			delete(s.units, sv.main.key)
+			return nil
+		}
 		pipe, ok := survivingPipe(name)
 		if !ok {
 			if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
