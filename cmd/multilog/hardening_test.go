@@ -233,28 +233,64 @@ func waitAsleep(t *testing.T, pid int, window time.Duration) {
 	})
 }
 
+// accounts multilog runs as in the tests of its sleep: root, and nobody
+// on a pipe that root made (setuidgid under svscan), for whom SIGIO from
+// the pipe must come as well.
+var accounts = []struct {
+	name string
+	uid  int
+}{{"root", 0}, {"nobody", 65534}}
+
+// multilogAs is a multilog of args run as uid in a fresh directory, which
+// it returns, holding the log directory ./d for uid.
+func multilogAs(t *testing.T, uid int, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(testbin.Path(t, "multilog"), args...)
+	dir := testbin.PublicDir(t)
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+	testbin.Must(t, os.Chown(filepath.Join(dir, "d"), uid, uid))
+	if uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
+	return cmd, dir
+}
+
 // A partial line that waits for its end ("Password: ") does not wake
-// multilog: it sleeps until input comes or a signal.
+// multilog: it sleeps until input comes or a signal, and leaves the
+// pipe's flags as it found them.
 func TestPartialLineSleeps(t *testing.T) {
-	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	testbin.Must(t, err)
-	defer w.Close()
-	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
-	r.Close()
-	_, err = w.Write([]byte("Password: "))
-	testbin.Must(t, err)
-	// Polling for the rest of the line every few milliseconds would
-	// never get there.
-	waitAsleep(t, m.Pid(), 300*time.Millisecond)
-	_, err = w.Write([]byte("secret\n"))
-	testbin.Must(t, err)
-	svtest.WaitFor(t, 5*time.Second, "the completed line", func() bool {
-		return logged(t, filepath.Join(dir, "d")) == "Password: secret\n"
-	})
-	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGTERM))
-	if code, out := exit(t, m, stderr); code != 0 || out != "" {
-		t.Errorf("exit %d %q", code, out)
+	for _, account := range accounts {
+		t.Run(account.name, func(t *testing.T) {
+			cmd, dir := multilogAs(t, account.uid, "./d")
+			r, w, err := os.Pipe()
+			testbin.Must(t, err)
+			defer r.Close()
+			defer w.Close()
+			m, stderr := launch(t, cmd, dir, r)
+			_, err = w.Write([]byte("Password: "))
+			testbin.Must(t, err)
+			waitAsleep(t, m.Pid(), 100*time.Millisecond)
+			// Looking for the rest of the line now and then, however
+			// seldom (it was at most once a second), shows here.
+			before := ctxtSwitches(t, m.Pid())
+			if !svtest.Holds(1500*time.Millisecond, func() bool { return ctxtSwitches(t, m.Pid()) == before }) {
+				t.Fatalf("multilog ran %d times holding a partial line while no input came", ctxtSwitches(t, m.Pid())-before)
+			}
+			_, err = w.Write([]byte("secret\n"))
+			testbin.Must(t, err)
+			svtest.WaitFor(t, 5*time.Second, "the completed line", func() bool {
+				return logged(t, filepath.Join(dir, "d")) == "Password: secret\n"
+			})
+			testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGTERM))
+			if code, out := exit(t, m, stderr); code != 0 || out != "" {
+				t.Errorf("exit %d %q", code, out)
+			}
+			flags, err := unix.FcntlInt(r.Fd(), unix.F_GETFL, 0)
+			testbin.Must(t, err)
+			if flags&unix.O_ASYNC != 0 {
+				t.Errorf("multilog left O_ASYNC set on its input")
+			}
+		})
 	}
 }
 
@@ -309,42 +345,43 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 	if pieces >= 1000 {
 		t.Fatalf("pipe-max-size %s: a line of %d pieces would be decided at 1000 bytes", maxSize, pieces)
 	}
-	dir := testbin.PublicDir(t)
-	testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
-	testbin.Must(t, os.Chown(filepath.Join(dir, "d"), 65534, 65534))
-	cmd := exec.Command(testbin.Path(t, "multilog"), "./d")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd, dir := multilogAs(t, 65534, "./d")
 	logsBothLines(t, cmd, dir, strings.Repeat("p", pieces), 1)
 }
 
 // A write bigger than the room left beside a partial line blocks its
-// writer without waking the reader (Linux wakes a pipe's readers only at
-// the end of a write into a pipe that was not empty): multilog still
-// finds it.
+// writer without waking the reader's epoll (Linux wakes it only at the end
+// of a write into a pipe that was not empty): multilog, asleep on the
+// partial line, still finds it.
 func TestBigWriteAfterPartialLine(t *testing.T) {
-	dir := t.TempDir()
-	// A blocking writer, as most are (os.Pipe's writes do not block: each
-	// write(2) ends when the pipe is full, waking the reader).
-	var p [2]int
-	testbin.Must(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
-	r, w := os.NewFile(uintptr(p[0]), "r"), p[1]
-	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "s16777215", "./d"), dir, r)
-	r.Close()
-	_, err := unix.Write(w, []byte("start of a line"))
-	testbin.Must(t, err)
-	waitAsleep(t, m.Pid(), 100*time.Millisecond)
-	big := append([]byte(", then the rest\n"), numbered(5000, 6)...) // 150 KB: more than the pipe holds
-	written := make(chan error, 1)
-	go func() {
-		_, err := unix.Write(w, big)
-		unix.Close(w)
-		written <- err
-	}()
-	if code, out := exit(t, m, stderr); code != 0 || out != "" {
-		t.Errorf("exit %d %q", code, out)
-	}
-	testbin.Must(t, <-written)
-	if got := logged(t, filepath.Join(dir, "d")); got != "start of a line"+string(big) {
-		t.Errorf("logged %d bytes, want %d", len(got), len("start of a line")+len(big))
+	for _, account := range accounts {
+		t.Run(account.name, func(t *testing.T) {
+			cmd, dir := multilogAs(t, account.uid, "s16777215", "./d")
+			// A blocking writer, as most are (os.Pipe's writes do not
+			// block: each write(2) ends when the pipe is full, waking the
+			// reader).
+			var p [2]int
+			testbin.Must(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
+			r, w := os.NewFile(uintptr(p[0]), "r"), p[1]
+			m, stderr := launch(t, cmd, dir, r)
+			r.Close()
+			_, err := unix.Write(w, []byte("start of a line"))
+			testbin.Must(t, err)
+			waitAsleep(t, m.Pid(), 100*time.Millisecond)
+			big := append([]byte(", then the rest\n"), numbered(5000, 6)...) // 150 KB: more than the pipe holds
+			written := make(chan error, 1)
+			go func() {
+				_, err := unix.Write(w, big)
+				unix.Close(w)
+				written <- err
+			}()
+			if code, out := exit(t, m, stderr); code != 0 || out != "" {
+				t.Errorf("exit %d %q", code, out)
+			}
+			testbin.Must(t, <-written)
+			if got := logged(t, filepath.Join(dir, "d")); got != "start of a line"+string(big) {
+				t.Errorf("logged %d bytes, want %d", len(got), len("start of a line")+len(big))
+			}
+		})
 	}
 }

@@ -3,9 +3,7 @@ package multilog
 import (
 	"errors"
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,42 +13,55 @@ import (
 // chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
 
-// While a partial line waits in the pipe, multilog also looks for the
-// rest after heldPollMin, then ever less often, up to heldPollMax: a
-// write(2) that finds the pipe full of it wakes no reader until it has
-// written everything (Linux's pipe_write wakes readers on a pipe that was
-// not empty only at its end), and waits for a reader itself.
-const (
-	heldPollMin = 50 * time.Microsecond
-	heldPollMax = time.Second
-)
+// Signals is what the process delivers to Run (signal.Notify), closing
+// both channels once Run has returned.
+type Signals struct {
+	Commands <-chan os.Signal // SIGTERM and SIGALRM
+	// SIGIO: the input has news. A channel of its own, so that a burst
+	// of them never crowds out a command; one waiting says enough.
+	Input <-chan os.Signal
+}
 
-// signals turns TERM and ALRM into flags and a byte on a pipe, so that the
-// input loop can wait for input and signals at once.
+// signals turns TERM and ALRM into flags and every signal into a byte on
+// a pipe, so that the input loop can wait for input and signals at once.
 type signals struct {
 	term, alrm atomic.Bool
 	r, w       int
-	ch         chan os.Signal
 }
 
-func newSignals() (*signals, error) {
+// newSignals forwards what arrives from the process until it stops.
+func newSignals(from Signals) (*signals, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return nil, err
 	}
-	s := &signals{r: p[0], w: p[1], ch: make(chan os.Signal, 4)}
-	signal.Notify(s.ch, unix.SIGTERM, unix.SIGALRM)
-	go func() {
-		for sig := range s.ch {
+	s := &signals{r: p[0], w: p[1]}
+	go s.forward(from.Commands, from.Input)
+	return s, nil
+}
+
+func (s *signals) forward(commands, input <-chan os.Signal) {
+	for commands != nil || input != nil {
+		select {
+		case sig, ok := <-commands:
+			if !ok {
+				commands = nil
+				continue
+			}
 			if sig == unix.SIGTERM {
 				s.term.Store(true)
 			} else {
 				s.alrm.Store(true)
 			}
-			unix.Write(s.w, []byte{0})
+		case _, ok := <-input:
+			if !ok {
+				input = nil
+				continue
+			}
 		}
-	}()
-	return s, nil
+		unix.Write(s.w, []byte{0})
+	}
+	unix.Close(s.w)
 }
 
 func (s *signals) drain() {
@@ -63,12 +74,14 @@ func (s *signals) drain() {
 }
 
 // Run logs everything from the descriptor in until end of input or TERM.
-func (m *Multilog) Run(in int) error {
-	sig, err := newSignals()
+// A pipe input sends SIGIO while Run waits for the rest of a line that
+// the pipe holds.
+func (m *Multilog) Run(in int, signals Signals) error {
+	sig, err := newSignals(signals)
 	if err != nil {
 		return strerr.Fatal("unable to create pipe: ", err)
 	}
-	defer signal.Stop(sig.ch)
+	defer unix.Close(sig.r)
 	var st unix.Stat_t
 	if unix.Fstat(in, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		if r, err := newPipeInput(in, sig.r); err == nil {
@@ -139,6 +152,13 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 // the input pipe with the start of one line: then both pipes are enlarged,
 // and as a last resort, if the account may not have pipes that big, the
 // start of the line is taken off the input and kept in memory only.
+//
+// While a line is held, the pipe is not empty, and Linux wakes its epoll
+// readers at the end of a write(2) but not when a write finds it full and
+// waits for room; it does send SIGIO then, to the owner of an O_ASYNC
+// reader. So the input has O_ASYNC set, and us as its owner only while we
+// wait for the rest of a held line: under a steady writer, a signal per
+// write would cost more than the writes.
 type pipeInput struct {
 	in        int
 	r, w      int // the private pipe
@@ -147,6 +167,8 @@ type pipeInput struct {
 	watch     int // epoll: the input, edge-triggered, and the signal pipe
 	size      int // of the input pipe as found, to shrink it back to
 	grown     bool
+	pid       int  // ours, once the input has O_ASYNC; else 0
+	asyncSet  bool // O_ASYNC was set already (by a multilog killed before us)
 }
 
 func newPipeInput(in, signal int) (*pipeInput, error) {
@@ -179,7 +201,42 @@ func newPipeInput(in, signal int) (*pipeInput, error) {
 	if fd, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
 		r.null = fd
 	}
+	r.setAsync()
 	return r, nil
+}
+
+// setAsync sets O_ASYNC on the input, shared with the other holders of
+// its read end (svscan, supervise): with no owner, nobody gets signals.
+func (r *pipeInput) setAsync() {
+	flags, err := unix.FcntlInt(uintptr(r.in), unix.F_GETFL, 0)
+	if err != nil {
+		return
+	}
+	r.asyncSet = flags&unix.O_ASYNC != 0
+	if _, err := unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, 0); err != nil {
+		return
+	}
+	if !r.asyncSet {
+		if _, err := unix.FcntlInt(uintptr(r.in), unix.F_SETFL, flags|unix.O_ASYNC); err != nil {
+			return
+		}
+	}
+	r.pid = unix.Getpid()
+}
+
+// signalUs has the input send us SIGIO when written to (on), or nobody,
+// and reports whether it could. Signals to nobody cost only a write's
+// look at the owner.
+func (r *pipeInput) signalUs(on bool) bool {
+	if r.pid == 0 {
+		return false
+	}
+	owner := 0
+	if on {
+		owner = r.pid
+	}
+	_, err := unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, owner)
+	return err == nil
 }
 
 // watch makes an epoll instance for the input and the signal pipe. The
@@ -218,7 +275,14 @@ func (r *pipeInput) fit() error {
 	return nil
 }
 
+// close leaves the input's O_ASYNC as it found it.
 func (r *pipeInput) close() {
+	if r.pid != 0 {
+		r.signalUs(false)
+		if flags, err := unix.FcntlInt(uintptr(r.in), unix.F_GETFL, 0); err == nil && !r.asyncSet {
+			unix.FcntlInt(uintptr(r.in), unix.F_SETFL, flags&^unix.O_ASYNC)
+		}
+	}
 	for _, fd := range []int{r.r, r.w, r.null, r.watch} {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -316,21 +380,10 @@ func (r *pipeInput) consume(n int) error {
 }
 
 // sleep waits until something is added to the input, its writers are
-// gone, a signal came, or timeout passed (negative: no limit), and tells
-// whether the writers were gone.
-func (r *pipeInput) sleep(sig *signals, timeout time.Duration) (hup bool) {
-	var limit *unix.Timespec
-	if timeout >= 0 {
-		ts := unix.NsecToTimespec(int64(timeout))
-		limit = &ts
-	}
-	// ppoll on the epoll instance for its time limit in nanoseconds.
-	fds := []unix.PollFd{{Fd: int32(r.watch), Events: unix.POLLIN}}
-	if n, err := unix.Ppoll(fds, limit, nil); err != nil || n == 0 {
-		return false
-	}
+// gone, or a signal came, and tells whether the writers were gone.
+func (r *pipeInput) sleep(sig *signals) (hup bool) {
 	var events [2]unix.EpollEvent
-	n, err := unix.EpollWait(r.watch, events[:], 0)
+	n, err := unix.EpollWait(r.watch, events[:], -1)
 	if err != nil {
 		return false
 	}
@@ -345,9 +398,16 @@ func (r *pipeInput) sleep(sig *signals, timeout time.Duration) (hup bool) {
 }
 
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
-	held := 0    // bytes at the head of the pipe that m holds, unwritten
-	hup := false // every writer was gone at the last wake
-	heldPoll := heldPollMin
+	held := 0      // bytes at the head of the pipe that m holds, unwritten
+	hup := false   // every writer was gone at the last wake
+	sigio := false // the input signals us, since before the last look
+	// letGo takes the held start of the line off the pipe: m keeps it.
+	letGo := func() error {
+		m.keepHeld()
+		err := r.consumeOrFail(held)
+		held = 0
+		return err
+	}
 	for {
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
@@ -359,8 +419,11 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 		if err != nil {
 			return strerr.Fatal("unable to read input: ", err)
 		}
+		if sigio && (n > held || full) {
+			r.signalUs(false) // there is news already
+			sigio = false
+		}
 		if n > held {
-			heldPoll = heldPollMin
 			used := m.feed(r.buf[held:n], stop)
 			m.flush()
 			newHeld := m.held
@@ -383,20 +446,28 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			// The start of a line fills every buffer the pipe has, so
 			// the writer cannot add the rest.
 			if !r.grow() {
-				m.keepHeld()
-				if err := r.consumeOrFail(held); err != nil {
+				if err := letGo(); err != nil {
 					return err
 				}
-				held = 0
 			}
-			heldPoll = heldPollMin // the writer goes on at once
 		case held == 0:
 			// The pipe is empty: the next write wakes us.
 			r.shrink()
-			hup = r.sleep(sig, -1)
+			hup = r.sleep(sig)
+		case sigio:
+			hup = r.sleep(sig)
+			r.signalUs(false)
+			sigio = false
+		case r.signalUs(true):
+			// Every write signals us from now on: forget the signals
+			// that came before, and look once more before sleeping.
+			sig.drain()
+			sigio = true
 		default:
-			hup = r.sleep(sig, heldPoll)
-			heldPoll = min(2*heldPoll, heldPollMax)
+			// Nothing would wake us when a writer waits for room.
+			if err := letGo(); err != nil {
+				return err
+			}
 		}
 	}
 }

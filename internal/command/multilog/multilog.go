@@ -6,6 +6,8 @@ package multilog
 import (
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	engine "daemontools/internal/multilog"
 )
@@ -21,7 +23,14 @@ func Run(args []string, stdin io.Reader, _, stderr io.Writer) error {
 	if f, ok := stdin.(*os.File); ok {
 		in = int(f.Fd())
 	}
-	err = m.Run(in)
+	commands, input := make(chan os.Signal, 4), make(chan os.Signal, 1)
+	signal.Notify(commands, syscall.SIGTERM, syscall.SIGALRM)
+	signal.Notify(input, syscall.SIGIO)
+	err = m.Run(in, engine.Signals{Commands: commands, Input: input})
+	signal.Stop(commands)
+	signal.Stop(input)
+	close(commands)
+	close(input)
 	m.Close()
 	return err
 }
