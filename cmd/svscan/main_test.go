@@ -22,7 +22,12 @@ import (
 	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) { svtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(readyHelperEnv) != "" {
+		readyHelper()
+	}
+	svtest.Main(m)
+}
 
 // scanner is an svscan under test.
 type scanner struct {

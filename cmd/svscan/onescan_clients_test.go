@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/sdnotify"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -61,17 +62,36 @@ func awaitResult(t *testing.T, what string, done <-chan testbin.Result) {
 	}
 }
 
+// readyHelperEnv, set, makes the test binary readyHelper instead of
+// running tests.
+const readyHelperEnv = "SVSCAN_TEST_READY_HELPER"
+
+// readyHelper says READY=1 on $NOTIFY_SOCKET and sleeps: a service that
+// execs it is ./run itself, alive when its datagram is read (a sender
+// that has exited by then, as systemd-notify may have, cannot be told
+// to be one of ./run's processes).
+func readyHelper() {
+	if err := sdnotify.Ready(os.Getenv("NOTIFY_SOCKET")); err != nil {
+		fmt.Fprintln(os.Stderr, "ready helper:", err)
+		os.Exit(111)
+	}
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
 // readinessServices makes, in dir, "fd", whose run says it is ready on
 // notification-fd 4, and "sock", which says READY=1 on its notify socket
-// (with systemd-notify, a descendant of ./run), each once its file "go"
-// exists.
+// (readyHelper), each once its file "go" exists.
 func readinessServices(t *testing.T, dir string) (fd, sock string) {
 	t.Helper()
+	self, err := os.Executable()
+	testbin.Must(t, err)
 	fd, sock = filepath.Join(dir, "fd"), filepath.Join(dir, "sock")
 	const wait = "while [ ! -e go ]; do sleep 0.05; done\n"
 	makeService(t, fd, wait+"echo >&4\nexec sleep 1000", "")
 	writeFile(t, filepath.Join(fd, "notification-fd"), "4\n", 0o644)
-	makeService(t, sock, wait+"systemd-notify --ready\nexec sleep 1000", "")
+	makeService(t, sock, wait+readyHelperEnv+"=1 exec '"+self+"'", "")
 	writeFile(t, filepath.Join(sock, "notify-socket"), "", 0o644)
 	return fd, sock
 }
