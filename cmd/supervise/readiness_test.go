@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,14 +23,22 @@ import (
 // (notifyHelper) instead of running tests.
 const notifyHelperEnv = "SUPERVISE_TEST_NOTIFY_HELPER"
 
+// notifyStepsEnv holds the helper's steps, blank-separated, when it has
+// no arguments (run as ./run itself).
+const notifyStepsEnv = "SUPERVISE_TEST_NOTIFY_STEPS"
+
 // notifyHelper is a daemon that speaks sd_notify to $NOTIFY_SOCKET, as
 // its arguments say in turn: "sleep:MS", "await:FILE" (until FILE exists:
 // the test says when, so no check depends on how busy the machine is),
 // "watchdog:MS:N" (WATCHDOG=1 N
 // times, MS apart), "big" (a 64 KB datagram), "mainpid" (MAINPID= its own
-// pid), "pidfile:FILE" (its pid into FILE, whole at once), "hang" (sleep
-// for ever), or a datagram to send, with "|" for newlines.
+// pid), "pidfile:FILE" (its pid into FILE, whole at once), "env:FILE" (its
+// environment into FILE, a line each, whole at once), "hang" (sleep for
+// ever), or a datagram to send, with "|" for newlines.
 func notifyHelper(steps []string) {
+	if len(steps) == 0 {
+		steps = strings.Fields(os.Getenv(notifyStepsEnv))
+	}
 	socket := os.Getenv("NOTIFY_SOCKET")
 	for _, step := range steps {
 		kind, arg, _ := strings.Cut(step, ":")
@@ -55,6 +64,9 @@ func notifyHelper(steps []string) {
 			sdnotify.Send(socket, "MAINPID="+strconv.Itoa(os.Getpid()))
 		case "pidfile":
 			os.WriteFile(arg+".new", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+			os.Rename(arg+".new", arg)
+		case "env":
+			os.WriteFile(arg+".new", []byte(strings.Join(os.Environ(), "\n")+"\n"), 0o644)
 			os.Rename(arg+".new", arg)
 		case "hang":
 			for {
@@ -319,5 +331,56 @@ func TestNotificationFdExample(t *testing.T) {
 	}
 	if e := stderrOf(errFile); e != "" {
 		t.Errorf("stderr: %q", e)
+	}
+}
+
+// With timeout-watchdog, ./run gets WATCHDOG_PID, its own pid, as systemd
+// sets it; its environment is otherwise supervise's, plus NOTIFY_SOCKET and
+// WATCHDOG_USEC: the shell that learns the pid adds nothing, and leaves
+// PWD as it was, or absent. ./run is the helper itself, not a shell
+// script, which would set PWD on its own.
+func TestWatchdogPid(t *testing.T) {
+	t.Parallel()
+	self, err := os.Executable()
+	testbin.Must(t, err)
+	for _, pwd := range []string{"", "/nowhere"} {
+		dir := filepath.Join(t.TempDir(), "svc")
+		testbin.Must(t, os.MkdirAll(dir, 0o755))
+		testbin.Must(t, os.Symlink(self, filepath.Join(dir, "run")))
+		writeFile(t, dir, "notify-socket", "", 0o644)
+		writeFile(t, dir, "timeout-watchdog", "60000\n", 0o644)
+		errFile := filepath.Join(t.TempDir(), "stderr")
+		f, err := os.Create(errFile)
+		testbin.Must(t, err)
+		defer f.Close()
+		cmd := exec.Command(testbin.Path(t, "supervise"), dir)
+		cmd.Stderr = f
+		cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PWD=") }),
+			notifyHelperEnv+"=1", notifyStepsEnv+"=env:env READY=1 hang")
+		if pwd != "" {
+			cmd.Env = append(cmd.Env, "PWD="+pwd)
+		}
+		g := svtest.Start(t, cmd)
+		s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
+		supervise, err := os.ReadFile("/proc/" + strconv.Itoa(g.Pid()) + "/environ")
+		testbin.Must(t, err)
+		want := []string{"WATCHDOG_PID=" + strconv.Itoa(s.Pid), "WATCHDOG_USEC=60000000"}
+		for _, kv := range strings.Split(strings.TrimSuffix(string(supervise), "\x00"), "\x00") {
+			if kv != "GOMAXPROCS=1" && kv != "SUPERVISE_GOMAXPROCS=added" {
+				want = append(want, kv)
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "env"))
+		testbin.Must(t, err)
+		env := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		got := slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=@") })
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) || len(env) != len(got)+1 {
+			t.Errorf("PWD %q: ./run's environment\n%q, want\n%q and NOTIFY_SOCKET", pwd, env, want)
+		}
+		if e := stderrOf(errFile); e != "" {
+			t.Errorf("stderr %q", e)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package supervise
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -56,8 +57,8 @@ func newReadiness() readiness {
 
 // prepare readies the start about to be made: it reads notification-fd,
 // notify-socket and timeout-watchdog, makes the pipe and the socket, and
-// returns the descriptors and environment ./run gets.
-func (s *Supervisor) prepare() (files []uintptr, env []string) {
+// returns what to execute, the descriptors and the environment ./run gets.
+func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string) {
 	r := &s.ready
 	r.close()
 	r.since, r.text, r.has, r.sockets = tai64.Label{}, "", false, false
@@ -98,12 +99,39 @@ func (s *Supervisor) prepare() (files []uintptr, env []string) {
 		}
 	}
 	r.watchdog = 0
+	argv = []string{"./run"}
 	if r.sockets {
 		if r.watchdog = s.millis(timeoutWatchdogFile, 0, "ignored"); r.watchdog > 0 {
 			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(r.watchdog.Microseconds(), 10))
+			argv = s.withWatchdogPid(env)
 		}
 	}
-	return files, env
+	return argv, files, env
+}
+
+// watchdogPidShell is the shell through which ./run starts with a watchdog.
+const watchdogPidShell = "/bin/sh"
+
+// withWatchdogPid is how to start ./run with WATCHDOG_PID set to its own
+// pid, as systemd sets it, so that sd_watchdog_enabled(3) says yes in
+// ./run and no in the processes it forks. The pid is not known before the
+// fork, so the shell learns it ($$) and execs ./run, after putting PWD,
+// which it sets, back as env has it. Without the shell, ./run starts
+// without WATCHDOG_PID (sd_watchdog_enabled then says yes everywhere); a
+// ./run that cannot be executed is started directly too, so that it fails
+// as it would without a watchdog.
+func (s *Supervisor) withWatchdogPid(env []string) []string {
+	if unix.Access(watchdogPidShell, unix.X_OK) != nil || unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil {
+		return []string{"./run"}
+	}
+	const script = `if [ $# = 1 ]; then PWD=$1; else unset PWD; fi; export WATCHDOG_PID=$$; exec ./run`
+	argv := []string{watchdogPidShell, "-c", script, "./run"}
+	for _, kv := range env {
+		if pwd, ok := strings.CutPrefix(kv, "PWD="); ok {
+			return append(argv, pwd) // the first, as getenv(3) finds it
+		}
+	}
+	return argv
 }
 
 // started follows a start: ./run has its end of the pipe.

@@ -586,8 +586,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.runStart = procstart.Now()
 	s.phase, s.alarm = down, time.Time{}
 	s.startAsked = false
-	files, env := s.prepare()
-	c, err := s.spawn([]string{"./run"}, env, files)
+	argv, files, env := s.prepare()
+	c, err := s.spawn(argv, env, files)
 	s.ready.started()
 	if err != nil {
 		s.ready.close()
