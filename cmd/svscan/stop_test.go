@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -313,5 +314,103 @@ func waitIgnoring(t *testing.T, pid int, sig syscall.Signal) {
 			}
 		}
 		return false
+	})
+}
+
+// pidfileDaemon is a daemon that double-forks away from ./run, says so on
+// its stdout (the logger's pipe), writes its pid to daemon.pid once its
+// TERM trap is set, and exits 7 on TERM.
+const pidfileDaemon = `rm -f daemon.pid
+sh -c 'sh -c "trap \"echo stopped >>stops; exit 7\" TERM
+echo daemon \$\$
+echo \$\$ >daemon.pid.new && mv daemon.pid.new daemon.pid
+while :; do sleep 0.05; done" &'
+exit 0`
+
+// longOrphan is a service that forks twice: the grandchild notes its pid
+// in orphan and lives on, its parent gone.
+const longOrphan = `(sh -c 'echo $$ >orphan.new && mv orphan.new orphan && exec sleep 1000' &)
+exec sleep 1000`
+
+// pidIn reads the pid in file, 0 while it holds none.
+func pidIn(file string) int {
+	b, _ := os.ReadFile(file)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// A daemon that forks and writes a pidfile is supervised as the service in
+// both modes: svstat shows its pid from the pidfile, its output reaches
+// the logger, a kill -9 brings a new one, and svscan's stop on TERM stops
+// it (exit 7 from its trap) and leaves nothing running.
+func TestPidfileDaemon(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		dir := filepath.Join(t.TempDir(), "service")
+		d := filepath.Join(dir, "d")
+		makeService(t, d, pidfileDaemon, "exec cat >>out")
+		writeFile(t, filepath.Join(d, "pidfile"), "daemon.pid\n", 0644)
+		s := m.start(t, dir)
+		var daemon int
+		svtest.WaitFor(t, 20*time.Second, "the daemon up as the service", func() bool {
+			daemon = pidIn(filepath.Join(d, "daemon.pid"))
+			return daemon != 0 && upPid(t, d) == daemon
+		})
+		if long := svstatLong(t, d); !strings.Contains(long, "pid from pidfile") {
+			t.Errorf("svstat -l: %q", long)
+		}
+		svtest.WaitFor(t, 10*time.Second, "the daemon's line logged", func() bool {
+			out, _ := os.ReadFile(filepath.Join(d, "log/out"))
+			return string(out) == fmt.Sprintf("daemon %d\n", daemon)
+		})
+		testbin.Must(t, syscall.Kill(daemon, syscall.SIGKILL))
+		var second int
+		svtest.WaitFor(t, 20*time.Second, "a second daemon up", func() bool {
+			second = pidIn(filepath.Join(d, "daemon.pid"))
+			return second != 0 && second != daemon && upPid(t, d) == second
+		})
+		s.signal(t, syscall.SIGTERM)
+		if code := s.Wait(t, 10*time.Second); code != 0 {
+			t.Errorf("svscan exited %d", code)
+		}
+		if b, _ := os.ReadFile(filepath.Join(d, "stops")); string(b) != "stopped\n" {
+			t.Errorf("the daemon's stops: %q", b)
+		}
+		if out, _ := os.ReadFile(filepath.Join(d, "log/out")); string(out) != fmt.Sprintf("daemon %d\ndaemon %d\n", daemon, second) {
+			t.Errorf("logged %q", out)
+		}
+		noneLeft(t, s.Group)
+	})
+}
+
+// A pidfile that names the orphan of another service, started after this
+// ./run, is not trusted in either mode, however many services share
+// svscan's process: the service is not up with that pid, and svc -d of it
+// leaves that orphan alone.
+func TestPidfileNamesAnotherServicesOrphan(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		dir := filepath.Join(t.TempDir(), "service")
+		a, other := filepath.Join(dir, "a"), filepath.Join(dir, "other")
+		makeService(t, a, "echo >started\nwhile [ ! -e ../other/orphan ]; do sleep 0.05; done\ncp ../other/orphan daemon.pid\nexit 0", "")
+		writeFile(t, filepath.Join(a, "pidfile"), "daemon.pid\n", 0644)
+		// The orphan starts once a's ./run has.
+		makeService(t, other, "while [ ! -e ../a/started ]; do sleep 0.05; done\n"+longOrphan, "")
+		s := m.start(t, dir)
+		orphan := waitOrphan(t, other)
+		want := fmt.Sprintf("supervise: warning: no daemon 5 seconds after a/run exited 0: a/daemon.pid names pid %d, which is not a descendant of a/run\n", orphan)
+		svtest.WaitFor(t, 20*time.Second, "the warning", func() bool {
+			if upPid(t, a) == orphan {
+				t.Fatalf("a is up with pid %d, the orphan of other", orphan)
+			}
+			b, _ := os.ReadFile(s.stderrPath)
+			return strings.HasPrefix(string(b), want)
+		})
+		svc(t, "-d", a)
+		svtest.WaitFor(t, 10*time.Second, "a down", func() bool {
+			st, ok := svtest.ReadStatus(t, a)
+			return ok && st.Pid == 0 && st.Want == status.WantDown
+		})
+		if !svtest.Holds(time.Second, func() bool { return svtest.Alive(orphan) }) {
+			t.Errorf("svc -d a stopped %d, the orphan of other", orphan)
+		}
 	})
 }

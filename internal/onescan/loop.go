@@ -41,6 +41,17 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 	if err != nil {
 		s.warn("unable to watch directory: ", err) // the periodic scan carries on alone
 	}
+	if s.statuses, err = unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK); err == nil {
+		if err = s.watch(s.statuses, keyStatus); err != nil {
+			unix.Close(s.statuses)
+		}
+	}
+	if err != nil {
+		s.statuses = -1
+		s.warn("unable to watch the status of tied services: ", err)
+	} else {
+		defer unix.Close(s.statuses)
+	}
 
 	now := time.Now()
 	s.Scan(true, now)
@@ -67,6 +78,13 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 						orphans = true
 					case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 						s.Stop()
+					}
+				}
+			case keyStatus:
+				drain(s.statuses)
+				for _, u := range s.units {
+					if u.pid != 0 {
+						s.checkTied(u)
 					}
 				}
 			case keyNotify:

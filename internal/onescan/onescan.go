@@ -32,10 +32,29 @@ import (
 type unit struct {
 	key     int32  // its events' key in the epoll set
 	dir     string // the directory, relative to the scanned one
+	log     bool   // the logger's: dir is NAME/log
 	stdio   [3]int
 	sup     *supervise.Supervisor // nil while there is none (after svc -x, or a failed Open)
 	crashed time.Time             // when it last panicked
 	tied    bool                  // the main unit of a service with a scan.TiedFile
+	// pid is the supervise process that supervises a service with a
+	// pidfile file instead (ownProcess); 0 when none runs.
+	pid int
+	id  fileID // of dir, once pid is started
+}
+
+// pidfileFile is supervise's: a service with one runs a daemon that forks.
+const pidfileFile = "pidfile"
+
+// ownProcess tells whether the service in dir gets a supervise process of
+// its own: one with a pidfile file, whose daemon is an orphan of ./run.
+// In one process the orphans of every service come back to svscan, and
+// none can tell whose is whose; a supervise of its own, a child subreaper
+// to which only this service's orphans come back, can (EXTENSIONS.md's
+// "descended from ./run"), and reaps and stops them as plain svscan's do.
+func ownProcess(dir string) bool {
+	var st unix.Stat_t
+	return unix.Lstat(dir+"/"+pidfileFile, &st) == nil
 }
 
 // service is a service directory: its unit, its log's, and the pipe
@@ -61,6 +80,7 @@ type Scanner struct {
 	services map[fileID]*service
 	units    map[int32]*unit
 	lastKey  int32
+	statuses int  // inotify of the supervise/ of tied services under a supervise process
 	stopping bool // every service is leaving; Run returns once all are gone
 	exit     int  // svscan's exit code once stopped: a tied service's
 }
@@ -69,6 +89,7 @@ type Scanner struct {
 const (
 	keySignal = 0
 	keyNotify = -1
+	keyStatus = -2 // a status record of a tied service under a supervise process
 )
 
 // New returns a Scanner of the current directory that writes warnings to
@@ -83,7 +104,7 @@ func New(stderr io.Writer, env []string) (*Scanner, error) {
 		dir.Close()
 		return nil, strerr.Fatal("unable to create epoll: ", err)
 	}
-	return &Scanner{stderr: stderr, env: env, dir: dir, epoll: ep,
+	return &Scanner{stderr: stderr, env: env, dir: dir, epoll: ep, statuses: -1,
 		services: make(map[fileID]*service), units: make(map[int32]*unit)}, nil
 }
 
@@ -157,7 +178,7 @@ func (s *Scanner) look(name string, full bool, now time.Time) {
 		sv.log.dir = name + "/log"
 	}
 	for _, u := range []*unit{sv.main, sv.log} {
-		if u != nil && u.sup == nil {
+		if u != nil && u.sup == nil && u.pid == 0 {
 			s.open(u, now)
 		}
 	}
@@ -207,6 +228,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		sv.Pipe = pipe
 		sv.main.stdio[1] = sv.Pipe[1]
 		sv.log = s.newUnit(name+"/log", [3]int{sv.Pipe[0], 1, 2})
+		sv.log.log = true
 	}
 	sv.main.tied = scan.IsTied(name)
 	s.services[id] = sv
@@ -227,6 +249,10 @@ func (s *Scanner) open(u *unit, now time.Time) {
 		s.short(u.dir, unix.EMFILE)
 		return
 	}
+	if ownProcess(u.dir) {
+		s.spawn(u)
+		return
+	}
 	var sup *supervise.Supervisor
 	err := s.guard(u, func() error {
 		var err error
@@ -245,6 +271,29 @@ func (s *Scanner) open(u *unit, now time.Time) {
 	}
 	u.sup = sup
 	s.step(u, func() { sup.Begin(now) }, now)
+}
+
+// spawn starts a supervise process for the unit, as plain svscan does.
+func (s *Scanner) spawn(u *unit) {
+	var st unix.Stat_t
+	err := unix.Stat(u.dir, &st)
+	if err == nil {
+		u.pid, err = scan.Spawn(s.env, strings.TrimSuffix(u.dir, "/log"), u.log, u.stdio)
+	}
+	if err != nil {
+		u.pid = 0
+		s.warn("unable to start supervise ", u.dir, ": ", err)
+		s.short(u.dir, err)
+		return
+	}
+	u.id = fileID{st.Dev, st.Ino}
+	if u.tied && s.statuses >= 0 {
+		// Made here, as supervise makes it, to be watched from the start.
+		unix.Mkdir(u.dir+"/supervise", 0o700)
+		if _, err := unix.InotifyAddWatch(s.statuses, u.dir+"/supervise", unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_ONLYDIR); err != nil {
+			s.warn("unable to watch ", u.dir, "/supervise: ", err)
+		}
+	}
 }
 
 // step runs f on the unit's supervisor, then watches its new child, or
@@ -349,7 +398,7 @@ func (s *Scanner) short(dir string, err error) {
 // svscan does (scan.Pair.Retire); with both of its supervisors ended, the
 // entry is forgotten.
 func (s *Scanner) retire(sv *service, now time.Time) {
-	if !sv.Retire(member{s, sv.main, now}, member{s, sv.log, now}, now, s.warn) {
+	if !sv.Retire(s.member(sv.main, now), s.member(sv.log, now), now, s.warn) {
 		return
 	}
 	delete(s.units, sv.main.key)
@@ -359,7 +408,16 @@ func (s *Scanner) retire(sv *service, now time.Time) {
 	delete(s.services, sv.id)
 }
 
-// member is a unit as the stop of its service reaches it.
+// member is a unit as the stop of its service reaches it: its supervise
+// process through the control FIFO, or its supervisor here.
+func (s *Scanner) member(u *unit, now time.Time) scan.Member {
+	if u != nil && u.pid != 0 {
+		return scan.Process(u.pid, u.dir, u.id.dev, u.id.ino, s.warn)
+	}
+	return member{s, u, now}
+}
+
+// member is a unit whose supervisor is in svscan, as the stop reaches it.
 type member struct {
 	s   *Scanner
 	u   *unit // nil for the logger of a service without one
@@ -395,7 +453,7 @@ func (s *Scanner) checkTied(u *unit) {
 	if err != nil {
 		return
 	}
-	if code, down := scan.TiedExit(st, u.sup == nil); down {
+	if code, down := scan.TiedExit(st, u.sup == nil && u.pid == 0); down {
 		s.exit = code
 		s.Stop()
 	}
@@ -409,7 +467,7 @@ func (s *Scanner) reapOrphans(now time.Time) {
 	var owner *unit
 	own := func(pid int) bool {
 		for _, u := range s.units {
-			if u.sup != nil && u.sup.Pid() == pid {
+			if u.pid == pid || u.sup != nil && u.sup.Pid() == pid {
 				owner = u
 				return true
 			}
@@ -422,6 +480,22 @@ func (s *Scanner) reapOrphans(now time.Time) {
 			return // none left, or its supervisor does not reap it yet
 		}
 		last = pid
+		if owner.pid == pid {
+			s.reaped(owner)
+			continue
+		}
 		s.step(owner, func() { owner.sup.Step(now) }, now)
+	}
+}
+
+// reaped collects the unit's supervise process, which has exited: the
+// next full scan starts it again, as plain svscan does. One that was told
+// to exit (svc -x) may end svscan, when tied.
+func (s *Scanner) reaped(u *unit) {
+	var ws unix.WaitStatus
+	unix.Wait4(u.pid, &ws, unix.WNOHANG, nil)
+	u.pid = 0
+	if ws.Exited() && ws.ExitStatus() == 0 {
+		s.checkTied(u)
 	}
 }

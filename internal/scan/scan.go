@@ -67,8 +67,8 @@ type service struct {
 	leaving bool
 }
 
+// supervisor is a supervise process svscan started; pid 0 when none runs.
 type supervisor struct {
-	dir string // "" for the service, "log/" for its logger
 	pid int
 }
 
@@ -215,7 +215,6 @@ func (s *Scanner) add(name string, id fileID) *service {
 		return nil
 	}
 	sv := &service{name: name, id: id, Pair: Pair{Pipe: [2]int{-1, -1}}, tied: IsTied(name)}
-	sv.log.dir = "log/"
 	var st unix.Stat_t
 	if err := unix.Stat(name+"/log", &st); err == nil {
 		sv.hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
@@ -234,36 +233,44 @@ func (s *Scanner) add(name string, id fileID) *service {
 	return sv
 }
 
-// spawn starts `supervise NAME`, or `supervise log` inside NAME for the
-// logger, with the pipe on its stdout or stdin. The child gets descriptors
-// 0, 1 and 2 and nothing else: everything svscan opens is close-on-exec.
+// spawn starts the supervise of the service or of its logger.
 func (s *Scanner) spawn(sv *service, log bool) {
-	what := sv.name
-	argv := []string{"supervise", sv.name}
-	attr := &syscall.ProcAttr{Env: s.env, Files: []uintptr{0, 1, 2}}
-	sup := &sv.main
+	sup, what, files := &sv.main, sv.name, [3]int{0, 1, 2}
 	if log {
-		what += "/log"
-		argv[1] = "log"
-		attr.Dir = sv.name
-		attr.Files[0] = uintptr(sv.Pipe[0])
-		sup = &sv.log
+		sup, what, files[0] = &sv.log, what+"/log", sv.Pipe[0]
 	} else if sv.hasLog {
-		attr.Files[1] = uintptr(sv.Pipe[1])
+		files[1] = sv.Pipe[1]
 	}
-	// Found as daemontools finds it, in $PATH; for the logger a relative
-	// element of $PATH is taken inside NAME.
-	err := pathexec.Find("supervise", func(path string) error {
-		var err error
-		sup.pid, err = syscall.ForkExec(path, argv, attr)
-		return err
-	})
-	if err != nil {
+	var err error
+	if sup.pid, err = Spawn(s.env, sv.name, log, files); err != nil {
 		sup.pid = 0
 		s.warn("unable to start supervise ", what, ": ", err)
 		return
 	}
 	s.byPid[sup.pid] = sv
+}
+
+// Spawn starts `supervise NAME`, or `supervise log` inside NAME for the
+// logger, with env and with files as its descriptors 0, 1 and 2 (the pipe
+// on the service's stdout or the logger's stdin), and returns its pid.
+// The child gets those three and nothing else: everything svscan opens is
+// close-on-exec.
+func Spawn(env []string, name string, log bool, files [3]int) (int, error) {
+	argv := []string{"supervise", name}
+	attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(files[0]), uintptr(files[1]), uintptr(files[2])}}
+	if log {
+		argv[1] = "log"
+		attr.Dir = name
+	}
+	// Found as daemontools finds it, in $PATH; for the logger a relative
+	// element of $PATH is taken inside NAME.
+	pid := 0
+	err := pathexec.Find("supervise", func(path string) error {
+		var err error
+		pid, err = syscall.ForkExec(path, argv, attr)
+		return err
+	})
+	return pid, err
 }
 
 // Reap collects every supervise that has exited, so that the next scan

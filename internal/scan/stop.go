@@ -93,7 +93,7 @@ func (s *Scanner) checkStopped() {
 // retire moves a leaving service one step towards its end (Pair.Retire);
 // with both of its supervise processes gone, the entry is forgotten.
 func (s *Scanner) retire(sv *service) {
-	if sv.Retire(process{s, sv, &sv.main}, process{s, sv, &sv.log}, time.Now(), s.warn) {
+	if sv.Retire(s.process(sv, false), s.process(sv, true), time.Now(), s.warn) {
 		s.drop(sv)
 		s.checkStopped()
 	}
@@ -221,18 +221,33 @@ func killAfter(file string, warn func(...any)) time.Duration {
 
 // process is a supervise process as the stop reaches it.
 type process struct {
-	s   *Scanner
-	sv  *service
-	sup *supervisor
+	pid  int
+	dir  fileID // its service's directory, or log/, where it works
+	name string // NAME or NAME/log, for warnings
+	warn func(...any)
 }
 
-func (p process) Present() bool         { return p.sup.pid != 0 }
-func (p process) Tell(cmds string) bool { return p.s.tell(p.sv, p.sup, cmds) }
+// Process is the supervise process pid, of the service directory name
+// (device dev, inode ino), as the stop reaches it: through its control
+// FIFO. warn reports a FIFO that cannot be written.
+func Process(pid int, name string, dev, ino uint64, warn func(...any)) Member {
+	return process{pid, fileID{dev, ino}, name, warn}
+}
+
+// process is the supervise of sv's service, or of its logger.
+func (s *Scanner) process(sv *service, log bool) process {
+	if log {
+		return process{sv.log.pid, sv.logID, sv.name + "/log", s.warn}
+	}
+	return process{sv.main.pid, sv.id, sv.name, s.warn}
+}
+
+func (p process) Present() bool { return p.pid != 0 }
 
 // TimeoutKill is read in supervise's working directory: the service's,
 // wherever it has moved.
 func (p process) TimeoutKill() string {
-	return "/proc/" + strconv.Itoa(p.sup.pid) + "/cwd/timeout-kill"
+	return "/proc/" + strconv.Itoa(p.pid) + "/cwd/timeout-kill"
 }
 
 // errBadMillis is a file that does not hold a decimal number of milliseconds.
@@ -259,15 +274,15 @@ func readMillis(file string) (time.Duration, error) {
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// tell writes cmd to a supervise's control FIFO.
-func (s *Scanner) tell(sv *service, sup *supervisor, cmd string) bool {
-	fd, err := openControl(sv, sup)
+// Tell writes cmds to the supervise's control FIFO.
+func (p process) Tell(cmds string) bool {
+	fd, err := p.openControl()
 	if err == nil {
-		_, err = unix.Write(fd, []byte(cmd))
+		_, err = unix.Write(fd, []byte(cmds))
 		unix.Close(fd)
 	}
 	if err != nil && err != errExited {
-		s.warn("unable to control ", strings.TrimSuffix(sv.name+"/"+sup.dir, "/"), ": ", err)
+		p.warn("unable to control ", p.name, ": ", err)
 	}
 	return err == nil
 }
@@ -284,13 +299,9 @@ var errExited error = strerr.Text("supervise has exited")
 // blocking: inside supervise's working directory, which is the service
 // directory wherever it has moved, or, once the directory has been
 // deleted, through the descriptor supervise itself holds on the FIFO.
-func openControl(sv *service, sup *supervisor) (int, error) {
+func (p process) openControl() (int, error) {
 	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	proc := "/proc/" + strconv.Itoa(sup.pid)
-	want := sv.id
-	if sup.dir != "" {
-		want = sv.logID
-	}
+	proc := "/proc/" + strconv.Itoa(p.pid)
 	var st unix.Stat_t
 	if err := unix.Stat(proc+"/cwd", &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -298,7 +309,7 @@ func openControl(sv *service, sup *supervisor) (int, error) {
 		}
 		return -1, err
 	}
-	if (fileID{st.Dev, st.Ino}) != want {
+	if (fileID{st.Dev, st.Ino}) != p.dir {
 		return -1, errNotThere
 	}
 	fd, err := unix.Open(proc+"/cwd/supervise/control", flags, 0)
