@@ -332,10 +332,24 @@ exit 0`
 const longOrphan = `(sh -c 'echo $$ >orphan.new && mv orphan.new orphan && exec sleep 1000' &)
 exec sleep 1000`
 
-// pidIn reads the pid in file, 0 while it holds none.
-func pidIn(file string) int {
-	b, _ := os.ReadFile(file)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+// daemonService makes the service directory dir with a pidfileDaemon, and
+// a logger if logRun is not empty.
+func daemonService(t *testing.T, dir, logRun string) {
+	t.Helper()
+	makeService(t, dir, pidfileDaemon, logRun)
+	writeFile(t, filepath.Join(dir, "pidfile"), "daemon.pid\n", 0644)
+}
+
+// waitDaemon waits until dir's service is up as the daemon its pidfile
+// names, other than old, and returns its pid.
+func waitDaemon(t *testing.T, dir string, old int) int {
+	t.Helper()
+	var pid int
+	svtest.WaitFor(t, 20*time.Second, "the daemon up as the service", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "daemon.pid"))
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return pid != 0 && pid != old && upPid(t, dir) == pid
+	})
 	return pid
 }
 
@@ -347,14 +361,9 @@ func TestPidfileDaemon(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		dir := filepath.Join(t.TempDir(), "service")
 		d := filepath.Join(dir, "d")
-		makeService(t, d, pidfileDaemon, "exec cat >>out")
-		writeFile(t, filepath.Join(d, "pidfile"), "daemon.pid\n", 0644)
+		daemonService(t, d, "exec cat >>out")
 		s := m.start(t, dir)
-		var daemon int
-		svtest.WaitFor(t, 20*time.Second, "the daemon up as the service", func() bool {
-			daemon = pidIn(filepath.Join(d, "daemon.pid"))
-			return daemon != 0 && upPid(t, d) == daemon
-		})
+		daemon := waitDaemon(t, d, 0)
 		if long := svstatLong(t, d); !strings.Contains(long, "pid from pidfile") {
 			t.Errorf("svstat -l: %q", long)
 		}
@@ -363,11 +372,7 @@ func TestPidfileDaemon(t *testing.T) {
 			return string(out) == fmt.Sprintf("daemon %d\n", daemon)
 		})
 		testbin.Must(t, syscall.Kill(daemon, syscall.SIGKILL))
-		var second int
-		svtest.WaitFor(t, 20*time.Second, "a second daemon up", func() bool {
-			second = pidIn(filepath.Join(d, "daemon.pid"))
-			return second != 0 && second != daemon && upPid(t, d) == second
-		})
+		second := waitDaemon(t, d, daemon)
 		s.signal(t, syscall.SIGTERM)
 		if code := s.Wait(t, 10*time.Second); code != 0 {
 			t.Errorf("svscan exited %d", code)

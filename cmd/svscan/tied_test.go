@@ -124,16 +124,12 @@ func TestTiedPidfileDaemon(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		dir := filepath.Join(t.TempDir(), "service")
 		app := filepath.Join(dir, "app")
-		makeService(t, app, pidfileDaemon, "")
-		writeFile(t, filepath.Join(app, "pidfile"), "daemon.pid\n", 0644)
+		daemonService(t, app, "")
 		writeFile(t, filepath.Join(app, "tied"), "", 0644)
 		names := loggedServices(t, dir, 1)
 		s := m.start(t, dir)
 		waitLogging(t, dir, names)
-		svtest.WaitFor(t, 20*time.Second, "the daemon up as the service", func() bool {
-			daemon := pidIn(filepath.Join(app, "daemon.pid"))
-			return daemon != 0 && upPid(t, app) == daemon
-		})
+		waitDaemon(t, app, 0)
 		svc(t, "-d", app)
 		if code := s.Wait(t, 10*time.Second); code != 7 {
 			t.Errorf("svscan exited %d, want the daemon's 7", code)

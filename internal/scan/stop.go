@@ -281,7 +281,8 @@ func (p process) Tell(cmds string) bool {
 		_, err = unix.Write(fd, []byte(cmds))
 		unix.Close(fd)
 	}
-	if err != nil && err != errExited {
+	// ENXIO: no one reads the FIFO any more, so supervise is exiting.
+	if err != nil && err != errExited && !errors.Is(err, unix.ENXIO) {
 		p.warn("unable to control ", p.name, ": ", err)
 	}
 	return err == nil
