@@ -93,9 +93,10 @@ directory dir: 0 when it is, 100 when it is not, 111 when it cannot tell.`
 current directory) whose name does not start with a dot, and a second one
 for its log subdirectory with a pipe from the service to its logger. New
 directories are picked up as soon as they appear, and looked for every
-five seconds too; a service whose directory goes away is stopped. With -1,
-every supervisor runs inside svscan itself, no supervise process, with the
-same files in supervise/; SIGTERM then stops every service and svscan.`
+five seconds too; a service whose directory goes away is stopped. SIGTERM
+stops every service in order, then svscan. With -1, every supervisor runs
+inside svscan itself, with the same files in supervise/ (a service with a
+pidfile file, whose daemon forks, still gets a supervise of its own).`
 	case "svscanboot":
 		usage = "svscanboot [dir]"
 		about = `Starts supervision at boot: stops what a previous boot left running in
