@@ -147,6 +147,38 @@ func TestMainpid(t *testing.T) {
 	}
 }
 
+// The daemon found through the pidfile names its own child with MAINPID=:
+// that child becomes the service, and svc -d stops both.
+func TestPidfileThenMainpid(t *testing.T) {
+	t.Parallel()
+	dir := newService(t, doubleFork)
+	writeFile(t, dir, "daemon", "echo $$ > daemon.pid.new && mv daemon.pid.new daemon.pid\n"+
+		helperCommand(t, "sleep:300", "pidfile:main.pid", "mainpid", "READY=1", "hang")+" &\nwait\n", 0o644)
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	writeFile(t, dir, "notify-socket", "", 0o644)
+	g, errFile := startSupervise(t, dir)
+	waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
+	daemon := readPid(t, filepath.Join(dir, "daemon.pid"))
+	s := waitRecord(t, dir, "its child up", func(s status.Status) bool { return s.FromMainpid && !notReady(s) })
+	if main := readPid(t, filepath.Join(dir, "main.pid")); s.Pid != main || s.FromPidfile || s.Restarts != 0 {
+		t.Errorf("record %+v, main.pid %d", s, main)
+	}
+	if got, want := svstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
+		t.Errorf("svstat -l: %q, want it to say %q", got, want)
+	}
+	svc(t, "-d", dir)
+	waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	for _, pid := range []int{daemon, s.Pid} {
+		if svtest.Alive(pid) {
+			t.Errorf("pid %d alive after -d", pid)
+		}
+	}
+	noZombies(t, g.Pid())
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
+
 // MAINPID= naming a process that is not ./run's is not trusted: a warning,
 // ./run stays the service, and that process never gets a signal.
 func TestMainpidStranger(t *testing.T) {
