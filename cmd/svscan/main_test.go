@@ -643,3 +643,45 @@ func TestServiceLimit(t *testing.T) {
 		t.Errorf("ours %q, daemontools %q", warnings[0], warnings[1])
 	}
 }
+
+// svscan runs with one processor: it starts itself again once, under its
+// own name, with GOMAXPROCS=1 in its environment, and takes that out of
+// the environment every supervise and service gets; a GOMAXPROCS of the
+// user's is left alone and reaches the services.
+func TestOneProcessorUnseenByServices(t *testing.T) {
+	t.Parallel()
+	for _, user := range []string{"", "GOMAXPROCS=3"} {
+		root := t.TempDir()
+		dir := filepath.Join(root, "service")
+		makeService(t, filepath.Join(dir, "a"), `echo "[$GOMAXPROCS] [$SVSCAN_GOMAXPROCS] [$SUPERVISE_GOMAXPROCS]" > report
+exec sleep 1000`, "")
+		var env []string
+		if user != "" {
+			env = append(env, user)
+		}
+		s := startSvscan(t, dir, env...)
+		report := filepath.Join(dir, "a/report")
+		svtest.WaitFor(t, 5*time.Second, "a's report", func() bool {
+			b, _ := os.ReadFile(report)
+			return bytes.HasSuffix(b, []byte("\n"))
+		})
+		got, _ := os.ReadFile(report)
+		want := "[] [] []\n"
+		if user != "" {
+			want = "[3] [] []\n"
+		}
+		if string(got) != want {
+			t.Errorf("with %q, ./run sees %q, want %q", user, got, want)
+		}
+		pid := s.Cmd.Process.Pid
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		own, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		wantOwn := "GOMAXPROCS=1\x00"
+		if user != "" {
+			wantOwn = user + "\x00"
+		}
+		if string(comm) != "svscan\n" || !bytes.Contains(own, []byte(wantOwn)) {
+			t.Errorf("with %q, svscan runs as %q with environment %q, want svscan with %q", user, comm, own, wantOwn)
+		}
+	}
+}

@@ -1,14 +1,14 @@
 package scan
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
-	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/quiet"
 )
 
 const (
@@ -23,118 +23,193 @@ const (
 	tiedRetry = 100 * time.Millisecond
 )
 
+// Keys of the descriptors Run waits on.
+const (
+	keySignal  = iota // the pipe that carries the signals
+	keyChanges        // inotify: the directory, and tied services' supervise/
+)
+
+// dirEvents are the changes to the directory that may be a service coming
+// or going.
+const dirEvents = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO
+
 // Run scans at once and then until told to stop: every interval (Interval
 // but in tests), at SIGHUP, and just after an entry is created, removed or
 // renamed in the directory. SIGCHLD reaps every child that has died,
 // supervise or not. SIGTERM and SIGINT stop every service in order (Stop),
 // and Run returns svscan's exit code once all are gone. signals carries the
 // signals the caller has asked for. ready, if not nil, is called once the
-// first scan has started every service.
-func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready func()) int {
-	var changes <-chan fsnotify.Event
-	var watchErrors <-chan error
-	if w, err := watch(); err != nil {
-		s.warn("unable to watch directory: ", err)
-	} else {
-		defer w.Close()
-		s.watcher = w
-		changes, watchErrors = w.Events, w.Errors
+// first scan has started every service. The error is a failure to set up
+// the waiting, before anything has started.
+//
+// Idle, svscan wakes once every interval and for nothing else: it waits
+// through package quiet, and the scan's system calls are quiet's.
+func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready func()) (int, error) {
+	poller, err := quiet.NewPoller()
+	if err != nil {
+		return 0, err
+	}
+	defer poller.Close()
+	sigPipe, err := forward(signals)
+	if err == nil {
+		err = poller.Add(sigPipe, keySignal)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := s.watch(poller); err != nil {
+		s.warn("unable to watch directory: ", err) // the periodic scan carries on alone
 	}
 
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	soon := newAlarm() // a scan shortly after a change
+	now := time.Now()
 	s.Scan(true)
 	if ready != nil {
 		ready()
 	}
-	var lastSoon time.Time // when the latest scan after a change began
-	scanSoon := func() { soon.set(max(settle, time.Until(lastSoon.Add(burstGap)))) }
+	nextScan := now.Add(interval)
+	// A scan after a change, the latest one begun, and the next look at
+	// leaving and at unwatched tied services: zero when none is due.
+	var soon, lastSoon, moveOn, watchTied time.Time
+	scanSoon := func() {
+		if soon.IsZero() {
+			soon = now.Add(settle)
+			if gap := lastSoon.Add(burstGap); gap.After(soon) {
+				soon = gap
+			}
+		}
+	}
+	events := make([]unix.EpollEvent, 2)
+	buf := make([]byte, 4096)
 	for s.phase != stopped {
+		now = time.Now()
 		if s.Dropped() && s.phase == scanning {
 			scanSoon()
 		}
-		var moveOn, watchTied <-chan time.Time
-		if s.Leaving() {
-			moveOn = time.After(StopPoll)
+		if s.Leaving() && moveOn.IsZero() {
+			moveOn = now.Add(StopPoll)
 		}
-		if s.phase == scanning && s.Unwatched() {
-			watchTied = time.After(tiedRetry)
+		if s.phase == scanning && s.Unwatched() && watchTied.IsZero() {
+			watchTied = now.Add(tiedRetry)
 		}
-		select {
-		case <-ticker.C:
+		deadline := nextScan
+		for _, t := range []time.Time{soon, moveOn, watchTied} {
+			if !t.IsZero() && t.Before(deadline) {
+				deadline = t
+			}
+		}
+		n, err := poller.Wait(events, max(0, deadline.Sub(now)))
+		if err != nil {
+			s.warn("unable to wait for events: ", err)
+			n = 0
+		}
+		now = time.Now()
+		for _, ev := range events[:n] {
+			switch ev.Fd {
+			case keySignal:
+				k, _ := quiet.Read(sigPipe, buf)
+				for _, sig := range buf[:max(k, 0)] {
+					s.obey(syscall.Signal(sig))
+				}
+			case keyChanges:
+				if s.changed(buf) {
+					scanSoon()
+				}
+			}
+		}
+		if !now.Before(nextScan) {
+			nextScan = now.Add(interval)
 			if s.phase == scanning {
 				s.Scan(true)
 			}
-		case sig := <-signals:
-			switch sig {
-			case syscall.SIGHUP:
-				if s.phase == scanning {
-					s.Scan(true)
-				}
-			case syscall.SIGCHLD:
-				s.Reap()
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-				s.Stop()
-			}
-		case ev, ok := <-changes:
-			if !ok {
-				changes = nil // the periodic scan carries on alone
-			} else if filepath.Dir(ev.Name) != "." {
-				s.StatusEvent(ev) // in a tied service's supervise/
-			} else if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				if !strings.HasPrefix(filepath.Base(ev.Name), ".") {
-					scanSoon() // dot names are never services
-				}
-			}
-		case err, ok := <-watchErrors:
-			if !ok {
-				watchErrors = nil
-			} else if errors.Is(err, fsnotify.ErrEventOverflow) {
-				scanSoon() // events were lost: look
-			}
-		case <-soon.C:
-			soon.armed = false
+		}
+		if !soon.IsZero() && !now.Before(soon) {
+			soon = time.Time{}
 			if s.phase == scanning {
-				lastSoon = time.Now()
+				lastSoon = now
 				s.Scan(false)
 			}
-		case <-moveOn:
+		}
+		if !moveOn.IsZero() && !now.Before(moveOn) {
+			moveOn = time.Time{}
 			s.MoveOn()
-		case <-watchTied:
+		}
+		if !watchTied.IsZero() && !now.Before(watchTied) {
+			watchTied = time.Time{}
 			s.WatchUnwatched()
 		}
 	}
-	return s.exit
+	return s.exit, nil
 }
 
-func watch() (*fsnotify.Watcher, error) {
-	w, err := fsnotify.NewWatcher()
+// obey does what sig asks.
+func (s *Scanner) obey(sig syscall.Signal) {
+	switch sig {
+	case syscall.SIGHUP:
+		if s.phase == scanning {
+			s.Scan(true)
+		}
+	case syscall.SIGCHLD:
+		s.Reap()
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+		s.Stop()
+	}
+}
+
+// forward returns the read end of a non-blocking pipe that gets the number
+// of every signal from signals, for the poller.
+func forward(signals <-chan os.Signal) (int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return -1, err
+	}
+	go func() {
+		for sig := range signals {
+			unix.Write(p[1], []byte{byte(sig.(syscall.Signal))})
+		}
+	}()
+	return p[0], nil
+}
+
+// watch starts watching the directory for entries coming and going.
+func (s *Scanner) watch(poller *quiet.Poller) error {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := w.Add("."); err != nil {
-		w.Close()
-		return nil, err
+	if s.dirWatch, err = unix.InotifyAddWatch(fd, ".", dirEvents|unix.IN_ONLYDIR); err == nil {
+		err = poller.Add(fd, keyChanges)
 	}
-	return w, nil
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	s.changes = fd
+	return nil
 }
 
-// alarm is a timer that, once set, is not pushed back by setting it again.
-type alarm struct {
-	*time.Timer
-	armed bool
-}
-
-func newAlarm() *alarm {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &alarm{Timer: t}
-}
-
-func (a *alarm) set(d time.Duration) {
-	if !a.armed {
-		a.Reset(d)
-		a.armed = true
+// changed reads every waiting inotify event, in as few reads as buf
+// allows, and tells whether the directory changed in a way that calls for
+// a scan: an entry other than a dot name came or went, or events were
+// lost. Events from a tied service's supervise/ are handled here.
+func (s *Scanner) changed(buf []byte) bool {
+	scan := false
+	for {
+		n, err := quiet.Read(s.changes, buf)
+		if err != nil || n <= 0 {
+			return scan // EAGAIN: all read
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			name := buf[off+unix.SizeofInotifyEvent : min(n, off+unix.SizeofInotifyEvent+int(ev.Len))]
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			switch {
+			case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+				scan = true
+			case int(ev.Wd) == s.dirWatch:
+				scan = scan || ev.Mask&dirEvents != 0 && len(name) > 0 && name[0] != '.'
+			default:
+				s.statusEvent(int(ev.Wd), ev.Mask, name)
+			}
+		}
 	}
 }

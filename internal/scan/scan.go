@@ -12,11 +12,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/inherit"
 	"daemontools/internal/pathexec"
+	"daemontools/internal/quiet"
 	"daemontools/internal/strerr"
 )
 
@@ -37,13 +37,15 @@ type Scanner struct {
 	stderr   io.Writer
 	env      []string // for every supervise
 	dir      int      // the scanned directory, open for good once opened: scans need no new descriptor
+	dirBuf   []byte   // for reading it
 	services map[fileID]*service
 	byPid    map[int]*service
 
-	dropped bool              // a service left since the last scan: its name may be back
-	watcher *fsnotify.Watcher // of the directory, and of tied services' supervise/
-	phase   phase
-	exit    int // svscan's exit code once stopped
+	dropped  bool // a service left since the last scan: its name may be back
+	changes  int  // inotify, of the directory and of tied services' supervise/; -1 without
+	dirWatch int  // the directory's watch in changes
+	phase    phase
+	exit     int // svscan's exit code once stopped
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
@@ -56,12 +58,13 @@ type service struct {
 	logID  fileID // of log/, when hasLog
 	hasLog bool
 	tied   bool // has a TiedFile
-	// watched is the tied service's supervise/ once it is watched.
-	watched string
-	Pair    // the pipe between NAME and NAME/log, and the stop
-	main    supervisor
-	log     supervisor
-	seen    bool // found by the scan under way
+	// statusWatch is the inotify watch of a tied service's supervise/,
+	// once watched; 0 before (watches are numbered from 1).
+	statusWatch int
+	Pair        // the pipe between NAME and NAME/log, and the stop
+	main        supervisor
+	log         supervisor
+	seen        bool // found by the scan under way
 	// leaving is set once the directory has gone: the service is being
 	// stopped and is never started again under this entry.
 	leaving bool
@@ -81,6 +84,7 @@ func New(stderr io.Writer, env []string) *Scanner {
 		stderr:   stderr,
 		env:      env,
 		dir:      -1,
+		changes:  -1,
 		services: make(map[fileID]*service),
 		byPid:    make(map[int]*service),
 	}
@@ -99,11 +103,7 @@ func (s *Scanner) Scan(full bool) {
 	for _, sv := range s.services {
 		sv.seen = false
 	}
-	names, err := s.readNames()
-	for _, name := range names {
-		s.start(name, full)
-	}
-	if err != nil {
+	if err := s.readNames(func(name []byte) { s.start(name, full) }); err != nil {
 		// Half a listing cannot tell what has gone.
 		s.warn("unable to read directory: ", err)
 		return
@@ -120,57 +120,44 @@ func (s *Scanner) Scan(full bool) {
 	}
 }
 
-// readNames lists the scanned directory through the descriptor svscan
-// keeps on it, so that a scan works however short of descriptors svscan is.
-func (s *Scanner) readNames() ([]string, error) {
+// readNames calls f with every name in the scanned directory, read
+// through the descriptor svscan keeps on it, so that a scan works however
+// short of descriptors svscan is.
+func (s *Scanner) readNames(f func(name []byte)) error {
 	if s.dir < 0 {
 		fd, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.dir = fd
+		s.dirBuf = make([]byte, 8192)
 	}
-	if _, err := unix.Seek(s.dir, 0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	var names []string
-	buf := make([]byte, 8192)
-	for {
-		n, err := unix.ReadDirent(s.dir, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return names, err
-		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-	}
+	return quiet.Entries(s.dir, s.dirBuf, f)
 }
 
 // start makes sure the entry name, if it is a service directory, has its
-// supervise processes running; if it is not new, only in a full scan.
-func (s *Scanner) start(name string, full bool) {
+// supervise processes running; if it is not new, only in a full scan. A
+// scan that finds nothing new allocates nothing, so that an idle svscan
+// never needs the garbage collector.
+func (s *Scanner) start(name []byte, full bool) {
 	if name[0] == '.' {
 		return
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(name, &st); err != nil {
-		s.warn("unable to stat ", name, ": ", err)
+	st, err := quiet.StatName(name)
+	if err != nil {
+		s.warn("unable to stat ", string(name), ": ", err)
 		if !gone(err) {
-			s.keep(name)
+			s.keep(string(name))
 		}
 		return
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if !st.IsDir() {
 		return
 	}
 	id := fileID{st.Dev, st.Ino}
 	sv := s.services[id]
 	if sv == nil {
-		if sv = s.add(name, id); sv == nil {
+		if sv = s.add(string(name), id); sv == nil {
 			return
 		}
 		full = true // a new service starts at once
@@ -179,7 +166,9 @@ func (s *Scanner) start(name string, full bool) {
 	if sv.leaving {
 		return // still stopping: a new entry takes the name once this one is gone
 	}
-	sv.name = name
+	if sv.name != string(name) {
+		sv.name = string(name) // renamed
+	}
 	if !full {
 		return
 	}
@@ -215,9 +204,8 @@ func (s *Scanner) add(name string, id fileID) *service {
 		return nil
 	}
 	sv := &service{name: name, id: id, Pair: Pair{Pipe: [2]int{-1, -1}}, tied: IsTied(name)}
-	var st unix.Stat_t
-	if err := unix.Stat(name+"/log", &st); err == nil {
-		sv.hasLog = st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if st, err := quiet.Stat(name + "/log"); err == nil {
+		sv.hasLog = st.IsDir()
 		sv.logID = fileID{st.Dev, st.Ino}
 	} else if !errors.Is(err, unix.ENOENT) {
 		s.warn("unable to stat ", name, "/log: ", err)
@@ -277,11 +265,7 @@ func Spawn(env []string, name string, log bool, files [3]int) (int, error) {
 // starts it again, and moves leaving services on.
 func (s *Scanner) Reap() {
 	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
+		pid, ws, err := quiet.Reap()
 		if err != nil || pid <= 0 {
 			return
 		}

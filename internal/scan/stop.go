@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/quiet"
 	"daemontools/internal/strerr"
 )
 
@@ -303,8 +304,8 @@ var errExited error = strerr.Text("supervise has exited")
 func (p process) openControl() (int, error) {
 	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	proc := "/proc/" + strconv.Itoa(p.pid)
-	var st unix.Stat_t
-	if err := unix.Stat(proc+"/cwd", &st); err != nil {
+	st, err := quiet.Stat(proc + "/cwd")
+	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return -1, errExited
 		}
@@ -336,8 +337,8 @@ func (p process) openControl() (int, error) {
 
 func (s *Scanner) drop(sv *service) {
 	sv.Close()
-	if sv.watched != "" {
-		s.watcher.Remove(sv.watched)
+	if sv.statusWatch != 0 {
+		unix.InotifyRmWatch(s.changes, uint32(sv.statusWatch))
 	}
 	delete(s.services, sv.id)
 	s.dropped = true

@@ -1,10 +1,11 @@
 package scan
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 
-	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 
 	"daemontools/internal/status"
 )
@@ -15,18 +16,21 @@ import (
 // everything in order and exits with the service's last exit code.
 const TiedFile = "tied"
 
+// statusEvents are the events of a new status record in supervise/.
+const statusEvents = unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_ONLYDIR
+
 // watchTied watches a tied service's supervise/ for new status records,
 // once supervise has made the directory, and looks at the record.
 func (s *Scanner) watchTied(sv *service) {
-	if !sv.tied || sv.leaving || s.watcher == nil {
+	if !sv.tied || sv.leaving || s.changes < 0 {
 		return
 	}
-	if sv.watched == "" {
-		dir := filepath.Join(sv.name, "supervise")
-		if s.watcher.Add(dir) != nil {
+	if sv.statusWatch == 0 {
+		wd, err := unix.InotifyAddWatch(s.changes, filepath.Join(sv.name, "supervise"), statusEvents)
+		if err != nil {
 			return // not made yet: Run tries again shortly
 		}
-		sv.watched = dir
+		sv.statusWatch = wd
 	}
 	s.checkTied(sv)
 }
@@ -34,7 +38,7 @@ func (s *Scanner) watchTied(sv *service) {
 // Unwatched tells whether a tied service's status is not yet watched.
 func (s *Scanner) Unwatched() bool {
 	for _, sv := range s.services {
-		if sv.tied && !sv.leaving && sv.watched == "" {
+		if sv.tied && !sv.leaving && sv.statusWatch == 0 {
 			return true
 		}
 	}
@@ -48,11 +52,16 @@ func (s *Scanner) WatchUnwatched() {
 	}
 }
 
-// StatusEvent handles an event from a tied service's supervise/.
-func (s *Scanner) StatusEvent(ev fsnotify.Event) {
-	dir := filepath.Dir(ev.Name)
+// statusEvent handles an event of watch wd, a tied service's supervise/,
+// about the entry name (NUL-padded). A watch the kernel has dropped (the
+// directory is gone) is made again once there is a supervise/ to watch.
+func (s *Scanner) statusEvent(wd int, mask uint32, name []byte) {
 	for _, sv := range s.services {
-		if sv.watched == dir && filepath.Base(ev.Name) == "status" {
+		switch {
+		case sv.statusWatch != wd:
+		case mask&unix.IN_IGNORED != 0:
+			sv.statusWatch = 0
+		case string(bytes.TrimRight(name, "\x00")) == "status":
 			s.checkTied(sv)
 		}
 	}

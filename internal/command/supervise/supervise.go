@@ -6,27 +6,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"slices"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/command/oneproc"
 	"daemontools/internal/inherit"
 	"daemontools/internal/strerr"
 	engine "daemontools/internal/supervise"
 )
 
-// oneProc is what supervise adds to its environment to start itself again
-// with one processor; the mark tells the second start to take both out of
-// the environment ./run gets.
-var oneProc = []string{"GOMAXPROCS=1", "SUPERVISE_GOMAXPROCS=added"}
-
 // Run is the program: args as the command line has them, the name first,
 // and its standard streams.
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
-	env := oneProcessor(args)
+	oneproc.Ensure("supervise", args)
+	env := os.Environ()
 	if len(args) < 2 {
 		return strerr.Usage("supervise dir")
 	}
@@ -87,28 +81,4 @@ func notifyPipe(sig os.Signal) (int, error) {
 		}
 	}()
 	return p[0], nil
-}
-
-// oneProcessor gives the Go runtime the one processor supervise needs: its
-// caches and threads for a second cost a supervise about 200 KiB. The
-// runtime reads $GOMAXPROCS only at start-up, so supervise starts itself
-// again with it set, through the file it was started as, whose name
-// (supervise) ps, pgrep and pidof show; through /proc/self/exe they showed
-// "exe". When that file is not named supervise (run through a link to the
-// one executable under another name, or replaced since), it sets one
-// processor late, which keeps some of the memory. It returns the
-// environment ./run gets: the one supervise was given.
-func oneProcessor(args []string) []string {
-	env := syscall.Environ()
-	if _, set := syscall.Getenv("GOMAXPROCS"); set {
-		if i := slices.Index(env, oneProc[1]); i > 0 && env[i-1] == oneProc[0] {
-			env = slices.Delete(env, i-1, i+1)
-		}
-		return env
-	}
-	if self, err := os.Readlink("/proc/self/exe"); err == nil && strings.HasSuffix(self, "/supervise") {
-		syscall.Exec(self, args, append(env, oneProc...))
-	}
-	runtime.GOMAXPROCS(1)
-	return env
 }

@@ -8,12 +8,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/command/oneproc"
 	"daemontools/internal/inherit"
 	"daemontools/internal/onescan"
 	"daemontools/internal/scan"
@@ -24,6 +24,7 @@ import (
 // Run is the program: args as the command line has them, the name
 // first, and its standard streams.
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
+	oneproc.Ensure("svscan", args)
 	oneProcess := len(args) > 1 && args[1] == "-1"
 	if oneProcess {
 		args = args[1:]
@@ -75,7 +76,11 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	if d, err := time.ParseDuration(os.Getenv(scan.IntervalEnv)); err == nil && d > 0 {
 		interval = d
 	}
-	return exit(scan.New(stderr, os.Environ()).Run(interval, signals, ready))
+	code, err := scan.New(stderr, os.Environ()).Run(interval, signals, ready)
+	if err != nil {
+		return strerr.Fatal("unable to wait for events: ", err)
+	}
+	return exit(code)
 }
 
 // exit is svscan's ending for the exit code its engine returns.
@@ -95,9 +100,6 @@ func runOne(stderr io.Writer, signals <-chan os.Signal, ready func()) error {
 		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)
 	}
 	unix.Close(fd)
-	// One event loop needs one processor; the runtime's caches and
-	// threads for a second cost about 200 KiB.
-	runtime.GOMAXPROCS(1)
 	inherit.OnlyStdio()
 	s, err := onescan.New(stderr, os.Environ())
 	if err != nil {
