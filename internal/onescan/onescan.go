@@ -36,6 +36,7 @@ type unit struct {
 	stdio   [3]int
 	sup     *supervise.Supervisor // nil while there is none (after svc -x, or a failed Open)
 	crashed time.Time             // when it last panicked
+	told    string                // the commands of its service's stop so far
 	tied    bool                  // the main unit of a service with a scan.TiedFile
 	// pid is the supervise process that supervises a service with a
 	// pidfile file instead (ownProcess); 0 when none runs.
@@ -310,6 +311,10 @@ func (s *Scanner) step(u *unit, f func(), now time.Time) {
 		if now.Sub(u.crashed) >= time.Second {
 			u.crashed = now
 			s.open(u, now)
+			// One rebuilt during a stop takes it up where it was.
+			if u.sup != nil && u.told != "" {
+				s.step(u, func() { u.sup.Obey(now, []byte(u.told)) }, now)
+			}
 		}
 		return
 	}
@@ -428,6 +433,7 @@ func (m member) Present() bool { return m.u != nil && m.u.sup != nil }
 
 // Tell obeys cmds at once: the loop never waits on a full FIFO.
 func (m member) Tell(cmds string) bool {
+	m.u.told += cmds
 	m.s.step(m.u, func() { m.u.sup.Obey(m.now, []byte(cmds)) }, m.now)
 	return true
 }

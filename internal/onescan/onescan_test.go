@@ -2,6 +2,7 @@ package onescan
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,4 +62,55 @@ func TestPanicRebuildsAndAdopts(t *testing.T) {
 	if !svtest.Alive(before.Pid) {
 		t.Error("the service died with its supervisor")
 	}
+}
+
+// A supervisor that panics while its service is being stopped is built
+// again and carries on with the stop: told dx again, it ends once the
+// service is down, so svscan's stop does not wait for ever.
+func TestPanicDuringStop(t *testing.T) {
+	root := t.TempDir()
+	svtest.NewService(t, filepath.Join(root, "a"), "trap '' TERM\nexec sleep 1000")
+	t.Chdir(root)
+	var stderr bytes.Buffer
+	s, err := New(&stderr, os.Environ())
+	testbin.Must(t, err)
+	now := time.Now()
+	s.Scan(true, now)
+	var sv *service
+	for _, sv = range s.services {
+	}
+	u := sv.main
+	pid := u.sup.Pid()
+	svtest.WaitFor(t, 5*time.Second, "the trap set: sh has become sleep", func() bool {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		return string(comm) == "sleep\n"
+	})
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		unix.Wait4(pid, nil, 0, nil)
+		if u.sup != nil {
+			u.sup.Close()
+		}
+	})
+	s.Stop()
+	s.retire(sv, now)
+	if u.told != "dx" {
+		t.Fatalf("told %q, want dx", u.told)
+	}
+	s.step(u, func() { panic("boom") }, now)
+	if u.sup == nil || u.sup.Pid() != pid {
+		t.Fatalf("not rebuilt around pid %d", pid)
+	}
+	rec, err := status.ReadAll("a/" + status.File)
+	testbin.Must(t, err)
+	if rec.Want != status.WantDown {
+		t.Errorf("rebuilt supervisor wants %q, want down", rec.Want)
+	}
+	testbin.Must(t, unix.Kill(pid, unix.SIGKILL))
+	svtest.WaitFor(t, 5*time.Second, "the rebuilt supervisor to end", func() bool {
+		if u.sup != nil {
+			s.step(u, func() { u.sup.Step(time.Now()) }, time.Now())
+		}
+		return u.sup == nil
+	})
 }
