@@ -15,25 +15,33 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// A panic while one supervisor works is reported in daemontools' style,
-// and the supervisor is built again at once, adopting its running service
-// rather than starting it a second time.
-func TestPanicRebuildsAndAdopts(t *testing.T) {
+// scanOne makes the service a, with run the sh script body, in a new
+// directory, and scans it with a new Scanner.
+func scanOne(t *testing.T, run string) (*Scanner, *service, *bytes.Buffer, time.Time) {
+	t.Helper()
 	root := t.TempDir()
-	svtest.NewService(t, filepath.Join(root, "a"), "exec sleep 1000")
+	svtest.NewService(t, filepath.Join(root, "a"), run)
 	t.Chdir(root)
-	var stderr bytes.Buffer
-	s, err := New(&stderr, os.Environ())
+	stderr := new(bytes.Buffer)
+	s, err := New(stderr, os.Environ())
 	testbin.Must(t, err)
 	now := time.Now()
 	s.Scan(true, now)
 	if len(s.services) != 1 {
 		t.Fatalf("%d services, want 1", len(s.services))
 	}
-	var u *unit
 	for _, sv := range s.services {
-		u = sv.main
+		return s, sv, stderr, now
 	}
+	return nil, nil, nil, now
+}
+
+// A panic while one supervisor works is reported in daemontools' style,
+// and the supervisor is built again at once, adopting its running service
+// rather than starting it a second time.
+func TestPanicRebuildsAndAdopts(t *testing.T) {
+	s, sv, stderr, now := scanOne(t, "exec sleep 1000")
+	u := sv.main
 	before, err := status.ReadAll("a/" + status.File)
 	testbin.Must(t, err)
 	if before.Pid == 0 {
@@ -68,17 +76,7 @@ func TestPanicRebuildsAndAdopts(t *testing.T) {
 // again and carries on with the stop: told dx again, it ends once the
 // service is down, so svscan's stop does not wait for ever.
 func TestPanicDuringStop(t *testing.T) {
-	root := t.TempDir()
-	svtest.NewService(t, filepath.Join(root, "a"), "trap '' TERM\nexec sleep 1000")
-	t.Chdir(root)
-	var stderr bytes.Buffer
-	s, err := New(&stderr, os.Environ())
-	testbin.Must(t, err)
-	now := time.Now()
-	s.Scan(true, now)
-	var sv *service
-	for _, sv = range s.services {
-	}
+	s, sv, _, now := scanOne(t, "trap '' TERM\nexec sleep 1000")
 	u := sv.main
 	pid := u.sup.Pid()
 	svtest.WaitFor(t, 5*time.Second, "the trap set: sh has become sleep", func() bool {
