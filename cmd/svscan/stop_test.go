@@ -239,9 +239,10 @@ func (p *pid1) signal(t *testing.T, sig syscall.Signal) {
 	testbin.Must(t, syscall.Kill(p.svscan, sig))
 }
 
-// As a container's PID 1, svscan reaps the orphans of its services, stops
-// everything in order on TERM (the last lines are logged, a service that
-// ignores TERM is killed after the deadline) and exits 0.
+// As a container's PID 1, svscan reaps the orphans of its services,
+// supervises a daemon that forks, stops everything in order on TERM (the
+// last lines are logged, a service that ignores TERM is killed after the
+// deadline, the daemon gets TERM) and exits 0.
 func TestPid1(t *testing.T) { forModes(t, asPid1) }
 
 func asPid1(t *testing.T, m mode) {
@@ -250,6 +251,7 @@ func asPid1(t *testing.T, m mode) {
 	makeService(t, filepath.Join(dir, "orphans"), orphanMaker, "")
 	makeService(t, filepath.Join(dir, "stubborn"), ignoresTerm, "")
 	writeFile(t, filepath.Join(dir, "stubborn/timeout-kill"), "500\n", 0644)
+	daemonService(t, filepath.Join(dir, "daemon"), "")
 	p := m.startPid1(t, dir)
 	waitLogging(t, dir, names)
 	// The orphan's pid is its pid inside: find it by its parent.
@@ -266,10 +268,15 @@ func asPid1(t *testing.T, m mode) {
 		return true
 	})
 	waitUp(t, 5*time.Second, dir+"/stubborn")
+	// Both pids are the namespace's.
+	waitDaemon(t, dir+"/daemon", 0)
 	start := time.Now()
 	p.signal(t, syscall.SIGTERM)
 	if code := p.Wait(t, 10*time.Second); code != 0 {
 		t.Errorf("svscan as PID 1 exited %d", code)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "daemon/stops")); string(b) != "stopped\n" {
+		t.Errorf("the forking daemon's stops: %q", b)
 	}
 	if took := time.Since(start); took < 500*time.Millisecond {
 		t.Errorf("stopped after %v: stubborn got less than its 500 ms", took)
@@ -319,9 +326,11 @@ func waitIgnoring(t *testing.T, pid int, sig syscall.Signal) {
 
 // pidfileDaemon is a daemon that double-forks away from ./run, says so on
 // its stdout (the logger's pipe), writes its pid to daemon.pid once its
-// TERM trap is set, and exits 7 on TERM.
+// TERM trap is set, and exits 7 on TERM. Its stderr is /dev/null: sh says
+// "Terminated" when the stop's TERM reaches its sleep too.
 const pidfileDaemon = `rm -f daemon.pid
-sh -c 'sh -c "trap \"echo stopped >>stops; exit 7\" TERM
+sh -c 'sh -c "exec 2>/dev/null
+trap \"echo stopped >>stops; exit 7\" TERM
 echo daemon \$\$
 echo \$\$ >daemon.pid.new && mv daemon.pid.new daemon.pid
 while :; do sleep 0.05; done" &'
