@@ -21,7 +21,9 @@ const Path = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/s
 
 // titleArgs is readproctitle's command line: its last 400 bytes show the
 // latest of svscan's messages.
-var titleArgs = []string{"readproctitle", "service", "errors:", strings.Repeat(".", 400)}
+func titleArgs() []string {
+	return []string{"readproctitle", "service", "errors:", strings.Repeat(".", 400)}
+}
 
 // Run runs `svc -dx DIR/* DIR/*/log` to clear leftovers, starts
 // readproctitle reading a pipe, and replaces the process with `svscan DIR`
@@ -59,7 +61,7 @@ func Run(dir string) error {
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		return strerr.Fatal("unable to create pipe: ", err)
 	}
-	_, err = start(titleArgs, env, []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()})
+	_, err = start(titleArgs(), env, []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()})
 	if err != nil {
 		return strerr.Fatal("unable to start readproctitle: ", err)
 	}

@@ -153,8 +153,18 @@ func Now() uint64 {
 	return uint64(ts.Sec)*ticksPerSecond + uint64(ts.Nsec)/(1e9/ticksPerSecond)
 }
 
-// thisBoot is the boot id, read once: it changes only with a reboot.
-var thisBoot = sync.OnceValues(bootID)
+// thisBoot is the boot id, read once: it changes only with a reboot. The
+// once is made at the first call, not at every program's start.
+func thisBoot() ([16]byte, error) {
+	bootOnce.Do(func() { bootOnce.id, bootOnce.err = bootID() })
+	return bootOnce.id, bootOnce.err
+}
+
+var bootOnce struct {
+	sync.Once
+	id  [16]byte
+	err error
+}
 
 // bootID reads the kernel's random id of this boot.
 func bootID() ([16]byte, error) {

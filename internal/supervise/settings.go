@@ -29,11 +29,30 @@ const defaultTimeoutFinish = 5 * time.Second
 // maxMillis bounds the files' milliseconds: about 24 days.
 const maxMillis = 1<<31 - 1
 
-// signalNames are the names down-signal accepts, with or without SIG.
-var signalNames = map[string]syscall.Signal{
-	"TERM": unix.SIGTERM, "QUIT": unix.SIGQUIT, "INT": unix.SIGINT, "HUP": unix.SIGHUP,
-	"USR1": unix.SIGUSR1, "USR2": unix.SIGUSR2, "ALRM": unix.SIGALRM, "WINCH": unix.SIGWINCH,
-	"KILL": unix.SIGKILL,
+// signalNamed is the signal down-signal names (without SIG): a switch, not
+// a table, so that no program of the one executable builds it at start.
+func signalNamed(name string) (syscall.Signal, bool) {
+	switch name {
+	case "TERM":
+		return unix.SIGTERM, true
+	case "QUIT":
+		return unix.SIGQUIT, true
+	case "INT":
+		return unix.SIGINT, true
+	case "HUP":
+		return unix.SIGHUP, true
+	case "USR1":
+		return unix.SIGUSR1, true
+	case "USR2":
+		return unix.SIGUSR2, true
+	case "ALRM":
+		return unix.SIGALRM, true
+	case "WINCH":
+		return unix.SIGWINCH, true
+	case "KILL":
+		return unix.SIGKILL, true
+	}
+	return 0, false
 }
 
 // setting reads the first line of the file name in the service directory,
@@ -80,7 +99,7 @@ func (s *Supervisor) downSignal() syscall.Signal {
 	if !ok {
 		return unix.SIGTERM
 	}
-	if sig, ok := signalNames[strings.TrimPrefix(v, "SIG")]; ok {
+	if sig, ok := signalNamed(strings.TrimPrefix(v, "SIG")); ok {
 		return sig
 	}
 	if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 64 && v[0] != '+' {

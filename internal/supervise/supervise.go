@@ -498,16 +498,37 @@ func (s *Supervisor) command(now time.Time, c byte) {
 		s.exiting = true
 		s.announce()
 	default:
-		if sig, ok := commandSignals[c]; ok {
+		if sig, ok := commandSignal(c); ok {
 			s.kill(sig)
 		}
 	}
 }
 
-// commandSignals are the commands that only send ./run a signal.
-var commandSignals = map[byte]syscall.Signal{
-	'h': unix.SIGHUP, 'a': unix.SIGALRM, 'i': unix.SIGINT, 't': unix.SIGTERM, 'k': unix.SIGKILL,
-	'q': unix.SIGQUIT, '1': unix.SIGUSR1, '2': unix.SIGUSR2, 'w': unix.SIGWINCH,
+// commandSignal is the signal of a command that only sends ./run one: a
+// switch, not a table, so that no program of the one executable builds it
+// at start.
+func commandSignal(c byte) (syscall.Signal, bool) {
+	switch c {
+	case 'h':
+		return unix.SIGHUP, true
+	case 'a':
+		return unix.SIGALRM, true
+	case 'i':
+		return unix.SIGINT, true
+	case 't':
+		return unix.SIGTERM, true
+	case 'k':
+		return unix.SIGKILL, true
+	case 'q':
+		return unix.SIGQUIT, true
+	case '1':
+		return unix.SIGUSR1, true
+	case '2':
+		return unix.SIGUSR2, true
+	case 'w':
+		return unix.SIGWINCH, true
+	}
+	return 0, false
 }
 
 // stop sends ./run its down signal and CONT, as often as it is told to,

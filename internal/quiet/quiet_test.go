@@ -1,0 +1,135 @@
+package quiet
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/svtest"
+)
+
+func TestWaitForDescriptorOrTimeout(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pipe[0])
+	defer unix.Close(pipe[1])
+	if err := p.Add(pipe[0], 7); err != nil {
+		t.Fatal(err)
+	}
+	events := make([]unix.EpollEvent, 4)
+
+	if n, err := p.Wait(events, 0); n != 0 || err != nil {
+		t.Fatalf("nothing ready: Wait(0) = %d, %v", n, err)
+	}
+	start := time.Now()
+	if n, err := p.Wait(events, 20*time.Millisecond); n != 0 || err != nil {
+		t.Fatalf("nothing ready: Wait(20ms) = %d, %v", n, err)
+	}
+	if waited := time.Since(start); waited < 20*time.Millisecond {
+		t.Errorf("Wait(20ms) returned after %v", waited)
+	}
+
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		unix.Write(pipe[1], []byte("x"))
+	}()
+	n, err := p.Wait(events, -1)
+	if n != 1 || err != nil || events[0].Fd != 7 {
+		t.Fatalf("pipe written: Wait = %d, %v, %+v", n, err, events[:max(n, 0)])
+	}
+	var b [8]byte
+	if k, err := Read(pipe[0], b[:]); k != 1 || err != nil || b[0] != 'x' {
+		t.Errorf("Read = %d, %v, %q", k, err, b[:max(k, 0)])
+	}
+	if _, err := Read(pipe[0], b[:]); err != unix.EAGAIN {
+		t.Errorf("Read of an empty pipe: %v, want EAGAIN", err)
+	}
+	// A timeout set by an earlier Wait does not linger.
+	if n, err := p.Wait(events, 0); n != 0 || err != nil {
+		t.Errorf("read out: Wait(0) = %d, %v", n, err)
+	}
+}
+
+func TestEntriesAndStat(t *testing.T) {
+	dir := t.TempDir()
+	want := []string{"a", ".b", "a-much-longer-name-than-the-others"}
+	for _, name := range want {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "file")
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var wd string
+	if wd, err = os.Getwd(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	// A buffer too small for every entry at once, read twice over.
+	buf := make([]byte, 64)
+	for range 2 {
+		var got []string
+		err := Entries(fd, buf, func(name []byte) {
+			got = append(got, string(name))
+			f, err := StatName(name)
+			var st unix.Stat_t
+			if serr := unix.Stat(string(name), &st); err != nil || serr != nil {
+				t.Errorf("StatName(%s): %v; stat: %v", name, err, serr)
+				return
+			}
+			if f.Ino != st.Ino || f.Dev != st.Dev || f.IsDir() != (st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+				t.Errorf("StatName(%s) = %+v, stat says dev %d ino %d mode %o", name, f, st.Dev, st.Ino, st.Mode)
+			}
+		})
+		slices.Sort(got)
+		slices.Sort(want)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Entries: %q, %v; want %q", got, err, want)
+		}
+	}
+	if _, err := Stat("missing"); err != unix.ENOENT {
+		t.Errorf("Stat(missing): %v, want ENOENT", err)
+	}
+}
+
+func TestReap(t *testing.T) {
+	pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svtest.WaitFor(t, 5*time.Second, "true to be reaped", func() bool {
+		got, status, err := Reap()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == pid && (!status.Exited() || status.ExitStatus() != 0) {
+			t.Errorf("true ended %v", status)
+		}
+		return got == pid
+	})
+	if got, _, err := Reap(); got != 0 || err != unix.ECHILD {
+		t.Errorf("no child left: Reap = %d, %v; want 0, ECHILD", got, err)
+	}
+}
