@@ -337,50 +337,68 @@ func TestNotificationFdExample(t *testing.T) {
 // With timeout-watchdog, ./run gets WATCHDOG_PID, its own pid, as systemd
 // sets it; its environment is otherwise supervise's, plus NOTIFY_SOCKET and
 // WATCHDOG_USEC: the shell that learns the pid adds nothing, and leaves
-// PWD as it was, or absent. ./run is the helper itself, not a shell
-// script, which would set PWD on its own.
+// PWD as it was, or absent. An environment the shell would not pass on
+// as it is (a name that is no shell variable's, as containers have, or
+// IFS, OPTIND, PPID, which it sets) reaches ./run whole, without
+// WATCHDOG_PID. ./run is the helper itself, not a shell script, which
+// would set PWD on its own.
 func TestWatchdogPid(t *testing.T) {
 	t.Parallel()
 	self, err := os.Executable()
 	testbin.Must(t, err)
-	for _, pwd := range []string{"", "/nowhere"} {
-		dir := filepath.Join(t.TempDir(), "svc")
-		testbin.Must(t, os.MkdirAll(dir, 0o755))
-		testbin.Must(t, os.Symlink(self, filepath.Join(dir, "run")))
-		writeFile(t, dir, "notify-socket", "", 0o644)
-		writeFile(t, dir, "timeout-watchdog", "60000\n", 0o644)
-		errFile := filepath.Join(t.TempDir(), "stderr")
-		f, err := os.Create(errFile)
-		testbin.Must(t, err)
-		defer f.Close()
-		cmd := exec.Command(testbin.Path(t, "supervise"), dir)
-		cmd.Stderr = f
-		cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PWD=") }),
-			notifyHelperEnv+"=1", notifyStepsEnv+"=env:env READY=1 hang")
-		if pwd != "" {
-			cmd.Env = append(cmd.Env, "PWD="+pwd)
-		}
-		g := svtest.Start(t, cmd)
-		s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
-		supervise, err := os.ReadFile("/proc/" + strconv.Itoa(g.Pid()) + "/environ")
-		testbin.Must(t, err)
-		want := []string{"WATCHDOG_PID=" + strconv.Itoa(s.Pid), "WATCHDOG_USEC=60000000"}
-		for _, kv := range strings.Split(strings.TrimSuffix(string(supervise), "\x00"), "\x00") {
-			if kv != "GOMAXPROCS=1" && kv != "SUPERVISE_GOMAXPROCS=added" {
-				want = append(want, kv)
+	for _, c := range []struct {
+		name  string
+		extra []string // added to supervise's environment
+		pid   bool     // ./run gets WATCHDOG_PID
+	}{
+		{"no PWD", nil, true},
+		{"PWD", []string{"PWD=/nowhere"}, true},
+		{"not a shell name", []string{"spring.profiles.active=prod"}, false},
+		{"IFS", []string{"IFS=:"}, false},
+		{"OPTIND", []string{"OPTIND=x"}, false},
+		{"PPID", []string{"PPID=1"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "svc")
+			testbin.Must(t, os.MkdirAll(dir, 0o755))
+			testbin.Must(t, os.Symlink(self, filepath.Join(dir, "run")))
+			writeFile(t, dir, "notify-socket", "", 0o644)
+			writeFile(t, dir, "timeout-watchdog", "60000\n", 0o644)
+			errFile := filepath.Join(t.TempDir(), "stderr")
+			f, err := os.Create(errFile)
+			testbin.Must(t, err)
+			defer f.Close()
+			cmd := exec.Command(testbin.Path(t, "supervise"), dir)
+			cmd.Stderr = f
+			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PWD=") }),
+				notifyHelperEnv+"=1", notifyStepsEnv+"=env:env READY=1 hang")
+			cmd.Env = append(cmd.Env, c.extra...)
+			g := svtest.Start(t, cmd)
+			s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
+			supervise, err := os.ReadFile("/proc/" + strconv.Itoa(g.Pid()) + "/environ")
+			testbin.Must(t, err)
+			want := []string{"WATCHDOG_USEC=60000000"}
+			if c.pid {
+				want = append(want, "WATCHDOG_PID="+strconv.Itoa(s.Pid))
 			}
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "env"))
-		testbin.Must(t, err)
-		env := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-		got := slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=@") })
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) || len(env) != len(got)+1 {
-			t.Errorf("PWD %q: ./run's environment\n%q, want\n%q and NOTIFY_SOCKET", pwd, env, want)
-		}
-		if e := stderrOf(errFile); e != "" {
-			t.Errorf("stderr %q", e)
-		}
+			for _, kv := range strings.Split(strings.TrimSuffix(string(supervise), "\x00"), "\x00") {
+				if kv != "GOMAXPROCS=1" && kv != "SUPERVISE_GOMAXPROCS=added" {
+					want = append(want, kv)
+				}
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "env"))
+			testbin.Must(t, err)
+			env := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			got := slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=@") })
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) || len(env) != len(got)+1 {
+				t.Errorf("./run's environment\n%q, want\n%q and NOTIFY_SOCKET", env, want)
+			}
+			if e := stderrOf(errFile); e != "" {
+				t.Errorf("stderr %q", e)
+			}
+		})
 	}
 }

@@ -119,9 +119,10 @@ const watchdogPidShell = "/bin/sh"
 // which it sets, back as env has it. Without the shell, ./run starts
 // without WATCHDOG_PID (sd_watchdog_enabled then says yes everywhere); a
 // ./run that cannot be executed is started directly too, so that it fails
-// as it would without a watchdog.
+// as it would without a watchdog, and so is one whose environment the
+// shell would not pass on as it is (shellKeeps).
 func (s *Supervisor) withWatchdogPid(env []string) []string {
-	if unix.Access(watchdogPidShell, unix.X_OK) != nil || unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil {
+	if unix.Access(watchdogPidShell, unix.X_OK) != nil || unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil || !shellKeeps(env) {
 		return []string{"./run"}
 	}
 	const script = `if [ $# = 1 ]; then PWD=$1; else unset PWD; fi; export WATCHDOG_PID=$$; exec ./run`
@@ -132,6 +133,31 @@ func (s *Supervisor) withWatchdogPid(env []string) []string {
 		}
 	}
 	return argv
+}
+
+// shellKeeps tells whether the shell passes env on to what it execs as it
+// is: it drops a variable whose name is not a shell name (containers have
+// names with dots), and sets IFS, OPTIND and PPID itself (dash even
+// refuses to start on an OPTIND that is not a number).
+func shellKeeps(env []string) bool {
+	for _, kv := range env {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || !isShellName(name) || name == "IFS" || name == "OPTIND" || name == "PPID" {
+			return false
+		}
+	}
+	return true
+}
+
+// isShellName: a letter or underscore, then letters, digits, underscores.
+func isShellName(name string) bool {
+	for i, c := range []byte(name) {
+		letter := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // started follows a start: ./run has its end of the pipe.
