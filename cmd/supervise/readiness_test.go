@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -398,6 +399,41 @@ func TestWatchdogPid(t *testing.T) {
 			}
 			if e := stderrOf(errFile); e != "" {
 				t.Errorf("stderr %q", e)
+			}
+		})
+	}
+}
+
+// With timeout-watchdog, a ./run the kernel cannot execute fails to start
+// as it does without one, in supervise's words: the shell that learns
+// WATCHDOG_PID would run a file without #! as a script of its own, and
+// report a missing interpreter as ./run's exit 127 in words of its own.
+func TestWatchdogRunNotExecutable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, run, why string }{
+		{"no #!", "touch ran\nexec sleep 100\n", "exec format error"},
+		{"no interpreter", "#!/nonexistent/sh\ntouch ran\nexec sleep 100\n", "file does not exist"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "svc")
+			testbin.Must(t, os.MkdirAll(dir, 0o755))
+			writeFile(t, dir, "run", c.run, 0o755)
+			writeFile(t, dir, "notify-socket", "", 0o644)
+			writeFile(t, dir, "timeout-watchdog", "60000\n", 0o644)
+			_, errFile := startSupervise(t, dir)
+			want := "supervise: fatal: unable to start " + dir + "/run: " + c.why + "\n"
+			svtest.WaitForNil(t, 10*time.Second, "a line on stderr", func() error {
+				if e := stderrOf(errFile); !strings.Contains(e, "\n") {
+					return fmt.Errorf("stderr %q", e)
+				}
+				return nil
+			})
+			if e := stderrOf(errFile); !strings.HasPrefix(e, want) {
+				t.Errorf("stderr %q, want it to start with %q", e, want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+				t.Errorf("./run ran")
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -118,11 +119,11 @@ const watchdogPidShell = "/bin/sh"
 // fork, so the shell learns it ($$) and execs ./run, after putting PWD,
 // which it sets, back as env has it. Without the shell, ./run starts
 // without WATCHDOG_PID (sd_watchdog_enabled then says yes everywhere); a
-// ./run that cannot be executed is started directly too, so that it fails
-// as it would without a watchdog, and so is one whose environment the
-// shell would not pass on as it is (shellKeeps).
+// ./run that the kernel would not execute is started directly too, so
+// that it fails as it would without a watchdog (kernelRuns), and so is
+// one whose environment the shell would not pass on as it is (shellKeeps).
 func (s *Supervisor) withWatchdogPid(env []string) []string {
-	if unix.Access(watchdogPidShell, unix.X_OK) != nil || unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil || !shellKeeps(env) {
+	if unix.Access(watchdogPidShell, unix.X_OK) != nil || !s.kernelRuns() || !shellKeeps(env) {
 		return []string{"./run"}
 	}
 	const script = `if [ $# = 1 ]; then PWD=$1; else unset PWD; fi; export WATCHDOG_PID=$$; exec ./run`
@@ -133,6 +134,41 @@ func (s *Supervisor) withWatchdogPid(env []string) []string {
 		}
 	}
 	return argv
+}
+
+// kernelRuns tells whether execve(2) would run ./run: an executable
+// regular file, ELF or starting with #! and an executable interpreter.
+// The shell's exec would run any other file as a shell script, or fail
+// with words and an exit code of its own. Any doubt (a file we may not
+// read, a format binfmt_misc knows) starts ./run directly.
+func (s *Supervisor) kernelRuns() bool {
+	if unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil {
+		return false
+	}
+	fd, err := unix.Openat(s.dir, "run", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false
+	}
+	var head [256]byte // as much as the kernel reads of a #! line
+	n, err := unix.Read(fd, head[:])
+	if err != nil {
+		return false
+	}
+	if bytes.HasPrefix(head[:n], []byte("\x7fELF")) {
+		return true
+	}
+	line, ok := bytes.CutPrefix(head[:n], []byte("#!"))
+	line = bytes.TrimLeft(line, " \t")
+	end := bytes.IndexAny(line, " \t\n\x00")
+	if !ok || end <= 0 {
+		return false
+	}
+	return unix.Faccessat(s.dir, string(line[:end]), unix.X_OK, 0) == nil
 }
 
 // shellKeeps tells whether the shell passes env on to what it execs as it
