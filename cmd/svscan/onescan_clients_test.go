@@ -66,12 +66,26 @@ func awaitResult(t *testing.T, what string, done <-chan testbin.Result) {
 // running tests.
 const readyHelperEnv = "SVSCAN_TEST_READY_HELPER"
 
-// readyHelper says READY=1 on $NOTIFY_SOCKET and sleeps: a service that
-// execs it is ./run itself, alive when its datagram is read (a sender
-// that has exited by then, as systemd-notify may have, cannot be told
-// to be one of ./run's processes).
+// mainpidHelperEnv names a file holding a pid that readyHelper names
+// with MAINPID= in its datagram.
+const mainpidHelperEnv = "SVSCAN_TEST_MAINPID_FILE"
+
+// readyHelper says READY=1 on $NOTIFY_SOCKET, with MAINPID= from the file
+// $SVSCAN_TEST_MAINPID_FILE if set, and sleeps: a service that execs it is
+// ./run itself, alive when its datagram is read (a sender that has exited
+// by then, as systemd-notify may have, cannot be told to be one of ./run's
+// processes).
 func readyHelper() {
-	if err := sdnotify.Ready(os.Getenv("NOTIFY_SOCKET")); err != nil {
+	message := "READY=1"
+	if file := os.Getenv(mainpidHelperEnv); file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ready helper:", err)
+			os.Exit(111)
+		}
+		message = "MAINPID=" + strings.TrimSpace(string(b)) + "\n" + message
+	}
+	if err := sdnotify.Send(os.Getenv("NOTIFY_SOCKET"), message); err != nil {
 		fmt.Fprintln(os.Stderr, "ready helper:", err)
 		os.Exit(111)
 	}

@@ -85,3 +85,55 @@ func TestPidfileBothModes(t *testing.T) {
 		})
 	}
 }
+
+// MAINPID= naming another service's orphan is refused in both modes: in
+// svscan -1 every service's orphans come back to the one process, so
+// coming back to it says nothing of whose an orphan is. The orphan, made
+// by b after a's ./run started, is left alone when a stops.
+func TestMainpidOtherServicesOrphan(t *testing.T) {
+	self, err := os.Executable()
+	testbin.Must(t, err)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "service")
+			a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+			orphanFile := filepath.Join(dir, ".orphan")
+			makeService(t, b, "while [ ! -e ../.go ]; do sleep 0.05; done\n"+
+				"sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 & echo $! >../.orphan.new && mv ../.orphan.new ../.orphan'\n"+
+				"exec sleep 1000", "")
+			makeService(t, a, "touch ../.go\nwhile [ ! -e ../.orphan ]; do sleep 0.05; done\n"+
+				readyHelperEnv+"=1 "+mainpidHelperEnv+"=../.orphan exec '"+self+"'", "")
+			writeFile(t, filepath.Join(a, "notify-socket"), "", 0o644)
+			s := m.start(t, dir)
+			svtest.WaitForNil(t, 15*time.Second, "a ready", func() error {
+				if got := svstatLong(t, a); !strings.Contains(got, ", ready ") {
+					return fmt.Errorf("svstat -l a: %q", got)
+				}
+				return nil
+			})
+			b2, err := os.ReadFile(orphanFile)
+			testbin.Must(t, err)
+			orphan, err := strconv.Atoi(strings.TrimSpace(string(b2)))
+			testbin.Must(t, err)
+			run := upPid(t, a)
+			if run == orphan {
+				t.Errorf("a's pid is b's orphan %d", orphan)
+			}
+			warning := "supervise: warning: a/notify-socket: MAINPID from pid " + strconv.Itoa(run) + " names pid " +
+				strconv.Itoa(orphan) + ", which is not a descendant of a/run: ignored\n"
+			svtest.WaitForNil(t, 5*time.Second, "the warning", func() error {
+				if got, _ := os.ReadFile(s.stderrPath); string(got) != warning {
+					return fmt.Errorf("stderr %q, want %q", got, warning)
+				}
+				return nil
+			})
+			svtest.Svc(t, "/usr/bin/svc", "-d", a)
+			svtest.WaitFor(t, 5*time.Second, "a down", func() bool { return upPid(t, a) == 0 && !svtest.Alive(run) })
+			if !svtest.Alive(orphan) {
+				t.Errorf("b's orphan %d was stopped with a", orphan)
+			}
+			testbin.Must(t, syscall.Kill(orphan, syscall.SIGKILL))
+		})
+	}
+}

@@ -119,7 +119,7 @@ func (s *Supervisor) trusted(pid int, named string) (child, error) {
 		return noChild, errNoDaemon(named + "cannot be looked at: " + strerr.Reason(err))
 	case st.Gone():
 		return noChild, errNoDaemon(named + "is a zombie")
-	case !s.descends(st, true):
+	case !s.descends(st, s.takesOrphans()):
 		return noChild, errNoDaemon(named + "is not a descendant of " + s.opt.Dir + "/run")
 	}
 	c, err := openChild(st)

@@ -35,6 +35,7 @@ func TestPidfileRejects(t *testing.T) {
 		return err == nil && procstart.Now() > st.Start
 	})
 	s.runStart = procstart.Now()
+	s.phase = pidfileWaiting // ./run has exited 0: its daemon is looked for
 	zombie := exec.Command("true")
 	testbin.Must(t, zombie.Start())
 	defer zombie.Wait()

@@ -324,13 +324,20 @@ func (s *Supervisor) takeMainPid(now time.Time, pid int, who string) bool {
 }
 
 // sentByService tells whether pid, a sender, is one of the service's
-// processes: ./run or the daemon and their descendants, and while the
-// daemon is looked for, any process of ./run's latest start (pidfile.go).
-// Processes that came back to this process as orphans count only when it
-// supervises this service alone.
+// processes: ./run or the daemon and their descendants, and orphans as
+// takesOrphans says.
 func (s *Supervisor) sentByService(pid int) bool {
 	p, err := procstart.ReadStat(pid)
-	return err == nil && s.descends(p, s.opt.Orphans > 0 || s.phase == pidfileWaiting)
+	return err == nil && s.descends(p, s.takesOrphans())
+}
+
+// takesOrphans tells whether a process that came back to this process as
+// an orphan may be one of ./run's (descends' toSelf): when it supervises
+// this service alone, or while the daemon a pidfile names is looked for
+// (pidfile.go). Inside svscan -1 the orphans of every service come back
+// to the one process, so MAINPID= or a sender naming one is not trusted.
+func (s *Supervisor) takesOrphans() bool {
+	return s.opt.Orphans > 0 || s.phase == pidfileWaiting
 }
 
 // armWatchdog starts the watchdog's count: once ./run says it is
