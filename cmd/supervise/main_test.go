@@ -314,6 +314,11 @@ func TestUpAndExitDuringRestartGap(t *testing.T) {
 			starts := filepath.Join(dir, "starts")
 			_, codeFile := startRecorded(t, dir)
 			svtest.WaitFor(t, 5*time.Second, "first start", func() bool { return len(lines(t, starts)) == 1 })
+			// ./run may note its start before supervise records it: the
+			// record's pid 0 would then be taken for the stop below, and
+			// -ux would reach a service still stopping (which exits, as
+			// daemontools' does, without a start).
+			waitStatus(t, dir, "up", isUp)
 			svc(t, "-d", dir)
 			waitStatus(t, dir, "down", isDown)
 			svc(t, opts, dir)
