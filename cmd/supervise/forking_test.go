@@ -136,15 +136,7 @@ func TestMainpid(t *testing.T) {
 	if d.LastExit != (status.Exit{Code: 256, Signal: int(unix.SIGTERM)}) && !d.LastExit.Unknown || d.FromMainpid {
 		t.Errorf("record after -d: %+v", d)
 	}
-	for _, pid := range []int{second.Pid, runPid} {
-		if svtest.Alive(pid) {
-			t.Errorf("pid %d alive after -d", pid)
-		}
-	}
-	noZombies(t, g.Pid())
-	if e := stderrOf(errFile); e != "" {
-		t.Errorf("stderr %q", e)
-	}
+	stoppedCleanly(t, g.Pid(), errFile, second.Pid, runPid)
 }
 
 // The daemon found through the pidfile names its own child with MAINPID=:
@@ -168,12 +160,19 @@ func TestPidfileThenMainpid(t *testing.T) {
 	}
 	svc(t, "-d", dir)
 	waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
-	for _, pid := range []int{daemon, s.Pid} {
+	stoppedCleanly(t, g.Pid(), errFile, daemon, s.Pid)
+}
+
+// stoppedCleanly checks what svc -d must leave: none of pids alive, no
+// zombie under supervise, nothing on its stderr (errFile).
+func stoppedCleanly(t *testing.T, supervisePid int, errFile string, pids ...int) {
+	t.Helper()
+	for _, pid := range pids {
 		if svtest.Alive(pid) {
 			t.Errorf("pid %d alive after -d", pid)
 		}
 	}
-	noZombies(t, g.Pid())
+	noZombies(t, supervisePid)
 	if e := stderrOf(errFile); e != "" {
 		t.Errorf("stderr %q", e)
 	}

@@ -24,12 +24,15 @@ const pidfileWait = 5*time.Second + 10*time.Second
 // QUIT, which sh ignores in a background job), exits 7 on
 // TERM, writes its pid to daemon.pid once its traps are set, and keeps a
 // helper (a sleep whose pid is in helper.pid).
+// forkingDaemon's wait is silent: when svc -d's TERM reaches its sleep
+// before the shell's trap runs, dash reports "Terminated" for it, which is
+// the fixture's noise, not supervise's.
 const forkingDaemon = `for s in HUP ALRM USR1 USR2 WINCH CONT; do trap "echo $s >> signals" $s; done
 trap 'echo TERM >> signals; exit 7' TERM
 sleep 1000 &
 echo $! > helper.pid
 echo $$ > daemon.pid.new && mv daemon.pid.new daemon.pid
-while :; do sleep 1 & wait $!; done
+while :; do sleep 1 & wait $! 2>/dev/null; done
 `
 
 // readPid reads the pid in file.
