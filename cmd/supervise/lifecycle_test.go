@@ -129,11 +129,13 @@ func TestFinishBad(t *testing.T) {
 	})
 	t.Run("hangs", func(t *testing.T) {
 		dir := newService(t, "echo $$ >> starts\nexit 1")
-		writeFile(t, dir, "finish", "#!/bin/sh\necho $$ > finish.pid\nexec sleep 100\n", 0o755)
+		// Appended: each ./finish adds its line, none empties another's.
+		writeFile(t, dir, "finish", "#!/bin/sh\necho $$ >> finish.pid\nexec sleep 100\n", 0o755)
 		writeFile(t, dir, "timeout-finish", "300\n", 0o644)
 		_, errFile := startSupervise(t, dir)
 		waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
+		svtest.WaitFor(t, 5*time.Second, "a finish noted", func() bool { return len(lines(t, filepath.Join(dir, "finish.pid"))) >= 1 })
 		pid, _ := strconv.Atoi(lines(t, filepath.Join(dir, "finish.pid"))[0])
 		svtest.WaitFor(t, 5*time.Second, "the hung finish gone", func() bool { return !svtest.Alive(pid) })
 		line := "supervise: warning: " + dir + "/finish still running after its timeout-finish: killed\n"

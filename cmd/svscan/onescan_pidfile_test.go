@@ -137,3 +137,50 @@ func TestMainpidOtherServicesOrphan(t *testing.T) {
 		})
 	}
 }
+
+// Under svscan -1, a service that gets a pidfile file while it runs is
+// handed at the next full scan to a supervise process of its own, which
+// adopts it: the same pid, nothing started twice. Its next ./run is that
+// supervise's child, and the one before is reaped by svscan.
+func TestOneProcessPidfileAdded(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	pf := filepath.Join(dir, "pf")
+	makeService(t, pf, "echo $$ >> starts\nexec sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir})
+	pid := waitUp(t, 5*time.Second, pf)[pf]
+	if sup := s.supervisePid("pf"); sup != 0 {
+		t.Fatalf("supervise process %d for a service without pidfile", sup)
+	}
+	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
+	var sup int
+	svtest.WaitFor(t, 15*time.Second, "a supervise process for pf", func() bool {
+		sup = s.supervisePid("pf")
+		return sup != 0
+	})
+	if got := upPid(t, pf); got != pid {
+		t.Fatalf("after the hand-off, pid %d, want %d, adopted", got, pid)
+	}
+	testbin.Must(t, syscall.Kill(pid, syscall.SIGKILL))
+	var next int
+	svtest.WaitFor(t, 5*time.Second, "./run started again", func() bool {
+		next = upPid(t, pf)
+		return next != 0 && next != pid
+	})
+	st, err := svtest.ReadStat(next)
+	testbin.Must(t, err)
+	if st.PPid != sup {
+		t.Errorf("the new ./run %d is a child of %d, want the supervise %d", next, st.PPid, sup)
+	}
+	starts, err := os.ReadFile(filepath.Join(pf, "starts"))
+	testbin.Must(t, err)
+	if got, want := string(starts), fmt.Sprintf("%d\n%d\n", pid, next); got != want {
+		t.Errorf("starts %q, want %q", got, want)
+	}
+	svtest.WaitFor(t, 5*time.Second, "the killed ./run reaped", func() bool { return !svtest.Alive(pid) })
+	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, 1 restart, last exit unknown", next); got != want {
+		t.Errorf("svstat -l: %q, want %q", got, want)
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}

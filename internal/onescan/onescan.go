@@ -179,10 +179,24 @@ func (s *Scanner) look(name string, full bool, now time.Time) {
 		sv.log.dir = name + "/log"
 	}
 	for _, u := range []*unit{sv.main, sv.log} {
-		if u != nil && u.sup == nil && u.pid == 0 {
+		switch {
+		case u == nil:
+		case u.sup == nil && u.pid == 0:
 			s.open(u, now)
+		case u.sup != nil && u.sup.Running() && ownProcess(u.dir):
+			s.handOff(u)
 		}
 	}
+}
+
+// handOff gives a service that got a pidfile file while it ran here to a
+// supervise process of its own (ownProcess), which adopts it: its next
+// daemon is then told from the orphans of other services.
+func (s *Scanner) handOff(u *unit) {
+	sup := u.sup
+	u.sup = nil
+	s.guard(u, func() error { sup.Close(); return nil })
+	s.spawn(u)
 }
 
 // keep counts the service last seen as name as still there.

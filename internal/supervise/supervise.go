@@ -309,6 +309,13 @@ func (s *Supervisor) Done() bool {
 	return s.exiting && (s.phase == down || s.phase == failed) && !s.startAsked
 }
 
+// Running says whether the service runs with nothing under way: no stop,
+// no ./finish, no daemon awaited, no exit asked for. A supervisor that
+// Opens the directory after Close then adopts it as it is.
+func (s *Supervisor) Running() bool {
+	return s.phase == up && !s.exiting && len(s.leftovers) == 0
+}
+
 // Timeout is poll's, in milliseconds, at now: until the alarm, or a second
 // while a child runs with no way to learn of its exit but looking; else
 // none.
