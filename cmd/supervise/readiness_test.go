@@ -438,3 +438,39 @@ func TestWatchdogRunNotExecutable(t *testing.T) {
 		})
 	}
 }
+
+// Debian's rsyslogd (package rsyslog, installed by package/test, built
+// with libsystemd) tells its readiness with sd_notify's READY=1, as it
+// does for systemd's Type=notify; no systemd runs here. svwait -U sees
+// it ready, and svc -d stops it cleanly. Its own configuration: no system
+// log socket, nothing written outside the service directory.
+func TestNotifySocketRsyslogd(t *testing.T) {
+	const rsyslogd = "/usr/sbin/rsyslogd"
+	if _, err := os.Stat(rsyslogd); err != nil {
+		t.Fatalf("%v: package/test installs rsyslog", err)
+	}
+	dir := newService(t, "exec "+rsyslogd+" -n -f ./rsyslog.conf -i ./rsyslogd.pid")
+	writeFile(t, dir, "rsyslog.conf", "global(workDirectory=\""+dir+"\")\n*.* action(type=\"omfile\" file=\""+dir+"/messages\")\n", 0o644)
+	writeFile(t, dir, "notify-socket", "", 0o644)
+	_, errFile := startSupervise(t, dir)
+	waitRecord(t, dir, "rsyslogd up", isUp)
+	wait := exec.Command(testbin.Path(t, "svwait"), "-U", "-t", "10000", dir)
+	if got := testbin.RunWithin(t, wait, svtest.Scaled(20*time.Second)); got != (testbin.Result{}) {
+		t.Fatalf("svwait -U: %+v", got)
+	}
+	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/cmdline"); !strings.HasPrefix(string(cmd), rsyslogd+"\x00") {
+		t.Errorf("pid %d runs %q", s.Pid, cmd)
+	}
+	if s.State != status.Running {
+		t.Errorf("ready, but %+v", s)
+	}
+	svc(t, "-d", dir)
+	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	if s.LastExit != (status.Exit{}) || !notReady(s) {
+		t.Errorf("record after -d: %+v", s)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
