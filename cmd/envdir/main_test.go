@@ -13,6 +13,7 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	dir := t.TempDir()
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "sub", "inner"), 0o755))
@@ -31,7 +32,7 @@ func TestErrorsLikeReference(t *testing.T) {
 		{Args: []string{dir + "/loops", "true"}, Want: testbin.Fatal("envdir: fatal: unable to read " + dir + "/loops/l1: symbolic link loop")},
 		{Args: []string{dir + "/self", "true"}, Want: testbin.Fatal("envdir: fatal: unable to switch to directory " + dir + "/self: symbolic link loop")},
 		{Args: []string{"/etc/passwd", "true"}, Want: testbin.Fatal("envdir: fatal: unable to switch to directory /etc/passwd: not a directory")},
-		{Args: []string{dir + "/ok", "/nonexistent/program"}, Want: testbin.Fatal("envdir: fatal: unable to run /nonexistent/program: file does not exist")},
+		{Args: []string{dir + "/ok", missing + "/program"}, Want: testbin.Fatal("envdir: fatal: unable to run " + missing + "/program: file does not exist")},
 		{Args: []string{dir + "/ok", "no-such-program-anywhere"}, Want: testbin.Fatal("envdir: fatal: unable to run no-such-program-anywhere: file does not exist")},
 	})
 }

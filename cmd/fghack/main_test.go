@@ -19,9 +19,10 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 var env = []string{"PATH=/usr/bin:/bin"}
 
 func TestLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	testbin.LikeReference(t, env, "fghack", []testbin.Case{
 		{Want: testbin.Usage("fghack: usage: fghack child")},
-		{Args: []string{"/nonexistent"}, Want: testbin.Fatal("fghack: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{missing}, Want: testbin.Fatal("fghack: fatal: unable to run " + missing + ": file does not exist")},
 		{Args: []string{"no-such-program-anywhere"}, Want: testbin.Fatal("fghack: fatal: unable to run no-such-program-anywhere: file does not exist")},
 		{Args: []string{"sh", "-c", "exit 3"}, Want: testbin.Result{Code: 3}},
 		{Args: []string{"sh", "-c", "kill -9 $$"}, Want: testbin.Fatal("fghack: fatal: child crashed")},

@@ -13,9 +13,10 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	testbin.LikeReference(t, []string{"PATH=/usr/bin:/bin"}, "pgrphack", []testbin.Case{
 		{Want: testbin.Usage("pgrphack: usage: pgrphack child")},
-		{Args: []string{"/nonexistent"}, Want: testbin.Fatal("pgrphack: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{missing}, Want: testbin.Fatal("pgrphack: fatal: unable to run " + missing + ": file does not exist")},
 		{Args: []string{"no-such-program-anywhere"}, Want: testbin.Fatal("pgrphack: fatal: unable to run no-such-program-anywhere: file does not exist")},
 	})
 }

@@ -16,6 +16,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 var env = []string{"PATH=/usr/bin:/bin"}
 
 func TestErrorsLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	dir := t.TempDir()
 	const usage = "setlock: usage: setlock [ -nNxX ] file program [ arg ... ]"
 	testbin.LikeReference(t, env, "setlock", []testbin.Case{
@@ -25,7 +26,7 @@ func TestErrorsLikeReference(t *testing.T) {
 		{Args: []string{dir + "/f"}, Want: testbin.Usage(usage)},
 		{Args: []string{dir + "/missing/f", "true"}, Want: testbin.Fatal("setlock: fatal: unable to open " + dir + "/missing/f: file does not exist")},
 		{Args: []string{"-x", dir + "/missing/f", "true"}, Want: testbin.Result{}},
-		{Args: []string{dir + "/f", "/nonexistent"}, Want: testbin.Fatal("setlock: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{dir + "/f", missing}, Want: testbin.Fatal("setlock: fatal: unable to run " + missing + ": file does not exist")},
 		{Args: []string{"-nx", dir + "/f", "echo", "ran"}, Want: testbin.Result{Stdout: "ran\n"}},
 	})
 }

@@ -11,13 +11,14 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestErrorsLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	usage := testbin.Usage("setuidgid: usage: setuidgid account child")
 	testbin.LikeReference(t, []string{"PATH=/usr/bin:/bin"}, "setuidgid", []testbin.Case{
 		{Want: usage},
 		{Args: []string{"nobody"}, Want: usage},
 		{Args: []string{"no-such-account", "true"}, Want: testbin.Fatal("setuidgid: fatal: unknown account no-such-account")},
 		{Args: []string{"-x", "true"}, Want: testbin.Fatal("setuidgid: fatal: unknown account -x")},
-		{Args: []string{"nobody", "/nonexistent"}, Want: testbin.Fatal("setuidgid: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"nobody", missing}, Want: testbin.Fatal("setuidgid: fatal: unable to run " + missing + ": file does not exist")},
 		{Args: []string{"nobody", "no-such-program-anywhere"}, Want: testbin.Fatal("setuidgid: fatal: unable to run no-such-program-anywhere: file does not exist")},
 	})
 }

@@ -14,6 +14,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 var env = []string{"PATH=/usr/bin:/bin"}
 
 func TestErrorsLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	const usage = "softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child"
 	testbin.LikeReference(t, env, "softlimit", []testbin.Case{
 		{Want: testbin.Usage(usage)},
@@ -22,7 +23,7 @@ func TestErrorsLikeReference(t *testing.T) {
 		{Args: []string{"-m", "x", "true"}, Want: testbin.Usage(usage)},
 		{Args: []string{"-m", "12k", "true"}, Want: testbin.Usage(usage)},
 		{Args: []string{"-m", "100000000"}, Want: testbin.Usage(usage)},
-		{Args: []string{"-m", "100000000", "/nonexistent"}, Want: testbin.Fatal("softlimit: fatal: unable to run /nonexistent: file does not exist")},
+		{Args: []string{"-m", "100000000", missing}, Want: testbin.Fatal("softlimit: fatal: unable to run " + missing + ": file does not exist")},
 		{Args: []string{"--"}, Want: testbin.Usage(usage)},
 		{Args: []string{"-o", "100", "no-such-program-anywhere"}, Want: testbin.Fatal("softlimit: fatal: unable to run no-such-program-anywhere: file does not exist")},
 	})

@@ -435,6 +435,7 @@ func TestUsage(t *testing.T) {
 // A run that cannot be started is reported and retried once a second;
 // supervise stays up and obeys commands meanwhile.
 func TestRunNotStartable(t *testing.T) {
+	missing := testbin.Missing(t)
 	tests := []struct {
 		name   string
 		prep   func(run string) error
@@ -442,7 +443,7 @@ func TestRunNotStartable(t *testing.T) {
 	}{
 		{"missing", os.Remove, "file does not exist"},
 		{"not executable", func(run string) error { return os.Chmod(run, 0o644) }, "access denied"},
-		{"bad interpreter", func(run string) error { return os.WriteFile(run, []byte("#!/nonexistent\n"), 0o755) }, "file does not exist"},
+		{"bad interpreter", func(run string) error { return os.WriteFile(run, []byte("#!"+missing+"\n"), 0o755) }, "file does not exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

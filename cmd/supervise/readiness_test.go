@@ -409,10 +409,11 @@ func TestWatchdogPid(t *testing.T) {
 // WATCHDOG_PID would run a file without #! as a script of its own, and
 // report a missing interpreter as ./run's exit 127 in words of its own.
 func TestWatchdogRunNotExecutable(t *testing.T) {
+	missing := testbin.Missing(t)
 	t.Parallel()
 	for _, c := range []struct{ name, run, why string }{
 		{"no #!", "touch ran\nexec sleep 100\n", "exec format error"},
-		{"no interpreter", "#!/nonexistent/sh\ntouch ran\nexec sleep 100\n", "file does not exist"},
+		{"no interpreter", "#!" + missing + "/sh\ntouch ran\nexec sleep 100\n", "file does not exist"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -558,6 +558,7 @@ func TestNotifiesSystemd(t *testing.T) {
 
 // Our warnings and fatal errors are daemontools' word for word.
 func TestMessagesMatchReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	t.Parallel()
 	root := t.TempDir()
 	fake := filepath.Join(root, "bin")
@@ -570,7 +571,7 @@ func TestMessagesMatchReference(t *testing.T) {
 		path  string
 		lines int // in one scan
 	}{
-		{"dangling symlink", func(dir string) error { return os.Symlink("/nonexistent", filepath.Join(dir, "dangling")) }, fake, 1},
+		{"dangling symlink", func(dir string) error { return os.Symlink(missing, filepath.Join(dir, "dangling")) }, fake, 1},
 		{"no supervise", func(dir string) error { return os.Mkdir(filepath.Join(dir, "a"), 0755) }, filepath.Join(root, "empty"), 1},
 		{"no supervise for log", func(dir string) error { return os.MkdirAll(filepath.Join(dir, "a/log"), 0755) }, filepath.Join(root, "empty"), 2},
 		{"supervise not executable", func(dir string) error { return os.Mkdir(filepath.Join(dir, "a"), 0755) }, noexec + ":" + filepath.Join(root, "empty"), 1},

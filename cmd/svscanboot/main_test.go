@@ -28,6 +28,7 @@ func read(pid int, what string) string {
 // svscan DIR with a clean environment, its errors scrolling through the
 // command line of readproctitle.
 func TestBoot(t *testing.T) {
+	missing := testbin.Missing(t)
 	dir := filepath.Join(t.TempDir(), "service")
 	if err := os.MkdirAll(filepath.Join(dir, "a"), 0755); err != nil {
 		t.Fatal(err)
@@ -35,7 +36,7 @@ func TestBoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("/nonexistent", filepath.Join(dir, "broken")); err != nil {
+	if err := os.Symlink(missing, filepath.Join(dir, "broken")); err != nil {
 		t.Fatal(err)
 	}
 	path := "PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"

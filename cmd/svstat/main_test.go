@@ -130,13 +130,14 @@ func TestNoArguments(t *testing.T) {
 // Output that cannot be written is lost silently, with exit 0, as with
 // daemontools: svstat always exits 0 once it is under way.
 func TestFullOutputLikeReference(t *testing.T) {
+	missing := testbin.Missing(t)
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer full.Close()
 	for _, prog := range []string{testbin.Path(t, "svstat"), testbin.Reference(t, "svstat")} {
-		cmd := exec.Command(prog, t.TempDir(), "/nonexistent")
+		cmd := exec.Command(prog, t.TempDir(), missing)
 		cmd.Stdout = full
 		stderr, err := cmd.StderrPipe()
 		if err != nil {

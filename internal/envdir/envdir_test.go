@@ -36,6 +36,7 @@ func TestValue(t *testing.T) {
 }
 
 func TestRead(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nonexistent")
 	dir := t.TempDir()
 	files := map[string]string{"A": "one\ntwo\n", "B": "", ".hidden": "x", "C": strings.Repeat("y", 10000) + "  \nz"}
 	for name, content := range files {
@@ -43,7 +44,7 @@ func TestRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Symlink("/nonexistent", filepath.Join(dir, "D")); err != nil {
+	if err := os.Symlink(missing, filepath.Join(dir, "D")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Read(dir)

@@ -1,6 +1,7 @@
 package pathexec
 
 import (
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -21,12 +22,13 @@ func TestSetenvUnsetenv(t *testing.T) {
 // Run only returns on failure; success is covered by the commands' tests.
 // The search follows our own $PATH, not the one of the environment given.
 func TestRunFailures(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nonexistent")
 	tests := []struct {
 		argv []string
 		path string
 		want string
 	}{
-		{[]string{"/nonexistent/x"}, "/bin", "fatal: unable to run /nonexistent/x: file does not exist"},
+		{[]string{missing + "/x"}, "/bin", "fatal: unable to run " + missing + "/x: file does not exist"},
 		{[]string{"no-such-program-here"}, "/nonexistent:/tmp", "fatal: unable to run no-such-program-here: file does not exist"},
 		{[]string{"tmp"}, "/", "fatal: unable to run tmp: access denied"},
 		{[]string{"/etc/passwd"}, "/bin", "fatal: unable to run /etc/passwd: access denied"},

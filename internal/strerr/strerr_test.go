@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 )
@@ -51,7 +52,8 @@ func TestReasonContract(t *testing.T) {
 }
 
 func TestReasonUnwraps(t *testing.T) {
-	_, err := os.Open("/nonexistent/x")
+	missing := filepath.Join(t.TempDir(), "nonexistent")
+	_, err := os.Open(missing + "/x")
 	if got := Reason(err); got != "file does not exist" {
 		t.Errorf("Reason(%v) = %q", err, got)
 	}

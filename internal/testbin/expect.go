@@ -1,6 +1,9 @@
 package testbin
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 // Case is one row of a table run against ours and the reference: both
 // must give Want, so that a reference that misbehaves as ours does cannot
@@ -27,3 +30,8 @@ func Usage(msg string) Result { return Result{Stderr: msg + "\n", Code: 100} }
 
 // Fatal is what a program that dies with msg and exit code 111 gives.
 func Fatal(msg string) Result { return Result{Stderr: msg + "\n", Code: 111} }
+
+// Missing is a path to nothing, in a new temporary directory that every
+// account may enter (PublicDir): a file made elsewhere on the machine (a
+// /nonexistent, say) cannot change the test.
+func Missing(t testing.TB) string { return filepath.Join(PublicDir(t), "nonexistent") }
