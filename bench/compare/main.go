@@ -186,12 +186,14 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 
 	if take["idle"] {
 		progress("idle wake-ups over %v", sz.idleWindow)
-		scan, sup, err := idle(fams, work, sz.few, sz.idleWindow)
+		scan, sup, tree, err := idle(withOne, work, sz.few, sz.idleWindow)
 		if err != nil {
 			return err
 		}
 		add(fmt.Sprintf("idle wake-ups per minute, one supervisor (of %d)", sz.few), sup, notBuilt(me.supervisor))
 		add("idle wake-ups per minute, scanner", scan, notBuilt(me.scanner))
+		add(fmt.Sprintf("idle wake-ups per minute, supervision tree, %d services", sz.few), tree, notBuilt(me.scanner))
+		add(fmt.Sprintf("idle wake-ups per minute, supervision tree, ours under svscan -1, %d services", sz.few), asOurs(tree, "ours -1"), notBuilt(me.scanner))
 	}
 
 	if take["status"] {
@@ -240,7 +242,9 @@ const notes = `
 - Clients: svstat, svc and svok from fork to exit, on one service
   Debian's supervise keeps up, ours and daemontools' taking turns.
 - Wake-ups: voluntary context switches of all threads over one window,
-  all families running at once, each with the smaller number of services.
+  all families running at once (ours in both modes), each with the smaller
+  number of services; the supervision tree is the scanner and every
+  supervisor, services left out.
 `
 
 func addLatency(add func(string, map[string]float64, map[string]string), what string, lat latencies, missing map[string]string) {

@@ -102,9 +102,10 @@ func memory(fams []*family, work string, n, rounds int, settle time.Duration) (s
 	return medians(scans), medians(sups), medians(trees), nil
 }
 
-// idle counts the wake-ups per minute of each scanner and, on average, of
-// one supervisor, all families running n services at once over one window.
-func idle(fams []*family, work string, n int, window time.Duration) (scanner, supervisor map[string]float64, err error) {
+// idle counts the wake-ups per minute of each scanner, on average of one
+// supervisor, and of the whole supervision tree (scanner and supervisors),
+// all families running n services at once over one window.
+func idle(fams []*family, work string, n int, window time.Duration) (scanner, supervisor, tree map[string]float64, err error) {
 	fleets := map[string]*fleet{}
 	defer func() {
 		for _, fl := range fleets {
@@ -116,7 +117,7 @@ func idle(fams []*family, work string, n int, window time.Duration) (scanner, su
 	for _, f := range launchable(fams) {
 		fl, err := launch(f, work, n)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		fleets[f.name] = fl
 	}
@@ -130,16 +131,20 @@ func idle(fams []*family, work string, n int, window time.Duration) (scanner, su
 	t0 := time.Now()
 	time.Sleep(window)
 	perMinute := time.Minute.Seconds() / time.Since(t0).Seconds()
-	scanner, supervisor = map[string]float64{}, map[string]float64{}
+	scanner, supervisor, tree = map[string]float64{}, map[string]float64{}, map[string]float64{}
 	for name, fl := range fleets {
-		scanner[name] = float64(wakeups(fl.scanner)-before[fl.scanner]) * perMinute
+		scan := wakeups(fl.scanner) - before[fl.scanner]
 		total := 0
 		for _, p := range fl.supervisors {
 			total += wakeups(p) - before[p]
 		}
-		supervisor[name] = float64(total) / float64(len(fl.supervisors)) * perMinute
+		scanner[name] = float64(scan) * perMinute
+		tree[name] = float64(scan+total) * perMinute
+		if len(fl.supervisors) > 0 {
+			supervisor[name] = float64(total) / float64(len(fl.supervisors)) * perMinute
+		}
 	}
-	return scanner, supervisor, nil
+	return scanner, supervisor, tree, nil
 }
 
 func medians(m map[string][]float64) map[string]float64 {

@@ -171,10 +171,14 @@ func TestOneProcessPidfileAdded(t *testing.T) {
 	if st.PPid != sup {
 		t.Errorf("the new ./run %d is a child of %d, want the supervise %d", next, st.PPid, sup)
 	}
-	starts, err := os.ReadFile(filepath.Join(pf, "starts"))
-	testbin.Must(t, err)
-	if got, want := string(starts), fmt.Sprintf("%d\n%d\n", pid, next); got != want {
-		t.Errorf("starts %q, want %q", got, want)
+	// The status names ./run from its fork on; its line comes once it runs.
+	var starts []byte
+	want := fmt.Sprintf("%d\n%d\n", pid, next)
+	if !svtest.Poll(5*time.Second, func() bool {
+		starts, _ = os.ReadFile(filepath.Join(pf, "starts"))
+		return string(starts) == want
+	}) {
+		t.Errorf("starts %q, want %q", starts, want)
 	}
 	svtest.WaitFor(t, 5*time.Second, "the killed ./run reaped", func() bool { return !svtest.Alive(pid) })
 	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, 1 restart, last exit unknown", next); got != want {

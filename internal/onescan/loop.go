@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/quiet"
 	"daemontools/internal/scan"
 )
 
@@ -61,14 +62,20 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 	nextScan := now.Add(scan.Interval)
 	var soon, lastSoon time.Time // a scan after a change; zero when none is due
 	events := make([]unix.EpollEvent, 256)
+	buf := make([]byte, 4096)
 	for !s.stopping || len(s.services) > 0 {
-		n, _ := unix.EpollWait(s.epoll, events, s.timeout(time.Now(), nextScan, soon))
+		n, err := s.poller.Wait(events, s.timeout(time.Now(), nextScan, soon))
+		if err != nil {
+			s.warn("unable to wait for events: ", err)
+			n = 0
+		}
 		now = time.Now()
 		orphans := false
-		for _, ev := range events[:max(n, 0)] {
+		for _, ev := range events[:n] {
 			switch ev.Fd {
 			case keySignal:
-				for _, sig := range drain(sigs) {
+				k, _ := quiet.Read(sigs, buf)
+				for _, sig := range buf[:max(k, 0)] {
 					switch syscall.Signal(sig) {
 					case syscall.SIGHUP:
 						if !s.stopping {
@@ -81,14 +88,14 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 					}
 				}
 			case keyStatus:
-				drain(s.statuses)
+				drain(s.statuses, buf)
 				for _, u := range s.units {
 					if u.pid != 0 {
 						s.checkTied(u)
 					}
 				}
 			case keyNotify:
-				drain(changes)
+				drain(changes, buf)
 				if soon.IsZero() {
 					soon = now.Add(settle)
 					if gap := lastSoon.Add(burstGap); gap.After(soon) {
@@ -127,25 +134,24 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 	return s.exit
 }
 
-// timeout is epoll's at now, in milliseconds: until the next scan, the
-// nearest alarm of a supervisor, or, while services leave, the next look
-// at their stops.
-func (s *Scanner) timeout(now, nextScan, soon time.Time) int {
+// timeout is the wait's at now: until the next scan, the nearest alarm
+// of a supervisor, or, while services leave, the next look at their stops.
+func (s *Scanner) timeout(now, nextScan, soon time.Time) time.Duration {
 	deadline := nextScan
 	if !soon.IsZero() && soon.Before(deadline) {
 		deadline = soon
 	}
-	timeout := int(max(0, (deadline.Sub(now)+time.Millisecond-1)/time.Millisecond))
+	timeout := max(0, deadline.Sub(now))
 	for _, u := range s.units {
 		if u.sup != nil {
-			if t := u.sup.Timeout(now); t >= 0 && t < timeout {
+			if t := time.Duration(u.sup.Timeout(now)) * time.Millisecond; t >= 0 && t < timeout {
 				timeout = t
 			}
 		}
 	}
 	for _, sv := range s.services {
 		if sv.leaving {
-			return min(timeout, int(scan.StopPoll/time.Millisecond))
+			return min(timeout, scan.StopPoll)
 		}
 	}
 	return timeout
@@ -171,15 +177,11 @@ func (s *Scanner) signalPipe(signals <-chan os.Signal) (int, error) {
 	return p[0], nil
 }
 
-// drain reads what fd holds.
-func drain(fd int) []byte {
-	var all []byte
-	var b [4096]byte
+// drain reads what the non-blocking fd holds, through buf, and forgets it.
+func drain(fd int, buf []byte) {
 	for {
-		n, err := unix.Read(fd, b[:])
-		if n <= 0 || err != nil {
-			return all
+		if n, err := quiet.Read(fd, buf); n <= 0 || err != nil {
+			return
 		}
-		all = append(all, b[:n]...)
 	}
 }

@@ -15,13 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/quiet"
 	"daemontools/internal/scan"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
@@ -53,9 +53,13 @@ const pidfileFile = "pidfile"
 // none can tell whose is whose; a supervise of its own, a child subreaper
 // to which only this service's orphans come back, can (EXTENSIONS.md's
 // "descended from ./run"), and reaps and stops them as plain svscan's do.
-func ownProcess(dir string) bool {
-	var st unix.Stat_t
-	return unix.Lstat(dir+"/"+pidfileFile, &st) == nil
+// Every full scan asks it of every service running here: the path is
+// made in a buffer kept for it and the call is quiet's, so that an idle
+// svscan -1 neither allocates nor wakes the Go runtime.
+func (s *Scanner) ownProcess(dir string) bool {
+	s.path = append(append(append(s.path[:0], dir...), "/"+pidfileFile...), 0)
+	_, err := quiet.LstatName(s.path[:len(s.path)-1])
+	return err == nil
 }
 
 // service is a service directory: its unit, its log's, and the pipe
@@ -76,8 +80,10 @@ type fileID struct{ dev, ino uint64 }
 type Scanner struct {
 	stderr   io.Writer
 	env      []string
-	dir      *os.File // the scanned directory, held open: a scan needs no new descriptor
-	epoll    int
+	dir      int    // the scanned directory, held open: a scan needs no new descriptor
+	dirBuf   []byte // its entries, read in place (quiet.Entries)
+	path     []byte // a path made for quiet's calls, NUL-terminated
+	poller   *quiet.Poller
 	services map[fileID]*service
 	units    map[int32]*unit
 	lastKey  int32
@@ -86,35 +92,34 @@ type Scanner struct {
 	exit     int  // svscan's exit code once stopped: a tied service's
 }
 
-// Keys of the events that are not a unit's.
+// Keys of the events that are not a unit's; units' follow.
 const (
-	keySignal = 0
-	keyNotify = -1
-	keyStatus = -2 // a status record of a tied service under a supervise process
+	keySignal = iota
+	keyNotify
+	keyStatus // a status record of a tied service under a supervise process
 )
 
 // New returns a Scanner of the current directory that writes warnings to
 // stderr and gives services env.
 func New(stderr io.Writer, env []string) (*Scanner, error) {
-	dir, err := os.Open(".")
+	dir, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, strerr.Fatal("unable to open .: ", err)
 	}
-	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	poller, err := quiet.NewPoller()
 	if err != nil {
-		dir.Close()
+		unix.Close(dir)
 		return nil, strerr.Fatal("unable to create epoll: ", err)
 	}
-	return &Scanner{stderr: stderr, env: env, dir: dir, epoll: ep, statuses: -1,
-		services: make(map[fileID]*service), units: make(map[int32]*unit)}, nil
+	return &Scanner{stderr: stderr, env: env, dir: dir, dirBuf: make([]byte, 8192), poller: poller,
+		statuses: -1, lastKey: keyStatus, services: make(map[fileID]*service), units: make(map[int32]*unit)}, nil
 }
 
 func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...) }
 
 // watch adds fd to the epoll set under key; an fd already there is fine.
 func (s *Scanner) watch(fd int, key int32) error {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: key}
-	err := unix.EpollCtl(s.epoll, unix.EPOLL_CTL_ADD, fd, &ev)
+	err := s.poller.Add(fd, key)
 	if errors.Is(err, unix.EEXIST) {
 		return nil
 	}
@@ -124,16 +129,13 @@ func (s *Scanner) watch(fd int, key int32) error {
 // Scan reads the directory once: it starts supervising what is new and
 // retires what has gone. A full scan also takes up again every supervisor
 // that has ended (svc -x) or could not be opened, as daemontools' svscan
-// starts a supervise again.
+// starts a supervise again. A scan that finds nothing new makes no
+// system call but quiet's and allocates nothing.
 func (s *Scanner) Scan(full bool, now time.Time) {
 	for _, sv := range s.services {
 		sv.seen = false
 	}
-	s.dir.Seek(0, io.SeekStart)
-	names, err := s.dir.Readdirnames(-1)
-	for _, name := range names {
-		s.look(name, full, now)
-	}
+	err := quiet.Entries(s.dir, s.dirBuf, func(name []byte) { s.look(name, full, now) })
 	if err != nil {
 		s.warn("unable to read directory: ", err)
 		return // half a listing cannot tell what has gone
@@ -146,25 +148,25 @@ func (s *Scanner) Scan(full bool, now time.Time) {
 }
 
 // look takes up the entry name if it is a service directory.
-func (s *Scanner) look(name string, full bool, now time.Time) {
+func (s *Scanner) look(name []byte, full bool, now time.Time) {
 	if name[0] == '.' {
 		return
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(name, &st); err != nil {
-		s.warn("unable to stat ", name, ": ", err)
+	st, err := quiet.StatName(name)
+	if err != nil {
+		s.warn("unable to stat ", string(name), ": ", err)
 		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
-			s.keep(name)
+			s.keep(string(name))
 		}
 		return
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if !st.IsDir() {
 		return
 	}
 	id := fileID{st.Dev, st.Ino}
 	sv := s.services[id]
 	if sv == nil {
-		if sv = s.add(name, id); sv == nil {
+		if sv = s.add(string(name), id); sv == nil {
 			return
 		}
 		full = true
@@ -174,16 +176,18 @@ func (s *Scanner) look(name string, full bool, now time.Time) {
 		return
 	}
 	// The directory may have been renamed: its units follow.
-	sv.main.dir = name
-	if sv.log != nil {
-		sv.log.dir = name + "/log"
+	if sv.main.dir != string(name) {
+		sv.main.dir = string(name)
+		if sv.log != nil {
+			sv.log.dir = sv.main.dir + "/log"
+		}
 	}
 	for _, u := range []*unit{sv.main, sv.log} {
 		switch {
 		case u == nil:
 		case u.sup == nil && u.pid == 0:
 			s.open(u, now)
-		case u.sup != nil && u.sup.Running() && ownProcess(u.dir):
+		case u.sup != nil && u.sup.Running() && s.ownProcess(u.dir):
 			s.handOff(u)
 		}
 	}
@@ -264,7 +268,7 @@ func (s *Scanner) open(u *unit, now time.Time) {
 		s.short(u.dir, unix.EMFILE)
 		return
 	}
-	if ownProcess(u.dir) {
+	if s.ownProcess(u.dir) {
 		s.spawn(u)
 		return
 	}
@@ -369,7 +373,7 @@ func (s *Scanner) haveSpare() bool {
 	var fds [spare]int
 	n := 0
 	for ; n < spare; n++ {
-		fd, err := unix.FcntlInt(uintptr(s.epoll), unix.F_DUPFD_CLOEXEC, 0)
+		fd, err := unix.FcntlInt(uintptr(s.dir), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			break
 		}

@@ -112,3 +112,29 @@ func TestPanicDuringStop(t *testing.T) {
 		return u.sup == nil
 	})
 }
+
+// A full scan that finds nothing new allocates nothing, so that an idle
+// svscan -1 never wakes the garbage collector: the names are read in
+// place and the pidfile look of each running service (ownProcess) uses a
+// buffer kept for it.
+func TestIdleScanAllocatesNothing(t *testing.T) {
+	s, sv, stderr, now := scanOne(t, "exec sleep 1000")
+	u := sv.main
+	pid := u.sup.Pid()
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		unix.Wait4(pid, nil, 0, nil)
+		if u.sup != nil {
+			u.sup.Close()
+		}
+	})
+	if !u.sup.Running() {
+		t.Fatal("a is not running: the scan would not look for its pidfile")
+	}
+	if allocs := testing.AllocsPerRun(20, func() { s.Scan(true, now) }); allocs != 0 {
+		t.Errorf("an idle full scan allocates %v times, want 0", allocs)
+	}
+	if len(s.services) != 1 || u.sup == nil || u.sup.Pid() != pid || stderr.Len() != 0 {
+		t.Errorf("after the scans: %d services, supervisor %v, stderr %q", len(s.services), u.sup, stderr)
+	}
+}

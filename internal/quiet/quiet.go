@@ -163,21 +163,31 @@ func Stat(path string) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	return stat(name)
+	return stat(name, 0)
 }
 
 // StatName is Stat of a name as Entries gives it, without copying it.
-func StatName(name []byte) (File, error) {
+func StatName(name []byte) (File, error) { return statName(name, 0) }
+
+// LstatName is StatName of a name followed by a NUL in its slice's
+// capacity, as Entries gives them, but a symbolic link is the link itself.
+func LstatName(name []byte) (File, error) { return statName(name, unix.AT_SYMLINK_NOFOLLOW) }
+
+func statName(name []byte, flags int) (File, error) {
 	if len(name) == 0 || len(name) == cap(name) || name[:len(name)+1][len(name)] != 0 {
-		return Stat(string(name))
+		p, err := unix.BytePtrFromString(string(name))
+		if err != nil {
+			return File{}, err
+		}
+		return stat(p, flags)
 	}
-	return stat(&name[0])
+	return stat(&name[0], flags)
 }
 
-func stat(name *byte) (File, error) {
+func stat(name *byte, flags int) (File, error) {
 	var st unix.Statx_t
 	at := unix.AT_FDCWD
-	_, _, e := unix.RawSyscall6(unix.SYS_STATX, uintptr(at), uintptr(unsafe.Pointer(name)), 0, unix.STATX_TYPE|unix.STATX_INO, uintptr(unsafe.Pointer(&st)), 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_STATX, uintptr(at), uintptr(unsafe.Pointer(name)), uintptr(flags), unix.STATX_TYPE|unix.STATX_INO, uintptr(unsafe.Pointer(&st)), 0)
 	if e != 0 {
 		return File{}, e
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
 )
 
 func TestWaitForDescriptorOrTimeout(t *testing.T) {
@@ -111,6 +112,33 @@ func TestEntriesAndStat(t *testing.T) {
 	}
 	if _, err := Stat("missing"); err != unix.ENOENT {
 		t.Errorf("Stat(missing): %v, want ENOENT", err)
+	}
+}
+
+func TestLstatName(t *testing.T) {
+	dir := t.TempDir()
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+	testbin.Must(t, os.Symlink("d", filepath.Join(dir, "to-d")))
+	testbin.Must(t, os.Symlink("nowhere", filepath.Join(dir, "dangling")))
+	for _, name := range []string{"d", "to-d", "dangling"} {
+		path := filepath.Join(dir, name)
+		var st unix.Stat_t
+		testbin.Must(t, unix.Lstat(path, &st))
+		// Followed by its NUL, as a caller building paths in a buffer
+		// passes it; and without, which is copied.
+		withNUL := append([]byte(path), 0)
+		for _, b := range [][]byte{withNUL[:len(path)], []byte(path)[:len(path):len(path)]} {
+			f, err := LstatName(b)
+			if err != nil || f.Ino != st.Ino || f.Dev != st.Dev || f.Mode != uint16(st.Mode) {
+				t.Errorf("LstatName(%s) = %+v, %v; lstat says dev %d ino %d mode %o", name, f, err, st.Dev, st.Ino, st.Mode)
+			}
+		}
+	}
+	if _, err := StatName([]byte(filepath.Join(dir, "dangling"))); err != unix.ENOENT {
+		t.Errorf("StatName(dangling): %v, want ENOENT (followed)", err)
+	}
+	if _, err := LstatName([]byte(filepath.Join(dir, "missing"))); err != unix.ENOENT {
+		t.Errorf("LstatName(missing): %v, want ENOENT", err)
 	}
 }
 
