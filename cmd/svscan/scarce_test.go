@@ -169,7 +169,8 @@ func TestIgnoresDotNamesAndCoalescesBursts(t *testing.T) {
 	s := startSvscan(t, dir)
 	waitUp(t, 5*time.Second, dir+"/a")
 	scans := func() int { return strings.Count(s.stderr(), "unable to stat dangling") }
-	svtest.WaitFor(t, 5*time.Second, "the first scan", func() bool { return scans() == 1 })
+	// At least one: under load the next periodic scan may come first.
+	svtest.WaitFor(t, 5*time.Second, "the first scan", func() bool { return scans() >= 1 })
 
 	// churn creates and removes name 100 times, 2 ms apart, then renames
 	// a new service in and waits until it runs: the scan that starts it
