@@ -382,7 +382,9 @@ func line(s status.Status, normallyUp bool, now tai64.Label) string {
 	} else {
 		b = append(b, "down "...)
 	}
-	b = strconv.AppendUint(b, secondsSince(s.Since, now), 10)
+	// daemontools counts in a double (tai_approx): past 2^53 seconds, a
+	// label from a broken record, it prints the nearest double.
+	b = strconv.AppendUint(b, uint64(float64(secondsSince(s.Since, now))), 10)
 	b = append(b, " seconds"...)
 	if s.Pid != 0 && !normallyUp {
 		b = append(b, ", normally down"...)

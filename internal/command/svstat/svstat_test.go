@@ -17,7 +17,8 @@ func TestLine(t *testing.T) {
 	}{
 		{status.Status{Since: tai64.Label{Sec: tai64.Offset + 990}, Pid: 5, Want: 'u'}, true, "up (pid 5) 10 seconds"},
 		{status.Status{Since: tai64.Label{Sec: tai64.Offset + 2000}, Want: 'u'}, true, "down 0 seconds, normally up, want up"},
-		{status.Status{Since: tai64.Label{}, Want: 'd'}, false, "down 4611686018427388914 seconds"},
+		// 4611686018427388914 seconds, as daemontools prints it: through a double.
+		{status.Status{Since: tai64.Label{}, Want: 'd'}, false, "down 4611686018427388928 seconds"},
 		{status.Status{Since: now, Pid: 9, Paused: true, Want: 'd'}, false, "up (pid 9) 0 seconds, normally down, paused, want down"},
 	}
 	for _, tc := range tests {
