@@ -714,6 +714,8 @@ func TestFatalLikeReference(t *testing.T) {
 	testbin.Must(t, os.Chmod(filepath.Dir(dir), 0o755)) // nobody must get this far
 	testbin.Must(t, os.Chmod(dir, 0o755))
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "secret"), nil, 0o600))
+	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
 	// nobody's own directory, read-only by its mode alone.
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ro"), 0o555))
 	testbin.Must(t, os.Chown(filepath.Join(dir, "ro"), 65534, 65534))
@@ -734,6 +736,9 @@ func TestFatalLikeReference(t *testing.T) {
 	}{
 		{"not a directory", []string{"./afile"}, false, "unable to open directory ./afile: not a directory"},
 		{"no parent", []string{"./missing/d"}, false, "unable to open directory ./missing/d: file does not exist"},
+		// Opened before it is known to be a file: the open says why not.
+		{"unreadable file", []string{"./secret"}, true, "unable to open directory ./secret: access denied"},
+		{"FIFO", []string{"./fifo"}, false, "unable to open directory ./fifo: not a directory"},
 		// multilog's mkdir fails unreported; the open says why not.
 		{"read-only parent", []string{"./ro/d"}, true, "unable to open directory ./ro/d: file does not exist"},
 		{"= file not writable", []string{"=ro/st"}, true, "unable to create ro/st: access denied"},

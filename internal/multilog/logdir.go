@@ -64,11 +64,20 @@ func (d *logDir) name(file string) string { return d.Path + "/" + file }
 // current. Failures before input is read are fatal, like daemontools'.
 func (d *logDir) open() error {
 	os.Mkdir(d.Path, 0o700)
-	dir, err := unix.Open(d.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// Opened as daemontools opens it, before it learns what it opened: a
+	// file the account cannot read is "access denied", not "not a
+	// directory", and a FIFO does not wait for a writer.
+	dir, err := unix.Open(d.Path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == nil {
+		var st unix.Stat_t
+		if err = unix.Fstat(dir, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			err = unix.ENOTDIR
+		}
+		unix.Close(dir)
+	}
 	if err != nil {
 		return strerr.Fatal("unable to open directory ", d.Path, ": ", err)
 	}
-	unix.Close(dir)
 	// Files are opened non-blocking, as by daemontools: a FIFO where one
 	// belongs fails (device not configured) instead of waiting for a
 	// reader.
