@@ -419,17 +419,20 @@ func TestLockConflict(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	cmd := exec.Command(testbin.Path(t, "supervise"))
-	out, _ := cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() != 100 || string(out) != "supervise: usage: supervise dir\n" {
-		t.Errorf("no argument: %d %q", cmd.ProcessState.ExitCode(), out)
-	}
-	cmd = exec.Command(testbin.Path(t, "supervise"), filepath.Join(t.TempDir(), "none"))
-	out, _ = cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() != 111 || !strings.HasSuffix(string(out), "/none: file does not exist\n") ||
-		!strings.HasPrefix(string(out), "supervise: fatal: unable to chdir to ") {
-		t.Errorf("missing dir: %d %q", cmd.ProcessState.ExitCode(), out)
-	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	testbin.Must(t, os.WriteFile(file, nil, 0o644))
+	usage := testbin.Usage("supervise: usage: supervise dir")
+	testbin.LikeReference(t, nil, "supervise", []testbin.Case{
+		{Args: nil, Want: usage},
+		// Usage before anything else, so a supervise that took the
+		// directory would fail otherwise (and not run a service).
+		{Args: []string{file, "more"}, Want: usage},
+		{Args: []string{"-x", "y"}, Want: usage},
+		{Args: []string{""}, Want: testbin.Fatal("supervise: fatal: unable to chdir to : file does not exist")},
+		{Args: []string{filepath.Join(dir, "none")}, Want: testbin.Fatal("supervise: fatal: unable to chdir to " + dir + "/none: file does not exist")},
+		{Args: []string{file}, Want: testbin.Fatal("supervise: fatal: unable to chdir to " + file + ": not a directory")},
+	})
 }
 
 // A run that cannot be started is reported and retried once a second;

@@ -21,7 +21,7 @@ import (
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	oneproc.Ensure("supervise", args)
 	env := os.Environ()
-	if len(args) < 2 {
+	if len(args) != 2 { // daemontools' supervise takes no more either
 		return strerr.Usage("supervise dir")
 	}
 	term := make(chan os.Signal, 1)
