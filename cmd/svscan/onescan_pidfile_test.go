@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/scan"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -183,6 +185,65 @@ func TestOneProcessPidfileAdded(t *testing.T) {
 	svtest.WaitFor(t, 5*time.Second, "the killed ./run reaped", func() bool { return !svtest.Alive(pid) })
 	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, 1 restart, last exit unknown", next); got != want {
 		t.Errorf("svstat -l: %q, want %q", got, want)
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// A service with readiness keeps it through the hand-off to a supervise
+// process: one ready before is still ready after, as svstat -l says, and
+// one that has not said it yet is handed off only once it has, since the
+// supervise that adopts it cannot hear it (the notification-fd pipe and
+// the notify socket are svscan's). Before, the adopted service lost its
+// readiness, and one not ready yet died of SIGPIPE on writing it.
+func TestOneProcessPidfileAddedReadiness(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	pf := filepath.Join(dir, "pf")
+	marker := filepath.Join(dir, "marker")
+	makeService(t, pf, "echo $$ >> starts\nuntil [ -e go ]; do sleep 0.05; done\necho >&3\nexec sleep 1000", "")
+	writeFile(t, filepath.Join(pf, "notification-fd"), "3\n", 0o644)
+	makeService(t, marker, "exec sleep 1000", "")
+	// Full scans only at SIGHUP: the test knows when one has been made.
+	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h")
+	pid := waitUp(t, 5*time.Second, pf, marker)[pf]
+	supervised := func() bool { return exec.Command(testbin.Path(t, "svok"), marker).Run() == nil }
+	// fullScan makes one, and waits until it is done: it supervises the
+	// marker again, which svc -dx has ended.
+	fullScan := func() {
+		svc(t, "-dx", marker)
+		svtest.WaitFor(t, 5*time.Second, "the marker's supervisor to end", func() bool { return !supervised() })
+		s.signal(t, syscall.SIGHUP)
+		svtest.WaitFor(t, 5*time.Second, "a full scan", supervised)
+	}
+
+	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
+	fullScan()
+	// svscan's children: pf's ./run and the marker's, no supervise forked.
+	var kids []svtest.Proc
+	for _, p := range svtest.Procs(s.Pid()) {
+		if p.PPid == s.Pid() {
+			kids = append(kids, p)
+		}
+	}
+	if len(kids) != 2 {
+		t.Errorf("handed off before it is ready: svscan's children %v", kids)
+	}
+	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pid); got != want {
+		t.Errorf("svstat -l before ready: %q, want %q", got, want)
+	}
+	writeFile(t, filepath.Join(pf, "go"), "", 0o644)
+	want := fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pid)
+	svtest.WaitFor(t, 5*time.Second, "pf ready", func() bool { return svstatLong(t, pf) == want })
+	fullScan()
+	svtest.WaitFor(t, 5*time.Second, "a supervise process for pf", func() bool { return s.supervisePid("pf") != 0 })
+	if got := svstatLong(t, pf); got != want {
+		t.Errorf("svstat -l after the hand-off: %q, want %q", got, want)
+	}
+	starts, err := os.ReadFile(filepath.Join(pf, "starts"))
+	testbin.Must(t, err)
+	if got, want := string(starts), fmt.Sprintf("%d\n", pid); got != want {
+		t.Errorf("starts %q, want %q", got, want)
 	}
 	if s.stderr() != "" {
 		t.Errorf("stderr %q", s.stderr())

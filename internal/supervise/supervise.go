@@ -199,6 +199,11 @@ func (s *Supervisor) adopt() {
 	if old.LastExit.Unknown {
 		s.lastExit = exitUnknown
 	}
+	// A readiness the process has said is still its own; one not said
+	// yet can no longer be heard.
+	if old.Ready != (tai64.Label{}) {
+		s.ready.has, s.ready.since, s.ready.text = true, old.Ready, old.Text
+	}
 	if old.State == status.Stopping {
 		s.phase = stopping // its down signal was sent; KILL stays the admin's
 	}
@@ -310,10 +315,13 @@ func (s *Supervisor) Done() bool {
 }
 
 // Running says whether the service runs with nothing under way: no stop,
-// no ./finish, no daemon awaited, no exit asked for. A supervisor that
-// Opens the directory after Close then adopts it as it is.
+// no ./finish, no daemon awaited, no readiness still to be said, no exit
+// asked for. A supervisor that Opens the directory after Close then
+// adopts it as it is; it could not hear the readiness of a process it did
+// not start (the pipe and the socket close with this one).
 func (s *Supervisor) Running() bool {
-	return s.phase == up && !s.exiting && len(s.leftovers) == 0
+	return s.phase == up && !s.exiting && len(s.leftovers) == 0 &&
+		(!s.ready.has || s.ready.since != tai64.Label{})
 }
 
 // Timeout is poll's, in milliseconds, at now: until the alarm, or a second
