@@ -249,3 +249,26 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 		t.Errorf("stderr %q", s.stderr())
 	}
 }
+
+// A hand-off whose supervise process cannot be started (here: none in
+// $PATH) is reported, and the service stays supervised inside svscan, the
+// same process adopted again; before, it was left unsupervised.
+func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	pf := filepath.Join(dir, "pf")
+	makeService(t, pf, "exec /bin/sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h", "PATH="+testbin.Missing(t))
+	pid := waitUp(t, 5*time.Second, pf)[pf]
+	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
+	s.signal(t, syscall.SIGHUP)
+	want := "svscan: warning: unable to start supervise pf: file does not exist\n"
+	svtest.WaitFor(t, 5*time.Second, "the warning", func() bool { return s.stderr() == want })
+	if err := exec.Command(testbin.Path(t, "svok"), pf).Run(); err != nil {
+		t.Fatalf("svok after the failed hand-off: %v", err)
+	}
+	if got := upPid(t, pf); got != pid {
+		t.Errorf("pid %d, want %d, adopted", got, pid)
+	}
+	svc(t, "-d", pf)
+	waitGone(t, pid)
+}

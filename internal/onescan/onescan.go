@@ -188,19 +188,23 @@ func (s *Scanner) look(name []byte, full bool, now time.Time) {
 		case u.sup == nil && u.pid == 0:
 			s.open(u, now)
 		case u.sup != nil && u.sup.Running() && s.ownProcess(u.dir):
-			s.handOff(u)
+			s.handOff(u, now)
 		}
 	}
 }
 
 // handOff gives a service that got a pidfile file while it ran here to a
 // supervise process of its own (ownProcess), which adopts it: its next
-// daemon is then told from the orphans of other services.
-func (s *Scanner) handOff(u *unit) {
+// daemon is then told from the orphans of other services. A supervise
+// that cannot be started leaves the service supervised here, adopted
+// again, until the next full scan tries once more.
+func (s *Scanner) handOff(u *unit, now time.Time) {
 	sup := u.sup
 	u.sup = nil
 	s.guard(u, func() error { sup.Close(); return nil })
-	s.spawn(u)
+	if s.spawn(u); u.pid == 0 {
+		s.openHere(u, now)
+	}
 }
 
 // keep counts the service last seen as name as still there.
@@ -272,6 +276,11 @@ func (s *Scanner) open(u *unit, now time.Time) {
 		s.spawn(u)
 		return
 	}
+	s.openHere(u, now)
+}
+
+// openHere builds the unit's supervisor inside svscan.
+func (s *Scanner) openHere(u *unit, now time.Time) {
 	var sup *supervise.Supervisor
 	err := s.guard(u, func() error {
 		var err error
