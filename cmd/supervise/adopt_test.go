@@ -98,3 +98,20 @@ func TestReusedPidNotAdopted(t *testing.T) {
 		})
 	}
 }
+
+// An adopted process keeps the readiness it had said: the record still
+// says since when it is ready, as svstat -l and svwait -U read it.
+func TestAdoptKeepsReadiness(t *testing.T) {
+	dir := newService(t, "echo >&3\nexec sleep 1000")
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "notification-fd"), []byte("3\n"), 0o644))
+	g, _ := startSupervise(t, dir)
+	first := waitRecord(t, dir, "ready", func(s status.Status) bool { return isUp(s) && !notReady(s) })
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	startSupervise(t, dir)
+	running(t, dir)
+	s := waitRecord(t, dir, "adopted", isUp)
+	if s.Pid != first.Pid || !s.Readiness || s.Ready != first.Ready || s.State != status.Running {
+		t.Errorf("after a new supervise: %+v, want pid %d adopted, ready since %v", s, first.Pid, first.Ready)
+	}
+}
