@@ -204,29 +204,13 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 	makeService(t, pf, "echo $$ >> starts\nuntil [ -e go ]; do sleep 0.05; done\necho >&3\nexec sleep 1000", "")
 	writeFile(t, filepath.Join(pf, "notification-fd"), "3\n", 0o644)
 	makeService(t, marker, "exec sleep 1000", "")
-	// Full scans only at SIGHUP: the test knows when one has been made.
 	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h")
 	pid := waitUp(t, 5*time.Second, pf, marker)[pf]
-	supervised := func() bool { return exec.Command(testbin.Path(t, "svok"), marker).Run() == nil }
-	// fullScan makes one, and waits until it is done: it supervises the
-	// marker again, which svc -dx has ended.
-	fullScan := func() {
-		svc(t, "-dx", marker)
-		svtest.WaitFor(t, 5*time.Second, "the marker's supervisor to end", func() bool { return !supervised() })
-		s.signal(t, syscall.SIGHUP)
-		svtest.WaitFor(t, 5*time.Second, "a full scan", supervised)
-	}
 
 	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
-	fullScan()
+	fullScan(t, s, marker)
 	// svscan's children: pf's ./run and the marker's, no supervise forked.
-	var kids []svtest.Proc
-	for _, p := range svtest.Procs(s.Pid()) {
-		if p.PPid == s.Pid() {
-			kids = append(kids, p)
-		}
-	}
-	if len(kids) != 2 {
+	if kids := children(s); len(kids) != 2 {
 		t.Errorf("handed off before it is ready: svscan's children %v", kids)
 	}
 	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pid); got != want {
@@ -235,7 +219,7 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 	writeFile(t, filepath.Join(pf, "go"), "", 0o644)
 	want := fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pid)
 	svtest.WaitFor(t, 5*time.Second, "pf ready", func() bool { return svstatLong(t, pf) == want })
-	fullScan()
+	fullScan(t, s, marker)
 	svtest.WaitFor(t, 5*time.Second, "a supervise process for pf", func() bool { return s.supervisePid("pf") != 0 })
 	if got := svstatLong(t, pf); got != want {
 		t.Errorf("svstat -l after the hand-off: %q, want %q", got, want)
@@ -271,4 +255,52 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 	}
 	svc(t, "-d", pf)
 	waitGone(t, pid)
+}
+
+// fullScan makes svscan (started with scans an hour apart) make a full
+// scan, and waits until it is done: marker, a service of the scanned
+// directory ended by svc -dx, is then supervised again.
+func fullScan(t *testing.T, s *scanner, marker string) {
+	t.Helper()
+	supervised := func() bool { return exec.Command(testbin.Path(t, "svok"), marker).Run() == nil }
+	svc(t, "-dx", marker)
+	svtest.WaitFor(t, 5*time.Second, "the marker's supervisor to end", func() bool { return !supervised() })
+	s.signal(t, syscall.SIGHUP)
+	svtest.WaitFor(t, 5*time.Second, "a full scan", supervised)
+}
+
+// children are svscan's child processes.
+func children(s *scanner) []svtest.Proc {
+	var kids []svtest.Proc
+	for _, p := range svtest.Procs(s.Pid()) {
+		if p.PPid == s.Pid() {
+			kids = append(kids, p)
+		}
+	}
+	return kids
+}
+
+// A tied service is not handed off when it gets a pidfile file: the
+// supervise process would adopt a process that is not its child, whose
+// exit code it cannot learn, and svscan would exit 111 instead of with
+// the service's code. Before, svc -d of such a service ended svscan -1
+// with 111, here 143 (TERM).
+func TestOneProcessPidfileAddedTied(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	app := filepath.Join(dir, "app")
+	marker := filepath.Join(dir, "marker")
+	makeService(t, app, "exec sleep 1000", "")
+	writeFile(t, filepath.Join(app, "tied"), "", 0o644)
+	makeService(t, marker, "exec sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h")
+	waitUp(t, 5*time.Second, app, marker)
+	writeFile(t, filepath.Join(app, "pidfile"), "daemon.pid\n", 0o644)
+	fullScan(t, s, marker)
+	if kids := children(s); len(kids) != 2 {
+		t.Errorf("tied service handed off: svscan's children %v", kids)
+	}
+	svc(t, "-d", app)
+	if code := s.Wait(t, 10*time.Second); code != 143 {
+		t.Errorf("svscan exited %d, want 143", code)
+	}
 }

@@ -187,7 +187,7 @@ func (s *Scanner) look(name []byte, full bool, now time.Time) {
 		case u == nil:
 		case u.sup == nil && u.pid == 0:
 			s.open(u, now)
-		case u.sup != nil && u.sup.Running() && s.ownProcess(u.dir):
+		case u.sup != nil && !u.tied && u.sup.Running() && s.ownProcess(u.dir):
 			s.handOff(u, now)
 		}
 	}
@@ -197,7 +197,9 @@ func (s *Scanner) look(name []byte, full bool, now time.Time) {
 // supervise process of its own (ownProcess), which adopts it: its next
 // daemon is then told from the orphans of other services. A supervise
 // that cannot be started leaves the service supervised here, adopted
-// again, until the next full scan tries once more.
+// again, until the next full scan tries once more. A tied service stays
+// here: svscan exits with its exit code, which the supervise could not
+// learn of a process that is not its child.
 func (s *Scanner) handOff(u *unit, now time.Time) {
 	sup := u.sup
 	u.sup = nil
