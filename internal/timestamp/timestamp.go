@@ -46,13 +46,12 @@ func Stamp(r io.Reader, w io.Writer, now func() tai64.Label) error {
 	return pump(r, w, stamp, nil)
 }
 
-// lookahead is how much of a line Local must see to decide: "@", 24 hex
-// digits and one more byte, which must not be a 25th digit.
-const lookahead = tai64.ExternalLen + 1
-
 // Local copies r to w, replacing a label that starts a line with its local
 // time as daemontools prints it, YYYY-MM-DD HH:MM:SS.NNNNNNNNN (the year
-// unpadded). Anything else passes through unchanged: malformed labels, and
+// unpadded). Like daemontools it reads the "@" and every hex digit after
+// it, and takes the last 24 digits as the label: so a run of more than 24
+// is converted too (and held until it ends, the one part of a line held in
+// memory). Anything else passes through unchanged: malformed labels, and
 // labels whose year the C library cannot hold, on which daemontools
 // crashes.
 func Local(r io.Reader, w io.Writer, zone *localtime.Zone) error {
@@ -91,9 +90,8 @@ func pump(r io.Reader, w io.Writer, step func(out, in []byte) []byte, finish fun
 
 type localizer struct {
 	zone      *localtime.Zone
-	head      [lookahead]byte // start of the current line, while undecided
-	headLen   int
-	inLine    bool // past the start of a line that is already decided
+	head      []byte // "@" and the hex digits after it that start the current line, while undecided
+	inLine    bool   // past the start of a line that is already decided
 	lastSec   int64
 	lastStamp []byte // "YYYY-MM-DD HH:MM:SS" for lastSec, nil if none
 }
@@ -110,40 +108,40 @@ func (l *localizer) convert(out, in []byte) []byte {
 			l.inLine = false
 			continue
 		}
-		// Gather the head of the line until it can be judged.
-		for len(in) > 0 && l.headLen < lookahead {
-			c := in[0]
-			l.head[l.headLen] = c
-			l.headLen++
+		// Gather the "@" and the digits after it; the first other byte
+		// decides.
+		if len(l.head) == 0 {
+			if in[0] != '@' {
+				out = l.decide(out)
+				continue
+			}
+			l.head = append(l.head, '@')
 			in = in[1:]
-			if c == '\n' {
-				break
-			}
-			if l.headLen == 1 && c != '@' {
-				break
-			}
 		}
-		h := l.head[:l.headLen]
-		switch {
-		case h[len(h)-1] == '\n' || h[0] != '@':
-			out = l.decide(out)
-		case l.headLen == lookahead:
+		i := 0
+		for i < len(in) && isHex(in[i]) {
+			i++
+		}
+		l.head = append(l.head, in[:i]...)
+		if in = in[i:]; len(in) > 0 {
 			out = l.decide(out)
 		}
 	}
 	return out
 }
 
-// decide writes the gathered head, converted when it holds a label.
+// decide writes the gathered head, converted when its last 24 digits are a
+// label, and goes on with the rest of the line.
 func (l *localizer) decide(out []byte) []byte {
-	h := l.head[:l.headLen]
-	l.headLen = 0
-	newline := h[len(h)-1] == '\n'
-	l.inLine = !newline
-	if len(h) >= tai64.ExternalLen && !(len(h) > tai64.ExternalLen && isHex(h[tai64.ExternalLen])) {
-		if label, ok := tai64.ParseExternal(h); ok && l.stamp(label.Unix()) {
-			out = l.appendLocal(out, label)
-			return append(out, h[tai64.ExternalLen:]...)
+	h := l.head
+	l.head = h[:0]
+	l.inLine = true
+	if len(h) >= tai64.ExternalLen {
+		var ext [tai64.ExternalLen]byte
+		ext[0] = '@'
+		copy(ext[1:], h[len(h)-(tai64.ExternalLen-1):])
+		if label, ok := tai64.ParseExternal(ext[:]); ok && l.stamp(label.Unix()) {
+			return l.appendLocal(out, label)
 		}
 	}
 	return append(out, h...)
@@ -151,7 +149,7 @@ func (l *localizer) decide(out []byte) []byte {
 
 // finish handles input that ends inside an undecided head.
 func (l *localizer) finish(out []byte) []byte {
-	if l.headLen == 0 {
+	if len(l.head) == 0 {
 		return out
 	}
 	return l.decide(out)

@@ -67,6 +67,10 @@ func TestLocal(t *testing.T) {
 		{"bare @", "@\n", "@\n"},
 		{"bad digits", "@zz\n", "@zz\n"},
 		{"upper case", strings.ToUpper(label) + "\n", strings.ToUpper(label) + "\n"},
+		// daemontools takes the last 24 digits of the run: a label here,
+		// then not one (where it crashes).
+		{"25 digits, the last 24 a label", "@0" + label[1:] + " x\n", "2023-11-14 22:13:20.999999999 x\n"},
+		{"many digits", "@" + strings.Repeat("f0", 100) + label[1:] + "\n", "2023-11-14 22:13:20.999999999\n"},
 		{"25 digits", label + "0 x\n", label + "0 x\n"},
 		{"too short", "@400000006553f10a3b9ac9f\n", "@400000006553f10a3b9ac9f\n"},
 		{"before 1970 offset", "@000000006b03e6cb00000000 x\n", "@000000006b03e6cb00000000 x\n"},
