@@ -304,3 +304,26 @@ func TestOneProcessPidfileAddedTied(t *testing.T) {
 		t.Errorf("svscan exited %d, want 143", code)
 	}
 }
+
+// A service with a watchdog (notify-socket and timeout-watchdog) is not
+// handed off when it gets a pidfile file: the supervise that adopted it
+// could not hear its WATCHDOG=1, and its watchdog would be dropped
+// without a word, as it was before.
+func TestOneProcessPidfileAddedWatchdog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	_, sock := readinessServices(t, dir)
+	writeFile(t, filepath.Join(sock, "go"), "", 0o644)
+	writeFile(t, filepath.Join(sock, "timeout-watchdog"), "3600000\n", 0o644)
+	marker := filepath.Join(dir, "marker")
+	makeService(t, marker, "exec sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h")
+	pid := waitUp(t, 5*time.Second, sock, marker)[sock]
+	want := fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pid)
+	svtest.WaitFor(t, 5*time.Second, "sock ready", func() bool { return svstatLong(t, sock) == want })
+	writeFile(t, filepath.Join(sock, "pidfile"), "daemon.pid\n", 0o644)
+	fullScan(t, s, marker)
+	// svscan's children: the ./run of fd, sock and marker.
+	if kids := children(s); len(kids) != 3 {
+		t.Errorf("a service with a watchdog handed off: svscan's children %v", kids)
+	}
+}

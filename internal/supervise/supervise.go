@@ -315,13 +315,14 @@ func (s *Supervisor) Done() bool {
 }
 
 // Running says whether the service runs with nothing under way: no stop,
-// no ./finish, no daemon awaited, no readiness still to be said, no exit
-// asked for. A supervisor that Opens the directory after Close then
-// adopts it as it is; it could not hear the readiness of a process it did
-// not start (the pipe and the socket close with this one).
+// no ./finish, no daemon awaited, no readiness still to be said, no
+// watchdog, no exit asked for. A supervisor that Opens the directory
+// after Close then adopts it as it is; it could not hear the readiness or
+// the WATCHDOG=1 of a process it did not start (the pipe and the socket
+// close with this one).
 func (s *Supervisor) Running() bool {
 	return s.phase == up && !s.exiting && len(s.leftovers) == 0 &&
-		(!s.ready.has || s.ready.since != tai64.Label{})
+		(!s.ready.has || s.ready.since != tai64.Label{}) && s.ready.watchdog == 0
 }
 
 // Timeout is poll's, in milliseconds, at now: until the alarm, or a second
