@@ -282,8 +282,11 @@ func (p process) Tell(cmds string) bool {
 		_, err = unix.Write(fd, []byte(cmds))
 		unix.Close(fd)
 	}
-	// ENXIO: no one reads the FIFO any more, so supervise is exiting.
-	if err != nil && err != errExited && !errors.Is(err, unix.ENXIO) {
+	// Tried again at the next look, without a word: a supervise still
+	// starting (not yet in its directory, no control FIFO yet: a TERM just
+	// after a scan started it), or one exiting (ENXIO: no one reads the
+	// FIFO any more).
+	if err != nil && err != errExited && err != errNotThere && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENXIO) {
 		p.warn("unable to control ", p.name, ": ", err)
 	}
 	return err == nil

@@ -1,0 +1,63 @@
+package scan
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// A supervise still starting, not yet in its service directory or without
+// its control FIFO yet, is not told, and nothing is said: svscan tries
+// again at its next look. Once the FIFO is read, the commands reach it.
+func TestTellSuperviseStarting(t *testing.T) {
+	dir := t.TempDir()
+	starting := exec.Command("sleep", "100") // stands for the supervise process
+	starting.Dir = dir
+	if err := starting.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { starting.Process.Kill(); starting.Wait() })
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	warn := func(parts ...any) { warned = append(warned, fmt.Sprint(parts...)) }
+	pid := starting.Process.Pid
+	if Process(pid, "svc", st.Dev, st.Ino+1, warn).Tell("dx") {
+		t.Error("told a supervise not yet in its directory")
+	}
+	m := Process(pid, "svc", st.Dev, st.Ino, warn)
+	if m.Tell("dx") {
+		t.Error("told a supervise without a control FIFO")
+	}
+	if err := os.Mkdir(filepath.Join(dir, "supervise"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	control := filepath.Join(dir, "supervise", "control")
+	if err := unix.Mkfifo(control, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m.Tell("dx") {
+		t.Error("told a supervise that does not read its control FIFO yet")
+	}
+	if len(warned) != 0 {
+		t.Errorf("warned %q", warned)
+	}
+	r, err := os.OpenFile(control, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !m.Tell("dx") {
+		t.Errorf("not told once the FIFO is read; warned %q", warned)
+	}
+	b := make([]byte, 8)
+	if n, _ := r.Read(b); string(b[:n]) != "dx" {
+		t.Errorf("FIFO got %q, want \"dx\"", b[:n])
+	}
+}
