@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +48,11 @@ type Stat struct {
 	Pid, PPid int
 	State     byte   // R, S, D, T, Z, X...
 	Start     uint64 // start time, in clock ticks since boot
+}
+
+// Age is how long ago the process started.
+func (s Stat) Age() time.Duration {
+	return time.Duration(Now()-min(s.Start, Now())) * (time.Second / ticksPerSecond)
 }
 
 // Gone tells whether the process has exited: a zombie, or dead.

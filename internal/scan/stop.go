@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/procstart"
 	"daemontools/internal/quiet"
 	"daemontools/internal/strerr"
 )
@@ -285,11 +286,23 @@ func (p process) Tell(cmds string) bool {
 	// Tried again at the next look, without a word: a supervise still
 	// starting (not yet in its directory, no control FIFO yet: a TERM just
 	// after a scan started it), or one exiting (ENXIO: no one reads the
-	// FIFO any more).
-	if err != nil && err != errExited && err != errNotThere && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENXIO) {
+	// FIFO any more). One that stays without a FIFO is said.
+	notYet := (err == errNotThere || errors.Is(err, unix.ENOENT)) && p.starting()
+	if err != nil && err != errExited && !notYet && !errors.Is(err, unix.ENXIO) {
 		p.warn("unable to control ", p.name, ": ", err)
 	}
 	return err == nil
+}
+
+// startGrace is how long a supervise may take to go into its directory
+// and make its control FIFO before svscan, unable to tell it anything,
+// says so.
+const startGrace = 5 * time.Second
+
+// starting tells whether the supervise started less than startGrace ago.
+func (p process) starting() bool {
+	st, err := procstart.ReadStat(p.pid)
+	return err == nil && st.Age() < startGrace
 }
 
 // errNotThere means a supervise has not yet gone into its directory.

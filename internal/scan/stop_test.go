@@ -5,9 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/procstart"
+	"daemontools/internal/svtest"
 )
 
 // A supervise still starting, not yet in its service directory or without
@@ -59,5 +63,34 @@ func TestTellSuperviseStarting(t *testing.T) {
 	b := make([]byte, 8)
 	if n, _ := r.Read(b); string(b[:n]) != "dx" {
 		t.Errorf("FIFO got %q, want \"dx\"", b[:n])
+	}
+}
+
+// A supervise that has run for longer than startGrace and still has no
+// control FIFO is said to be out of reach, at each look.
+func TestTellSuperviseWithoutFIFO(t *testing.T) {
+	dir := t.TempDir()
+	stuck := exec.Command("sleep", "100") // stands for the supervise process
+	stuck.Dir = dir
+	if err := stuck.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stuck.Process.Kill(); stuck.Wait() })
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	warn := func(parts ...any) { warned = append(warned, fmt.Sprint(parts...)) }
+	m := Process(stuck.Process.Pid, "svc", st.Dev, st.Ino, warn)
+	svtest.WaitFor(t, 2*startGrace, "the process older than startGrace", func() bool {
+		s, err := procstart.ReadStat(stuck.Process.Pid)
+		return err == nil && s.Age() >= startGrace
+	})
+	if m.Tell("dx") {
+		t.Error("told a process without a control FIFO")
+	}
+	if want := []string{"unable to control svc: no such file or directory"}; !slices.Equal(warned, want) {
+		t.Errorf("warned %q, want %q", warned, want)
 	}
 }
