@@ -101,10 +101,10 @@ func FuzzArgumentsLikeReference(f *testing.F) {
 			args = append(args, argWords[int(b)%len(argWords)])
 		}
 		if name == "svstat" && len(args) > 0 && (args[0] == "-l" || args[0] == "-j") {
-			return // our svstat's other forms (EXTENSIONS.md)
+			return // our svstat's other forms (doc/extensions.md)
 		}
 		if name == "svc" && slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-") && strings.ContainsAny(a, "q12w") }) {
-			return // our svc's QUIT, USR1, USR2 and WINCH (EXTENSIONS.md)
+			return // our svc's QUIT, USR1, USR2 and WINCH (doc/extensions.md)
 		}
 		run := func(path string) testbin.Result {
 			cmd := exec.Command(path, args...)

@@ -277,7 +277,7 @@ const tick = 10 * time.Millisecond
 // 10,000 random bytes into the control FIFO, in random pieces: supervise
 // survives and ends in exactly the state the command letters among them ask
 // for. The service ignores every signal svc sends but KILL (those of
-// EXTENSIONS.md's q, 1 and 2 too; w's WINCH is ignored by default), and k
+// doc/extensions.md's q, 1 and 2 too; w's WINCH is ignored by default), and k
 // is left out of the bytes, so the service never dies and the state is
 // exact: same pid, want from the last u/d/o, paused from the last p/c/d,
 // and at the end supervise exits on KILL if an x was among them.

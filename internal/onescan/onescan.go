@@ -51,7 +51,7 @@ const pidfileFile = "pidfile"
 // its own: one with a pidfile file, whose daemon is an orphan of ./run.
 // In one process the orphans of every service come back to svscan, and
 // none can tell whose is whose; a supervise of its own, a child subreaper
-// to which only this service's orphans come back, can (EXTENSIONS.md's
+// to which only this service's orphans come back, can (doc/extensions.md's
 // "descended from ./run"), and reaps and stops them as plain svscan's do.
 // Every full scan asks it of every service running here: the path is
 // made in a buffer kept for it and the call is quiet's, so that an idle

@@ -1,6 +1,6 @@
 package supervise
 
-// Daemons that fork (EXTENSIONS.md): with a pidfile file in the service
+// Daemons that fork (doc/extensions.md): with a pidfile file in the service
 // directory, an exit 0 of ./run is the start of the service rather than
 // its end. The supervisor waits, without blocking, for the file named there
 // to name a live process descended from ./run, and then supervises that

@@ -16,7 +16,7 @@ import (
 	"daemontools/internal/tai64"
 )
 
-// The readiness files of a service directory (EXTENSIONS.md).
+// The readiness files of a service directory (doc/extensions.md).
 const (
 	notifySocketFile    = "notify-socket"
 	timeoutWatchdogFile = "timeout-watchdog"

@@ -12,7 +12,7 @@ import (
 	"daemontools/internal/strerr"
 )
 
-// The optional files of a service directory (EXTENSIONS.md). Each is read
+// The optional files of a service directory (doc/extensions.md). Each is read
 // when it is needed, so a change takes effect at the next stop, exit or
 // start, without restarting supervise.
 const (
