@@ -91,3 +91,14 @@ func TestManPages(t *testing.T) {
 		}
 	}
 }
+
+// svc does not wait for the change it asks for: its page says what does.
+func TestSvcPageNamesSvwait(t *testing.T) {
+	root, _ := programs(t)
+	page, err := os.ReadFile(filepath.Join(root, "man", "svc.8"))
+	testbin.Must(t, err)
+	_, seeAlso, _ := strings.Cut(string(page), ".SH SEE ALSO\n")
+	if !strings.Contains(seeAlso, ".BR svwait (8)") || strings.Count(string(page), ".BR svwait (8)") < 2 {
+		t.Errorf("svc.8 does not point to svwait(8) in its description and SEE ALSO")
+	}
+}

@@ -2,6 +2,10 @@ package report
 
 import (
 	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +33,26 @@ func TestJSONAsEncodingJSON(t *testing.T) {
 		if got := j.encode(); string(got) != string(want) {
 			t.Errorf("encode:\n%s\nencoding/json:\n%s", got, want)
 		}
+	}
+}
+
+// svstat.8 names every key of -j's object, in the order printed.
+func TestManPageKeys(t *testing.T) {
+	page, err := os.ReadFile("../../man/svstat.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, para, _ := strings.Cut(string(page), "One JSON object per line instead, with the keys ")
+	para, _, _ = strings.Cut(para, " (null for")
+	keys := strings.Split(strings.Join(strings.Fields(para), " "), ", ")
+	var want []string
+	typ := reflect.TypeFor[jsonStatus]()
+	for i := range typ.NumField() {
+		if name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); name != "error" {
+			want = append(want, name)
+		}
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("svstat.8 names the keys\n%q\nsvstat -j prints\n%q", keys, want)
 	}
 }

@@ -1,7 +1,8 @@
 // Package svc is the program svc, which controls supervised services:
 // svc -udopchaitkxq12w DIR... It writes the option letters, in order and
 // each once, to every DIR's supervise/control. q, 1, 2 and w (QUIT, USR1, USR2,
-// WINCH) are ours; the usage line stays daemontools'.
+// WINCH) are ours: the usage line stays daemontools', and a second line
+// names them.
 package svc
 
 import (
@@ -22,7 +23,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	p := getopt.New("svc", "udopchaitkxq12w", args[1:], stderr)
 	for c := p.Next(); c != 0; c = p.Next() {
 		if c == '?' {
-			io.WriteString(stderr, "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n")
+			io.WriteString(stderr, "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n"+
+				"svc options also: q quit, 1 usr1, 2 usr2, w winch\n")
 			return strerr.Exit(strerr.ExitUsage)
 		}
 		if bytes.IndexByte(commands, c) < 0 {
