@@ -34,6 +34,8 @@ func formCases(t *testing.T) []formCase {
 	finishing := status.Status{Since: ago(2), Want: 'd', State: status.Stopping, Finishing: true, Exited: true, LastExit: status.Exit{Code: 2}}
 	failed := status.Status{Since: ago(7), Want: 'd', State: status.Failed, Restarts: 1, Exited: true, LastExit: status.Exit{Code: 0}}
 	ready := status.Status{Since: ago(50), Pid: 99, Want: 'u', State: status.Running, Readiness: true, Ready: ago(40), Text: "serving"}
+	hostile := ready
+	hostile.Text = "ok\x1b]0;owned\x07\x1b[2J\rfake\u0085\u009b\x7f\ttab\nnext \xff caf\u00e9 \\x41"
 	notReady := status.Status{Since: ago(50), Pid: 99, Want: 'u', State: status.Starting, Readiness: true}
 	stopping := status.Status{Since: ago(50), Pid: 99, Want: 'd', State: status.Stopping}
 	daemon := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromPidfile: true, Restarts: 2}
@@ -74,6 +76,9 @@ func formCases(t *testing.T) []formCase {
 		{"ready", service(t, root, "ready", record(ready), true, false), "up (pid 99) 50 seconds",
 			"up (pid 99) 50 seconds, ready 40 seconds, 0 restarts, status: serving",
 			with(base(true, 99, 50, "up", "running"), "ready", true, "ready_seconds", float64(40), "status_text", "serving")},
+		{"status text with control characters", service(t, root, "hostile", record(hostile), true, false), "up (pid 99) 50 seconds",
+			`up (pid 99) 50 seconds, ready 40 seconds, 0 restarts, status: ok\x1b]0;owned\x07\x1b[2J\x0dfake\u0085\u009b\x7f\x09tab next ? café \x41`,
+			with(base(true, 99, 50, "up", "running"), "ready", true, "ready_seconds", float64(40), "status_text", "ok\x1b]0;owned\x07\x1b[2J\rfake\u0085\u009b\x7f\ttab\nnext \ufffd caf\u00e9 \\x41")},
 		{"not ready", service(t, root, "notready", record(notReady), true, false), "up (pid 99) 50 seconds",
 			"up (pid 99) 50 seconds, starting, not ready, 0 restarts",
 			with(base(true, 99, 50, "up", "starting"), "ready", false)},

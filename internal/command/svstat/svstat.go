@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -124,9 +125,31 @@ func long(r report.Report, now tai64.Label) string {
 	}
 	if s.Text != "" {
 		b = append(b, ", status: "...)
-		b = append(b, strings.ToValidUTF8(strings.ReplaceAll(s.Text, "\n", " "), "?")...)
+		b = appendPrintable(b, s.Text)
 	}
 	return string(b)
+}
+
+// appendPrintable appends a service's status text to a line for a
+// terminal: a newline as a space, invalid UTF-8 as "?", and every other
+// control character (C0, DEL, C1) escaped as \xHH or \uHHHH, so that no
+// service can retitle, clear or overwrite the terminal of whoever runs
+// svstat -l.
+func appendPrintable(b []byte, text string) []byte {
+	const hex = "0123456789abcdef"
+	for _, r := range strings.ToValidUTF8(text, "?") {
+		switch {
+		case r == '\n':
+			b = append(b, ' ')
+		case r < 0x20 || r == 0x7f:
+			b = append(b, '\\', 'x', hex[r>>4], hex[r&0xf])
+		case r >= 0x80 && r < 0xa0:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return b
 }
 
 // exitWords says how ./run last ended.
