@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,4 +172,72 @@ func killUnder(dir string) []string {
 		}
 	}
 	return killed
+}
+
+// After kill -9 of svscan its supervise processes run on: package/uninstall
+// prints nothing but its own lines (the pidfile names a dead pid: no
+// shell's "cannot open /proc/PID/cmdline", nor from package/run with such
+// a pidfile), finds this tree's supervisors by their directories in
+// SERVICEDIR and stops them and their services and loggers, leaving
+// nothing running.
+func TestUninstallAfterKill9OfSvscan(t *testing.T) {
+	root, err := testbin.Root()
+	testbin.Must(t, err)
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "src")
+	copyTree(t, root, src)
+	t.Cleanup(func() { killUnder(tmp) })
+	servicedir := filepath.Join(tmp, "service")
+	pidfile := filepath.Join(tmp, "svscanboot.pid")
+	env := append(os.Environ(), "BOOT=background", "PIDFILE="+pidfile, "SERVICEDIR="+servicedir)
+	for _, v := range []string{"COMMANDDIR", "BINDIR", "MANDIR"} {
+		env = append(env, v+"="+filepath.Join(tmp, strings.ToLower(v)))
+	}
+	for _, name := range []string{"a", "b", "with space"} {
+		svtest.NewService(t, filepath.Join(servicedir, name), "exec sleep 1000")
+	}
+	svtest.NewService(t, filepath.Join(servicedir, "a", "log"), "exec cat >/dev/null")
+	script := func(name string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(src, "package", name))
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("package/%s: %v\n%s", name, err, out)
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+			if !strings.HasPrefix(line, "compile: ") && !strings.HasPrefix(line, "install: ") && !strings.HasPrefix(line, name+": ") {
+				t.Errorf("package/%s printed a stray line: %q", name, line)
+			}
+		}
+		return string(out)
+	}
+	up := func() {
+		t.Helper()
+		for _, name := range []string{"a", "a/log", "b", "with space"} {
+			svtest.WaitFor(t, 10*time.Second, name+" up", func() bool {
+				st, ok := svtest.ReadStatus(t, filepath.Join(servicedir, name))
+				return ok && st.Pid != 0
+			})
+		}
+	}
+	gone := exec.Command("true")
+	testbin.Must(t, gone.Run())
+	testbin.Must(t, os.WriteFile(pidfile, []byte(strconv.Itoa(gone.Process.Pid)+"\n"), 0o644))
+	script("run")
+	up()
+	b, err := os.ReadFile(pidfile)
+	testbin.Must(t, err)
+	svscan, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	testbin.Must(t, err)
+	testbin.Must(t, syscall.Kill(svscan, syscall.SIGKILL))
+	svtest.WaitFor(t, 5*time.Second, "svscan gone", func() bool { return !svtest.Alive(svscan) })
+
+	out := script("uninstall")
+	if !strings.Contains(out, "uninstall: stopping supervise in ") {
+		t.Errorf("package/uninstall does not say it stops the supervisors:\n%s", out)
+	}
+	if left := killUnder(tmp); len(left) != 0 {
+		t.Errorf("processes left running: %v\n%s", left, out)
+	}
 }
