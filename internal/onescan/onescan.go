@@ -415,11 +415,7 @@ func (s *Scanner) unsupervised(u *unit, err error) {
 
 // short says so when err means descriptors ran out.
 func (s *Scanner) short(dir string, err error) {
-	words := []string{strerr.Reason(unix.EMFILE), strerr.Reason(unix.ENFILE)}
-	var e *strerr.Error
-	out := errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
-		errors.As(err, &e) && (strings.HasSuffix(e.Msg, ": "+words[0]) || strings.HasSuffix(e.Msg, ": "+words[1]))
-	if !out {
+	if !errors.Is(err, unix.EMFILE) && !errors.Is(err, unix.ENFILE) {
 		return
 	}
 	var lim unix.Rlimit

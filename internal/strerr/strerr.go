@@ -24,11 +24,13 @@ const (
 )
 
 // Error is a failure to report to the user and the exit code that goes with
-// it. Kind is "fatal", "usage" or "" for a silent exit.
+// it. Kind is "fatal", "usage" or "" for a silent exit. Err is its cause,
+// if any: errors.Is(err, unix.EMFILE) looks through it.
 type Error struct {
 	Code int
 	Kind string
 	Msg  string
+	Err  error
 }
 
 func (e *Error) Error() string {
@@ -38,9 +40,18 @@ func (e *Error) Error() string {
 	return e.Kind + ": " + e.Msg
 }
 
-// Fatal returns an exit-111 error whose message is parts joined; see Join.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Fatal returns an exit-111 error whose message is parts joined (see
+// Join), caused by the last error among parts.
 func Fatal(parts ...any) *Error {
-	return &Error{Code: ExitFatal, Kind: "fatal", Msg: Join(parts...)}
+	e := &Error{Code: ExitFatal, Kind: "fatal", Msg: Join(parts...)}
+	for _, p := range parts {
+		if err, ok := p.(error); ok {
+			e.Err = err
+		}
+	}
+	return e
 }
 
 // Usage returns an exit-100 error showing the synopsis, e.g.

@@ -2,6 +2,7 @@ package strerr
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,5 +107,22 @@ func TestWarnAndJoin(t *testing.T) {
 func TestReasonText(t *testing.T) {
 	if got := Reason(fmt.Errorf("writing: %w", Text("partial write"))); got != "partial write" {
 		t.Errorf("Reason(Text) = %q", got)
+	}
+}
+
+// A fatal error keeps its cause: code asks errors.Is, not the message.
+func TestFatalKeepsCause(t *testing.T) {
+	err := error(Fatal("unable to open ", "x", ": ", fmt.Errorf("open x: %w", syscall.EMFILE)))
+	if !errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		t.Errorf("%v: cause lost", err)
+	}
+	if wrapped := fmt.Errorf("starting: %w", err); !errors.Is(wrapped, syscall.EMFILE) {
+		t.Errorf("%v: cause lost through a wrapper", wrapped)
+	}
+	if errors.Unwrap(Fatal("no cause")) != nil || errors.Unwrap(Usage("x")) != nil {
+		t.Error("a cause where none was given")
+	}
+	if got := err.Error(); got != "fatal: unable to open x: process cannot open more files" {
+		t.Errorf("message %q", got)
 	}
 }
