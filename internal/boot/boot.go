@@ -28,9 +28,10 @@ func titleArgs() []string {
 // Run runs `svc -dx DIR/* DIR/*/log` to clear leftovers, starts
 // readproctitle reading a pipe, and replaces the process with `svscan DIR`
 // writing its stdout and stderr into that pipe. Every program gets an
-// environment of PATH alone; svscan also gets $NOTIFY_SOCKET, so that it can
-// tell systemd when it is ready. Run returns only on failure.
-func Run(dir string) error {
+// environment of PATH alone, and is found in that PATH; svscan also gets
+// NOTIFY_SOCKET=notifySocket, unless that is "", so that it can tell
+// systemd when it is ready. Run returns only on failure.
+func Run(dir, notifySocket string) error {
 	// svscan's complaint about a dir it cannot enter would go to
 	// readproctitle, where nobody reads it: say it here.
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -46,22 +47,21 @@ func Run(dir string) error {
 	}
 	env := []string{"PATH=" + path}
 	svscanEnv := env
-	if socket, ok := os.LookupEnv("NOTIFY_SOCKET"); ok {
-		svscanEnv = append(svscanEnv, "NOTIFY_SOCKET="+socket)
+	if notifySocket != "" {
+		svscanEnv = append(svscanEnv, "NOTIFY_SOCKET="+notifySocket)
 	}
-	os.Setenv("PATH", path) // where pathexec looks for the programs below
 
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return strerr.Fatal("unable to open ", os.DevNull, ": ", err)
 	}
-	clearLeftovers(dir, env, devNull)
+	clearLeftovers(dir, path, env, devNull)
 
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		return strerr.Fatal("unable to create pipe: ", err)
 	}
-	_, err = start(titleArgs(), env, []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()})
+	_, err = start(titleArgs(), path, env, []uintptr{uintptr(pipe[0]), devNull.Fd(), devNull.Fd()})
 	if err != nil {
 		return strerr.Fatal("unable to start readproctitle: ", err)
 	}
@@ -73,14 +73,14 @@ func Run(dir string) error {
 	}
 	unix.Close(pipe[0])
 	argv := []string{"svscan", dir}
-	err = pathexec.Find(argv[0], func(path string) error { return syscall.Exec(path, argv, svscanEnv) })
+	err = pathexec.FindIn(path, argv[0], func(path string) error { return syscall.Exec(path, argv, svscanEnv) })
 	return strerr.Fatal("unable to start svscan: ", err)
 }
 
-// start starts argv[0], found in $PATH as daemontools finds it, with env
+// start starts argv[0], found in search as daemontools finds it, with env
 // and files as descriptors 0, 1 and 2.
-func start(argv, env []string, files []uintptr) (pid int, err error) {
-	err = pathexec.Find(argv[0], func(path string) error {
+func start(argv []string, search string, env []string, files []uintptr) (pid int, err error) {
+	err = pathexec.FindIn(search, argv[0], func(path string) error {
 		pid, err = syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: env, Files: files})
 		return err
 	})
@@ -91,7 +91,7 @@ func start(argv, env []string, files []uintptr) (pid int, err error) {
 // expand DIR/* DIR/*/log (names starting with a dot left out, as svscan
 // leaves them), and waits for it. Its complaints go nowhere, as in
 // daemontools: a leftover that is not there is what boot expects.
-func clearLeftovers(dir string, env []string, devNull *os.File) {
+func clearLeftovers(dir, search string, env []string, devNull *os.File) {
 	argv := []string{"svc", "-dx"}
 	services, _ := filepath.Glob(filepath.Join(dir, "*"))
 	for _, s := range services {
@@ -109,7 +109,7 @@ func clearLeftovers(dir string, env []string, devNull *os.File) {
 		return
 	}
 	null := devNull.Fd()
-	if pid, err := start(argv, env, []uintptr{null, null, null}); err == nil {
+	if pid, err := start(argv, search, env, []uintptr{null, null, null}); err == nil {
 		for {
 			if _, err := syscall.Wait4(pid, nil, 0, nil); err != syscall.EINTR {
 				return

@@ -2,86 +2,39 @@ package multilog
 
 import (
 	"errors"
-	"os"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
 )
 
 // chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
 
-// Signals is what the process delivers to Run (signal.Notify), closing
-// both channels once Run has returned.
-type Signals struct {
-	Commands <-chan os.Signal // SIGTERM and SIGALRM
-	// SIGIO: the input has news. A channel of its own, so that a burst
-	// of them never crowds out a command; one waiting says enough.
-	Input <-chan os.Signal
-}
-
-// signals turns TERM and ALRM into flags and every signal into a byte on
-// a pipe, so that the input loop can wait for input and signals at once.
+// signals keeps what TERM and ALRM ask for until the loop acts on it; the
+// descriptor of the Events wakes the input loop's waits.
 type signals struct {
-	term, alrm atomic.Bool
-	r, w       int
+	events     *sigevent.Events
+	term, alrm bool
+	r          int
 }
 
-// newSignals forwards what arrives from the process until it stops.
-func newSignals(from Signals) (*signals, error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, err
-	}
-	s := &signals{r: p[0], w: p[1]}
-	go s.forward(from.Commands, from.Input)
-	return s, nil
-}
+// drain empties the wake-up pipe; the next take finds what woke it.
+func (s *signals) drain() { s.events.Drain() }
 
-func (s *signals) forward(commands, input <-chan os.Signal) {
-	for commands != nil || input != nil {
-		select {
-		case sig, ok := <-commands:
-			if !ok {
-				commands = nil
-				continue
-			}
-			if sig == unix.SIGTERM {
-				s.term.Store(true)
-			} else {
-				s.alrm.Store(true)
-			}
-		case _, ok := <-input:
-			if !ok {
-				input = nil
-				continue
-			}
-		}
-		unix.Write(s.w, []byte{0})
-	}
-	unix.Close(s.w)
-}
-
-func (s *signals) drain() {
-	var b [64]byte
-	for {
-		if n, _ := unix.Read(s.r, b[:]); n <= 0 {
-			return
-		}
-	}
+// take notes the signals that have arrived. It makes no system call.
+func (s *signals) take() {
+	got := s.events.Take()
+	s.term = s.term || got.Has(unix.SIGTERM)
+	s.alrm = s.alrm || got.Has(unix.SIGALRM)
 }
 
 // Run logs everything from the descriptor in until end of input or TERM.
-// A pipe input sends SIGIO while Run waits for the rest of a line that
-// the pipe holds.
-func (m *Multilog) Run(in int, signals Signals) error {
-	sig, err := newSignals(signals)
-	if err != nil {
-		return strerr.Fatal("unable to create pipe: ", err)
-	}
-	defer unix.Close(sig.r)
+// events brings SIGTERM, SIGALRM and SIGIO: a pipe input sends SIGIO
+// while Run waits for the rest of a line that the pipe holds.
+func (m *Multilog) Run(in int, events *sigevent.Events) error {
+	sig := &signals{events: events, r: events.Fd()}
 	var st unix.Stat_t
 	if unix.Fstat(in, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		if r, err := newPipeInput(in, sig.r); err == nil {
@@ -103,11 +56,13 @@ func (sig *signals) wait(fd int) {
 // signalled acts on ALRM and says whether TERM asks to stop at the next
 // line end.
 func (m *Multilog) signalled(sig *signals) bool {
-	if sig.alrm.Swap(false) {
+	sig.take()
+	if sig.alrm {
+		sig.alrm = false
 		m.flush()
 		m.rotateNonEmpty()
 	}
-	return sig.term.Load()
+	return sig.term
 }
 
 // runPlain reads input that is not a pipe: bytes read are gone from it,
@@ -134,7 +89,7 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 			m.endInput()
 			return nil
 		}
-		used := m.feed(buf[:n], sig.term.Load())
+		used := m.feed(buf[:n], sig.term)
 		m.flush()
 		if used < n {
 			unix.Seek(in, int64(used-n), 1) // give back what TERM left unread, if we can

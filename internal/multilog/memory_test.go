@@ -35,7 +35,7 @@ func TestWindowMemoryPerDirectory(t *testing.T) {
 			for i := range tc.dirs {
 				args = append(args, filepath.Join(t.TempDir(), fmt.Sprint("d", i)))
 			}
-			m, err := New(Parse(args), io.Discard)
+			m, err := New(Parse(args), io.Discard, Pause)
 			if err != nil {
 				t.Fatal(err)
 			}

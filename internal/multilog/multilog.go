@@ -22,9 +22,9 @@ import (
 	"daemontools/internal/tai64"
 )
 
-// PauseEnv names the test-only knob that shortens the 5-second pause after
-// disk or processor trouble (a Go duration, e.g. "100ms").
-const PauseEnv = "MULTILOG_TEST_PAUSE"
+// Pause is daemontools' wait after disk or processor trouble before
+// trying again.
+const Pause = 5 * time.Second
 
 // Multilog runs one script over its input.
 type Multilog struct {
@@ -50,13 +50,11 @@ type Multilog struct {
 
 // New opens every log directory and = file of script, locking and
 // recovering the directories. It fails, before any input is read, when a
-// directory cannot be used.
-func New(script Script, stderr io.Writer) (*Multilog, error) {
-	m := &Multilog{script: script, stderr: stderr, pauseFor: 5 * time.Second,
+// directory cannot be used. pause is the wait after disk or processor
+// trouble: Pause, but in tests.
+func New(script Script, stderr io.Writer, pause time.Duration) (*Multilog, error) {
+	m := &Multilog{script: script, stderr: stderr, pauseFor: pause,
 		head: make([]byte, 0, HeadLen+1), pad: make([]byte, HeadLen+1)}
-	if d, err := time.ParseDuration(os.Getenv(PauseEnv)); err == nil {
-		m.pauseFor = d
-	}
 	m.status = make([]*os.File, len(script.Actions))
 	dirs := 0
 	for _, a := range script.Actions {

@@ -1,7 +1,6 @@
 package onescan
 
 import (
-	"os"
 	"syscall"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	"daemontools/internal/quiet"
 	"daemontools/internal/scan"
+	"daemontools/internal/sigevent"
 )
 
 // A scan after a change in the directory waits settle for the rest of a
@@ -20,15 +20,13 @@ const (
 
 // Run scans at once, then every scan.Interval, at SIGHUP and soon after an
 // entry of the directory is created, removed or renamed, and drives every
-// supervisor in between. signals carries the signals the caller has asked
-// for. SIGCHLD reaps the orphans of services. SIGTERM and SIGINT (and
+// supervisor in between. signals are those the caller has asked for. SIGCHLD reaps the orphans of services. SIGTERM and SIGINT (and
 // SIGQUIT, which the caller asks for as PID 1) stop every service in
 // order, as plain svscan does (scan.Pair.Retire), and so does a tied
 // service down for good. Run returns svscan's exit code once all are gone.
 // ready, if not nil, is called once the first scan is done.
-func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
-	sigs, err := s.signalPipe(signals)
-	if err != nil {
+func (s *Scanner) Run(signals *sigevent.Events, ready func()) int {
+	if err := s.watch(signals.Fd(), keySignal); err != nil {
 		s.warn("unable to catch signals: ", err)
 	}
 	changes, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
@@ -74,9 +72,9 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 		for _, ev := range events[:n] {
 			switch ev.Fd {
 			case keySignal:
-				k, _ := quiet.Read(sigs, buf)
-				for _, sig := range buf[:max(k, 0)] {
-					switch syscall.Signal(sig) {
+				signals.Drain()
+				signals.Take().Each(func(sig syscall.Signal) {
+					switch sig {
 					case syscall.SIGHUP:
 						if !s.stopping {
 							s.Scan(true, now)
@@ -86,7 +84,7 @@ func (s *Scanner) Run(signals <-chan os.Signal, ready func()) int {
 					case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 						s.Stop()
 					}
-				}
+				})
 			case keyStatus:
 				drain(s.statuses, buf)
 				for _, u := range s.units {
@@ -155,26 +153,6 @@ func (s *Scanner) timeout(now, nextScan, soon time.Time) time.Duration {
 		}
 	}
 	return timeout
-}
-
-// signalPipe returns the read end of a pipe in the epoll set that gets
-// the number of every signal that arrives on signals.
-func (s *Scanner) signalPipe(signals <-chan os.Signal) (int, error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return -1, err
-	}
-	if err := s.watch(p[0], keySignal); err != nil {
-		return -1, err
-	}
-	go func() {
-		for sig := range signals {
-			if n, ok := sig.(syscall.Signal); ok {
-				unix.Write(p[1], []byte{byte(n)})
-			}
-		}
-	}()
-	return p[0], nil
 }
 
 // drain reads what the non-blocking fd holds, through buf, and forgets it.

@@ -34,12 +34,17 @@ func Search(name string, try func(path string) error) error {
 // denied, permission denied and is-a-directory go on searching; the last
 // error other than "file does not exist" is the one returned.
 func Find(name string, try func(path string) error) error {
-	if strings.Contains(name, "/") {
-		return try(name)
-	}
 	path, ok := syscall.Getenv("PATH")
 	if !ok {
 		path = defaultPath
+	}
+	return FindIn(path, name, try)
+}
+
+// FindIn is Find with path in place of $PATH.
+func FindIn(path, name string, try func(path string) error) error {
+	if strings.Contains(name, "/") {
+		return try(name)
 	}
 	var saved error
 	for _, dir := range strings.Split(path, ":") {

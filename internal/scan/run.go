@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -9,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/quiet"
+	"daemontools/internal/sigevent"
 )
 
 const (
@@ -37,24 +37,20 @@ const dirEvents = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // but in tests), at SIGHUP, and just after an entry is created, removed or
 // renamed in the directory. SIGCHLD reaps every child that has died,
 // supervise or not. SIGTERM and SIGINT stop every service in order (Stop),
-// and Run returns svscan's exit code once all are gone. signals carries the
-// signals the caller has asked for. ready, if not nil, is called once the
+// and Run returns svscan's exit code once all are gone. signals are those
+// the caller has asked for. ready, if not nil, is called once the
 // first scan has started every service. The error is a failure to set up
 // the waiting, before anything has started.
 //
 // Idle, svscan wakes once every interval and for nothing else: it waits
 // through package quiet, and the scan's system calls are quiet's.
-func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready func()) (int, error) {
+func (s *Scanner) Run(interval time.Duration, signals *sigevent.Events, ready func()) (int, error) {
 	poller, err := quiet.NewPoller()
 	if err != nil {
 		return 0, err
 	}
 	defer poller.Close()
-	sigPipe, err := forward(signals)
-	if err == nil {
-		err = poller.Add(sigPipe, keySignal)
-	}
-	if err != nil {
+	if err := poller.Add(signals.Fd(), keySignal); err != nil {
 		return 0, err
 	}
 	if err := s.watch(poller); err != nil {
@@ -106,10 +102,8 @@ func (s *Scanner) Run(interval time.Duration, signals <-chan os.Signal, ready fu
 		for _, ev := range events[:n] {
 			switch ev.Fd {
 			case keySignal:
-				k, _ := quiet.Read(sigPipe, buf)
-				for _, sig := range buf[:max(k, 0)] {
-					s.obey(syscall.Signal(sig))
-				}
+				signals.Drain()
+				signals.Take().Each(s.obey)
 			case keyChanges:
 				if s.changed(buf) {
 					scanSoon()
@@ -153,21 +147,6 @@ func (s *Scanner) obey(sig syscall.Signal) {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 		s.Stop()
 	}
-}
-
-// forward returns the read end of a non-blocking pipe that gets the number
-// of every signal from signals, for the poller.
-func forward(signals <-chan os.Signal) (int, error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return -1, err
-	}
-	go func() {
-		for sig := range signals {
-			unix.Write(p[1], []byte{byte(sig.(syscall.Signal))})
-		}
-	}()
-	return p[0], nil
 }
 
 // watch starts watching the directory for entries coming and going.

@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/inherit"
 	"daemontools/internal/pathexec"
 	"daemontools/internal/quiet"
 	"daemontools/internal/strerr"
@@ -76,10 +75,9 @@ type supervisor struct {
 }
 
 // New returns a Scanner that writes warnings to stderr and starts every
-// supervise with env. It marks every descriptor the process inherited above
-// 2 close-on-exec, so that supervise gets 0, 1 and 2 and nothing else.
+// supervise with env. Every supervise inherits what svscan has open without
+// close-on-exec (inherit.OnlyStdio is the caller's).
 func New(stderr io.Writer, env []string) *Scanner {
-	inherit.OnlyStdio()
 	return &Scanner{
 		stderr:   stderr,
 		env:      env,

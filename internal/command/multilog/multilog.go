@@ -6,16 +6,26 @@ package multilog
 import (
 	"io"
 	"os"
-	"os/signal"
 	"syscall"
+	"time"
 
 	engine "daemontools/internal/multilog"
+	"daemontools/internal/sigevent"
+	"daemontools/internal/strerr"
 )
+
+// PauseEnv names the test-only knob that shortens the 5-second pause after
+// disk or processor trouble (a Go duration, e.g. "100ms").
+const PauseEnv = "MULTILOG_TEST_PAUSE"
 
 // Run is the program: args as the command line has them, the name
 // first, and its standard streams.
 func Run(args []string, stdin io.Reader, _, stderr io.Writer) error {
-	m, err := engine.New(engine.Parse(args[1:]), stderr)
+	pause := engine.Pause
+	if d, err := time.ParseDuration(os.Getenv(PauseEnv)); err == nil {
+		pause = d
+	}
+	m, err := engine.New(engine.Parse(args[1:]), stderr, pause)
 	if err != nil {
 		return err
 	}
@@ -23,14 +33,13 @@ func Run(args []string, stdin io.Reader, _, stderr io.Writer) error {
 	if f, ok := stdin.(*os.File); ok {
 		in = int(f.Fd())
 	}
-	commands, input := make(chan os.Signal, 4), make(chan os.Signal, 1)
-	signal.Notify(commands, syscall.SIGTERM, syscall.SIGALRM)
-	signal.Notify(input, syscall.SIGIO)
-	err = m.Run(in, engine.Signals{Commands: commands, Input: input})
-	signal.Stop(commands)
-	signal.Stop(input)
-	close(commands)
-	close(input)
+	signals, err := sigevent.Notify(syscall.SIGTERM, syscall.SIGALRM, syscall.SIGIO)
+	if err != nil {
+		m.Close()
+		return strerr.Fatal("unable to create pipe: ", err)
+	}
+	err = m.Run(in, signals)
+	signals.Close()
 	m.Close()
 	return err
 }

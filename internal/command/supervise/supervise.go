@@ -12,6 +12,7 @@ import (
 
 	"daemontools/internal/command/oneproc"
 	"daemontools/internal/inherit"
+	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
 	engine "daemontools/internal/supervise"
 )
@@ -32,15 +33,15 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// daemon that forks, say) come back here rather than to init, and the
 	// engine, alone in this process, reaps them.
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	sigchld, err := notifyPipe(syscall.SIGCHLD)
+	sigchld, err := sigevent.Notify(syscall.SIGCHLD)
 	if err != nil {
 		return strerr.Fatal("unable to create pipe for ", args[1], ": ", err)
 	}
-	opt.Orphans = sigchld
+	opt.Orphans = sigchld.Fd()
 	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err == nil {
 		unix.Close(fd)
 	} else {
-		opt.ChildSignal = sigchld
+		opt.ChildSignal = sigchld.Fd()
 	}
 	s, err := engine.Open(opt)
 	if err != nil {
@@ -64,21 +65,4 @@ func obeyTerm(s *engine.Supervisor, term <-chan os.Signal, dir string, stderr io
 			strerr.Warn(stderr, "supervise", "unable to obey SIGTERM in ", dir, ": ", err)
 		}
 	}
-}
-
-// notifyPipe returns the read end of a non-blocking pipe that gets a byte
-// whenever sig arrives.
-func notifyPipe(sig os.Signal) (int, error) {
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
-		return -1, err
-	}
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, sig)
-	go func() {
-		for range c {
-			syscall.Write(p[1], []byte{0})
-		}
-	}()
-	return p[0], nil
 }

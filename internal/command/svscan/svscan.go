@@ -18,6 +18,7 @@ import (
 	"daemontools/internal/onescan"
 	"daemontools/internal/scan"
 	"daemontools/internal/sdnotify"
+	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
 )
 
@@ -56,14 +57,17 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// Handled here, SIGINT is no longer ignored when svscan was started
 	// ignoring it (a background job of a shell), so no service inherits
 	// that. As PID 1 a signal without a handler would never arrive.
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	caught := []syscall.Signal{syscall.SIGHUP, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT}
 	if os.Getpid() == 1 {
 		// A signal the Go runtime would die of would end the container
 		// at once: as PID 1, QUIT stops everything in order as TERM
 		// does, and the rest a PID 1 may get are dropped.
-		signal.Notify(signals, syscall.SIGQUIT)
+		caught = append(caught, syscall.SIGQUIT)
 		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPWR)
+	}
+	signals, err := sigevent.Notify(caught...)
+	if err != nil {
+		return strerr.Fatal("unable to catch signals: ", err)
 	}
 	// Our stderr is usually a pipe to readproctitle; should it die, a
 	// warning must fail with EPIPE rather than kill svscan and with it
@@ -76,6 +80,8 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	if d, err := time.ParseDuration(os.Getenv(scan.IntervalEnv)); err == nil && d > 0 {
 		interval = d
 	}
+	// supervise gets 0, 1 and 2, and nothing else svscan inherited.
+	inherit.OnlyStdio()
 	code, err := scan.New(stderr, os.Environ()).Run(interval, signals, ready)
 	if err != nil {
 		return strerr.Fatal("unable to wait for events: ", err)
@@ -94,7 +100,7 @@ func exit(code int) error {
 // runOne is svscan -1. Go has already raised the soft RLIMIT_NOFILE to the
 // hard limit (and restores it for children), which a process holding
 // half a dozen descriptors for every service needs.
-func runOne(stderr io.Writer, signals <-chan os.Signal, ready func()) error {
+func runOne(stderr io.Writer, signals *sigevent.Events, ready func()) error {
 	fd, err := unix.PidfdOpen(os.Getpid(), 0)
 	if err != nil {
 		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)

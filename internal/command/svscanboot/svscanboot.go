@@ -5,6 +5,7 @@ package svscanboot
 
 import (
 	"io"
+	"os"
 
 	"daemontools/internal/boot"
 	"daemontools/internal/inherit"
@@ -20,5 +21,5 @@ func Run(args []string, _ io.Reader, _, _ io.Writer) error {
 	// Whatever the calling shell left open is not for svscan,
 	// readproctitle or any service.
 	inherit.OnlyStdio()
-	return boot.Run(dir)
+	return boot.Run(dir, os.Getenv("NOTIFY_SOCKET"))
 }
