@@ -435,6 +435,26 @@ func TestUsage(t *testing.T) {
 	})
 }
 
+// A directory supervise may not enter is refused as daemontools' supervise
+// refuses it, before anything in it is touched, for the effective user:
+// root's real uid under a lowered euid (setpriv --euid) does not let it in.
+func TestEnterDirectoryLikeReference(t *testing.T) {
+	dir := filepath.Join(testbin.PublicDir(t), "private")
+	testbin.Must(t, os.Mkdir(dir, 0o700))
+	want := testbin.Fatal("supervise: fatal: unable to chdir to " + dir + ": access denied")
+	for _, as := range [][]string{{"--euid=65534"}, {"--reuid=65534", "--regid=65534", "--clear-groups"}} {
+		for _, prog := range []string{testbin.Path(t, "supervise"), testbin.Reference(t, "supervise")} {
+			cmd := exec.Command("setpriv", append(as, prog, dir)...)
+			if got := testbin.Run(t, cmd); got != want {
+				t.Errorf("setpriv %v %s: got %+v, want %+v", as, prog, got, want)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left in %s: %v", dir, entries)
+	}
+}
+
 // A run that cannot be started is reported and retried once a second;
 // supervise stays up and obeys commands meanwhile.
 func TestRunNotStartable(t *testing.T) {

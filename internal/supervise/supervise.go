@@ -121,8 +121,10 @@ func (s *Supervisor) open() error {
 	dir, err := unix.Open(s.opt.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err == nil {
 		s.dir = dir
-		// What chdir would check: search permission.
-		err = unix.Faccessat(dir, ".", unix.X_OK, 0)
+		// What chdir would check: search permission, for the
+		// effective user (root's real uid under a lowered euid would
+		// pass where chdir fails).
+		err = unix.Faccessat(dir, ".", unix.X_OK, unix.AT_EACCESS)
 	}
 	if err != nil {
 		return strerr.Fatal("unable to chdir to ", s.opt.Dir, ": ", err)

@@ -47,11 +47,14 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	// The engine needs no working directory, but daemontools' supervise
 	// runs in its service, and admins map a supervise to its service
 	// through /proc/PID/cwd.
-	syscall.Chdir(args[1])
+	if err := syscall.Chdir(args[1]); err != nil { // moved or made private since Open
+		s.Close()
+		return strerr.Fatal("unable to chdir to ", args[1], ": ", err)
+	}
+	defer s.Close()
 	go obeyTerm(s, term, args[1], stderr)
 	s.Run()
 	return nil
