@@ -312,3 +312,33 @@ func TestPidfileDnsmasq(t *testing.T) {
 		t.Errorf("stderr %q", e)
 	}
 }
+
+// A daemon told to write its pid into the pidfile file itself overwrites
+// the path there: supervise says what happened, once, and takes the pid
+// from that file, well within its wait, rather than waiting 5 s for a
+// file that will never come and starting a second daemon.
+func TestPidfileOverwrittenByThePid(t *testing.T) {
+	dir := newService(t, "sh -c 'echo $$ > pidfile; exec sleep 1000' </dev/null &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	_, errFile := startSupervise(t, dir)
+	var daemon int
+	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "pidfile"))
+		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return s.Pid != 0 && s.Pid == daemon
+	})
+	if !s.FromPidfile || s.Restarts != 0 {
+		t.Errorf("record: %+v", s)
+	}
+	want := "supervise: warning: " + dir + "/pidfile holds " + strconv.Itoa(daemon) + ", a pid, not the path of the daemon's pid file: " +
+		"the daemon wrote its pid into it; reading the pid from there (write a path such as daemon.pid into " + dir + "/pidfile and give the daemon that path)\n"
+	if got := stderrOf(errFile); got != want {
+		t.Errorf("stderr:\n%q\nwant\n%q", got, want)
+	}
+	if !svtest.Holds(svtest.Scaled(200*time.Millisecond), func() bool {
+		st, _ := svtest.ReadStatus(t, dir)
+		return st.Pid == daemon
+	}) {
+		t.Error("the daemon was not kept")
+	}
+}

@@ -10,6 +10,7 @@ package supervise
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,9 +40,10 @@ const (
 // awaiting is what the supervisor knows while ./run has exited 0 and the
 // daemon is not yet found.
 type awaiting struct {
-	path  string    // the pidfile, relative to the service directory
-	until time.Time // when to give up
-	why   error     // why the latest look found no daemon
+	path        string    // the pidfile, relative to the service directory
+	until       time.Time // when to give up
+	why         error     // why the latest look found no daemon
+	overwritten bool      // the pidfile file holds the pid itself (pidfilePath)
 }
 
 // errNoDaemon is a look at the pidfile that found no daemon; its words
@@ -66,6 +68,28 @@ func (s *Supervisor) awaitDaemon(now time.Time) bool {
 	s.await = awaiting{path: path, until: now.Add(pidfileWait)}
 	s.lookForDaemon(now)
 	return true
+}
+
+// checkOverwritten looks whether the pidfile file now holds a bare number
+// naming no file: a daemon told to write its pid into pidfile itself has
+// overwritten the path there. It says so, once a wait, and reads the pid
+// from the pidfile file from then on.
+func (s *Supervisor) checkOverwritten() {
+	if s.await.overwritten {
+		return
+	}
+	v, ok := s.setting(pidfileFile)
+	if !ok || v == "" || strings.Trim(v, "0123456789") != "" {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(s.dir, v, &st, 0) == nil {
+		return // a file named by digits, as good a path as any
+	}
+	s.warn(s.opt.Dir, "/", pidfileFile, " holds ", v, ", a pid, not the path of the daemon's pid file: ",
+		"the daemon wrote its pid into it; reading the pid from there (write a path such as daemon.pid into ",
+		s.opt.Dir, "/", pidfileFile, " and give the daemon that path)")
+	s.await.path, s.await.overwritten = pidfileFile, true
 }
 
 // lookForDaemon reads the pidfile; on a daemon, the service is up with it;
@@ -95,6 +119,7 @@ func (s *Supervisor) lookForDaemon(now time.Time) {
 // daemon reads the pid in the pidfile and takes charge of its process if it
 // is ./run's.
 func (s *Supervisor) daemon() (child, error) {
+	s.checkOverwritten()
 	name := s.opt.Dir + "/" + s.await.path
 	pid, err := s.readPidfile(name)
 	if err != nil {
