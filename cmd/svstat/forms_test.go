@@ -41,7 +41,8 @@ func formCases(t *testing.T) []formCase {
 	daemon := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromPidfile: true, Restarts: 2}
 	mainpid := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromMainpid: true}
 	daemontools := record(up)[:status.Size]
-	runit := append(record(up)[:status.Size:status.Size], 0, 1)
+	runit := record(up)[:status.RunitSize]
+	runitTerm := append(record(up)[:status.Size:status.Size], 1, 1)
 	future := record(up)
 	future[20] = 9
 
@@ -95,8 +96,11 @@ func formCases(t *testing.T) []formCase {
 			"up (pid 1234) 100 seconds; no extended status (written by another supervise)",
 			unknown(base(true, 1234, 100, "up", "running"), "no extended status (written by another supervise)")},
 		{"runit's record", service(t, root, "runit", runit, true, false), "up (pid 1234) 100 seconds",
-			"up (pid 1234) 100 seconds; unknown extended status: 2 bytes after daemontools' record",
-			unknown(base(true, 1234, 100, "up", "running"), "unknown extended status: 2 bytes after daemontools' record")},
+			"up (pid 1234) 100 seconds; no extended status (written by another supervise)",
+			unknown(base(true, 1234, 100, "up", "running"), "no extended status (written by another supervise)")},
+		{"runit's record, got TERM", service(t, root, "runitterm", runitTerm, true, false), "up (pid 1234) 100 seconds",
+			"up (pid 1234) 100 seconds; no extended status (written by another supervise)",
+			unknown(base(true, 1234, 100, "up", "stopping"), "no extended status (written by another supervise)")},
 		{"later layout", service(t, root, "future", future, true, false), "up (pid 1234) 100 seconds",
 			"up (pid 1234) 100 seconds; unknown extended status: layout version 9",
 			unknown(base(true, 1234, 100, "up", "running"), "unknown extended status: layout version 9")},

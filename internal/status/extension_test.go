@@ -1,6 +1,7 @@
 package status
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -20,9 +21,9 @@ func TestExtensionLayout(t *testing.T) {
 		Text:  "hi"}
 	b := s.Append(nil)
 	want := "\x40\x00\x00\x00\x01\x02\x03\x0e\x0a\x0b\x0c\x0d\x34\x12\x00\x00\x00u" +
-		"\x03\n\x02\x0e" +
+		"\x00\x01\x03\x0e" +
 		"\x40\x00\x00\x00\x01\x02\x03\x0f\x00\x00\x00\x01" +
-		"\x00\x01\x09\x00" +
+		"\x00\x01\x09\x03" +
 		"\x04\x03\x02\x01" +
 		"\x40\x00\x00\x00\x01\x02\x03\x10\x00\x00\x00\x02" +
 		"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10" +
@@ -35,19 +36,36 @@ func TestExtensionLayout(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, s) {
 		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, s)
 	}
+	// Version 2, as supervise wrote it before runit's bytes: the state at
+	// 18, a newline at 19.
+	v2 := []byte(want)
+	v2[18], v2[19], v2[20], v2[37] = byte(Running), '\n', 2, 0
+	if got, err := DecodeAll(v2); err != nil || !reflect.DeepEqual(got, s) {
+		t.Errorf("DecodeAll of version 2: %+v %v, want %+v", got, err, s)
+	}
 	// Version 1, as supervise wrote it before version 2: no start.
-	v1 := []byte(want[:54] + "\x02\x00hi")
+	v1 := append(v2[:54:54], "\x02\x00hi"...)
 	v1[20] = 1
 	s.Start = procstart.ID{}
 	if got, err := DecodeAll(v1); err != nil || !reflect.DeepEqual(got, s) {
 		t.Errorf("DecodeAll of version 1: %+v %v, want %+v", got, err, s)
 	}
-	// No exit yet, no readiness, finishing.
-	s = Status{Since: since, Want: WantDown, State: Stopping, Finishing: true}
-	if got, err := DecodeAll(s.Append(nil)); err != nil || !reflect.DeepEqual(got, s) {
-		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, s)
+	// Bytes 18-19 as runsv's: a stop signal sent, and the state.
+	for _, c := range []struct {
+		s       Status
+		b18_b19 string
+	}{
+		{Status{Since: since, Want: WantDown, State: Stopped}, "\x00\x00"},
+		{Status{Since: since, Pid: 9, Want: WantDown, State: Stopping, StopSent: true}, "\x01\x01"},
+		{Status{Since: since, Pid: 9, Want: WantUp, State: Starting, Readiness: true}, "\x00\x01"},
+		{Status{Since: since, Want: WantDown, State: Stopping, Finishing: true}, "\x00\x02"},
+	} {
+		b := c.s.Append(nil)
+		if got, err := DecodeAll(b); string(b[18:20]) != c.b18_b19 || err != nil || !reflect.DeepEqual(got, c.s) {
+			t.Errorf("%+v: bytes 18-19 %q, want %q; DecodeAll: %+v %v", c.s, b[18:20], c.b18_b19, got, err)
+		}
 	}
-	if got := s.StateName(); got != "finishing" {
+	if got := (Status{State: Stopping, Finishing: true}).StateName(); got != "finishing" {
 		t.Errorf("StateName %q", got)
 	}
 	// Where the pid came from, and a watchdog's stop: bits of byte 21.
@@ -63,31 +81,39 @@ func TestExtensionLayout(t *testing.T) {
 	}
 }
 
-// Records that are not ours decode to daemontools' fields and say why the
-// rest is unknown; only a short one is refused outright.
+// Records that are not ours decode to daemontools' fields, and runit's
+// where they are there, and say why the rest is unknown; only a short one
+// is refused outright.
 func TestDecodeAllForeign(t *testing.T) {
 	ours := Status{Pid: 7, Want: WantUp, State: Running}.Append(nil)
 	base := Status{Pid: 7, Want: WantUp, State: Running}
-	runit := append(ours[:Size:Size], 0, 1) // runit's 20 bytes
-	future := append([]byte(nil), ours...)
-	future[20] = 3
-	badState := append([]byte(nil), ours...)
-	badState[18] = 9
+	edit := func(b []byte, at int, v byte) []byte { b = bytes.Clone(b); b[at] = v; return b }
+	stopping := Status{Pid: 7, Want: WantUp, State: Stopping, StopSent: true}
+	finishing := Status{Want: WantDown, State: Stopping, Finishing: true}
 	for _, tc := range []struct {
 		name string
 		b    []byte
 		want string
+		s    Status
 	}{
-		{"daemontools", ours[:Size], "no extended status (written by another supervise)"},
-		{"runit", runit, "unknown extended status: 2 bytes after daemontools' record"},
-		{"later version", future, "unknown extended status: layout version 3"},
-		{"cut short", ours[:40], "unknown extended status: version 2 record cut short"},
-		{"text too long", append(ours[:len(ours):len(ours)], 'x'), "unknown extended status: status text of the wrong length"},
-		{"bad state", badState, "unknown extended status: state 9"},
+		{"daemontools", ours[:Size], "no extended status (written by another supervise)", base},
+		{"runit", ours[:RunitSize], "no extended status (written by another supervise)", base},
+		{"runit, got TERM", edit(ours[:RunitSize], 18, 1), "no extended status (written by another supervise)", stopping},
+		{"runit, finish", append(Status{Want: WantDown}.Append(nil)[:Size:Size], 0, 2),
+			"no extended status (written by another supervise)", finishing},
+		{"one byte more", ours[:Size+1], "unknown extended status: 1 bytes after daemontools' record", base},
+		{"not runit's", edit(ours, 19, 3), "unknown extended status: 62 bytes after daemontools' record", base},
+		{"later version", edit(ours, 20, 4), "unknown extended status: layout version 4", base},
+		{"cut short", ours[:40], "unknown extended status: version 3 record cut short", base},
+		{"runit's state not the pid's", edit(ours, 19, 0), "unknown extended status: runit state 0 with pid 7 and flags 0", base},
+		{"finishing not flagged", edit(ours, 19, 2), "unknown extended status: runit state 2 with pid 7 and flags 0",
+			Status{Pid: 7, Want: WantUp, State: Stopping, Finishing: true}},
+		{"text too long", append(ours[:len(ours):len(ours)], 'x'), "unknown extended status: status text of the wrong length", base},
+		{"bad state", edit(ours, 37, 9), "unknown extended status: state 9", base},
 	} {
 		got, err := DecodeAll(tc.b)
-		if err == nil || err.Error() != tc.want || got != base {
-			t.Errorf("%s: %+v %v, want %+v %q", tc.name, got, err, base, tc.want)
+		if err == nil || err.Error() != tc.want || got != tc.s {
+			t.Errorf("%s: %+v %v, want %+v %q", tc.name, got, err, tc.s, tc.want)
 		}
 	}
 	if _, err := DecodeAll(ours[:Size-1]); !errors.Is(err, ErrBadFormat) {
@@ -95,14 +121,14 @@ func TestDecodeAllForeign(t *testing.T) {
 	}
 }
 
-// FuzzDecodeAll: any bytes decode without panicking, and what decodes
-// without error encodes back to the same bytes.
+// FuzzDecodeAll: any bytes decode without panicking, and a record of the
+// current layout that decodes without error encodes back to the same bytes.
 func FuzzDecodeAll(f *testing.F) {
 	f.Add(Status{Pid: 1, Want: WantUp, State: Running, Text: "x"}.Append(nil))
 	f.Add([]byte("short"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeAll(b)
-		if err != nil {
+		if err != nil || b[20] != Version {
 			return
 		}
 		if got := s.Append(nil); string(got[Size:]) != string(b[Size:]) {

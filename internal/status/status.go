@@ -4,9 +4,11 @@
 //
 // The first Size bytes are daemontools 0.76's record: a TAI64N label of the
 // last change of pid, the pid (little-endian, 0 when down), the paused flag
-// and the wanted state. Readers use those bytes and ignore anything after
-// them, so ours follow them (see Append): daemontools-encore's state byte
-// and a newline, then one versioned layout of what we know besides.
+// and the wanted state. daemontools' readers use those bytes and ignore
+// anything after them; runit's (sv, node_exporter's runit collector) read
+// RunitSize bytes, the next two being runsv's "stop signal sent" flag and
+// its state (down, run, finish). Ours follow them (see Append): one
+// versioned layout of what we know besides.
 package status
 
 import (
@@ -24,6 +26,19 @@ import (
 // Size is the length of daemontools' record, the bytes every reader needs.
 const Size = 18
 
+// RunitSize is the length of runsv's record, which runit's readers need:
+// daemontools' bytes, then byte 18, 1 while a stop signal has been sent and
+// the process has not exited yet, and byte 19, runitDown, runitRun or
+// runitFinish.
+const RunitSize = 20
+
+// runsv's states, byte 19.
+const (
+	runitDown   = 0
+	runitRun    = 1
+	runitFinish = 2
+)
+
 // What the service is wanted to do, as stored in byte 17.
 const (
 	WantNone = 0   // svc -o: run once, no preference
@@ -31,7 +46,7 @@ const (
 	WantDown = 'd' // stay down
 )
 
-// State is byte 18, daemontools-encore's numbering of a service's state.
+// State is daemontools-encore's numbering of a service's state (byte 37).
 type State byte
 
 const (
@@ -58,20 +73,19 @@ func (s Status) StateName() string {
 }
 
 // Version is the layout of our bytes that Append writes. DecodeAll also
-// reads version 1, which lacks the start of the process (bytes 54-77).
-const Version = 2
+// reads versions 1 and 2, written before runit's bytes 18-19 (see below),
+// so that a supervise upgraded in place still adopts its service.
+const Version = 3
 
-// Layout of version 2, after daemontools' bytes (multi-byte numbers are
+// Layout of version 3, after runit's bytes (multi-byte numbers are
 // little-endian, times TAI64N labels, zero when there is none):
 //
-//	18     state (State)
-//	19     '\n'
-//	20     layout version, 2
+//	20     layout version, 3
 //	21     flags (flag*)
 //	22-33  ready since
 //	34-35  last exit code of ./run; 256 when a signal killed it
 //	36     the signal that killed it, else 0
-//	37     0
+//	37     state (State)
 //	38-41  restarts: starts of ./run since supervise began, less one
 //	42-53  when the next start is due
 //	54-69  the kernel's boot id when the process of the pid started
@@ -80,7 +94,8 @@ const Version = 2
 //	78-79  length of the status text
 //	80-    the status text
 //
-// Version 1 is the same without bytes 54-77: its text length is at 54-55.
+// Version 2 had the state at byte 18, a newline at 19 and 0 at 37; version
+// 1 is version 2 without bytes 54-77: its text length is at 54-55.
 const (
 	extSize   = 80 - Size
 	extSizeV1 = 56 - Size
@@ -116,7 +131,11 @@ type Status struct {
 	Paused bool        // stopped by svc -p; meaningful only while Pid != 0
 	Want   byte        // WantUp, WantDown or WantNone
 
-	// Ours, after daemontools' bytes.
+	// runit's: a stop signal was sent and Pid has not exited yet (byte
+	// 18; byte 19 follows from Pid and Finishing).
+	StopSent bool
+
+	// Ours, after runit's bytes.
 	State     State
 	Finishing bool        // ./finish runs (State is Stopping)
 	Readiness bool        // the service has notification-fd or notify-socket
@@ -153,8 +172,10 @@ func (s Status) Append(b []byte) []byte {
 		r[16] = 1
 	}
 	r[17] = s.Want
-	r[18] = byte(s.State)
-	r[19] = '\n'
+	if s.StopSent {
+		r[18] = 1
+	}
+	r[19] = s.runitState()
 	r[20] = Version
 	var flags byte
 	if s.Finishing {
@@ -185,6 +206,7 @@ func (s Status) Append(b []byte) []byte {
 		r[36] = byte(e.Signal)
 	}
 	r[21] = flags
+	r[37] = byte(s.State)
 	put32(r[38:42], s.Restarts)
 	if s.NextStart != (tai64.Label{}) {
 		s.NextStart.Pack(r[42:54])
@@ -194,6 +216,17 @@ func (s Status) Append(b []byte) []byte {
 	text := s.Text[:min(len(s.Text), 0xffff)]
 	r[78], r[79] = byte(len(text)), byte(len(text)>>8)
 	return append(append(b, r[:]...), text...)
+}
+
+// runitState is byte 19: what runsv would say of the service.
+func (s Status) runitState() byte {
+	switch {
+	case s.Finishing:
+		return runitFinish
+	case s.Pid != 0:
+		return runitRun
+	}
+	return runitDown
 }
 
 // Decode reads daemontools' record from the first Size bytes and ignores
@@ -213,7 +246,8 @@ func Decode(b []byte) (Status, error) {
 
 // DecodeAll reads the whole record. Past a short record (ErrBadFormat) the
 // result always holds daemontools' fields, even when the error is
-// ErrNoExtension or an *ExtensionError; State is then guessed from them.
+// ErrNoExtension or an *ExtensionError; State is then guessed from them,
+// and from runit's bytes when the record has them.
 func DecodeAll(b []byte) (Status, error) {
 	s, err := Decode(b)
 	if err != nil {
@@ -223,29 +257,64 @@ func DecodeAll(b []byte) (Status, error) {
 		s.State = Running // until the record says otherwise
 	}
 	ext := b[Size:]
-	size, textLen := extSize, 0
 	switch {
 	case len(ext) == 0:
 		return s, ErrNoExtension
-	case len(ext) < 3 || ext[1] != '\n':
+	case len(ext) >= 2 && ext[1] == '\n':
+		return decodeV2(s, b)
+	case len(ext) < 2 || ext[0] > 1 || ext[1] > runitFinish:
+		return s, &ExtensionError{strconv.Itoa(len(ext)) + " bytes after daemontools' record"}
+	}
+	// runit's bytes: whoever wrote them, they say this much.
+	s.StopSent, s.Finishing = ext[0] == 1, ext[1] == runitFinish
+	if s.Finishing || s.StopSent && s.Pid != 0 {
+		s.State = Stopping
+	}
+	switch {
+	case len(ext) == 2:
+		return s, ErrNoExtension // runsv's record
+	case ext[2] != Version:
+		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
+	case len(ext) < extSize:
+		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
+	case ext[1] != s.runitState() || s.Finishing != (b[21]&flagFinishing != 0):
+		return s, &ExtensionError{"runit state " + strconv.Itoa(int(ext[1])) + " with pid " +
+			strconv.Itoa(s.Pid) + " and flags " + strconv.Itoa(int(b[21]))}
+	}
+	return decodeOurs(s, b, extSize, b[37])
+}
+
+// decodeV2 reads a record of version 1 or 2.
+func decodeV2(s Status, b []byte) (Status, error) {
+	ext := b[Size:]
+	size := extSize
+	switch {
+	case len(ext) < 3:
 		return s, &ExtensionError{strconv.Itoa(len(ext)) + " bytes after daemontools' record"}
 	case ext[2] == 1:
 		size = extSizeV1
-	case ext[2] != Version:
+	case ext[2] != 2:
 		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
 	}
 	if len(ext) < size {
 		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
 	}
-	textLen = int(b[Size+size-2]) | int(b[Size+size-1])<<8
+	return decodeOurs(s, b, size, b[18])
+}
+
+// decodeOurs reads our layout of size bytes after daemontools' record
+// (extSize or extSizeV1), and state, into s.
+func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
+	ext := b[Size:]
+	textLen := int(b[Size+size-2]) | int(b[Size+size-1])<<8
 	switch {
 	case len(ext) != size+textLen:
 		return s, &ExtensionError{"status text of the wrong length"}
-	case int(ext[0]) >= len(stateNames):
-		return s, &ExtensionError{"state " + strconv.Itoa(int(ext[0]))}
+	case int(state) >= len(stateNames):
+		return s, &ExtensionError{"state " + strconv.Itoa(int(state))}
 	}
 	flags := b[21]
-	s.State = State(b[18])
+	s.State = State(state)
 	s.Finishing = flags&flagFinishing != 0
 	s.Readiness = flags&flagReadiness != 0
 	s.FromPidfile = flags&flagFromPidfile != 0

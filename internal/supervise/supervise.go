@@ -86,6 +86,9 @@ type Supervisor struct {
 	since  tai64.Label // when the pid last changed
 	paused bool
 	want   byte // status.WantUp, WantDown or WantNone
+	// stopSent: the process watched was sent a stop signal (svc -d, -t)
+	// and has not exited yet, runit's "got TERM".
+	stopSent bool
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -209,6 +212,7 @@ func (s *Supervisor) adopt() {
 	if old.State == status.Stopping {
 		s.phase = stopping // its down signal was sent; KILL stays the admin's
 	}
+	s.stopSent = old.StopSent
 }
 
 // fatal turns a *control.Error into daemontools' message for it.
@@ -422,6 +426,7 @@ func (s *Supervisor) Obey(now time.Time, commands []byte) {
 // what comes after it.
 func (s *Supervisor) runExited(now time.Time, e exit) {
 	s.since = tai64.Now()
+	s.stopSent = false
 	s.ready.exited()
 	s.exited, s.lastExit = true, e
 	s.paused = false
@@ -518,6 +523,9 @@ func (s *Supervisor) command(now time.Time, c byte) {
 	default:
 		if sig, ok := commandSignal(c); ok {
 			s.kill(sig)
+			if c == 't' {
+				s.stopSignalled()
+			}
 		}
 	}
 }
@@ -565,6 +573,7 @@ func (s *Supervisor) stop(now time.Time) {
 		s.findLeftovers()
 	}
 	s.kill(sig)
+	s.stopSignalled()
 	s.kill(unix.SIGCONT)
 	s.paused = false
 	if leftovers {
@@ -594,6 +603,14 @@ func (s *Supervisor) stoppedWithLeftovers(now time.Time) {
 	if len(s.leftovers) == 0 {
 		s.alarm = time.Time{}
 		s.runExited(now, s.stopExit)
+	}
+}
+
+// stopSignalled notes that kill has just sent a stop signal, for runit's
+// clients: sv waits for it to be cleared by the exit (sv restart).
+func (s *Supervisor) stopSignalled() {
+	if s.child.pid != 0 && (s.phase == up || s.phase == stopping) {
+		s.stopSent = true
 	}
 }
 
@@ -681,6 +698,7 @@ func (s *Supervisor) record() status.Status {
 	}
 	if r.Pid != 0 {
 		r.FromPidfile, r.FromMainpid = s.child.named == byPidfile, s.child.named == byMainpid
+		r.StopSent = s.stopSent
 	}
 	return r
 }
