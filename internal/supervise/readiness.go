@@ -287,7 +287,7 @@ func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
 	if m.Events&sdnotify.EventReady != 0 && r.since == (tai64.Label{}) {
 		r.since, changed = tai64.Now(), true
 	}
-	if r.watchdog > 0 && s.phase == up {
+	if r.watchdog > 0 && s.phase == up && !s.paused {
 		switch {
 		case m.Events&sdnotify.EventWatchdogTrigger != 0:
 			s.alarm = now
@@ -341,10 +341,19 @@ func (s *Supervisor) takesOrphans() bool {
 }
 
 // armWatchdog starts the watchdog's count: once ./run says it is
-// ready, it must say WATCHDOG=1 within every timeout-watchdog.
+// ready, it must say WATCHDOG=1 within every timeout-watchdog, unless it
+// is paused.
 func (s *Supervisor) armWatchdog(now time.Time) {
-	if s.ready.watchdog > 0 && s.phase == up && s.ready.since != (tai64.Label{}) && s.alarm.IsZero() {
+	if s.ready.watchdog > 0 && s.phase == up && !s.paused && s.ready.since != (tai64.Label{}) && s.alarm.IsZero() {
 		s.alarm = now.Add(s.ready.watchdog)
+	}
+}
+
+// pauseWatchdog stops the watchdog's count (svc -p: a stopped process
+// cannot say WATCHDOG=1; svc -c then starts it again, from zero).
+func (s *Supervisor) pauseWatchdog() {
+	if s.ready.watchdog > 0 && s.phase == up {
+		s.alarm = time.Time{}
 	}
 }
 

@@ -513,10 +513,13 @@ func (s *Supervisor) command(now time.Time, c byte) {
 		s.paused = true
 		s.announce()
 		s.kill(unix.SIGSTOP)
+		s.pauseWatchdog()
 	case 'c':
 		s.paused = false
 		s.announce()
 		s.kill(unix.SIGCONT)
+		s.pauseWatchdog()
+		s.armWatchdog(now)
 	case 'x':
 		s.exiting = true
 		s.announce()
