@@ -69,3 +69,24 @@ func runWith(t *testing.T, prog, tz string, in []byte) []byte {
 	}
 	return out
 }
+
+// TestISOLinesPassThrough: lines multilog stamps with T (RFC 3339), with
+// or without a name, and its JSON lines, come out as they went in, from
+// ours as from the reference.
+func TestISOLinesPassThrough(t *testing.T) {
+	var in []byte
+	for _, script := range [][]string{{"T", "1"}, {"T", "papp", "1"}, {"T", "papp", "j"}} {
+		cmd := exec.Command(testbin.Path(t, "multilog"), script...)
+		cmd.Stdin = bytes.NewReader([]byte("one\n@400000006553f10a00000000 inside\n\xff\x00 binary\npartial"))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("multilog %q: %v", script, err)
+		}
+		in = append(in, out...)
+	}
+	for _, prog := range []string{testbin.Path(t, "tai64nlocal"), testbin.Reference(t, "tai64nlocal")} {
+		if got := runWith(t, prog, "Europe/London", in); !bytes.Equal(got, in) {
+			t.Errorf("%s changed ISO lines:\n%q\nto\n%q", prog, in, got)
+		}
+	}
+}

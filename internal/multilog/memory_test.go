@@ -35,7 +35,7 @@ func TestWindowMemoryPerDirectory(t *testing.T) {
 			for i := range tc.dirs {
 				args = append(args, filepath.Join(t.TempDir(), fmt.Sprint("d", i)))
 			}
-			m, err := New(Parse(args), io.Discard, Pause)
+			m, err := New(Parse(args), 1, io.Discard, Pause)
 			if err != nil {
 				t.Fatal(err)
 			}

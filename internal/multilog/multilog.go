@@ -34,27 +34,40 @@ type Multilog struct {
 
 	dirs   []*logDir
 	status []*os.File // per action: the = file, else nil
+	out    output     // the stream actions'
+	// now is the clock of the labels and of j's times.
+	now func() time.Time
 
 	// The line in hand.
 	inLine  bool
 	decided bool   // selection done: the rest of the line streams out
-	head    []byte // its first HeadLen bytes (label included) until decided
+	head    []byte // its first hold bytes (label included) until decided
 	held    int    // input bytes in head, not written anywhere yet
-	sel     []bool // per directory: the line goes there
+	sel     []bool // per directory, then per stream action: the line goes there
 	pad     []byte // HeadLen+1 bytes for = files
+	// hold is how much of a line is gathered before any of it is
+	// written: HeadLen, or with stream actions enough to write most
+	// lines whole in one write to a pipe (pipeBuf).
+	hold int
 
-	// label is "@" + TAI64N + " " of the input in hand: lines that arrive
-	// in the same read get the same label, taken when the read returned.
-	label [tai64.ExternalLen + 1]byte
+	// label is the stamp of the input in hand ("@" + TAI64N + " ", or
+	// RFC 3339 + " "), iso its time in RFC 3339 for j: lines that arrive
+	// in the same read get the same, taken when the read returned.
+	// lineISO is iso as it was when the line in hand began.
+	label        [32]byte
+	labelLen     int
+	iso, lineISO []byte
 }
 
 // New opens every log directory and = file of script, locking and
 // recovering the directories. It fails, before any input is read, when a
-// directory cannot be used. pause is the wait after disk or processor
-// trouble: Pause, but in tests.
-func New(script Script, stderr io.Writer, pause time.Duration) (*Multilog, error) {
+// directory cannot be used. Stream actions write to the descriptor
+// stdout, with the service's name script.Name. pause is the wait after
+// disk or processor trouble: Pause, but in tests.
+func New(script Script, stdout int, stderr io.Writer, pause time.Duration) (*Multilog, error) {
 	m := &Multilog{script: script, stderr: stderr, pauseFor: pause,
-		head: make([]byte, 0, HeadLen+1), pad: make([]byte, HeadLen+1)}
+		pad: make([]byte, HeadLen+1), hold: HeadLen, now: time.Now}
+	m.out = output{ml: m, fd: stdout}
 	m.status = make([]*os.File, len(script.Actions))
 	dirs := 0
 	for _, a := range script.Actions {
@@ -64,6 +77,10 @@ func New(script Script, stderr io.Writer, pause time.Duration) (*Multilog, error
 	}
 	for i, a := range script.Actions {
 		switch a.Kind {
+		case Stdout, JSON:
+			s := newStream(a.Kind, script.Name)
+			m.out.streams = append(m.out.streams, s)
+			m.hold = max(HeadLen, pipeBuf-len(s.prefix)-len(newline))
 		case Status:
 			// Non-blocking, as by daemontools: a FIFO fails at once.
 			fd, err := unix.Open(a.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
@@ -79,7 +96,8 @@ func New(script Script, stderr io.Writer, pause time.Duration) (*Multilog, error
 			m.dirs = append(m.dirs, d)
 		}
 	}
-	m.sel = make([]bool, len(m.dirs))
+	m.sel = make([]bool, len(m.dirs)+len(m.out.streams))
+	m.head = make([]byte, 0, m.hold+1)
 	return m, nil
 }
 
@@ -105,10 +123,7 @@ func (m *Multilog) stderrFile() *os.File {
 // line end (at once when no line is in hand) and says how much of p it
 // took; otherwise it takes all of p.
 func (m *Multilog) feed(p []byte, stop bool) int {
-	if m.script.Stamp {
-		tai64.Now().AppendExternal(m.label[:0])
-		m.label[tai64.ExternalLen] = ' '
-	}
+	m.stamp()
 	i := 0
 	for i < len(p) {
 		if !m.inLine {
@@ -119,30 +134,30 @@ func (m *Multilog) feed(p []byte, stop bool) int {
 		}
 		rest := p[i:]
 		if !m.decided {
-			rest = rest[:min(len(rest), HeadLen-len(m.head))]
+			rest = rest[:min(len(rest), m.hold-len(m.head))]
 			if j := bytes.IndexByte(rest, '\n'); j >= 0 {
 				m.head = append(m.head, rest[:j]...)
 				i += j + 1
 				m.decide()
-				m.writeSelected(newline)
+				m.writeSelected(newline, false)
 				m.inLine = false
 				continue
 			}
 			m.head = append(m.head, rest...)
 			m.held += len(rest)
 			i += len(rest)
-			if len(m.head) >= HeadLen {
+			if len(m.head) >= m.hold {
 				m.decide()
 			}
 			continue
 		}
 		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
-			m.writeSelected(rest[:j+1])
+			m.writeSelected(rest[:j+1], false)
 			i += j + 1
 			m.inLine = false
 			continue
 		}
-		m.writeSelected(rest)
+		m.writeSelected(rest, false)
 		i = len(p)
 	}
 	return i
@@ -150,47 +165,70 @@ func (m *Multilog) feed(p []byte, stop bool) int {
 
 var newline = []byte{'\n'}
 
+// stamp takes the time of the input in hand, as the script needs it.
+func (m *Multilog) stamp() {
+	if m.script.Stamp == NoStamp && len(m.out.streams) == 0 {
+		return
+	}
+	now := m.now()
+	m.iso = appendRFC3339(m.iso[:0], now)
+	switch m.script.Stamp {
+	case TAI64N:
+		m.labelLen = len(tai64.FromTime(now).AppendExternal(m.label[:0]))
+	case RFC3339:
+		m.labelLen = copy(m.label[:], m.iso)
+	default:
+		return
+	}
+	m.label[m.labelLen] = ' '
+	m.labelLen++
+}
+
 func (m *Multilog) startLine() {
 	m.inLine, m.decided, m.held = true, false, 0
-	m.head = m.head[:0]
-	if m.script.Stamp {
-		m.head = append(m.head, m.label[:]...)
+	m.head = append(m.head[:0], m.label[:m.labelLen]...)
+	if len(m.out.streams) > 0 {
+		m.lineISO = append(m.lineISO[:0], m.iso...)
 	}
 }
 
-// decide runs the actions over the head of the line and writes the head
-// to the directories that selected it.
+// decide runs the actions over the head of the line (its first HeadLen
+// bytes, as daemontools sees it) and writes the head to the outputs that
+// selected it.
 func (m *Multilog) decide() {
-	selected, k := true, 0
+	head := m.head[:min(len(m.head), HeadLen)]
+	selected, k, o := true, 0, len(m.dirs)
 	for i, a := range m.script.Actions {
 		switch a.Kind {
 		case Select:
-			if !selected && Match(a.Pattern, m.head) {
+			if !selected && Match(a.Pattern, head) {
 				selected = true
 			}
 		case Deselect:
-			if selected && Match(a.Pattern, m.head) {
+			if selected && Match(a.Pattern, head) {
 				selected = false
 			}
 		case Echo:
 			if selected {
-				m.echo()
+				m.echo(head)
 			}
 		case Status:
 			if selected {
-				m.writeStatus(i)
+				m.writeStatus(i, head)
 			}
 		case Dir:
 			m.sel[k] = selected
 			k++
+		case Stdout, JSON:
+			m.sel[o] = selected
+			o++
 		}
 	}
 	m.decided, m.held = true, 0
-	m.writeSelected(m.head)
+	m.writeSelected(m.head, true)
 }
 
-func (m *Multilog) echo() {
-	line := m.head
+func (m *Multilog) echo(line []byte) {
 	if len(line) > EchoLen {
 		line = append(line[:EchoLen:EchoLen], "...\n"...)
 	} else {
@@ -200,8 +238,8 @@ func (m *Multilog) echo() {
 }
 
 // writeStatus replaces the = file with the head padded to HeadLen+1 bytes.
-func (m *Multilog) writeStatus(i int) {
-	n := copy(m.pad, m.head)
+func (m *Multilog) writeStatus(i int, head []byte) {
+	n := copy(m.pad, head)
 	for j := n; j < len(m.pad); j++ {
 		m.pad[j] = '\n'
 	}
@@ -215,10 +253,17 @@ func (m *Multilog) writeStatus(i int) {
 	}
 }
 
-func (m *Multilog) writeSelected(p []byte) {
+// writeSelected gives p, a piece of the line in hand, to the outputs that
+// selected it: start says p is the line's head, label first.
+func (m *Multilog) writeSelected(p []byte, start bool) {
 	for k, d := range m.dirs {
 		if m.sel[k] {
 			d.write(p)
+		}
+	}
+	for k, s := range m.out.streams {
+		if m.sel[len(m.dirs)+k] {
+			m.out.add(s, p, start, m.labelLen, m.lineISO)
 		}
 	}
 }
@@ -235,7 +280,7 @@ func (m *Multilog) endInput() {
 	if !m.decided {
 		m.decide()
 	}
-	m.writeSelected(newline)
+	m.writeSelected(newline, false)
 	m.inLine = false
 }
 
@@ -244,6 +289,7 @@ func (m *Multilog) flush() {
 	for _, d := range m.dirs {
 		d.flush()
 	}
+	m.out.flush()
 }
 
 // rotateNonEmpty rotates every directory whose current has something in it.
@@ -257,6 +303,7 @@ func (m *Multilog) rotateNonEmpty() {
 
 // Close finishes every directory: written, synced, current complete.
 func (m *Multilog) Close() {
+	m.out.flush()
 	for _, d := range m.dirs {
 		d.close()
 	}

@@ -31,7 +31,7 @@ func benchFeed(b *testing.B, args ...string) {
 		b.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	m, err := New(Parse(append(args, filepath.Join(dir, "d"))), io.Discard, Pause)
+	m, err := New(Parse(append(args, filepath.Join(dir, "d"))), 1, io.Discard, Pause)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func BenchmarkLinePathPatterns(b *testing.B) {
 // earlier.
 func TestLabelPerRead(t *testing.T) {
 	dir := t.TempDir()
-	m, err := New(Parse([]string{"t", filepath.Join(dir, "d")}), io.Discard, Pause)
+	m, err := New(Parse([]string{"t", filepath.Join(dir, "d")}), 1, io.Discard, Pause)
 	if err != nil {
 		t.Fatal(err)
 	}

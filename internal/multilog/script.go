@@ -1,5 +1,7 @@
 package multilog
 
+import "path/filepath"
+
 // Limits on the rotation settings, as daemontools clamps them.
 const (
 	DefaultSize = 99999
@@ -25,6 +27,18 @@ const (
 	Echo     Kind = 'e'
 	Status   Kind = '='
 	Dir      Kind = 'd'
+	// Stream actions, ours: daemontools ignores these letters.
+	Stdout Kind = '1' // the line on standard output, as s6-log's 1
+	JSON   Kind = 'j' // the line on standard output as a JSON object
+)
+
+// Stamping is how lines are labelled, by the script's first action.
+type Stamping byte
+
+const (
+	NoStamp Stamping = 0
+	TAI64N  Stamping = 't' // "@" + 24 hex digits, daemontools' t
+	RFC3339 Stamping = 'T' // UTC, microseconds: 2026-01-02T15:04:05.000000Z
 )
 
 // Action is one step of the script applied to every line.
@@ -40,13 +54,19 @@ type Action struct {
 
 // Script is a parsed multilog command line.
 type Script struct {
-	Stamp   bool // t: prefix every line with a TAI64N label
+	Stamp   Stamping // t or T: a label before every line
 	Actions []Action
+	// Name is the service's name, set by pNAME, which stream actions
+	// put before every line. Named says a p came, with or without NAME:
+	// an empty p leaves it to the command to find the name.
+	Name  string
+	Named bool
 }
 
 // Parse reads a script the way daemontools does: t counts only as the first
 // action, sSIZE, nNUM and !processor set up the directories that follow them,
-// and anything it does not know is ignored.
+// and anything it does not know is ignored. Our additions are letters
+// daemontools ignores: T (first only, as t), 1, j and pNAME.
 func Parse(args []string) Script {
 	var s Script
 	size, num, processor := int64(DefaultSize), DefaultNum, ""
@@ -55,10 +75,12 @@ func Parse(args []string) Script {
 			continue
 		}
 		switch a[0] {
-		case 't':
+		case 't', 'T':
 			if i == 0 {
-				s.Stamp = true
+				s.Stamp = Stamping(a[0])
 			}
+		case 'p':
+			s.Name, s.Named = a[1:], true
 		case 's':
 			size = min(max(scanNumber(a[1:]), MinSize), MaxSize)
 		case 'n':
@@ -67,8 +89,8 @@ func Parse(args []string) Script {
 			processor = a[1:]
 		case '-', '+':
 			s.Actions = append(s.Actions, Action{Kind: Kind(a[0]), Pattern: a[1:]})
-		case 'e':
-			s.Actions = append(s.Actions, Action{Kind: Echo})
+		case 'e', '1', 'j':
+			s.Actions = append(s.Actions, Action{Kind: Kind(a[0])})
 		case '=':
 			s.Actions = append(s.Actions, Action{Kind: Status, Path: a[1:]})
 		case '.', '/':
@@ -86,4 +108,19 @@ func scanNumber(s string) int64 {
 		n = min(n*10+int64(s[i]-'0'), 1<<40)
 	}
 	return n
+}
+
+// ServiceName is the name of the service whose logger runs in dir:
+// supervise runs a logger in the service's log directory, DIR/log, and
+// gives it no variable naming the service, so the name is DIR's. A dir
+// not named log is taken for the service's own.
+func ServiceName(dir string) string {
+	dir = filepath.Clean(dir)
+	if filepath.Base(dir) == "log" {
+		dir = filepath.Dir(dir)
+	}
+	if name := filepath.Base(dir); name != "/" && name != "." {
+		return name
+	}
+	return ""
 }

@@ -10,7 +10,7 @@ func TestParse(t *testing.T) {
 		args []string
 		want Script
 	}{
-		{[]string{"t", "./a"}, Script{Stamp: true, Actions: []Action{{Kind: Dir, Path: "./a", Size: 99999, Num: 10}}}},
+		{[]string{"t", "./a"}, Script{Stamp: TAI64N, Actions: []Action{{Kind: Dir, Path: "./a", Size: 99999, Num: 10}}}},
 		{[]string{"e", "t", "/a"}, Script{Actions: []Action{{Kind: Echo}, {Kind: Dir, Path: "/a", Size: 99999, Num: 10}}}},
 		{[]string{"s1", "n1", "!gzip", "./a", "s99999999", "n5", "./b"}, Script{Actions: []Action{
 			{Kind: Dir, Path: "./a", Size: MinSize, Num: MinNum, Processor: "gzip"},

@@ -20,19 +20,22 @@ const PauseEnv = "MULTILOG_TEST_PAUSE"
 
 // Run is the program: args as the command line has them, the name
 // first, and its standard streams.
-func Run(args []string, stdin io.Reader, _, stderr io.Writer) error {
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	pause := engine.Pause
 	if d, err := time.ParseDuration(os.Getenv(PauseEnv)); err == nil {
 		pause = d
 	}
-	m, err := engine.New(engine.Parse(args[1:]), stderr, pause)
+	script := engine.Parse(args[1:])
+	if script.Named && script.Name == "" {
+		if dir, err := os.Getwd(); err == nil {
+			script.Name = engine.ServiceName(dir)
+		}
+	}
+	m, err := engine.New(script, descriptor(stdout, 1), stderr, pause)
 	if err != nil {
 		return err
 	}
-	in := 0
-	if f, ok := stdin.(*os.File); ok {
-		in = int(f.Fd())
-	}
+	in := descriptor(stdin, 0)
 	signals, err := sigevent.Notify(syscall.SIGTERM, syscall.SIGALRM, syscall.SIGIO)
 	if err != nil {
 		m.Close()
@@ -42,4 +45,12 @@ func Run(args []string, stdin io.Reader, _, stderr io.Writer) error {
 	signals.Close()
 	m.Close()
 	return err
+}
+
+// descriptor is f's file descriptor when it is a file, else std's.
+func descriptor(f any, std int) int {
+	if f, ok := f.(*os.File); ok {
+		return int(f.Fd())
+	}
+	return std
 }
