@@ -218,8 +218,17 @@ type pid1 struct {
 
 func startPid1(t *testing.T, args ...string) *pid1 {
 	t.Helper()
+	return startPid1Output(t, nil, args...)
+}
+
+// startPid1Output is startPid1 with stdout as svscan's standard output.
+func startPid1Output(t *testing.T, stdout *os.File, args ...string) *pid1 {
+	t.Helper()
 	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", testbin.Path(t, "svscan")}, args...)...)
 	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	p := &pid1{stderr: filepath.Join(t.TempDir(), "stderr")}
 	cmd.Stderr = create(t, p.stderr)
 	p.Group = svtest.Start(t, cmd)
