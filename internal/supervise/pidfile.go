@@ -113,7 +113,44 @@ func (s *Supervisor) lookForDaemon(now time.Time) {
 	}
 	s.warn("no daemon ", pidfileWait.Seconds(), " seconds after ", s.opt.Dir, "/run exited 0: ", err)
 	s.alarm = time.Time{}
-	s.runExited(now, exit{})
+	if !s.stopLeftBehind(now, exit{}) {
+		s.runExited(now, exit{})
+	}
+}
+
+// stopLeftBehind follows the end of a run of a service with a pidfile
+// file (./run, or its daemon, exited; or no daemon came): the processes
+// that run left, orphans that came back to this process, would pile up
+// with every restart. They get the down signal and CONT, and KILL after
+// timeout-kill (a second without one); the service is down, with exit e,
+// once they are gone. It tells whether there were any.
+func (s *Supervisor) stopLeftBehind(now time.Time, e exit) bool {
+	if s.phase != up && s.phase != pidfileWaiting {
+		return false
+	}
+	if _, ok := s.setting(pidfileFile); !ok {
+		return false
+	}
+	s.findLeftovers()
+	if len(s.leftovers) == 0 {
+		return false
+	}
+	pids := ""
+	for _, c := range s.leftovers {
+		pids += " " + strconv.Itoa(c.pid)
+	}
+	s.warn("stopping what ", s.opt.Dir, "/run left running before it starts again: pid", pids)
+	sig := s.downSignal()
+	s.signalLeftovers(sig)
+	s.signalLeftovers(unix.SIGCONT)
+	s.phase, s.stopExit = stopping, e
+	t := s.timeoutKill()
+	if t == 0 {
+		t = restartGap
+	}
+	s.alarm = now.Add(t)
+	s.announce()
+	return true
 }
 
 // daemon reads the pid in the pidfile and takes charge of its process if it

@@ -367,6 +367,7 @@ func (s *Supervisor) Step(now time.Time) {
 			case s.phase == stopping && len(s.leftovers) > 0:
 				s.stopExit = e // the service is down once they are gone too
 			case s.phase == up && !adopted && e == (exit{}) && s.awaitDaemon(now):
+			case s.stopLeftBehind(now, e):
 			default:
 				s.runExited(now, e)
 			}
