@@ -205,3 +205,81 @@ func switches(t *testing.T, pid int) int {
 	}
 	return n
 }
+
+// svwait -D sees "down, finish done" even when ./run starts again right
+// after ./finish, before svwait could look at the record again: a newer
+// ./run means the one before ended and its ./finish is done. It waited
+// for a moment it had missed, and gave 99 at the end of -t.
+func TestDownDoneThenUpAgain(t *testing.T) {
+	dir := supervised(t, false, "exec sleep 100", false)
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\nsleep 0.2\n"), 0o755))
+	// Up for over a second: ./run starts again as soon as ./finish exits.
+	svtest.WaitFor(t, 5*time.Second, "./run up for a second", func() bool {
+		s, ok := svtest.ReadStatus(t, dir)
+		return ok && s.Pid != 0 && time.Since(s.Since.Time()) > 1100*time.Millisecond
+	})
+	before, _ := svtest.ReadStatus(t, dir)
+	cmd := exec.Command(testbin.Path(t, "svwait"), "-D", "-t", strconv.Itoa(int(svtest.Scaled(2*time.Second)/time.Millisecond)), dir)
+	g := svtest.Start(t, cmd)
+	// Its first look is done once it sleeps in poll.
+	svtest.WaitFor(t, 5*time.Second, "svwait to wait", func() bool { return inPoll(g.Pid()) })
+	svtest.Svc(t, testbin.Path(t, "svc"), "-k", dir)
+	if code := g.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svwait -D across ./finish and a new ./run: exit %d, want 0", code)
+	}
+	if s, _ := svtest.ReadStatus(t, dir); s.Pid == 0 || s.Pid == before.Pid {
+		t.Errorf("the service did not start again: pid %d, was %d", s.Pid, before.Pid)
+	}
+}
+
+// inPoll tells whether a thread of pid sleeps in poll(2).
+func inPoll(pid int) bool {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/wchan")
+	for _, task := range tasks {
+		if b, _ := os.ReadFile(task); strings.HasPrefix(string(b), "poll_schedule_timeout") {
+			return true
+		}
+	}
+	return false
+}
+
+// With -t, a service directory whose supervise has not started yet (just
+// linked into svscan's directory, or left by a supervise that has gone)
+// is waited for within that time; without -t, or when the directory is
+// missing, svwait fails at once, and it fails as before when no
+// supervise comes in time.
+func TestWaitsForSupervise(t *testing.T) {
+	for _, stale := range []bool{false, true} {
+		dir := filepath.Join(testbin.PublicDir(t), "svc")
+		svtest.NewService(t, dir, "exec sleep 100")
+		if stale {
+			testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
+			testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "supervise/ok"), 0o600))
+		}
+		notRunning := "svwait: fatal: unable to open " + dir + "/supervise/ok: file does not exist\n"
+		if stale {
+			notRunning = "svwait: fatal: unable to watch " + dir + ": supervise not running\n"
+		}
+		if got, want := svwait(t, "-U", dir), (testbin.Result{Stderr: notRunning, Code: 111}); got != want {
+			t.Errorf("stale %v: without -t: %+v, want %+v", stale, got, want)
+		}
+		if got, want := svwait(t, "-U", "-t", "100", dir), (testbin.Result{Stderr: notRunning, Code: 111}); got != want {
+			t.Errorf("stale %v: no supervise within -t: %+v, want %+v", stale, got, want)
+		}
+		cmd := exec.Command(testbin.Path(t, "svwait"), "-U", "-t", strconv.Itoa(int(svtest.Scaled(10*time.Second)/time.Millisecond)), dir)
+		g := svtest.Start(t, cmd)
+		svtest.WaitFor(t, 5*time.Second, "svwait to wait", func() bool { return inPoll(g.Pid()) })
+		svtest.Start(t, exec.Command(testbin.Path(t, "supervise"), dir))
+		if code := g.Wait(t, 10*time.Second); code != 0 {
+			t.Errorf("stale %v: svwait -U -t once supervise starts: exit %d, want 0", stale, code)
+		}
+		if s, _ := svtest.ReadStatus(t, dir); s.Pid == 0 {
+			t.Errorf("stale %v: svwait returned before the service was up", stale)
+		}
+	}
+	missing := testbin.Missing(t)
+	want := testbin.Result{Stderr: "svwait: fatal: unable to open " + missing + "/supervise/ok: file does not exist\n", Code: 111}
+	if got := svwait(t, "-t", "600000", missing); got != want {
+		t.Errorf("missing directory with -t: %+v, want %+v", got, want)
+	}
+}

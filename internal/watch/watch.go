@@ -8,6 +8,7 @@ package watch
 
 import (
 	"errors"
+	"os"
 	"time"
 	"unsafe"
 
@@ -74,6 +75,11 @@ type service struct {
 	wd    int // inotify's watch of dir/supervise
 	ok    int // write end of dir/supervise/ok; -1 once supervise has gone
 	holds bool
+	// passed: Down or DownDone held at a moment no look saw, between two
+	// looks at the record (a ./run that restarted right after ./finish).
+	passed bool
+	last   *status.Status // the record at the latest look; nil before
+	ours   bool           // last has our fields (restarts)
 }
 
 const (
@@ -81,9 +87,12 @@ const (
 	events     = unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 )
 
-// Open starts watching the services in dirs. It fails with an *Error for
-// the first one whose supervise is not running or cannot be watched.
-func Open(dirs []string) (*Watcher, error) {
+// Open starts watching the services in dirs. A service whose directory
+// exists but whose supervise is not running (yet: svscan starts it a few
+// milliseconds after the directory appears) is waited for until appear,
+// zero for not at all. Open fails with an *Error for the first one whose
+// supervise is not running by then or that cannot be watched.
+func Open(dirs []string, appear time.Time) (*Watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
@@ -94,14 +103,9 @@ func Open(dirs []string) (*Watcher, error) {
 		// Running first, then watching, then reading the record: a change
 		// after the reading is seen by the watch, and a supervise that
 		// exits after the first step closes the FIFO.
-		s.ok, err = unix.Open(dir+"/"+control.OkFile, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err == unix.ENXIO {
+		if s.ok, err = openOk(dir, appear); err != nil {
 			w.Close()
-			return nil, &Error{Dir: dir, Op: "watch", Err: ErrNotRunning}
-		}
-		if err != nil {
-			w.Close()
-			return nil, &Error{Dir: dir, Op: "open", File: control.OkFile, Err: err}
+			return nil, err
 		}
 		w.services = append(w.services, s)
 		if w.services[len(w.services)-1].wd, err = unix.InotifyAddWatch(fd, dir+"/supervise", events); err != nil {
@@ -110,6 +114,66 @@ func Open(dirs []string) (*Watcher, error) {
 		}
 	}
 	return w, nil
+}
+
+// openOk opens dir/supervise/ok for writing, as svok does, which
+// succeeds only while a supervise runs; until appear, when dir is a
+// directory, it tries again each time supervise/ changes.
+func openOk(dir string, appear time.Time) (int, error) {
+	ok, err := tryOk(dir)
+	if err == nil || appear.IsZero() || !notYet(err) {
+		return ok, err
+	}
+	if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+		return -1, err
+	}
+	in, ierr := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if ierr != nil {
+		return -1, err
+	}
+	defer unix.Close(in)
+	// Watching first, then trying: what supervise does after a try
+	// wakes the wait. It makes supervise/, then ok, and opens ok.
+	if _, ierr := unix.InotifyAddWatch(in, dir, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR); ierr != nil {
+		return -1, err
+	}
+	var buf [4096]byte
+	for {
+		// Fails until supervise/ exists; adding it again is harmless.
+		unix.InotifyAddWatch(in, dir+"/supervise", unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_OPEN|unix.IN_ONLYDIR)
+		if ok, err = tryOk(dir); err == nil || !notYet(err) {
+			return ok, err
+		}
+		left := time.Until(appear)
+		if left <= 0 {
+			return -1, err
+		}
+		fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}}
+		unix.Poll(fds, int((left+time.Millisecond-1)/time.Millisecond))
+		for {
+			if n, _ := unix.Read(in, buf[:]); n <= 0 {
+				break
+			}
+		}
+	}
+}
+
+// tryOk opens dir/supervise/ok once, with the *Error of a failure.
+func tryOk(dir string) (int, error) {
+	ok, err := unix.Open(dir+"/"+control.OkFile, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	switch {
+	case err == unix.ENXIO:
+		return -1, &Error{Dir: dir, Op: "watch", Err: ErrNotRunning}
+	case err != nil:
+		return -1, &Error{Dir: dir, Op: "open", File: control.OkFile, Err: err}
+	}
+	return ok, nil
+}
+
+// notYet tells whether a failure of tryOk is one that a supervise
+// starting up ends: no supervise/ok yet, or nobody reading it.
+func notYet(err error) bool {
+	return errors.Is(err, ErrNotRunning) || errors.Is(err, unix.ENOENT)
 }
 
 // Close stops watching.
@@ -237,6 +301,23 @@ func cString(b []byte) string {
 	return string(b)
 }
 
+// newRun tells whether the record now names a ./run started since the
+// record then: the service was down in between, with ./finish done, as
+// supervise starts ./run again only once ./finish has exited. Our records
+// count starts (a pid may change within one run: a pidfile's daemon,
+// MAINPID=); daemontools' change pid or time only for a new ./run.
+func newRun(then, now status.Status, ours bool) bool {
+	switch {
+	case now.Pid == 0:
+		return false
+	case then.Pid == 0:
+		return true
+	case ours:
+		return now.Restarts != then.Restarts
+	}
+	return now.Pid != then.Pid || now.Since != then.Since
+}
+
 // gone notes that service i's supervise has exited, and reads the record
 // it left: a service that is down stays down.
 func (w *Watcher) gone(i int, want Want) error {
@@ -256,7 +337,11 @@ func (w *Watcher) check(i int, want Want) error {
 	var ext *status.ExtensionError
 	switch {
 	case err == nil, err == status.ErrNoExtension, errors.As(err, &ext):
-		s.holds = want.Holds(rec)
+		if (want == Down || want == DownDone) && s.last != nil && newRun(*s.last, rec, s.ours && err == nil) {
+			s.passed = true
+		}
+		s.last, s.ours = &rec, err == nil
+		s.holds = s.passed || want.Holds(rec)
 	case s.ok < 0 && errors.As(err, &re) && re.Err == unix.ENOENT:
 		s.holds = false
 	case errors.As(err, &re):

@@ -131,7 +131,7 @@ func waitInBackground(w *Watcher, want Want) <-chan error {
 // another file in supervise/ leave it waiting.
 func TestWakesOnRename(t *testing.T) {
 	dir, fd, _ := fakeSupervise(t, status.Status{State: status.Stopped})
-	w, err := Open([]string{dir})
+	w, err := Open([]string{dir}, time.Time{})
 	testbin.Must(t, err)
 	defer w.Close()
 	if ok, err := w.Wait(Up, false, time.Now()); ok || err != nil {
@@ -156,7 +156,7 @@ func TestWakesOnRename(t *testing.T) {
 // ends the wait with ErrNotRunning; one not running fails Open.
 func TestSuperviseGone(t *testing.T) {
 	dir, _, l := fakeSupervise(t, status.Status{Pid: 7, State: status.Running})
-	w, err := Open([]string{dir})
+	w, err := Open([]string{dir}, time.Time{})
 	testbin.Must(t, err)
 	defer w.Close()
 	done := waitInBackground(w, Down)
@@ -170,7 +170,7 @@ func TestSuperviseGone(t *testing.T) {
 	case <-time.After(svtest.Scaled(5 * time.Second)):
 		t.Fatal("Wait did not end when supervise exited")
 	}
-	if _, err := Open([]string{dir}); !errors.As(err, &e) || e.Err != ErrNotRunning || e.Op != "watch" {
+	if _, err := Open([]string{dir}, time.Time{}); !errors.As(err, &e) || e.Err != ErrNotRunning || e.Op != "watch" {
 		t.Errorf("Open with supervise gone: %v", err)
 	}
 }

@@ -56,7 +56,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	w, err := watch.Open(dirs)
+	// With -t, a service whose supervise has not started yet (just
+	// linked into the scan directory) is waited for; without, it fails.
+	w, err := watch.Open(dirs, deadline)
 	if err != nil {
 		return fatal(err)
 	}
