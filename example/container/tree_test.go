@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,12 +54,15 @@ func TestTreeUnderUnshare(t *testing.T) {
 		}
 		return svscan != 0
 	})
+	// app's lines come through its logger, named and stamped.
+	stamped := regexp.MustCompile(`(?m)^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z app: started$`)
 	has := func(file, text string) bool {
 		b, _ := os.ReadFile(file)
 		return strings.Contains(string(b), text)
 	}
-	svtest.WaitFor(t, 10*time.Second, "app's line on stderr, worker's on stdout", func() bool {
-		return has(stderr, "app: started\n") && has(stdout, "worker: started\n")
+	svtest.WaitFor(t, 10*time.Second, "both services' lines on stdout", func() bool {
+		b, _ := os.ReadFile(stdout)
+		return stamped.Match(b) && has(stdout, "worker: started\n")
 	})
 	// Inside the container's mounts, the supervise/ links lead to the
 	// tmpfs, where svstat and svc find everything.
@@ -81,13 +85,16 @@ func TestTreeUnderUnshare(t *testing.T) {
 		t.Errorf("the tree was written to: worker holds %v", entries)
 	}
 
-	// docker stop: TERM to PID 1; everything stops in order, app's last
-	// line reaches stderr through its logger, and the exit code is 0.
+	// podman stop: TERM to PID 1; everything stops in order, app's last
+	// line reaches stdout through its logger, and the exit code is 0.
 	testbin.Must(t, syscall.Kill(svscan, syscall.SIGTERM))
 	if code := g.Wait(t, 10*time.Second); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
-	if !has(stderr, "app: stopping\n") || !has(stdout, "worker: stopping\n") {
+	if b, _ := os.ReadFile(stderr); len(b) != 0 {
+		t.Errorf("stderr %q", b)
+	}
+	if !has(stdout, " app: stopping\n") || !has(stdout, "worker: stopping\n") {
 		b, _ := os.ReadFile(stderr)
 		c, _ := os.ReadFile(stdout)
 		t.Errorf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)
