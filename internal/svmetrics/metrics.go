@@ -133,7 +133,7 @@ func stateNames() []string {
 func appendMetrics(b []byte, services []service, now tai64.Label) []byte {
 	labels := make([]string, len(services))
 	for i, sv := range services {
-		labels[i] = `service="` + escape(sv.name) + `"`
+		labels[i] = escape(sv.name)
 	}
 	for _, f := range families {
 		b = append(b, "# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" "+f.kind+"\n"...)
@@ -147,12 +147,13 @@ func appendMetrics(b []byte, services []service, now tai64.Label) []byte {
 				if !ok {
 					break
 				}
-				b = append(b, f.name+"{"+labels[i]...)
+				b = append(append(append(b, f.name...), `{service="`...), labels[i]...)
 				if f.label != "" {
-					b = append(b, ","+f.label+`="`+value+`"`...)
+					b = append(append(append(append(append(b, `",`...), f.label...), `="`...), value...), '"')
+				} else {
+					b = append(b, '"')
 				}
-				b = append(b, "} "...)
-				b = strconv.AppendUint(b, v, 10)
+				b = strconv.AppendUint(append(b, "} "...), v, 10)
 				b = append(b, '\n')
 			}
 		}

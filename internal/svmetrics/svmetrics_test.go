@@ -15,7 +15,7 @@ import (
 
 // makeService makes dir/name with record (none if nil) as its status file
 // and an ok FIFO, which this test holds open for reading if supervised.
-func makeService(t *testing.T, dir, name string, record []byte, supervised, down bool) {
+func makeService(t testing.TB, dir, name string, record []byte, supervised, down bool) {
 	t.Helper()
 	d := filepath.Join(dir, name)
 	testbin.Must(t, os.MkdirAll(filepath.Join(d, "supervise"), 0o700))
