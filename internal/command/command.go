@@ -2,6 +2,8 @@
 // is every program (multicall/). Each program lives in a package of its
 // own below this one, which cmd/PROG/main.go runs alone, and which may do
 // what a main does: change directory, environment and signal handling.
+// svmetrics is not listed: an HTTP server, it is an executable of its own,
+// so that package net stays out of this one.
 package command
 
 import (
