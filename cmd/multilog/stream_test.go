@@ -213,3 +213,19 @@ func TestStreamsShareOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamUnwritable: a standard output multilog cannot write to is
+// fatal before any input is read, as a log directory it cannot open is.
+func TestStreamUnwritable(t *testing.T) {
+	ro, err := os.Open(os.DevNull)
+	testbin.Must(t, err)
+	defer ro.Close()
+	cmd := exec.Command(testbin.Path(t, "multilog"), "T", "1")
+	cmd.Stdin = strings.NewReader("a\n")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = ro, &stderr
+	err = cmd.Run()
+	if cmd.ProcessState.ExitCode() != 111 || stderr.String() != "multilog: fatal: unable to write to standard output: file descriptor not open\n" {
+		t.Errorf("%v, stderr %q", err, stderr.String())
+	}
+}

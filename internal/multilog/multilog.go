@@ -96,6 +96,16 @@ func New(script Script, stdout int, stderr io.Writer, pause time.Duration) (*Mul
 			m.dirs = append(m.dirs, d)
 		}
 	}
+	if len(m.out.streams) > 0 {
+		// Like a directory that cannot be opened: fatal before any input.
+		flags, err := unix.FcntlInt(uintptr(stdout), unix.F_GETFL, 0)
+		if err == nil && flags&unix.O_ACCMODE == unix.O_RDONLY {
+			err = unix.EBADF
+		}
+		if err != nil {
+			return nil, strerr.Fatal("unable to write to standard output: ", err)
+		}
+	}
 	m.sel = make([]bool, len(m.dirs)+len(m.out.streams))
 	m.head = make([]byte, 0, m.hold+1)
 	return m, nil
