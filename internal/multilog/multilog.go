@@ -49,6 +49,11 @@ type Multilog struct {
 	// written: HeadLen, or with stream actions enough to write most
 	// lines whole in one write to a pipe (pipeBuf).
 	hold int
+	// dirsOnly says every action is a directory: every line goes to
+	// each, whole, and lines can be taken a buffer at a time (stamped
+	// into lines when there is a label).
+	dirsOnly bool
+	lines    []byte
 
 	// label is the stamp of the input in hand ("@" + TAI64N + " ", or
 	// RFC 3339 + " "), iso its time in RFC 3339 for j: lines that arrive
@@ -107,6 +112,7 @@ func New(script Script, stdout int, stderr io.Writer, pause time.Duration) (*Mul
 		}
 	}
 	m.sel = make([]bool, len(m.dirs)+len(m.out.streams))
+	m.dirsOnly = len(m.dirs) == len(script.Actions)
 	m.head = make([]byte, 0, m.hold+1)
 	return m, nil
 }
@@ -135,6 +141,9 @@ func (m *Multilog) stderrFile() *os.File {
 func (m *Multilog) feed(p []byte, stop bool) int {
 	m.stamp()
 	i := 0
+	if m.dirsOnly && !stop && !m.inLine {
+		i = m.writeLines(p)
+	}
 	for i < len(p) {
 		if !m.inLine {
 			if stop {
@@ -174,6 +183,31 @@ func (m *Multilog) feed(p []byte, stop bool) int {
 }
 
 var newline = []byte{'\n'}
+
+// writeLines writes the whole lines at the start of p to every directory
+// in one go, as the line-by-line path would, and says how much of p they
+// take.
+func (m *Multilog) writeLines(p []byte) int {
+	end := bytes.LastIndexByte(p, '\n') + 1
+	if end == 0 {
+		return 0
+	}
+	lines := p[:end]
+	if m.labelLen > 0 {
+		label := m.label[:m.labelLen]
+		m.lines = m.lines[:0]
+		for rest := lines; len(rest) > 0; {
+			j := bytes.IndexByte(rest, '\n') + 1
+			m.lines = append(append(m.lines, label...), rest[:j]...)
+			rest = rest[j:]
+		}
+		lines = m.lines
+	}
+	for _, d := range m.dirs {
+		d.write(lines)
+	}
+	return end
+}
 
 // stamp takes the time of the input in hand, as the script needs it.
 func (m *Multilog) stamp() {

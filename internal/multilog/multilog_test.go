@@ -20,17 +20,19 @@ func benchInput() []byte {
 	return b.Bytes()
 }
 
+// memoryDir is a new directory on tmpfs when there is one: the fsync at
+// each rotation is disk time, not the line path's.
+func memoryDir(tb testing.TB) string {
+	dir, err := os.MkdirTemp("/dev/shm", "multilog-test")
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 func benchFeed(b *testing.B, args ...string) {
-	// On tmpfs when there is one: the fsync at each rotation is disk
-	// time, not the line path's.
-	dir, err := os.MkdirTemp("/dev/shm", "multilog-bench")
-	if err != nil {
-		dir, err = os.MkdirTemp("", "multilog-bench")
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := memoryDir(b)
 	m, err := New(Parse(append(args, filepath.Join(dir, "d"))), 1, io.Discard, Pause)
 	if err != nil {
 		b.Fatal(err)
@@ -85,4 +87,48 @@ func TestLabelPerRead(t *testing.T) {
 	if !(labels[3] > labels[2]) {
 		t.Errorf("label of the second read %q not after %q", labels[3], labels[2])
 	}
+}
+
+// FuzzWholeLines checks that a script of directories only, whose lines
+// are written a buffer at a time, logs exactly what the line-by-line
+// path logs (a pattern that changes nothing forces it), however the
+// input is cut into reads, rotations included.
+func FuzzWholeLines(f *testing.F) {
+	f.Add([]byte("one\ntwo\n\nthree"), uint16(3), "t")
+	f.Add(bytes.Repeat([]byte("a line of a log\n"), 700), uint16(1000), "T")
+	f.Add([]byte(strings.Repeat("x", 5000)+"\nshort\n"), uint16(4097), "")
+	f.Fuzz(func(t *testing.T, in []byte, piece uint16, stamp string) {
+		logged := func(args ...string) []byte {
+			dir := memoryDir(t)
+			m, err := New(Parse(append(args, "s4096", "n100", dir+"/d")), 1, io.Discard, Pause)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.now = func() time.Time { return fixedTime }
+			for rest := in; len(rest) > 0; {
+				n := min(len(rest), max(int(piece), 1))
+				m.feed(rest[:n], false)
+				m.flush()
+				rest = rest[n:]
+			}
+			m.endInput()
+			m.Close()
+			names, _ := filepath.Glob(dir + "/d/@*")
+			var all []byte
+			for _, name := range append(names, dir+"/d/current") {
+				b, err := os.ReadFile(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, b...)
+			}
+			return all
+		}
+		first := []string{stamp}
+		fast := logged(first...)
+		slow := logged(append(first, "+changes nothing")...)
+		if !bytes.Equal(fast, slow) {
+			t.Fatalf("whole lines %q, line by line %q", fast, slow)
+		}
+	})
 }
