@@ -53,7 +53,7 @@ func (h *handler) get(contentType string, page func(b []byte, services []service
 			http.Error(w, "unable to read "+h.dir+": "+strerr.Reason(err), http.StatusInternalServerError)
 			return
 		}
-		body, code := page(make([]byte, 0, 1024*len(services)), services)
+		body, code := page(nil, services)
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(code)
