@@ -3,3 +3,5 @@ module daemontools
 go 1.26.8
 
 require golang.org/x/sys v0.49.0
+
+require github.com/fsnotify/fsnotify v1.10.1

@@ -177,11 +177,12 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 
 	if take["appear"] {
 		progress("new service directory to running, %d samples", sz.appearSamples)
-		lat, err := appear(fams, work, sz.appearSamples)
+		lat, err := appear(withOne, work, sz.appearSamples)
 		if err != nil {
 			return err
 		}
 		addLatency(add, "new service directory to running (s6: with s6-svscanctl -a)", lat, notBuilt(me.scanner))
+		addLatency(add, "new service directory to running, ours under svscan -1", asOurs(lat, "ours -1"), notBuilt(me.scanner))
 	}
 
 	if take["idle"] {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/scan"
+	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -46,8 +47,14 @@ func startSvscan(t *testing.T, dir string, env ...string) *scanner {
 // startScanner runs svscan with args (the scanned directory last).
 func startScanner(t *testing.T, args []string, env ...string) *scanner {
 	t.Helper()
+	return startProgram(t, testbin.Path(t, "svscan"), args, env...)
+}
+
+// startProgram runs prog, an svscan, with args (the scanned directory last).
+func startProgram(t *testing.T, prog string, args []string, env ...string) *scanner {
+	t.Helper()
 	dir := args[len(args)-1]
-	cmd := exec.Command(testbin.Path(t, "svscan"), args...)
+	cmd := exec.Command(prog, args...)
 	cmd.Env = append([]string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}, env...)
 	s := &scanner{dir: dir, stderrPath: filepath.Join(t.TempDir(), "stderr")}
 	cmd.Stderr = create(t, s.stderrPath)
@@ -158,6 +165,12 @@ func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int 
 	return pids
 }
 
+// waitUnsupervised waits until dir has no supervisor, as svok says.
+func waitUnsupervised(t *testing.T, dir string) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, dir+"'s supervisor to end", func() bool { return !supervised(t, dir) })
+}
+
 // waitGone waits until svscan has reaped its child pid: only then is the
 // child's lock surely released for the supervise that replaces it.
 func waitGone(t *testing.T, pid int) {
@@ -175,8 +188,9 @@ func svc(t *testing.T, args ...string) {
 // Every directory gets a supervise, a log/ gets a second one fed by the
 // service's output, symlinks are followed, and dot names and plain files
 // are left alone without a word.
-func TestStartsServicesAndLogs(t *testing.T) {
-	t.Parallel()
+func TestStartsServicesAndLogs(t *testing.T) { forModes(t, startsServicesAndLogs) }
+
+func startsServicesAndLogs(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	makeService(t, filepath.Join(dir, "a"), "echo hello from a\nexec sleep 1000", "exec cat >>out")
@@ -188,7 +202,7 @@ func TestStartsServicesAndLogs(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "file"), "not a service\n", 0644)
 
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log", dir+"/b", dir+"/link")
 	svtest.WaitFor(t, 5*time.Second, "a's line in its log", func() bool {
 		out, _ := os.ReadFile(filepath.Join(dir, "a/log/out"))
@@ -197,7 +211,7 @@ func TestStartsServicesAndLogs(t *testing.T) {
 	if svtest.Exists(filepath.Join(dir, ".hidden/supervise")) {
 		t.Error("a supervise was started for .hidden")
 	}
-	if s.supervisePid("b/log") != 0 || s.supervisePid("file") != 0 {
+	if m.perProcess() && (s.supervisePid("b/log") != 0 || s.supervisePid("file") != 0) {
 		t.Error("supervise started for a missing log/ or a plain file")
 	}
 	if s.stderr() != "" {
@@ -291,24 +305,25 @@ func fds(t *testing.T, pid int) map[int]string {
 	return m
 }
 
-// A supervise that dies is started again at the next scan: the periodic
-// one, or at once on SIGHUP. With periodic scans an hour apart, only
-// SIGHUP can have started it, however slow the machine.
-func TestRestartsDeadSupervise(t *testing.T) {
-	t.Parallel()
+// A supervisor that ends (svc -x, or a supervise process that dies) is
+// started again at the next scan: the periodic one, or at once on SIGHUP.
+// With periodic scans an hour apart, only SIGHUP can have started it,
+// however slow the machine.
+func TestRestartsDeadSupervise(t *testing.T) { forModes(t, restartsDeadSupervise) }
+
+func restartsDeadSupervise(t *testing.T, m mode) {
 	for _, hup := range []bool{false, true} {
 		dir := filepath.Join(t.TempDir(), "service")
 		makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "")
 		var s *scanner
 		if hup {
-			s = startSvscan(t, dir, scan.IntervalEnv+"=1h")
+			s = m.start(t, dir, scan.IntervalEnv+"=1h")
 		} else {
-			s = startSvscan(t, dir)
+			s = m.start(t, dir)
 		}
 		waitUp(t, 5*time.Second, dir+"/a")
-		old := s.supervisePid("a")
 		svc(t, "-dx", dir+"/a")
-		waitGone(t, old)
+		waitUnsupervised(t, dir+"/a")
 		if hup {
 			s.signal(t, syscall.SIGHUP)
 		}
@@ -321,13 +336,14 @@ func TestRestartsDeadSupervise(t *testing.T) {
 
 // A new service directory, made in place, renamed in or linked in, is
 // running without waiting for the periodic scan.
-func TestPicksUpNewServiceAtOnce(t *testing.T) {
-	t.Parallel()
+func TestPicksUpNewServiceAtOnce(t *testing.T) { forModes(t, picksUpNewServiceAtOnce) }
+
+func picksUpNewServiceAtOnce(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	makeService(t, filepath.Join(dir, "first"), "exec sleep 1000", "")
 	// No periodic scan can come: what runs, a change made it run.
-	s := startSvscan(t, dir, scan.IntervalEnv+"=1h")
+	s := m.start(t, dir, scan.IntervalEnv+"=1h")
 	waitUp(t, 5*time.Second, dir+"/first")
 
 	makeService(t, filepath.Join(root, "linked"), "exec sleep 1000", "")
@@ -358,8 +374,9 @@ while :; do sleep 0.05; done`
 // stop it and exit, then its logger, which logs every line the service
 // wrote to the end. The entry is gone when the link is removed, when the
 // directory is moved away and when it is deleted outright.
-func TestRemovedServiceIsStopped(t *testing.T) {
-	t.Parallel()
+func TestRemovedServiceIsStopped(t *testing.T) { forModes(t, removedServiceIsStopped) }
+
+func removedServiceIsStopped(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	for _, name := range []string{"linked", "moved"} {
@@ -373,7 +390,7 @@ func TestRemovedServiceIsStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	makeService(t, filepath.Join(dir, "deleted"), runLastWords, "exec multilog s16777215 ./main")
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	names := []string{"linked", "moved", "deleted"}
 	for _, name := range names {
 		waitUp(t, 5*time.Second, dir+"/"+name, dir+"/"+name+"/log")
@@ -416,11 +433,44 @@ func TestRemovedServiceIsStopped(t *testing.T) {
 	waitUp(t, 3*time.Second, dir+"/moved", dir+"/moved/log")
 }
 
+// A service link removed and put back 0.2 s later, while its ./run is
+// still stopping, runs again within a second of its return: the scan that
+// follows the end of the old supervisor picks it up, without waiting for
+// the periodic one.
+func TestRemovedAndReaddedRunsAgain(t *testing.T) { forModes(t, removedAndReaddedRunsAgain) }
+
+func removedAndReaddedRunsAgain(t *testing.T, m mode) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	real := filepath.Join(root, "real", "a")
+	makeService(t, real, "trap 'sleep 0.3; exit 0' TERM\nwhile :; do sleep 0.05; done", "")
+	testbin.Must(t, os.MkdirAll(dir, 0o755))
+	link := filepath.Join(dir, "a")
+	testbin.Must(t, os.Symlink(real, link))
+	s := m.start(t, dir, scan.IntervalEnv+"=1h")
+	old := waitUp(t, 5*time.Second, link)[link]
+	testbin.Must(t, os.Remove(link))
+	svtest.WaitFor(t, 5*time.Second, "the stop to begin", func() bool {
+		st, err := status.ReadAll(filepath.Join(real, status.File))
+		return err == nil && st.Want == status.WantDown
+	})
+	time.Sleep(200 * time.Millisecond) // the scenario: back 0.2 s later, not a wait for svscan
+	testbin.Must(t, os.Symlink(real, link))
+	svtest.WaitFor(t, time.Second, "a to run again", func() bool {
+		pid := upPid(t, link)
+		return pid != 0 && pid != old
+	})
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
 // The pipe outlives both of its ends: no line is lost or repeated while the
 // service restarts, its logger restarts, or its log supervise exits and is
 // started again by svscan.
-func TestNoLineLostAcrossRestarts(t *testing.T) {
-	t.Parallel()
+func TestNoLineLostAcrossRestarts(t *testing.T) { forModes(t, noLineLostAcrossRestarts) }
+
+func noLineLostAcrossRestarts(t *testing.T, m mode) {
 	dir := filepath.Join(t.TempDir(), "service")
 	const lines = 20000
 	// Each run numbers its lines from 0, pausing now and then so that the
@@ -433,7 +483,7 @@ while [ $i -lt %d ]; do
   [ $((i %% 200)) -eq 0 ] && sleep 0.02
 done
 exec sleep 1000`, lines), "exec multilog s16777215 ./main")
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	a, log := dir+"/a", dir+"/a/log"
 	current := filepath.Join(log, "main/current")
 	logged := func() int {
@@ -457,9 +507,8 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	svc(t, "-t", a) // the service restarts
 	progress("service restart")
 
-	old := s.supervisePid("a/log")
-	svc(t, "-dx", log) // the log supervise exits...
-	waitGone(t, old)
+	svc(t, "-dx", log) // the logger's supervisor ends...
+	waitUnsupervised(t, log)
 	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
 	waitUp(t, 3*time.Second, log)
 
@@ -487,8 +536,9 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 }
 
 // svscan handles up to 1000 services; 200 are all running within seconds.
-func TestManyServices(t *testing.T) {
-	t.Parallel()
+func TestManyServices(t *testing.T) { forModes(t, manyServices) }
+
+func manyServices(t *testing.T, m mode) {
 	dir := filepath.Join(t.TempDir(), "service")
 	var dirs []string
 	for i := range 200 {
@@ -496,7 +546,7 @@ func TestManyServices(t *testing.T) {
 		makeService(t, d, "exec sleep 1000", "")
 		dirs = append(dirs, d)
 	}
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	waitUp(t, 20*time.Second, dirs...)
 	if s.stderr() != "" {
 		t.Errorf("stderr %q", s.stderr())
@@ -505,8 +555,9 @@ func TestManyServices(t *testing.T) {
 
 // With $NOTIFY_SOCKET, svscan says READY=1 once the first scan has started
 // every service, and keeps the socket from the services.
-func TestNotifiesSystemd(t *testing.T) {
-	t.Parallel()
+func TestNotifiesSystemd(t *testing.T) { forModes(t, notifiesSystemd) }
+
+func notifiesSystemd(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	for _, name := range []string{"a", "b", "c"} {
@@ -518,17 +569,18 @@ func TestNotifiesSystemd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	s := startSvscan(t, dir, "NOTIFY_SOCKET="+sock)
+	s := m.start(t, dir, "NOTIFY_SOCKET="+sock)
 	conn.SetReadDeadline(time.Now().Add(svtest.Scaled(10 * time.Second)))
 	buf := make([]byte, 100)
 	n, err := conn.Read(buf)
 	if err != nil || string(buf[:n]) != "READY=1" {
 		t.Fatalf("read %q, %v; want READY=1", buf[:n], err)
 	}
-	// Started means forked: three children at READY=1. supervise starts
-	// itself again once (GOMAXPROCS), and its command line is empty for
-	// a moment during that exec, so wait for those same three to show
-	// as supervise a, b and c.
+	// Started means forked: three children at READY=1, supervise
+	// processes or services. supervise starts itself again once
+	// (GOMAXPROCS), and its command line is empty for a moment during
+	// that exec, so wait for those same three to show as supervise a, b
+	// and c.
 	var children []int
 	for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
 		if p.PPid == s.Cmd.Process.Pid {
@@ -540,6 +592,9 @@ func TestNotifiesSystemd(t *testing.T) {
 	}
 	started := map[string]bool{}
 	svtest.WaitFor(t, 5*time.Second, "supervise a, b and c", func() bool {
+		if !m.perProcess() {
+			return true
+		}
 		clear(started)
 		for _, p := range svtest.Procs(s.Cmd.Process.Pid) {
 			if slices.Contains(children, p.Pid) && len(p.Args) == 2 && p.Args[0] == "supervise" {
@@ -649,8 +704,9 @@ func TestServiceLimit(t *testing.T) {
 // own name, with GOMAXPROCS=1 in its environment, and takes that out of
 // the environment every supervise and service gets; a GOMAXPROCS of the
 // user's is left alone and reaches the services.
-func TestOneProcessorUnseenByServices(t *testing.T) {
-	t.Parallel()
+func TestOneProcessorUnseenByServices(t *testing.T) { forModes(t, oneProcessorUnseenByServices) }
+
+func oneProcessorUnseenByServices(t *testing.T, m mode) {
 	for _, user := range []string{"", "GOMAXPROCS=3"} {
 		root := t.TempDir()
 		dir := filepath.Join(root, "service")
@@ -660,7 +716,7 @@ exec sleep 1000`, "")
 		if user != "" {
 			env = append(env, user)
 		}
-		s := startSvscan(t, dir, env...)
+		s := m.start(t, dir, env...)
 		report := filepath.Join(dir, "a/report")
 		svtest.WaitFor(t, 5*time.Second, "a's report", func() bool {
 			b, _ := os.ReadFile(report)

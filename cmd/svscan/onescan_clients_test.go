@@ -27,10 +27,10 @@ type mode struct {
 
 var modes = []mode{{"per-process", nil}, {"one-process", []string{"-1"}}}
 
-// start runs svscan in this mode on dir.
-func (m mode) start(t *testing.T, dir string) *scanner {
+// start runs svscan in this mode on dir, with env added to its environment.
+func (m mode) start(t *testing.T, dir string, env ...string) *scanner {
 	t.Helper()
-	return startScanner(t, append(slices.Clone(m.flags), dir))
+	return startScanner(t, append(slices.Clone(m.flags), dir), env...)
 }
 
 // svwaitRun runs our svwait with args to its end; it must say nothing.

@@ -234,14 +234,20 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 	}
 }
 
-// A hand-off whose supervise process cannot be started (here: none in
-// $PATH) is reported, and the service stays supervised inside svscan, the
-// same process adopted again; before, it was left unsupervised.
+// A hand-off whose supervise process cannot be started (here: an svscan
+// with no supervise beside it, our own being the one it starts) is
+// reported, and the service stays supervised inside svscan, the same
+// process adopted again; before, it was left unsupervised.
 func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "service")
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
 	pf := filepath.Join(dir, "pf")
 	makeService(t, pf, "exec /bin/sleep 1000", "")
-	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h", "PATH="+testbin.Missing(t))
+	alone := filepath.Join(root, "bin", "svscan")
+	exe, err := os.ReadFile(testbin.Path(t, "svscan"))
+	testbin.Must(t, err)
+	writeFile(t, alone, string(exe), 0o755)
+	s := startProgram(t, alone, []string{"-1", dir}, scan.IntervalEnv+"=1h")
 	pid := waitUp(t, 5*time.Second, pf)[pf]
 	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
 	s.signal(t, syscall.SIGHUP)
@@ -252,6 +258,40 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 	}
 	if got := upPid(t, pf); got != pid {
 		t.Errorf("pid %d, want %d, adopted", got, pid)
+	}
+	svc(t, "-d", pf)
+	waitGone(t, pid)
+}
+
+// The hand-off starts our own supervise, the one beside svscan, even with
+// Debian's daemontools first in $PATH: that supervise would not adopt the
+// running service, and would start a second ./run.
+func TestOneProcessHandOffStartsOurSupervise(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "service")
+	pf := filepath.Join(dir, "pf")
+	makeService(t, pf, "echo $$ >>starts\nexec /bin/sleep 1000", "")
+	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h", "PATH=/usr/bin:/bin")
+	pid := waitUp(t, 5*time.Second, pf)[pf]
+	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)
+	s.signal(t, syscall.SIGHUP)
+	var sup int
+	svtest.WaitFor(t, 5*time.Second, "a supervise process for pf", func() bool {
+		sup = s.supervisePid("pf")
+		return sup != 0
+	})
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", sup))
+	ours, _ := filepath.EvalSymlinks(testbin.Path(t, "supervise"))
+	if exe != ours {
+		t.Errorf("supervise runs %s, want ours, %s", exe, ours)
+	}
+	if got := upPid(t, pf); got != pid {
+		t.Errorf("pid %d, want %d, adopted", got, pid)
+	}
+	if starts, _ := os.ReadFile(filepath.Join(pf, "starts")); string(starts) != fmt.Sprintf("%d\n", pid) {
+		t.Errorf("./run started %q, want once", starts)
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
 	}
 	svc(t, "-d", pf)
 	waitGone(t, pid)

@@ -160,13 +160,16 @@ func TestStatErrorKeepsService(t *testing.T) {
 // changes costs a few scans, not one each. Every scan warns about a
 // dangling symlink, which counts them.
 func TestIgnoresDotNamesAndCoalescesBursts(t *testing.T) {
+	forModes(t, ignoresDotNamesAndCoalescesBursts)
+}
+
+func ignoresDotNamesAndCoalescesBursts(t *testing.T, m mode) {
 	missing := testbin.Missing(t)
-	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "")
 	testbin.Must(t, os.Symlink(missing, filepath.Join(dir, "dangling")))
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	waitUp(t, 5*time.Second, dir+"/a")
 	scans := func() int { return strings.Count(s.stderr(), "unable to stat dangling") }
 	// At least one: under load the next periodic scan may come first.

@@ -152,17 +152,19 @@ func removedServiceIsKilledAfterDeadline(t *testing.T, m mode) {
 
 // A removed service is stopped with its down-signal, not TERM: this one
 // ignores TERM and has no timeout-kill, so only QUIT ends it.
-func TestRemovedServiceGetsDownSignal(t *testing.T) {
-	t.Parallel()
+func TestRemovedServiceGetsDownSignal(t *testing.T) { forModes(t, removedServiceGetsDownSignal) }
+
+func removedServiceGetsDownSignal(t *testing.T, m mode) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
-	makeService(t, filepath.Join(root, "graceful"), "trap 'echo QUIT >got; exit 0' QUIT\ntrap '' TERM\nwhile :; do sleep 0.05; done", "")
+	makeService(t, filepath.Join(root, "graceful"), "trap 'echo QUIT >got; exit 0' QUIT\ntrap '' TERM\n: >trapped\nwhile :; do sleep 0.05; done", "")
 	writeFile(t, filepath.Join(root, "graceful/down-signal"), "QUIT\n", 0644)
 	testbin.Must(t, os.MkdirAll(dir, 0755))
 	testbin.Must(t, os.Symlink(filepath.Join(root, "graceful"), filepath.Join(dir, "graceful")))
-	s := startSvscan(t, dir)
+	s := m.start(t, dir)
 	pid := waitUp(t, 10*time.Second, dir+"/graceful")[dir+"/graceful"]
-	sup := s.supervisePid("graceful")
+	svtest.WaitFor(t, 5*time.Second, "the traps set", func() bool { return svtest.Exists(filepath.Join(root, "graceful/trapped")) })
+	sup := s.supervisePid("graceful") // 0 under svscan -1
 	testbin.Must(t, os.Remove(filepath.Join(dir, "graceful")))
 	svtest.WaitFor(t, 5*time.Second, "the service and its supervise gone", func() bool {
 		return !svtest.Alive(pid) && !svtest.Alive(sup)

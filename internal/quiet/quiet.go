@@ -156,37 +156,38 @@ type File struct {
 // IsDir tells whether the file is a directory.
 func (f File) IsDir() bool { return f.Mode&unix.S_IFMT == unix.S_IFDIR }
 
-// Stat is stat(2): the file at path, relative to the working directory,
-// links followed.
-func Stat(path string) (File, error) {
+// Stat is stat(2) of path, relative to the directory open as at (or to
+// the working directory for unix.AT_FDCWD), links followed.
+func Stat(at int, path string) (File, error) {
 	name, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return File{}, err
 	}
-	return stat(name, 0)
+	return stat(at, name, 0)
 }
 
 // StatName is Stat of a name as Entries gives it, without copying it.
-func StatName(name []byte) (File, error) { return statName(name, 0) }
+func StatName(at int, name []byte) (File, error) { return statName(at, name, 0) }
 
 // LstatName is StatName of a name followed by a NUL in its slice's
 // capacity, as Entries gives them, but a symbolic link is the link itself.
-func LstatName(name []byte) (File, error) { return statName(name, unix.AT_SYMLINK_NOFOLLOW) }
+func LstatName(at int, name []byte) (File, error) {
+	return statName(at, name, unix.AT_SYMLINK_NOFOLLOW)
+}
 
-func statName(name []byte, flags int) (File, error) {
+func statName(at int, name []byte, flags int) (File, error) {
 	if len(name) == 0 || len(name) == cap(name) || name[:len(name)+1][len(name)] != 0 {
 		p, err := unix.BytePtrFromString(string(name))
 		if err != nil {
 			return File{}, err
 		}
-		return stat(p, flags)
+		return stat(at, p, flags)
 	}
-	return stat(&name[0], flags)
+	return stat(at, &name[0], flags)
 }
 
-func stat(name *byte, flags int) (File, error) {
+func stat(at int, name *byte, flags int) (File, error) {
 	var st unix.Statx_t
-	at := unix.AT_FDCWD
 	_, _, e := unix.RawSyscall6(unix.SYS_STATX, uintptr(at), uintptr(unsafe.Pointer(name)), uintptr(flags), unix.STATX_TYPE|unix.STATX_INO, uintptr(unsafe.Pointer(&st)), 0)
 	if e != 0 {
 		return File{}, e
@@ -225,16 +226,37 @@ func Entries(dir int, buf []byte, f func(name []byte)) error {
 	}
 }
 
-// Reap collects a child that has exited, without waiting: pid 0 when none has.
-func Reap() (pid int, status unix.WaitStatus, err error) {
+// Exited is the pid of a child that has exited, left to be reaped (waitid
+// with WNOWAIT), so that the caller can tell whose it is first: 0 when
+// none has.
+func Exited() int {
 	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&status)), unix.WNOHANG, 0, 0, 0)
+		var info unix.Siginfo
+		_, _, e := unix.RawSyscall6(unix.SYS_WAITID, unix.P_ALL, 0, uintptr(unsafe.Pointer(&info)), unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
 		if e != 0 {
-			return 0, 0, e
+			return 0
 		}
-		return int(r), status, nil
+		return int((*childInfo)(unsafe.Pointer(&info)).pid)
+	}
+}
+
+// childInfo is the start of a siginfo_t as waitid fills it in.
+type childInfo struct {
+	signo, errno, code, _ int32
+	pid                   int32
+}
+
+// Reap collects the child pid if it has exited, without waiting, and
+// tells how it ended.
+func Reap(pid int) (status unix.WaitStatus, reaped bool) {
+	for {
+		r, _, e := unix.RawSyscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(&status)), unix.WNOHANG, 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		return status, e == 0 && int(r) == pid
 	}
 }

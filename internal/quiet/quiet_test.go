@@ -80,23 +80,15 @@ func TestEntriesAndStat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	var wd string
-	if wd, err = os.Getwd(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
 	// A buffer too small for every entry at once, read twice over.
 	buf := make([]byte, 64)
 	for range 2 {
 		var got []string
 		err := Entries(fd, buf, func(name []byte) {
 			got = append(got, string(name))
-			f, err := StatName(name)
+			f, err := StatName(fd, name)
 			var st unix.Stat_t
-			if serr := unix.Stat(string(name), &st); err != nil || serr != nil {
+			if serr := unix.Stat(filepath.Join(dir, string(name)), &st); err != nil || serr != nil {
 				t.Errorf("StatName(%s): %v; stat: %v", name, err, serr)
 				return
 			}
@@ -110,7 +102,7 @@ func TestEntriesAndStat(t *testing.T) {
 			t.Errorf("Entries: %q, %v; want %q", got, err, want)
 		}
 	}
-	if _, err := Stat("missing"); err != unix.ENOENT {
+	if _, err := Stat(fd, "missing"); err != unix.ENOENT {
 		t.Errorf("Stat(missing): %v, want ENOENT", err)
 	}
 }
@@ -128,36 +120,39 @@ func TestLstatName(t *testing.T) {
 		// passes it; and without, which is copied.
 		withNUL := append([]byte(path), 0)
 		for _, b := range [][]byte{withNUL[:len(path)], []byte(path)[:len(path):len(path)]} {
-			f, err := LstatName(b)
+			f, err := LstatName(unix.AT_FDCWD, b)
 			if err != nil || f.Ino != st.Ino || f.Dev != st.Dev || f.Mode != uint16(st.Mode) {
 				t.Errorf("LstatName(%s) = %+v, %v; lstat says dev %d ino %d mode %o", name, f, err, st.Dev, st.Ino, st.Mode)
 			}
 		}
 	}
-	if _, err := StatName([]byte(filepath.Join(dir, "dangling"))); err != unix.ENOENT {
+	if _, err := StatName(unix.AT_FDCWD, []byte(filepath.Join(dir, "dangling"))); err != unix.ENOENT {
 		t.Errorf("StatName(dangling): %v, want ENOENT (followed)", err)
 	}
-	if _, err := LstatName([]byte(filepath.Join(dir, "missing"))); err != unix.ENOENT {
+	if _, err := LstatName(unix.AT_FDCWD, []byte(filepath.Join(dir, "missing"))); err != unix.ENOENT {
 		t.Errorf("LstatName(missing): %v, want ENOENT", err)
 	}
 }
 
-func TestReap(t *testing.T) {
-	pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{})
+// Exited names a child that has exited without reaping it, so that Reap
+// then collects it with its status.
+func TestExitedAndReap(t *testing.T) {
+	pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "exit 3"}, &syscall.ProcAttr{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svtest.WaitFor(t, 5*time.Second, "true to be reaped", func() bool {
-		got, status, err := Reap()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got == pid && (!status.Exited() || status.ExitStatus() != 0) {
-			t.Errorf("true ended %v", status)
-		}
-		return got == pid
-	})
-	if got, _, err := Reap(); got != 0 || err != unix.ECHILD {
-		t.Errorf("no child left: Reap = %d, %v; want 0, ECHILD", got, err)
+	svtest.WaitFor(t, 5*time.Second, "sh to exit", func() bool { return Exited() == pid })
+	if got := Exited(); got != pid {
+		t.Errorf("Exited again: %d, want %d still there", got, pid)
+	}
+	status, reaped := Reap(pid)
+	if !reaped || !status.Exited() || status.ExitStatus() != 3 {
+		t.Errorf("Reap = %v, %v; want exit 3", status, reaped)
+	}
+	if got := Exited(); got != 0 {
+		t.Errorf("none left: Exited = %d", got)
+	}
+	if _, reaped := Reap(pid); reaped {
+		t.Error("reaped twice")
 	}
 }

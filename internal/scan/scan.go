@@ -1,147 +1,157 @@
-// Package scan is svscan's engine. It keeps one supervise running for every
-// service directory in the current directory, and a second one for the
-// service's log/ with a pipe between the two, as daemontools' svscan does.
-// Beyond daemontools it picks a new directory up the moment it appears
-// (inotify, with the five-second scan kept as the safety net) and stops the
-// service of a directory that goes away.
+// Package scan is svscan's engine, in both of its modes. It keeps a
+// supervisor for every service directory in the scanned directory, and a
+// second one for the service's log/ with a pipe between the two, as
+// daemontools' svscan does; beyond daemontools it picks a new directory up
+// the moment it appears (fsnotify, with the five-second scan kept as the
+// safety net) and stops the service of a directory that goes away.
+//
+// A supervisor fills a slot, of one of two kinds: a supervise process
+// (plain svscan; under svscan -1 a service with a pidfile file), or a
+// supervisor inside this process (svscan -1; internal/supervise), which
+// the same event loop drives. Everything else (the scan, the look at each
+// entry, the stop, tied services, reaping, hand-off and adoption) is the
+// same for both. The supervise program is that loop over one slot
+// (Supervise).
 package scan
 
 import (
 	"errors"
 	"io"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/pathexec"
 	"daemontools/internal/quiet"
+	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
+	"daemontools/internal/supervise"
 )
 
 const (
 	// Interval is the time between two scans, as in daemontools.
 	Interval = 5 * time.Second
-	// IntervalEnv names the test-only knob that replaces Interval between
-	// periodic scans (a Go duration), so that a test can tell a scan on
-	// SIGHUP or on a change from a periodic one whatever the load.
+	// IntervalEnv names the test-only setting that replaces Interval
+	// between periodic scans (a Go duration), so that a test can tell a
+	// scan on SIGHUP or on a change from a periodic one whatever the
+	// load. internal/command reads it.
 	IntervalEnv = "SVSCAN_TEST_INTERVAL"
 	// MaxServices is daemontools' limit on the number of services.
 	MaxServices = 1000
 )
 
-// Scanner holds what svscan knows about the services it started. It is not
-// safe for concurrent use: Run drives it from one goroutine.
-type Scanner struct {
-	stderr   io.Writer
-	env      []string // for every supervise
-	dir      int      // the scanned directory, open for good once opened: scans need no new descriptor
-	dirBuf   []byte   // for reading it
-	services map[fileID]*service
-	byPid    map[int]*service
+// Options say how a Scanner supervises.
+type Options struct {
+	Stderr   io.Writer     // warnings
+	Env      []string      // for every supervisor and service
+	Interval time.Duration // between periodic scans; 0 for Interval
+	// InProcess supervises services inside this process (svscan -1),
+	// but for those with a pidfile file (ownProcess).
+	InProcess bool
+	// Supervise is the supervise program to start: under InProcess, our
+	// own, so that it can adopt what this process started. Empty, it is
+	// found in $PATH as daemontools' svscan finds it.
+	Supervise string
+	// Ready, if not nil, is called once the first scan has started every
+	// service.
+	Ready func()
+}
 
+// Scanner holds what svscan knows about its services. It is not safe for
+// concurrent use: Run drives it from one goroutine.
+type Scanner struct {
+	opt      Options
+	dir      int    // the scanned directory, held open: every look goes through it
+	dirBuf   []byte // its entries, read in place (quiet.Entries)
+	path     []byte // a path made for quiet's calls, NUL-terminated
+	services map[fileID]*service
+	slots    map[int32]*slot // every slot, by its key in the poller
+	lastKey  int32
+	loop     *loop
 	dropped  bool // a service left since the last scan: its name may be back
-	changes  int  // inotify, of the directory and of tied services' supervise/; -1 without
-	dirWatch int  // the directory's watch in changes
+	single   bool // the supervise program: one slot, no scans
 	phase    phase
 	exit     int // svscan's exit code once stopped
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
-// renamed service keeps its supervise and a replaced one gets a new one.
+// renamed service keeps its supervisor and a replaced one gets a new one.
 type fileID struct{ dev, ino uint64 }
 
+// service is a service directory: its slot, its logger's, and the pipe
+// between them, which svscan holds for as long as the entry lives, with
+// the stop of both once it leaves (pair).
 type service struct {
-	name   string // as last seen in the directory
-	id     fileID
-	logID  fileID // of log/, when hasLog
-	hasLog bool
-	tied   bool // has a TiedFile
-	// statusWatch is the inotify watch of a tied service's supervise/,
-	// once watched; 0 before (watches are numbered from 1).
-	statusWatch int
-	Pair        // the pipe between NAME and NAME/log, and the stop
-	main        supervisor
-	log         supervisor
+	id   fileID
+	name string // as last seen in the directory
+	main *slot
+	log  *slot // nil without log/
+	pair
+	tied bool // has a TiedFile
+	// statusWatch is the watched supervise/ of a tied service, as it was
+	// named when watched; empty when not watched.
+	statusWatch string
 	seen        bool // found by the scan under way
-	// leaving is set once the directory has gone: the service is being
-	// stopped and is never started again under this entry.
+	// leaving is set once the directory has gone, or svscan stops: the
+	// service is being stopped and is never started again under this entry.
 	leaving bool
 }
 
-// supervisor is a supervise process svscan started; pid 0 when none runs.
-type supervisor struct {
-	pid int
-}
-
-// New returns a Scanner that writes warnings to stderr and starts every
-// supervise with env. Every supervise inherits what svscan has open without
-// close-on-exec (inherit.OnlyStdio is the caller's).
-func New(stderr io.Writer, env []string) *Scanner {
-	return &Scanner{
-		stderr:   stderr,
-		env:      env,
-		dir:      -1,
-		changes:  -1,
-		services: make(map[fileID]*service),
-		byPid:    make(map[int]*service),
+// New returns a Scanner of the current directory. The error is a failure
+// to open it or to set up the waiting, before anything has started.
+func New(opt Options) (*Scanner, error) {
+	if opt.Interval <= 0 {
+		opt.Interval = Interval
 	}
+	dir, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, strerr.Fatal("unable to open .: ", err)
+	}
+	s := &Scanner{opt: opt, dir: dir, dirBuf: make([]byte, 8192),
+		services: make(map[fileID]*service), slots: make(map[int32]*slot), lastKey: keySlots}
+	if s.loop, err = newLoop(); err != nil {
+		unix.Close(dir)
+		return nil, strerr.Fatal("unable to wait for events: ", err)
+	}
+	return s, nil
 }
 
-func (s *Scanner) warn(parts ...any) { strerr.Warn(s.stderr, "svscan", parts...) }
+func (s *Scanner) warn(parts ...any) { strerr.Warn(s.opt.Stderr, "svscan", parts...) }
 
-// Scan reads the current directory once: it starts what is new and stops
-// what has disappeared. A full scan (the periodic one, or on SIGHUP) also
-// starts again every supervise that has exited, as daemontools' scan does;
-// the scans that follow changes in the directory leave those to it, so that
-// a busy directory cannot turn a failing supervise into a fork loop.
-func (s *Scanner) Scan(full bool) {
-	s.Reap()
+// Scan reads the directory once: it starts supervising what is new and
+// retires what has gone. A full scan (the periodic one, or on SIGHUP) also
+// starts again every supervisor that has ended, as daemontools' scan
+// starts a supervise again; the scans that follow changes in the directory
+// leave those to it, so that a busy directory cannot turn a failing
+// supervise into a fork loop. A scan that finds nothing new makes no
+// system call but quiet's and allocates nothing, so that an idle svscan
+// wakes neither the Go runtime nor its garbage collector.
+func (s *Scanner) Scan(full bool, now time.Time) {
+	s.reap(now)
 	s.dropped = false
 	for _, sv := range s.services {
 		sv.seen = false
 	}
-	if err := s.readNames(func(name []byte) { s.start(name, full) }); err != nil {
-		// Half a listing cannot tell what has gone.
+	if err := quiet.Entries(s.dir, s.dirBuf, func(name []byte) { s.look(name, full, now) }); err != nil {
 		s.warn("unable to read directory: ", err)
-		return
+		return // half a listing cannot tell what has gone
 	}
 	for _, sv := range s.services {
 		if !sv.seen {
 			sv.leaving = true
 		}
-		if sv.leaving {
-			s.retire(sv)
-		} else {
+		if !sv.leaving {
 			s.watchTied(sv)
 		}
 	}
 }
 
-// readNames calls f with every name in the scanned directory, read
-// through the descriptor svscan keeps on it, so that a scan works however
-// short of descriptors svscan is.
-func (s *Scanner) readNames(f func(name []byte)) error {
-	if s.dir < 0 {
-		fd, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		s.dir = fd
-		s.dirBuf = make([]byte, 8192)
-	}
-	return quiet.Entries(s.dir, s.dirBuf, f)
-}
-
-// start makes sure the entry name, if it is a service directory, has its
-// supervise processes running; if it is not new, only in a full scan. A
-// scan that finds nothing new allocates nothing, so that an idle svscan
-// never needs the garbage collector.
-func (s *Scanner) start(name []byte, full bool) {
+// look makes sure the entry name, if it is a service directory, is
+// supervised; if it is not new, only in a full scan.
+func (s *Scanner) look(name []byte, full bool, now time.Time) {
 	if name[0] == '.' {
 		return
 	}
-	st, err := quiet.StatName(name)
+	st, err := quiet.StatName(s.dir, name)
 	if err != nil {
 		s.warn("unable to stat ", string(name), ": ", err)
 		if !gone(err) {
@@ -165,16 +175,19 @@ func (s *Scanner) start(name []byte, full bool) {
 		return // still stopping: a new entry takes the name once this one is gone
 	}
 	if sv.name != string(name) {
-		sv.name = string(name) // renamed
+		sv.name = string(name) // renamed: its slots follow
 	}
 	if !full {
 		return
 	}
-	if sv.main.pid == 0 {
-		s.spawn(sv, false)
-	}
-	if sv.hasLog && sv.log.pid == 0 {
-		s.spawn(sv, true)
+	for _, u := range []*slot{sv.main, sv.log} {
+		switch {
+		case u == nil:
+		case u.sup == nil && u.pid == 0:
+			s.open(u, now)
+		case u.sup != nil && !sv.tied && u.sup.Running() && s.ownProcess(u.dir()):
+			s.handOff(u, now)
+		}
 	}
 }
 
@@ -193,95 +206,74 @@ func (s *Scanner) keep(name string) {
 	}
 }
 
-// add records a new service directory and, when there is a log/, makes the
-// pipe that lives as long as the entry: the only descriptors svscan holds
-// for a service, as in daemontools.
+// add records a new service directory and, when there is a log/, the pipe
+// that lives as long as the entry: with the slots' own, the only
+// descriptors svscan holds for a service.
 func (s *Scanner) add(name string, id fileID) *service {
 	if len(s.services) >= MaxServices {
 		s.warn("unable to start ", name, ": running too many services")
 		return nil
 	}
-	sv := &service{name: name, id: id, Pair: Pair{Pipe: [2]int{-1, -1}}, tied: IsTied(name)}
-	if st, err := quiet.Stat(name + "/log"); err == nil {
-		sv.hasLog = st.IsDir()
-		sv.logID = fileID{st.Dev, st.Ino}
+	hasLog := false
+	if st, err := quiet.Stat(s.dir, name+"/log"); err == nil {
+		hasLog = st.IsDir()
 	} else if !errors.Is(err, unix.ENOENT) {
 		s.warn("unable to stat ", name, "/log: ", err)
 		return nil
 	}
-	if sv.hasLog {
-		if err := unix.Pipe2(sv.Pipe[:], unix.O_CLOEXEC); err != nil {
-			s.warn("unable to create pipe for ", name, ": ", err)
+	sv := &service{id: id, name: name, pair: pair{pipe: [2]int{-1, -1}}, tied: s.isTied(name)}
+	stdout := 1
+	if hasLog {
+		// Nor can a pipe take what is kept for starting services.
+		if !s.haveSpare() {
+			s.short(name, unix.EMFILE)
 			return nil
 		}
+		pipe, ok := s.survivingPipe(name)
+		if !ok {
+			if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+				s.warn("unable to create pipe for ", name, ": ", err)
+				s.short(name, err)
+				return nil
+			}
+		}
+		sv.pipe, stdout = pipe, pipe[1]
+		sv.log = s.newSlot(sv, true, [3]int{pipe[0], 1, 2})
 	}
+	sv.main = s.newSlot(sv, false, [3]int{0, stdout, 2})
 	s.services[id] = sv
 	return sv
 }
 
-// spawn starts the supervise of the service or of its logger.
-func (s *Scanner) spawn(sv *service, log bool) {
-	sup, what, files := &sv.main, sv.name, [3]int{0, 1, 2}
-	if log {
-		sup, what, files[0] = &sv.log, what+"/log", sv.Pipe[0]
-	} else if sv.hasLog {
-		files[1] = sv.Pipe[1]
+// drop forgets a service whose supervisors have both ended.
+func (s *Scanner) drop(sv *service) {
+	sv.close()
+	s.unwatchTied(sv)
+	delete(s.slots, sv.main.key)
+	if sv.log != nil {
+		delete(s.slots, sv.log.key)
 	}
+	delete(s.services, sv.id)
+	s.dropped = true
+}
+
+// Supervise is the supervise program: the loop of svscan -1 over one slot,
+// filled with sup, which Open has just returned. signals carries SIGTERM,
+// which stops the service and ends the loop as svc -dx does, and SIGCHLD.
+// It returns once the supervisor is done, and closed.
+func Supervise(sup *supervise.Supervisor, stderr io.Writer, signals *sigevent.Events) error {
+	s := &Scanner{opt: Options{Stderr: stderr, InProcess: true}, single: true,
+		dir: -1, services: make(map[fileID]*service), slots: make(map[int32]*slot), lastKey: keySlots}
 	var err error
-	if sup.pid, err = Spawn(s.env, sv.name, log, files); err != nil {
-		sup.pid = 0
-		s.warn("unable to start supervise ", what, ": ", err)
-		return
+	if s.loop, err = newLoop(); err != nil {
+		sup.Close()
+		return strerr.Fatal("unable to wait for events: ", err)
 	}
-	s.byPid[sup.pid] = sv
-}
-
-// Spawn starts `supervise NAME`, or `supervise log` inside NAME for the
-// logger, with env and with files as its descriptors 0, 1 and 2 (the pipe
-// on the service's stdout or the logger's stdin), and returns its pid.
-// The child gets those three and nothing else: everything svscan opens is
-// close-on-exec.
-func Spawn(env []string, name string, log bool, files [3]int) (int, error) {
-	argv := []string{"supervise", name}
-	attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(files[0]), uintptr(files[1]), uintptr(files[2])}}
-	if log {
-		argv[1] = "log"
-		attr.Dir = name
-	}
-	// Found as daemontools finds it, in $PATH; for the logger a relative
-	// element of $PATH is taken inside NAME.
-	pid := 0
-	err := pathexec.Find("supervise", func(path string) error {
-		var err error
-		pid, err = syscall.ForkExec(path, argv, attr)
-		return err
-	})
-	return pid, err
-}
-
-// Reap collects every supervise that has exited, so that the next scan
-// starts it again, and moves leaving services on.
-func (s *Scanner) Reap() {
-	for {
-		pid, ws, err := quiet.Reap()
-		if err != nil || pid <= 0 {
-			return
-		}
-		sv := s.byPid[pid]
-		if sv == nil {
-			continue // not a supervise (svscanboot makes readproctitle our child)
-		}
-		delete(s.byPid, pid)
-		if sv.main.pid == pid {
-			sv.main.pid = 0
-			if sv.tied && !sv.leaving && ws.Exited() && ws.ExitStatus() == 0 {
-				s.checkTied(sv) // told to exit: svc -x
-			}
-		} else {
-			sv.log.pid = 0
-		}
-		if sv.leaving {
-			s.retire(sv)
-		}
-	}
+	defer s.loop.close()
+	sv := &service{pair: pair{pipe: [2]int{-1, -1}}}
+	sv.main = s.newSlot(sv, false, [3]int{0, 1, 2})
+	s.services[sv.id] = sv
+	s.begin(sv.main, sup, time.Now())
+	s.run(signals)
+	return nil
 }

@@ -52,36 +52,23 @@ const (
 
 // Stop begins svscan's orderly stop: every service is stopped at once,
 // each logger once its service is down and it has read the pipe to the
-// end. Run returns when all are gone.
+// end. Run returns when all are gone. The supervise program's one service
+// is told to stop, and the program ends with its supervisor, as on svc -dx.
 func (s *Scanner) Stop() {
 	if s.phase != scanning {
+		return
+	}
+	if s.single {
+		for _, sv := range s.services {
+			if u := sv.main; u.sup != nil {
+				s.step(u, func() { u.sup.Obey(time.Now(), []byte("dx")) }, time.Now())
+			}
+		}
 		return
 	}
 	s.phase = stopping
 	for _, sv := range s.services {
 		sv.leaving = true
-		s.retire(sv)
-	}
-	s.checkStopped()
-}
-
-// Leaving tells whether a service is being stopped: Run then calls
-// MoveOn every StopPoll.
-func (s *Scanner) Leaving() bool {
-	for _, sv := range s.services {
-		if sv.leaving {
-			return true
-		}
-	}
-	return false
-}
-
-// MoveOn moves every service being stopped on, as far as it can go now.
-func (s *Scanner) MoveOn() {
-	for _, sv := range s.services {
-		if sv.leaving {
-			s.retire(sv)
-		}
 	}
 	s.checkStopped()
 }
@@ -92,19 +79,19 @@ func (s *Scanner) checkStopped() {
 	}
 }
 
-// retire moves a leaving service one step towards its end (Pair.Retire);
-// with both of its supervise processes gone, the entry is forgotten.
-func (s *Scanner) retire(sv *service) {
-	if sv.Retire(s.process(sv, false), s.process(sv, true), time.Now(), s.warn) {
+// retire moves a leaving service one step towards its end (pair.retire);
+// with both of its supervisors gone, the entry is forgotten.
+func (s *Scanner) retire(sv *service, now time.Time) {
+	if sv.retire(s.memberOf(sv.main, now), s.memberOf(sv.log, now), now, s.dir, s.warn) {
 		s.drop(sv)
 		s.checkStopped()
 	}
 }
 
-// A Member is one of the two supervisors of a service being stopped, as
+// A member is one of the two supervisors of a service being stopped, as
 // the stop reaches it: a supervise process through its control FIFO, or a
-// supervisor inside svscan -1.
-type Member interface {
+// supervisor inside svscan.
+type member interface {
 	// Present tells whether the supervisor is still there.
 	Present() bool
 	// Tell gives it commands as svc would; false when they could not be
@@ -115,11 +102,11 @@ type Member interface {
 	TimeoutKill() string
 }
 
-// Pair is what svscan keeps of a service and its logger for their stop:
+// pair is what svscan keeps of a service and its logger for their stop:
 // the pipe between them, which svscan holds for as long as the entry
 // lives, and how far the stop of each supervisor has gone.
-type Pair struct {
-	Pipe      [2]int // read and write ends; -1 when closed, or without a logger
+type pair struct {
+	pipe      [2]int // read and write ends; -1 when closed, or without a logger
 	main, log progress
 }
 
@@ -130,7 +117,7 @@ type progress struct {
 	emptySince time.Time // a logger told to stop: since when its pipe is seen empty
 }
 
-// Retire moves the service one step towards its end at now, and tells
+// retire moves the service one step towards its end at now, and tells
 // whether both supervisors are gone (the pipe is then closed): the main
 // supervisor is told to stop the service and end (dx); once it has ended,
 // svscan closes its write end of the pipe and tells the logger's
@@ -138,42 +125,43 @@ type progress struct {
 // the last lines are logged. A logger normally ends at the end of its
 // input; one that does not (a process the service left behind holds the
 // pipe) is told to stop once the pipe stays empty. Each supervisor still
-// there at its deadline (timeout-kill, or the default) is told k. warn
-// reports a default that cannot be read.
-func (p *Pair) Retire(main, log Member, now time.Time, warn func(...any)) bool {
+// there at its deadline (timeout-kill, or the default in the scanned
+// directory, open as dir) is told k. warn reports a default that cannot
+// be read.
+func (p *pair) retire(main, log member, now time.Time, dir int, warn func(...any)) bool {
 	if main.Present() {
-		p.main.drive(main, "dx", now, warn)
+		p.main.drive(main, "dx", now, dir, warn)
 		return false
 	}
-	if p.Pipe[1] >= 0 {
-		unix.Close(p.Pipe[1])
-		p.Pipe[1] = -1
+	if p.pipe[1] >= 0 {
+		unix.Close(p.pipe[1])
+		p.pipe[1] = -1
 	}
 	if log.Present() {
-		p.log.drive(log, "ox", now, warn)
+		p.log.drive(log, "ox", now, dir, warn)
 		p.drain(log, now)
 		return false
 	}
-	p.Close()
+	p.close()
 	return true
 }
 
-// Close closes what is left of the pipe.
-func (p *Pair) Close() {
-	for i, fd := range p.Pipe {
+// close closes what is left of the pipe.
+func (p *pair) close() {
+	for i, fd := range p.pipe {
 		if fd >= 0 {
 			unix.Close(fd)
-			p.Pipe[i] = -1
+			p.pipe[i] = -1
 		}
 	}
 }
 
 // drive tells m cmd, and k once its deadline has passed.
-func (st *progress) drive(m Member, cmd string, now time.Time, warn func(...any)) {
+func (st *progress) drive(m member, cmd string, now time.Time, dir int, warn func(...any)) {
 	switch st.step {
 	case running:
 		// Read first: a supervisor may end as soon as it is told.
-		after := killAfter(m.TimeoutKill(), warn)
+		after := killAfter(m.TimeoutKill(), dir, warn)
 		if m.Tell(cmd) {
 			st.step = told
 			st.deadline = now.Add(after)
@@ -188,12 +176,12 @@ func (st *progress) drive(m Member, cmd string, now time.Time, warn func(...any)
 // drain tells a logger to stop once its pipe has stayed empty for
 // drainGrace: everything its service wrote has been read (TIOCINQ is
 // FIONREAD, the bytes in the pipe).
-func (p *Pair) drain(log Member, now time.Time) {
+func (p *pair) drain(log member, now time.Time) {
 	st := &p.log
 	if st.step != told {
 		return
 	}
-	if n, err := unix.IoctlGetInt(p.Pipe[0], unix.TIOCINQ); err != nil || n > 0 {
+	if n, err := unix.IoctlGetInt(p.pipe[0], unix.TIOCINQ); err != nil || n > 0 {
 		st.emptySince = time.Time{}
 		return
 	}
@@ -206,12 +194,12 @@ func (p *Pair) drain(log Member, now time.Time) {
 }
 
 // killAfter is how long a service gets to stop: its own timeout-kill
-// file's, or else the scanned directory's default.
-func killAfter(file string, warn func(...any)) time.Duration {
-	if d, err := readMillis(file); err == nil {
+// file's, or else the default of the scanned directory, open as dir.
+func killAfter(file string, dir int, warn func(...any)) time.Duration {
+	if d, err := readMillis(unix.AT_FDCWD, file); err == nil {
 		return d
 	}
-	d, err := readMillis(KillAfterFile)
+	d, err := readMillis(dir, KillAfterFile)
 	switch {
 	case err == nil:
 		return d
@@ -229,21 +217,6 @@ type process struct {
 	warn func(...any)
 }
 
-// Process is the supervise process pid, of the service directory name
-// (device dev, inode ino), as the stop reaches it: through its control
-// FIFO. warn reports a FIFO that cannot be written.
-func Process(pid int, name string, dev, ino uint64, warn func(...any)) Member {
-	return process{pid, fileID{dev, ino}, name, warn}
-}
-
-// process is the supervise of sv's service, or of its logger.
-func (s *Scanner) process(sv *service, log bool) process {
-	if log {
-		return process{sv.log.pid, sv.logID, sv.name + "/log", s.warn}
-	}
-	return process{sv.main.pid, sv.id, sv.name, s.warn}
-}
-
 func (p process) Present() bool { return p.pid != 0 }
 
 // TimeoutKill is read in supervise's working directory: the service's,
@@ -256,9 +229,9 @@ func (p process) TimeoutKill() string {
 var errBadMillis error = strerr.Text("not a decimal number of milliseconds")
 
 // readMillis reads a file holding a decimal number of milliseconds, as
-// timeout-kill does.
-func readMillis(file string) (time.Duration, error) {
-	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+// timeout-kill does; a relative name is looked up in the directory at.
+func readMillis(at int, file string) (time.Duration, error) {
+	fd, err := unix.Openat(at, file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -320,7 +293,7 @@ var errExited error = strerr.Text("supervise has exited")
 func (p process) openControl() (int, error) {
 	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	proc := "/proc/" + strconv.Itoa(p.pid)
-	st, err := quiet.Stat(proc + "/cwd")
+	st, err := quiet.Stat(unix.AT_FDCWD, proc+"/cwd")
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return -1, errExited
@@ -351,15 +324,29 @@ func (p process) openControl() (int, error) {
 	return -1, err
 }
 
-func (s *Scanner) drop(sv *service) {
-	sv.Close()
-	if sv.statusWatch != 0 {
-		unix.InotifyRmWatch(s.changes, uint32(sv.statusWatch))
+// memberOf is a slot as the stop of its service reaches it: its supervise
+// process through the control FIFO, or its supervisor here.
+func (s *Scanner) memberOf(u *slot, now time.Time) member {
+	if u != nil && u.pid != 0 {
+		return process{u.pid, u.id, u.dir(), s.warn}
 	}
-	delete(s.services, sv.id)
-	s.dropped = true
+	return inProcess{s, u, now}
 }
 
-// Dropped tells whether a service has been forgotten since the last scan,
-// so that a directory back under its name is picked up without waiting.
-func (s *Scanner) Dropped() bool { return s.dropped }
+// inProcess is a slot whose supervisor is in svscan, as the stop reaches it.
+type inProcess struct {
+	s   *Scanner
+	u   *slot // nil for the logger of a service without one
+	now time.Time
+}
+
+func (m inProcess) Present() bool { return m.u != nil && m.u.sup != nil }
+
+// Tell obeys cmds at once: the loop never waits on a full FIFO.
+func (m inProcess) Tell(cmds string) bool {
+	m.u.told += cmds
+	m.s.step(m.u, func() { m.u.sup.Obey(m.now, []byte(cmds)) }, m.now)
+	return true
+}
+
+func (m inProcess) TimeoutKill() string { return m.u.sup.Path() + "/timeout-kill" }

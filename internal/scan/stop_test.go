@@ -32,10 +32,10 @@ func TestTellSuperviseStarting(t *testing.T) {
 	var warned []string
 	warn := func(parts ...any) { warned = append(warned, fmt.Sprint(parts...)) }
 	pid := starting.Process.Pid
-	if Process(pid, "svc", st.Dev, st.Ino+1, warn).Tell("dx") {
+	if (process{pid, fileID{st.Dev, st.Ino + 1}, "svc", warn}).Tell("dx") {
 		t.Error("told a supervise not yet in its directory")
 	}
-	m := Process(pid, "svc", st.Dev, st.Ino, warn)
+	m := process{pid, fileID{st.Dev, st.Ino}, "svc", warn}
 	if m.Tell("dx") {
 		t.Error("told a supervise without a control FIFO")
 	}
@@ -82,7 +82,7 @@ func TestTellSuperviseWithoutFIFO(t *testing.T) {
 	}
 	var warned []string
 	warn := func(parts ...any) { warned = append(warned, fmt.Sprint(parts...)) }
-	m := Process(stuck.Process.Pid, "svc", st.Dev, st.Ino, warn)
+	m := process{stuck.Process.Pid, fileID{st.Dev, st.Ino}, "svc", warn}
 	svtest.WaitFor(t, 2*startGrace, "the process older than startGrace", func() bool {
 		s, err := procstart.ReadStat(stuck.Process.Pid)
 		return err == nil && s.Age() >= startGrace

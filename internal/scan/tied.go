@@ -1,12 +1,10 @@
 package scan
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
-
+	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/quiet"
 	"daemontools/internal/status"
 )
 
@@ -16,52 +14,46 @@ import (
 // everything in order and exits with the service's last exit code.
 const TiedFile = "tied"
 
-// statusEvents are the events of a new status record in supervise/.
-const statusEvents = unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_ONLYDIR
+// isTied tells whether the service directory name has a TiedFile.
+func (s *Scanner) isTied(name string) bool {
+	_, err := quiet.Stat(s.dir, name+"/"+TiedFile)
+	return err == nil
+}
 
 // watchTied watches a tied service's supervise/ for new status records,
-// once supervise has made the directory, and looks at the record.
+// made first as supervise makes it, so that the first record is seen, and
+// looks at the record. A watch the kernel has dropped (the directory was
+// removed) is made again at the next scan.
 func (s *Scanner) watchTied(sv *service) {
-	if !sv.tied || sv.leaving || s.changes < 0 {
+	if !sv.tied || sv.leaving || sv.statusWatch != "" || s.loop.watcher == nil {
 		return
 	}
-	if sv.statusWatch == 0 {
-		wd, err := unix.InotifyAddWatch(s.changes, filepath.Join(sv.name, "supervise"), statusEvents)
-		if err != nil {
-			return // not made yet: Run tries again shortly
-		}
-		sv.statusWatch = wd
+	path := sv.name + "/supervise"
+	unix.Mkdirat(s.dir, path, 0o700)
+	if err := s.loop.watcher.Add(path); err != nil {
+		s.warn("unable to watch ", path, ": ", err)
+		return
 	}
+	sv.statusWatch = path
 	s.checkTied(sv)
 }
 
-// Unwatched tells whether a tied service's status is not yet watched.
-func (s *Scanner) Unwatched() bool {
-	for _, sv := range s.services {
-		if sv.tied && !sv.leaving && sv.statusWatch == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// WatchUnwatched tries again to watch what Unwatched reports.
-func (s *Scanner) WatchUnwatched() {
-	for _, sv := range s.services {
-		s.watchTied(sv)
+// unwatchTied stops watching a tied service's supervise/.
+func (s *Scanner) unwatchTied(sv *service) {
+	if sv.statusWatch != "" {
+		s.loop.watcher.Remove(sv.statusWatch)
+		sv.statusWatch = ""
 	}
 }
 
-// statusEvent handles an event of watch wd, a tied service's supervise/,
-// about the entry name (NUL-padded). A watch the kernel has dropped (the
-// directory is gone) is made again once there is a supervise/ to watch.
-func (s *Scanner) statusEvent(wd int, mask uint32, name []byte) {
+// statusEvent handles an event of a tied service's supervise/.
+func (s *Scanner) statusEvent(ev fsnotify.Event) {
 	for _, sv := range s.services {
 		switch {
-		case sv.statusWatch != wd:
-		case mask&unix.IN_IGNORED != 0:
-			sv.statusWatch = 0
-		case string(bytes.TrimRight(name, "\x00")) == "status":
+		case sv.statusWatch == "":
+		case ev.Name == sv.statusWatch && ev.Has(fsnotify.Remove):
+			sv.statusWatch = "" // the watcher has dropped it
+		case ev.Name == sv.statusWatch+"/status":
 			s.checkTied(sv)
 		}
 	}
@@ -69,14 +61,14 @@ func (s *Scanner) statusEvent(wd int, mask uint32, name []byte) {
 
 // checkTied ends svscan when a tied service is down for good (TiedExit).
 func (s *Scanner) checkTied(sv *service) {
-	if s.phase != scanning {
+	if !sv.tied || s.phase != scanning {
 		return
 	}
-	st, err := status.ReadAll(filepath.Join(sv.name, "supervise/status"))
+	st, err := status.ReadAllAt(s.dir, sv.name+"/"+status.File)
 	if err != nil {
 		return
 	}
-	if code, down := TiedExit(st, sv.main.pid == 0); down {
+	if code, down := TiedExit(st, sv.main.sup == nil && sv.main.pid == 0); down {
 		s.exit = code
 		s.Stop()
 	}
@@ -103,10 +95,4 @@ func exitCode(e status.Exit) int {
 		return 128 + e.Signal
 	}
 	return e.Code
-}
-
-// IsTied tells whether the service directory name has a TiedFile.
-func IsTied(name string) bool {
-	_, err := os.Stat(filepath.Join(name, TiedFile))
-	return err == nil
 }

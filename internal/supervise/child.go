@@ -40,14 +40,12 @@ var exitUnknown = exit{-1, 0}
 
 // spawn starts argv in the service directory with env and, as its
 // descriptors, files (nil for the supervisor's stdio alone). It asks the
-// kernel for a pidfd with the fork, unless the supervisor learns of exits
-// through SIGCHLD.
+// kernel for a pidfd with the fork: a kernel before 5.2 gives none, and
+// the supervisor then learns of the child's exit only from the Step its
+// driver makes on SIGCHLD.
 func (s *Supervisor) spawn(argv []string, env []string, files []uintptr) (child, error) {
 	c := noChild
-	sys := &syscall.SysProcAttr{}
-	if s.opt.ChildSignal < 0 {
-		sys.PidFD = &c.pidfd
-	}
+	sys := &syscall.SysProcAttr{PidFD: &c.pidfd}
 	if files == nil {
 		files = s.stdio()
 	}

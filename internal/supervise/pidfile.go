@@ -28,9 +28,6 @@ const (
 	pidfileWait = 5 * time.Second
 	// pidfileLook is how often the pidfile is read meanwhile.
 	pidfileLook = 20 * time.Millisecond
-	// leftoverLook is how often a loop that does not watch the leftovers'
-	// pidfds looks whether they have exited.
-	leftoverLook = 50 * time.Millisecond
 	// maxPidfile is more bytes than any pid with blanks around it takes.
 	maxPidfile = 64
 	// maxPid is the kernel's largest pid_max.
@@ -287,7 +284,7 @@ func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
 // through a pidfd, and a stop lasts until each has exited.
 func (s *Supervisor) findLeftovers() {
 	roots := []int{s.child.pid}
-	if s.opt.Orphans > 0 {
+	if s.opt.Alone {
 		roots = append(roots, unix.Getpid())
 	}
 	var all []procstart.Stat

@@ -22,7 +22,7 @@ func TestPidfileRejects(t *testing.T) {
 	dir := t.TempDir()
 	testbin.Must(t, os.WriteFile(dir+"/run", []byte("#!/bin/sh\n"), 0o755))
 	var stderr bytes.Buffer
-	s, err := Open(Options{Dir: dir, Env: os.Environ(), Stdio: [3]int{0, 1, 2}, Stderr: &stderr, ChildSignal: -1})
+	s, err := Open(Options{Dir: dir, Env: os.Environ(), Stdio: [3]int{0, 1, 2}, Stderr: &stderr})
 	testbin.Must(t, err)
 	defer s.Close()
 

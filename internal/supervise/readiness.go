@@ -337,7 +337,7 @@ func (s *Supervisor) sentByService(pid int) bool {
 // (pidfile.go). Inside svscan -1 the orphans of every service come back
 // to the one process, so MAINPID= or a sender naming one is not trusted.
 func (s *Supervisor) takesOrphans() bool {
-	return s.opt.Orphans > 0 || s.phase == pidfileWaiting
+	return s.opt.Alone || s.phase == pidfileWaiting
 }
 
 // armWatchdog starts the watchdog's count: once ./run says it is

@@ -50,9 +50,9 @@ func TestSideBySide(t *testing.T) {
 		testbin.Must(t, err)
 		defer sv.out.Close()
 		fd := int(sv.out.Fd())
-		sv.s, err = Open(Options{Dir: sv.dir, Env: os.Environ(), Stdio: [3]int{0, fd, fd}, Stderr: &sv.stderr, ChildSignal: -1})
+		sv.s, err = Open(Options{Dir: sv.dir, Env: os.Environ(), Stdio: [3]int{0, fd, fd}, Stderr: &sv.stderr})
 		testbin.Must(t, err)
-		go func() { sv.s.Run(); close(sv.done) }()
+		go func() { drive(sv.s, -1); close(sv.done) }()
 		services = append(services, sv)
 	}
 	defer func() {

@@ -10,11 +10,14 @@
 // process. Process-wide matters (signal handlers, inherited descriptors)
 // are the caller's.
 //
-// Run sleeps in poll(2) until something happens: ./run exits (its pidfd
-// becomes readable), a command arrives, or a throttled restart falls due.
-// Waking in the same thread that then reaps, restarts and writes the status
-// keeps restarts as quick as daemontools'. The one-second throttle is
-// poll's timeout, so commands are obeyed while it runs.
+// A Supervisor never waits: its driver (the event loop of internal/scan,
+// for the supervise program and for svscan -1 alike) waits for it. The
+// contract: after Open and Begin, and after every Step or Obey, the driver
+// watches for reading every descriptor Watched lists and wakes after
+// Timeout at the latest, then calls Step; on SIGCHLD it reaps the children
+// that are not a supervisor's (orphans) and calls Step of the supervisor
+// whose child has exited (Pid). A supervisor that is Done is ended with End
+// and Close.
 package supervise
 
 import (
@@ -46,17 +49,11 @@ type Options struct {
 	Env    []string  // environment of ./run
 	Stdio  [3]int    // descriptors ./run gets as 0, 1 and 2
 	Stderr io.Writer // warnings
-	// ChildSignal, when not -1, is the read end of a non-blocking pipe
-	// that gets a byte on every SIGCHLD: the supervisor then learns of its
-	// children's exits through it instead of through pidfds (kernels
-	// before 5.3 have none).
-	ChildSignal int
-	// Orphans, when not 0, is the read end of a non-blocking pipe that
-	// gets a byte on every SIGCHLD, from a process that is a child
-	// subreaper and runs this supervisor alone: every other child it has
-	// is an orphan of this service, which the supervisor then reaps, and
-	// stops with a service that has a pidfile. 0 for none.
-	Orphans int
+	// Alone says that the process is a child subreaper that runs this
+	// supervisor and no other: every other child it has is an orphan of
+	// this service, which a stop of a service with a pidfile then stops
+	// too, and a MAINPID= may name.
+	Alone bool
 }
 
 // phase is what the service is doing. Each phase gives the supervisor's
@@ -173,9 +170,6 @@ func (s *Supervisor) open() error {
 // child, so how it ends cannot be known. What the record says of the
 // service (wanted state, pause, restarts, last exit) carries over.
 func (s *Supervisor) adopt() {
-	if s.opt.ChildSignal >= 0 {
-		return // no pidfds: no way to learn of a stranger's exit
-	}
 	old, err := status.ReadAllAt(s.dir, status.File)
 	if err != nil || old.Pid == 0 || old.Start == (procstart.ID{}) {
 		return
@@ -240,44 +234,6 @@ func (s *Supervisor) Close() {
 	s.lock, s.dir = -1, -1
 }
 
-// Post writes commands into the service's control FIFO as svc would; it
-// is how a SIGTERM becomes svc -dx, whatever the FIFO's name has become.
-func (s *Supervisor) Post(commands []byte) error { return s.ctl.Post(commands) }
-
-// Run starts the service unless it is normally down, then supervises it
-// until told to exit (svc -x) and the service is down.
-func (s *Supervisor) Run() {
-	s.Begin(time.Now())
-	orphans := int32(-1) // poll skips it
-	if s.opt.Orphans > 0 {
-		orphans = int32(s.opt.Orphans)
-	}
-	fds := []unix.PollFd{{Fd: int32(s.ctl.Commands), Events: unix.POLLIN}, {Events: unix.POLLIN}, {Fd: orphans, Events: unix.POLLIN}}
-	for !s.Done() {
-		fds = fds[:3]
-		fds[1].Fd = int32(s.child.pidfd)
-		if s.opt.ChildSignal >= 0 && !s.child.adopted {
-			fds[1].Fd = int32(s.opt.ChildSignal)
-		}
-		for _, c := range s.leftovers {
-			fds = append(fds, unix.PollFd{Fd: int32(c.pidfd), Events: unix.POLLIN})
-		}
-		pipe, socket := s.ReadinessDescriptors()
-		fds = append(fds, unix.PollFd{Fd: int32(pipe), Events: unix.POLLIN}, unix.PollFd{Fd: int32(socket), Events: unix.POLLIN})
-		// Errors are EINTR or a passing ENOMEM: look around and poll again.
-		unix.Poll(fds, s.Timeout(time.Now()))
-		var b [64]byte
-		if s.opt.ChildSignal >= 0 {
-			unix.Read(s.opt.ChildSignal, b[:])
-		}
-		if fds[2].Revents != 0 {
-			unix.Read(s.opt.Orphans, b[:])
-		}
-		s.Step(time.Now())
-	}
-	s.End()
-}
-
 // Begin starts the service at now, unless it is normally down or was
 // adopted: the first thing to do after Open.
 func (s *Supervisor) Begin(now time.Time) {
@@ -290,28 +246,36 @@ func (s *Supervisor) Begin(now time.Time) {
 // before Close.
 func (s *Supervisor) End() { s.announce() }
 
-// Descriptors are what an event loop driving the supervisor watches for
-// reading, besides Timeout: the control FIFO, and the pidfd of the child,
-// -1 when none runs. Call Step when either is readable; the pidfd changes
-// with every Step.
-func (s *Supervisor) Descriptors() (control, child int) {
-	return s.ctl.Commands, s.child.pidfd
+// Watched appends to fds every descriptor the driver must watch for
+// reading until the next Step: the control FIFO, the pidfds of the child
+// and of a stop's leftovers, the readiness pipe and the notify socket. The
+// list changes with every Step; a descriptor no longer listed may have
+// been closed.
+func (s *Supervisor) Watched(fds []int) []int {
+	fds = append(fds, s.ctl.Commands)
+	for _, c := range s.leftovers {
+		fds = append(fds, c.pidfd)
+	}
+	if s.child.pidfd >= 0 {
+		fds = append(fds, s.child.pidfd)
+	}
+	pipe, socket := s.ready.pollFds()
+	for _, fd := range []int{pipe, socket} {
+		if fd >= 0 {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
 }
 
 // Pid is the pid of the process the supervisor watches (./run, ./finish,
-// or a daemon named by a pidfile), 0 for none: what an event loop that
-// reaps orphans (ReapOrphans) leaves to the supervisor.
+// or a daemon named by a pidfile), 0 for none: a child that the driver
+// leaves to the supervisor's Step when it exits, rather than reaping it.
 func (s *Supervisor) Pid() int { return s.child.pid }
 
 // Path is a path to the service directory that stays right wherever the
 // directory moves (through /proc when there is one).
 func (s *Supervisor) Path() string { return s.cwd }
-
-// ReadinessDescriptors are what else an event loop watches for reading:
-// the notification-fd pipe of the latest start and the notify socket, -1
-// when there is none. Call Step when either is readable; the pipe changes
-// with every start.
-func (s *Supervisor) ReadinessDescriptors() (pipe, socket int) { return s.ready.pollFds() }
 
 // Done says whether the supervisor is to end: told to, and the service
 // down, ./finish included. "svc -ux" on a service that is down runs it
@@ -331,26 +295,13 @@ func (s *Supervisor) Running() bool {
 		(!s.ready.has || s.ready.since != tai64.Label{}) && s.ready.watchdog == 0
 }
 
-// Timeout is poll's, in milliseconds, at now: until the alarm, or a second
-// while a child runs with no way to learn of its exit but looking; else
-// none.
-func (s *Supervisor) Timeout(now time.Time) int {
-	wait := time.Duration(-1)
-	if !s.alarm.IsZero() {
-		wait = max(0, s.alarm.Sub(now))
-	}
-	if s.child.pid != 0 && s.child.pidfd < 0 && s.opt.ChildSignal < 0 && (wait < 0 || wait > restartGap) {
-		wait = restartGap
-	}
-	// A stop's leftovers (pidfile.go) have pidfds that Run watches but
-	// Descriptors does not tell other loops of: those look again soon.
-	if len(s.leftovers) > 0 && (wait < 0 || wait > leftoverLook) {
-		wait = leftoverLook
-	}
-	if wait < 0 {
+// Timeout is how long the driver may wait at now before calling Step:
+// until the alarm; -1 for as long as nothing happens.
+func (s *Supervisor) Timeout(now time.Time) time.Duration {
+	if s.alarm.IsZero() {
 		return -1
 	}
-	return int((wait + time.Millisecond - 1) / time.Millisecond)
+	return max(0, s.alarm.Sub(now))
 }
 
 // Step does whatever is to be done at now, without blocking: it reaps an
@@ -373,7 +324,6 @@ func (s *Supervisor) Step(now time.Time) {
 			}
 		}
 	}
-	s.reapOrphans()
 	s.stoppedWithLeftovers(now)
 	if s.Done() {
 		return
@@ -412,8 +362,8 @@ func (s *Supervisor) Step(now time.Time) {
 }
 
 // Obey carries out commands as if they had come through the control FIFO,
-// up to the one that makes the supervisor done. It never blocks, unlike
-// Post, so an event loop that reads the FIFO itself can use it.
+// up to the one that makes the supervisor done: how a driver gives its
+// own commands (svscan's stop, supervise's SIGTERM as svc -dx).
 func (s *Supervisor) Obey(now time.Time, commands []byte) {
 	for _, c := range commands {
 		s.command(now, c)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -15,7 +16,6 @@ import (
 
 	"daemontools/internal/command/oneproc"
 	"daemontools/internal/inherit"
-	"daemontools/internal/onescan"
 	"daemontools/internal/scan"
 	"daemontools/internal/sdnotify"
 	"daemontools/internal/sigevent"
@@ -73,43 +73,45 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	// warning must fail with EPIPE rather than kill svscan and with it
 	// the supervision of every service.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	if oneProcess {
-		return runOne(stderr, signals, ready)
-	}
-	interval := scan.Interval
+	opt := scan.Options{Stderr: stderr, Env: os.Environ(), Ready: ready}
 	if d, err := time.ParseDuration(os.Getenv(scan.IntervalEnv)); err == nil && d > 0 {
-		interval = d
+		opt.Interval = d
+	}
+	if oneProcess {
+		if err := oneProcessReady(&opt); err != nil {
+			return err
+		}
 	}
 	// supervise gets 0, 1 and 2, and nothing else svscan inherited.
 	inherit.OnlyStdio()
-	code, err := scan.New(stderr, os.Environ()).Run(interval, signals, ready)
+	s, err := scan.New(opt)
 	if err != nil {
-		return strerr.Fatal("unable to wait for events: ", err)
+		return err
 	}
-	return exit(code)
-}
-
-// exit is svscan's ending for the exit code its engine returns.
-func exit(code int) error {
-	if code != 0 {
+	if code := s.Run(signals); code != 0 {
 		return strerr.Exit(code)
 	}
 	return nil
 }
 
-// runOne is svscan -1. Go has already raised the soft RLIMIT_NOFILE to the
-// hard limit (and restores it for children), which a process holding
-// half a dozen descriptors for every service needs.
-func runOne(stderr io.Writer, signals *sigevent.Events, ready func()) error {
+// oneProcessReady sets svscan -1 up: it needs pidfds, and a service that
+// gets a supervise process of its own gets ours, the one beside this
+// executable, which can adopt what svscan started (a supervise found in
+// $PATH, daemontools' say, would start ./run a second time). Go has
+// already raised the soft RLIMIT_NOFILE to the hard limit (and restores it
+// for children), which a process holding half a dozen descriptors for
+// every service needs.
+func oneProcessReady(opt *scan.Options) error {
 	fd, err := unix.PidfdOpen(os.Getpid(), 0)
 	if err != nil {
 		return strerr.Fatal("unable to supervise in one process without pidfds (Linux 5.3): ", err)
 	}
 	unix.Close(fd)
-	inherit.OnlyStdio()
-	s, err := onescan.New(stderr, os.Environ())
+	self, err := os.Executable()
 	if err != nil {
-		return err
+		return strerr.Fatal("unable to find my own executable: ", err)
 	}
-	return exit(s.Run(signals, ready))
+	opt.InProcess = true
+	opt.Supervise = filepath.Join(filepath.Dir(self), "supervise")
+	return nil
 }

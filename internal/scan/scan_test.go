@@ -1,4 +1,4 @@
-package onescan
+package scan
 
 import (
 	"bytes"
@@ -16,15 +16,16 @@ import (
 )
 
 // scanOne makes the service a, with run the sh script body, in a new
-// directory, and scans it with a new Scanner.
+// directory, and scans it with a new Scanner of svscan -1.
 func scanOne(t *testing.T, run string) (*Scanner, *service, *bytes.Buffer, time.Time) {
 	t.Helper()
 	root := t.TempDir()
 	svtest.NewService(t, filepath.Join(root, "a"), run)
 	t.Chdir(root)
 	stderr := new(bytes.Buffer)
-	s, err := New(stderr, os.Environ())
+	s, err := New(Options{Stderr: stderr, Env: os.Environ(), InProcess: true})
 	testbin.Must(t, err)
+	t.Cleanup(s.loop.close)
 	now := time.Now()
 	s.Scan(true, now)
 	if len(s.services) != 1 {

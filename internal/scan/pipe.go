@@ -1,4 +1,4 @@
-package onescan
+package scan
 
 import (
 	"strconv"
@@ -10,16 +10,16 @@ import (
 )
 
 // survivingPipe finds the pipe between the service name and its logger
-// that an earlier svscan -1 made, if a process it started on either end
+// that an earlier svscan made, if a process it started on either end
 // still runs (and will be adopted): the service's stdout or the logger's
 // stdin, opened again through /proc. Giving the next ./run a new pipe
 // would leave the adopted logger reading one no one writes to.
-func survivingPipe(name string) ([2]int, bool) {
+func (s *Scanner) survivingPipe(name string) ([2]int, bool) {
 	for _, end := range []struct {
 		dir string
 		fd  int
 	}{{name, 1}, {name + "/log", 0}} {
-		rec, err := status.ReadAll(end.dir + "/" + status.File)
+		rec, err := status.ReadAllAt(s.dir, end.dir+"/"+status.File)
 		if err != nil || rec.Pid == 0 || rec.Start == (procstart.ID{}) {
 			continue
 		}
