@@ -131,12 +131,13 @@ func fetch(url string) (page, error) {
 	return page{resp.StatusCode, resp.Header.Get("Content-Type"), string(body)}, err
 }
 
-// waitPage waits until url answers want.
+// waitPage waits until url answers want, or answers at all.
 func waitPage(t *testing.T, url string, want page) {
 	t.Helper()
 	var got page
-	if !svtest.Poll(10*time.Second, func() bool { got = get(t, url); return got == want }) {
-		t.Fatalf("GET %s: %+v, want %+v", url, got, want)
+	var err error
+	if !svtest.Poll(10*time.Second, func() bool { got, err = fetch(url); return got == want }) {
+		t.Fatalf("GET %s: %+v (%v), want %+v", url, got, err, want)
 	}
 }
 
@@ -343,3 +344,27 @@ daemontools_service_last_exit_code{service="a"} 256
 # TYPE daemontools_service_last_exit_signal gauge
 daemontools_service_last_exit_signal{service="a"} 15
 `
+
+// svmetrics as it is meant to run, a service of the scan directory it
+// serves, in both modes: it reports itself up, and svc -d stops it.
+func TestRunsAsService(t *testing.T) {
+	for _, mode := range [][]string{nil, {"-1"}} {
+		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(testbin.PublicDir(t), "service")
+			address := "127.0.0.1:" + freePort(t)
+			svtest.NewService(t, dir+"/metrics", "exec svmetrics -l "+address+" "+dir)
+			startSvscan(t, dir, mode...)
+			url := "http://" + address
+			waitPage(t, url+"/healthz", page{200, textType, "ok\n"})
+			if body := get(t, url+"/metrics").body; !strings.Contains(body, "\ndaemontools_service_up{service=\"metrics\"} 1\n") {
+				t.Errorf("GET /metrics: not up itself:\n%s", body)
+			}
+			svtest.Svc(t, testbin.Path(t, "svc"), "-d", dir+"/metrics")
+			svtest.WaitFor(t, 10*time.Second, "svmetrics to stop answering", func() bool {
+				_, err := fetch(url + "/healthz")
+				return err != nil
+			})
+		})
+	}
+}
