@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -86,6 +88,12 @@ func TestPages(t *testing.T) {
 		if w.Code != c.code || w.Header().Get("Content-Type") != c.contentType || w.Body.String() != c.body {
 			t.Errorf("GET %s: %d %q\n%s\nwant %d %q\n%s", c.path, w.Code, w.Header().Get("Content-Type"), w.Body, c.code, c.contentType, c.body)
 		}
+	}
+	// Prometheus' own checker takes it, the name that was not UTF-8 too.
+	check := exec.Command("promtool", "check", "metrics")
+	check.Stdin = strings.NewReader(wantMetrics)
+	if out, err := check.CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
 
@@ -185,5 +193,20 @@ func TestErrors(t *testing.T) {
 	Handler(t.TempDir(), tai64.Now).ServeHTTP(w, httptest.NewRequest("POST", "/healthz", nil))
 	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST /healthz: %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+}
+
+// A label value escapes what the text format says to, and nothing more.
+func TestEscape(t *testing.T) {
+	for name, want := range map[string]string{
+		"web":          "web",
+		`q"\x`:         `q\"\\x`,
+		"new\nline":    `new\nline`,
+		"tab\there":    "tab\there",
+		"bad\xff\xfeé": "bad\uFFFD\u00e9",
+	} {
+		if got := escape(name); got != want {
+			t.Errorf("escape(%q) = %q, want %q", name, got, want)
+		}
 	}
 }
