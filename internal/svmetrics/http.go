@@ -22,8 +22,8 @@ func Handler(dir string, now func() tai64.Label) http.Handler {
 	mux.HandleFunc("/metrics", h.get(contentMetrics, h.metrics))
 	mux.HandleFunc("/healthz", h.get(contentText, h.healthz))
 	mux.HandleFunc("/status", h.get(contentJSON, h.status))
-	mux.HandleFunc("/{$}", h.get(contentText, func(b []byte, _ []service) ([]byte, int) {
-		return append(b, "svmetrics of "+dir+": /metrics /healthz /status\n"...), http.StatusOK
+	mux.HandleFunc("/{$}", h.get(contentText, func([]service) ([]byte, int) {
+		return []byte("svmetrics of " + dir + ": /metrics /healthz /status\n"), http.StatusOK
 	}))
 	return mux
 }
@@ -39,9 +39,10 @@ type handler struct {
 	now func() tai64.Label
 }
 
-// get answers GET and HEAD with what page appends, given the services as
-// they are now; a scan directory that cannot be read is a 500.
-func (h *handler) get(contentType string, page func(b []byte, services []service) ([]byte, int)) http.HandlerFunc {
+// get answers GET and HEAD with what page writes of the services as they
+// are now, and its status code; a scan directory that cannot be read is a
+// 500.
+func (h *handler) get(contentType string, page func(services []service) ([]byte, int)) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -53,7 +54,7 @@ func (h *handler) get(contentType string, page func(b []byte, services []service
 			http.Error(w, "unable to read "+h.dir+": "+strerr.Reason(err), http.StatusInternalServerError)
 			return
 		}
-		body, code := page(nil, services)
+		body, code := page(services)
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(code)
@@ -61,12 +62,13 @@ func (h *handler) get(contentType string, page func(b []byte, services []service
 	}
 }
 
-func (h *handler) metrics(b []byte, services []service) ([]byte, int) {
-	return appendMetrics(b, services, h.now()), http.StatusOK
+func (h *handler) metrics(services []service) ([]byte, int) {
+	return appendMetrics(nil, services, h.now()), http.StatusOK
 }
 
 // healthz is 200 while every normally-up service is up and ready.
-func (h *handler) healthz(b []byte, services []service) ([]byte, int) {
+func (h *handler) healthz(services []service) ([]byte, int) {
+	var b []byte
 	for _, sv := range services {
 		if why := failing(sv); why != "" {
 			b = append(b, strings.ToValidUTF8(sv.name, "\uFFFD")+": "+why+"\n"...)
@@ -95,9 +97,9 @@ func failing(sv service) string {
 	return ""
 }
 
-func (h *handler) status(b []byte, services []service) ([]byte, int) {
+func (h *handler) status(services []service) ([]byte, int) {
 	now := h.now()
-	b = append(b, '[')
+	b := []byte{'['}
 	for i, sv := range services {
 		if i > 0 {
 			b = append(b, ',')
