@@ -54,15 +54,14 @@ func TestTreeUnderUnshare(t *testing.T) {
 		}
 		return svscan != 0
 	})
-	// app's lines come through its logger, named and stamped.
-	stamped := regexp.MustCompile(`(?m)^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z app: started$`)
-	has := func(file, text string) bool {
-		b, _ := os.ReadFile(file)
-		return strings.Contains(string(b), text)
+	// app's lines come through its logger, worker's through the one
+	// svscan makes for it, both named and stamped.
+	said := func(name, text string) bool {
+		b, _ := os.ReadFile(stdout)
+		return regexp.MustCompile(`(?m)^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z ` + name + `: ` + text + `$`).Match(b)
 	}
 	svtest.WaitFor(t, 10*time.Second, "both services' lines on stdout", func() bool {
-		b, _ := os.ReadFile(stdout)
-		return stamped.Match(b) && has(stdout, "worker: started\n")
+		return said("app", "started") && said("worker", "started")
 	})
 	// Inside the container's mounts, the supervise/ links lead to the
 	// tmpfs, where svstat and svc find everything.
@@ -81,7 +80,7 @@ func TestTreeUnderUnshare(t *testing.T) {
 	if got := inside("ls", "/run/supervise"); got != "app\napp.log\nworker\n" {
 		t.Errorf("/run/supervise holds %q", got)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "worker")); len(entries) != 2 {
+	if entries, _ := os.ReadDir(filepath.Join(dir, "worker")); len(entries) != 3 {
 		t.Errorf("the tree was written to: worker holds %v", entries)
 	}
 
@@ -94,7 +93,7 @@ func TestTreeUnderUnshare(t *testing.T) {
 	if b, _ := os.ReadFile(stderr); len(b) != 0 {
 		t.Errorf("stderr %q", b)
 	}
-	if !has(stdout, " app: stopping\n") || !has(stdout, "worker: stopping\n") {
+	if !said("app", "stopping") || !said("worker", "stopping") {
 		b, _ := os.ReadFile(stderr)
 		c, _ := os.ReadFile(stdout)
 		t.Errorf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)

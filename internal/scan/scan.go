@@ -206,9 +206,9 @@ func (s *Scanner) keep(name string) {
 	}
 }
 
-// add records a new service directory and, when there is a log/, the pipe
-// that lives as long as the entry: with the slots' own, the only
-// descriptors svscan holds for a service.
+// add records a new service directory and, when there is a log/ or a
+// log-script, the pipe that lives as long as the entry: with the slots'
+// own, the only descriptors svscan holds for a service.
 func (s *Scanner) add(name string, id fileID) *service {
 	if len(s.services) >= MaxServices {
 		s.warn("unable to start ", name, ": running too many services")
@@ -221,15 +221,29 @@ func (s *Scanner) add(name string, id fileID) *service {
 		s.warn("unable to stat ", name, "/log: ", err)
 		return nil
 	}
+	var script []string
+	if !hasLog {
+		var err error
+		if script, _, err = loggerArgs(s.dir, name); err != nil {
+			s.warn("unable to read ", name, "/", LogScriptFile, ": ", err)
+			return nil
+		}
+	}
 	sv := &service{id: id, name: name, pair: pair{pipe: [2]int{-1, -1}}, tied: s.isTied(name)}
 	stdout := 1
-	if hasLog {
+	if hasLog || script != nil {
 		// Nor can a pipe take what is kept for starting services.
 		if !s.haveSpare() {
 			s.short(name, unix.EMFILE)
 			return nil
 		}
-		pipe, ok := s.survivingPipe(name)
+		// A logger made here is not adopted: one left by an earlier
+		// svscan keeps the pipe of the ./run adopted, and this one
+		// gets a new pipe, so that no pipe has two readers.
+		pipe, ok := [2]int{-1, -1}, false
+		if hasLog {
+			pipe, ok = s.survivingPipe(name)
+		}
 		if !ok {
 			if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 				s.warn("unable to create pipe for ", name, ": ", err)
@@ -239,6 +253,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		}
 		sv.pipe, stdout = pipe, pipe[1]
 		sv.log = s.newSlot(sv, true, [3]int{pipe[0], 1, 2})
+		sv.log.script = script
 	}
 	sv.main = s.newSlot(sv, false, [3]int{0, stdout, 2})
 	s.services[id] = sv

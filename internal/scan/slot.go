@@ -26,6 +26,10 @@ type slot struct {
 	pid   int    // the supervise process; 0 when none runs
 	id    fileID // of the directory pid works in, once started
 	sup   *supervise.Supervisor
+	// script is the command line of the logger svscan makes for a
+	// service without log/ (log-script): a multilog process in the
+	// service's directory, in both modes; nil for a supervisor.
+	script []string
 	// crashed is when sup last panicked; told, the commands of its
 	// service's stop so far, for a supervisor built again meanwhile.
 	crashed time.Time
@@ -77,7 +81,7 @@ func (s *Scanner) open(u *slot, now time.Time) {
 		s.short(u.dir(), unix.EMFILE)
 		return
 	}
-	if s.ownProcess(u.dir()) {
+	if u.script != nil || s.ownProcess(u.dir()) {
 		s.spawn(u)
 		return
 	}
@@ -106,15 +110,22 @@ func (s *Scanner) begin(u *slot, sup *supervise.Supervisor, now time.Time) {
 	s.step(u, func() { sup.Begin(now) }, now)
 }
 
-// spawn fills the slot with a supervise process, as plain svscan does.
+// spawn fills the slot with a supervise process, as plain svscan does,
+// or with the logger made for it.
 func (s *Scanner) spawn(u *slot) {
-	st, err := quiet.Stat(s.dir, u.dir())
-	if err == nil {
+	dir, what := u.dir(), "supervise "+u.dir()
+	if u.script != nil {
+		dir, what = u.sv.name, "multilog for "+u.sv.name
+	}
+	st, err := quiet.Stat(s.dir, dir)
+	if err == nil && u.script != nil {
+		u.pid, err = start("", u.script, &syscall.ProcAttr{Dir: dir, Env: s.opt.Env, Files: files(u.stdio)})
+	} else if err == nil {
 		u.pid, err = Spawn(s.opt.Supervise, s.opt.Env, u.sv.name, u.log, u.stdio)
 	}
 	if err != nil {
 		u.pid = 0
-		s.warn("unable to start supervise ", u.dir(), ": ", err)
+		s.warn("unable to start ", what, ": ", err)
 		s.short(u.dir(), err)
 		return
 	}
@@ -131,18 +142,29 @@ func (s *Scanner) spawn(u *slot) {
 // close-on-exec. path is the supervise program; empty, it is found in
 // $PATH as daemontools finds it, a relative element of $PATH taken inside
 // NAME for the logger.
-func Spawn(path string, env []string, name string, log bool, files [3]int) (int, error) {
+func Spawn(path string, env []string, name string, log bool, stdio [3]int) (int, error) {
 	argv := []string{"supervise", name}
-	attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(files[0]), uintptr(files[1]), uintptr(files[2])}}
+	attr := &syscall.ProcAttr{Env: env, Files: files(stdio)}
 	if log {
 		argv[1] = "log"
 		attr.Dir = name
 	}
+	return start(path, argv, attr)
+}
+
+func files(stdio [3]int) []uintptr {
+	return []uintptr{uintptr(stdio[0]), uintptr(stdio[1]), uintptr(stdio[2])}
+}
+
+// start runs argv: the program at path, or when path is empty argv[0]
+// found in $PATH as daemontools finds it (a relative element of $PATH is
+// taken inside attr.Dir), and returns its pid.
+func start(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	if path != "" {
 		return syscall.ForkExec(path, argv, attr)
 	}
 	pid := 0
-	err := pathexec.Find("supervise", func(path string) error {
+	err := pathexec.Find(argv[0], func(path string) error {
 		var err error
 		pid, err = syscall.ForkExec(path, argv, attr)
 		return err

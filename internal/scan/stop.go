@@ -327,6 +327,9 @@ func (p process) openControl() (int, error) {
 // memberOf is a slot as the stop of its service reaches it: its supervise
 // process through the control FIFO, or its supervisor here.
 func (s *Scanner) memberOf(u *slot, now time.Time) member {
+	if u != nil && u.script != nil {
+		return madeLogger(u.pid)
+	}
 	if u != nil && u.pid != 0 {
 		return process{u.pid, u.id, u.dir(), s.warn}
 	}
@@ -350,3 +353,22 @@ func (m inProcess) Tell(cmds string) bool {
 }
 
 func (m inProcess) TimeoutKill() string { return m.u.sup.Path() + "/timeout-kill" }
+
+// madeLogger is the pid of the logger svscan made for a service
+// (log-script) as the stop reaches it, or 0. It is told by signals: it
+// ends by itself at the end of its input (ox); d is TERM, on which
+// multilog ends after the line under way, and k is KILL.
+type madeLogger int
+
+func (m madeLogger) Present() bool { return m != 0 }
+
+func (m madeLogger) Tell(cmds string) bool {
+	sig := map[string]unix.Signal{"d": unix.SIGTERM, "k": unix.SIGKILL}[cmds]
+	if sig != 0 {
+		unix.Kill(int(m), sig) // a zombie takes it too
+	}
+	return true
+}
+
+// TimeoutKill names no file: the scanned directory's default applies.
+func (m madeLogger) TimeoutKill() string { return "" }
