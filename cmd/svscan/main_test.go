@@ -45,13 +45,13 @@ func startSvscan(t *testing.T, dir string, env ...string) *scanner {
 }
 
 // startScanner runs svscan with args (the scanned directory last).
-func startScanner(t *testing.T, args []string, env ...string) *scanner {
+func startScanner(t testing.TB, args []string, env ...string) *scanner {
 	t.Helper()
 	return startProgram(t, testbin.Path(t, "svscan"), args, env...)
 }
 
 // startProgram runs prog, an svscan, with args (the scanned directory last).
-func startProgram(t *testing.T, prog string, args []string, env ...string) *scanner {
+func startProgram(t testing.TB, prog string, args []string, env ...string) *scanner {
 	t.Helper()
 	dir := args[len(args)-1]
 	cmd := exec.Command(prog, args...)
@@ -75,7 +75,7 @@ func (s *scanner) stderr() string {
 	return strings.Join(own, "")
 }
 
-func create(t *testing.T, path string) *os.File {
+func create(t testing.TB, path string) *os.File {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -107,7 +107,7 @@ func (s *scanner) supervisePid(name string) int {
 	return 0
 }
 
-func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+func writeFile(t testing.TB, path, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0755); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 
 // makeService creates a service directory with run and, if logRun is not
 // empty, log/run: sh script bodies.
-func makeService(t *testing.T, dir, run, logRun string) {
+func makeService(t testing.TB, dir, run, logRun string) {
 	t.Helper()
 	svtest.NewService(t, dir, run)
 	if logRun != "" {

@@ -28,7 +28,7 @@ type mode struct {
 var modes = []mode{{"per-process", nil}, {"one-process", []string{"-1"}}}
 
 // start runs svscan in this mode on dir, with env added to its environment.
-func (m mode) start(t *testing.T, dir string, env ...string) *scanner {
+func (m mode) start(t testing.TB, dir string, env ...string) *scanner {
 	t.Helper()
 	return startScanner(t, append(slices.Clone(m.flags), dir), env...)
 }

@@ -24,7 +24,7 @@ const nodeExporter = "/usr/bin/prometheus-node-exporter"
 // the tree dir and returns its node_service_ lines, the time of each last
 // change (a Unix time) checked against the service's status record and
 // written T.
-func scrapeRunit(t *testing.T, dir string) string {
+func scrapeRunit(t testing.TB, dir string) string {
 	t.Helper()
 	if _, err := os.Stat(nodeExporter); err != nil {
 		t.Fatalf("node_exporter is missing (apt-get install prometheus-node-exporter): %v", err)
@@ -84,12 +84,12 @@ func scrapeRunit(t *testing.T, dir string) string {
 // change of a running, a stopped and a normally-down service.
 func TestRunitNodeExporter(t *testing.T) {
 	t.Parallel()
-	said := sideBySide(t, func(t *testing.T, dir string) {
+	said := sideBySide(t, func(t testing.TB, dir string) {
 		makeService(t, filepath.Join(dir, "web"), "exec sleep 1000", "exec cat >/dev/null")
 		makeService(t, filepath.Join(dir, "stopped"), "exec sleep 1000", "")
 		makeService(t, filepath.Join(dir, "idle"), "exec sleep 1000", "")
 		writeFile(t, filepath.Join(dir, "idle", "down"), "", 0o644)
-	}, func(t *testing.T, dir string) string {
+	}, func(t testing.TB, dir string) string {
 		tr := &transcript{t: t, dir: dir}
 		tr.svUntil("run: DIR/web: (pid N) Ns; run: log: (pid N) Ns\n", "status", dir+"/web")
 		tr.svUntil("down: DIR/idle: Ns\n", "status", dir+"/idle")

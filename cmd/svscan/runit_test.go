@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,13 +21,13 @@ import (
 // reference for runit's clients, or our svscan in one of its modes.
 type treeSupervisor struct {
 	name  string
-	start func(t *testing.T, dir string)
+	start func(t testing.TB, dir string)
 }
 
 func treeSupervisors() []treeSupervisor {
 	sups := []treeSupervisor{{"runsvdir", startRunsvdir}}
 	for _, m := range modes {
-		sups = append(sups, treeSupervisor{m.name, func(t *testing.T, dir string) { m.start(t, dir) }})
+		sups = append(sups, treeSupervisor{m.name, func(t testing.TB, dir string) { m.start(t, dir) }})
 	}
 	return sups
 }
@@ -33,7 +35,7 @@ func treeSupervisors() []treeSupervisor {
 // startRunsvdir runs Debian's runsvdir on dir as the first process of a
 // pid namespace of its own, so that its runsv processes, which leave its
 // session, and their services all end with it when the test does.
-func startRunsvdir(t *testing.T, dir string) {
+func startRunsvdir(t testing.TB, dir string) {
 	t.Helper()
 	for _, prog := range []string{"/usr/bin/runsvdir", "/usr/bin/sv"} {
 		if _, err := os.Stat(prog); err != nil {
@@ -49,21 +51,27 @@ func startRunsvdir(t *testing.T, dir string) {
 // both modes, at once, runs scenario on each, and fails unless ours tell
 // what runsvdir's tells; it returns runsvdir's transcript, for the caller
 // to check. Transcripts name the tree DIR (see transcript).
-func sideBySide(t *testing.T, build func(t *testing.T, dir string), scenario func(t *testing.T, dir string) string) string {
+//
+// Each tree has a goroutine of its own, not a parallel subtest, which
+// would wait for one of the package's few -parallel slots: these tests
+// mostly wait for the clients.
+func sideBySide(t *testing.T, build func(t testing.TB, dir string), scenario func(t testing.TB, dir string) string) string {
 	t.Helper()
 	sups := treeSupervisors()
 	said := make([]string, len(sups))
-	t.Run("trees", func(t *testing.T) {
-		for i, s := range sups {
-			t.Run(s.name, func(t *testing.T) {
-				t.Parallel()
-				dir := filepath.Join(t.TempDir(), "service")
-				build(t, dir)
-				s.start(t, dir)
-				said[i] = scenario(t, dir)
-			})
-		}
-	})
+	var wg sync.WaitGroup
+	for i, s := range sups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tt := treeT{t, s.name}
+			dir := filepath.Join(t.TempDir(), "service")
+			build(tt, dir)
+			s.start(tt, dir)
+			said[i] = scenario(tt, dir)
+		}()
+	}
+	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -75,6 +83,35 @@ func sideBySide(t *testing.T, build func(t *testing.T, dir string), scenario fun
 	return said[0]
 }
 
+// treeT is the test as one tree's goroutine sees it: its failures name
+// the tree, and a fatal one ends that goroutine alone.
+type treeT struct {
+	testing.TB
+	tree string
+}
+
+func (t treeT) Name() string { return t.TB.Name() + "/" + t.tree }
+
+func (t treeT) Error(args ...any) {
+	t.TB.Helper()
+	t.TB.Error(append([]any{t.tree + ": "}, args...)...)
+}
+
+func (t treeT) Errorf(format string, args ...any) {
+	t.TB.Helper()
+	t.TB.Errorf(t.tree+": "+format, args...)
+}
+
+func (t treeT) Fatal(args ...any) { t.TB.Helper(); t.Error(args...); runtime.Goexit() }
+
+func (t treeT) Fatalf(format string, args ...any) {
+	t.TB.Helper()
+	t.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (t treeT) FailNow() { t.TB.Fail(); runtime.Goexit() }
+
 var (
 	pidRE      = regexp.MustCompile(`\(pid [0-9]+\)`)
 	svTimeRE   = regexp.MustCompile(`(: |\) )[0-9]+s\b`)
@@ -84,7 +121,7 @@ var (
 // transcript records what runit's sv says of the tree dir, one command
 // at a time.
 type transcript struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	b   strings.Builder
 }
@@ -142,7 +179,7 @@ func (tr *transcript) String() string { return tr.b.String() }
 // secondPassed waits until the status record of service dir is from an
 // earlier second than now: sv restart takes a record from the second it
 // began in for the restarted service's.
-func secondPassed(t *testing.T, dir string) {
+func secondPassed(t testing.TB, dir string) {
 	t.Helper()
 	svtest.WaitFor(t, 5*time.Second, dir+"'s record a second old", func() bool {
 		s, ok := svtest.ReadStatus(t, dir)
@@ -152,7 +189,7 @@ func secondPassed(t *testing.T, dir string) {
 
 // supervisedPid is the pid in dir's status record (in the supervisor's
 // pid namespace).
-func supervisedPid(t *testing.T, dir string) int {
+func supervisedPid(t testing.TB, dir string) int {
 	t.Helper()
 	s, _ := svtest.ReadStatus(t, dir)
 	return s.Pid
@@ -161,7 +198,7 @@ func supervisedPid(t *testing.T, dir string) int {
 // runitTree makes web (with a log), idle (normally down), chk (with a
 // ./check that passes once the file ready exists) and stubborn (which
 // ignores TERM).
-func runitTree(t *testing.T, dir string) {
+func runitTree(t testing.TB, dir string) {
 	makeService(t, filepath.Join(dir, "web"), "exec sleep 1000", "exec cat >/dev/null")
 	makeService(t, filepath.Join(dir, "idle"), "exec sleep 1000", "")
 	writeFile(t, filepath.Join(dir, "idle", "down"), "", 0o644)
@@ -175,7 +212,7 @@ func runitTree(t *testing.T, dir string) {
 // ignored (got TERM) and force-stop's kill, once, exit.
 func TestRunitSv(t *testing.T) {
 	t.Parallel()
-	said := sideBySide(t, runitTree, func(t *testing.T, dir string) string {
+	said := sideBySide(t, runitTree, func(t testing.TB, dir string) string {
 		tr := &transcript{t: t, dir: dir}
 		web, idle, chk, stubborn := dir+"/web", dir+"/idle", dir+"/chk", dir+"/stubborn"
 		tr.svUntil("run: DIR/web: (pid N) Ns; run: log: (pid N) Ns\n", "status", web)
@@ -280,7 +317,7 @@ down: DIR/idle: Ns
 
 // wantDownUnderRunsv is what sv adds to the status of a service started by
 // sv once: ", want down" under runsvdir, nothing under ours.
-func wantDownUnderRunsv(t *testing.T) string {
+func wantDownUnderRunsv(t testing.TB) string {
 	if strings.HasSuffix(t.Name(), "/runsvdir") {
 		return ", want down"
 	}
