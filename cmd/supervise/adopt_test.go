@@ -115,3 +115,27 @@ func TestAdoptKeepsReadiness(t *testing.T) {
 		t.Errorf("after a new supervise: %+v, want pid %d adopted, ready since %v", s, first.Pid, first.Ready)
 	}
 }
+
+// A stop signal that the adopted process has not answered yet is still
+// recorded (byte 18, runit's sv's "got TERM") by the supervise that adopts
+// it, which still waits for it to end; its exit clears it.
+func TestAdoptKeepsStopSent(t *testing.T) {
+	dir := newService(t, "trap '' TERM\necho $$ >> starts\nexec sleep 1000")
+	g, _ := startSupervise(t, dir)
+	up := waitRecord(t, dir, "up", isUp)
+	waitStarts(t, dir, 1)
+	svc(t, "-d", dir)
+	stopping := func(s status.Status) bool {
+		return s.Pid == up.Pid && s.StopSent && s.State == status.Stopping && s.Want == status.WantDown
+	}
+	waitRecord(t, dir, "TERM sent", stopping)
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	startSupervise(t, dir)
+	running(t, dir)
+	waitRecord(t, dir, "TERM still sent after adoption", stopping)
+	svc(t, "-k", dir)
+	if s := waitRecord(t, dir, "down", isDown); s.StopSent || s.State != status.Stopped {
+		t.Errorf("after KILL: %+v", s)
+	}
+}
