@@ -9,7 +9,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/quiet"
+	"daemontools/internal/poller"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/sigevent"
 	"daemontools/internal/supervise"
 )
@@ -33,7 +34,7 @@ const (
 // supervisors' alarms. Directory events reach it from the watcher's
 // goroutine, queued on changes, with a byte in the wake pipe.
 type loop struct {
-	poller  *quiet.Poller
+	poller  *poller.Poller
 	wake    [2]int
 	changes chan change
 	watcher *fsnotify.Watcher // nil without one
@@ -49,16 +50,16 @@ type change struct {
 }
 
 func newLoop() (*loop, error) {
-	poller, err := quiet.NewPoller()
+	p, err := poller.New()
 	if err != nil {
 		return nil, err
 	}
-	l := &loop{poller: poller, changes: make(chan change, 64), events: make([]unix.EpollEvent, 64), buf: make([]byte, 256)}
+	l := &loop{poller: p, changes: make(chan change, 64), events: make([]unix.EpollEvent, 64), buf: make([]byte, 256)}
 	if err := unix.Pipe2(l.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		poller.Close()
+		p.Close()
 		return nil, err
 	}
-	if err := poller.Add(l.wake[0], keyChanges); err != nil {
+	if err := p.Add(l.wake[0], keyChanges); err != nil {
 		l.close()
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func (l *loop) watch(sup *supervise.Supervisor, key int32) error {
 // svscan's exit code once all are gone.
 //
 // Idle, svscan wakes once every interval and for nothing else: it waits
-// through package quiet, and the scan's system calls are quiet's.
+// through internal/poller, and the scan's system calls are internal/rawsys'.
 func (s *Scanner) Run(signals *sigevent.Events) int {
 	defer s.loop.close()
 	if err := s.loop.watchDirectory(); err != nil {
@@ -192,7 +193,7 @@ func (s *Scanner) run(signals *sigevent.Events) {
 				})
 			case keyChanges:
 				for k := len(l.buf); k == len(l.buf); {
-					k, _ = quiet.Read(l.wake[0], l.buf)
+					k, _ = rawsys.Read(l.wake[0], l.buf)
 				}
 				if s.changed() {
 					scanSoon()
@@ -288,16 +289,16 @@ func (s *Scanner) changed() bool {
 // that the children behind can be reaped.
 func (s *Scanner) reap(now time.Time) {
 	for last := 0; ; {
-		pid := quiet.Exited()
+		pid := rawsys.Exited()
 		if pid <= 0 {
 			return
 		}
 		u := s.owner(pid)
 		switch {
 		case u == nil:
-			quiet.Reap(pid)
+			rawsys.Reap(pid)
 		case u.pid == pid:
-			ws, _ := quiet.Reap(pid)
+			ws, _ := rawsys.Reap(pid)
 			s.reaped(u, ws)
 		case pid == last:
 			return // its supervisor does not reap it yet

@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/quiet"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
 	"daemontools/internal/supervise"
@@ -61,8 +61,8 @@ type Options struct {
 type Scanner struct {
 	opt      Options
 	dir      int    // the scanned directory, held open: every look goes through it
-	dirBuf   []byte // its entries, read in place (quiet.Entries)
-	path     []byte // a path made for quiet's calls, NUL-terminated
+	dirBuf   []byte // its entries, read in place (rawsys.Entries)
+	path     []byte // a path made for rawsys' calls, NUL-terminated
 	services map[fileID]*service
 	slots    map[int32]*slot // every slot, by its key in the poller
 	lastKey  int32
@@ -123,7 +123,7 @@ func (s *Scanner) warn(parts ...any) { strerr.Warn(s.opt.Stderr, "svscan", parts
 // starts a supervise again; the scans that follow changes in the directory
 // leave those to it, so that a busy directory cannot turn a failing
 // supervise into a fork loop. A scan that finds nothing new makes no
-// system call but quiet's and allocates nothing, so that an idle svscan
+// system call but raw ones (rawsys) and allocates nothing, so that an idle svscan
 // wakes neither the Go runtime nor its garbage collector.
 func (s *Scanner) Scan(full bool, now time.Time) {
 	s.reap(now)
@@ -131,7 +131,7 @@ func (s *Scanner) Scan(full bool, now time.Time) {
 	for _, sv := range s.services {
 		sv.seen = false
 	}
-	if err := quiet.Entries(s.dir, s.dirBuf, func(name []byte) { s.look(name, full, now) }); err != nil {
+	if err := rawsys.Entries(s.dir, s.dirBuf, func(name []byte) { s.look(name, full, now) }); err != nil {
 		s.warn("unable to read directory: ", err)
 		return // half a listing cannot tell what has gone
 	}
@@ -151,7 +151,7 @@ func (s *Scanner) look(name []byte, full bool, now time.Time) {
 	if name[0] == '.' {
 		return
 	}
-	st, err := quiet.StatName(s.dir, name)
+	st, err := rawsys.StatName(s.dir, name)
 	if err != nil {
 		s.warn("unable to stat ", string(name), ": ", err)
 		if !gone(err) {
@@ -215,7 +215,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 		return nil
 	}
 	hasLog := false
-	if st, err := quiet.Stat(s.dir, name+"/log"); err == nil {
+	if st, err := rawsys.Stat(s.dir, name+"/log"); err == nil {
 		hasLog = st.IsDir()
 	} else if !errors.Is(err, unix.ENOENT) {
 		s.warn("unable to stat ", name, "/log: ", err)

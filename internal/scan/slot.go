@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/pathexec"
-	"daemontools/internal/quiet"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/strerr"
 	"daemontools/internal/supervise"
 )
@@ -62,14 +62,14 @@ const pidfileFile = "pidfile"
 // can (doc/extensions.md, "descended from ./run"), and reaps and stops
 // them as plain svscan's do. Every full scan asks it of every service
 // running inside svscan: the path is made in a buffer kept for it and the
-// call is quiet's, so that an idle svscan -1 neither allocates nor wakes
+// call is a raw one (rawsys), so that an idle svscan -1 neither allocates nor wakes
 // the Go runtime.
 func (s *Scanner) ownProcess(dir string) bool {
 	if !s.opt.InProcess {
 		return true
 	}
 	s.path = append(append(append(s.path[:0], dir...), "/"+pidfileFile...), 0)
-	_, err := quiet.LstatName(s.dir, s.path[:len(s.path)-1])
+	_, err := rawsys.LstatName(s.dir, s.path[:len(s.path)-1])
 	return err == nil
 }
 
@@ -117,7 +117,7 @@ func (s *Scanner) spawn(u *slot) {
 	if u.script != nil {
 		dir, what = u.sv.name, "multilog for "+u.sv.name
 	}
-	st, err := quiet.Stat(s.dir, dir)
+	st, err := rawsys.Stat(s.dir, dir)
 	if err == nil && u.script != nil {
 		u.pid, err = start("", u.script, &syscall.ProcAttr{Dir: dir, Env: s.opt.Env, Files: files(u.stdio)})
 	} else if err == nil {

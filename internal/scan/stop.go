@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
-	"daemontools/internal/quiet"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/strerr"
 )
 
@@ -293,7 +293,7 @@ var errExited error = strerr.Text("supervise has exited")
 func (p process) openControl() (int, error) {
 	const flags = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	proc := "/proc/" + strconv.Itoa(p.pid)
-	st, err := quiet.Stat(unix.AT_FDCWD, proc+"/cwd")
+	st, err := rawsys.Stat(unix.AT_FDCWD, proc+"/cwd")
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return -1, errExited

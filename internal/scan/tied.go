@@ -4,7 +4,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/quiet"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/status"
 )
 
@@ -16,7 +16,7 @@ const TiedFile = "tied"
 
 // isTied tells whether the service directory name has a TiedFile.
 func (s *Scanner) isTied(name string) bool {
-	_, err := quiet.Stat(s.dir, name+"/"+TiedFile)
+	_, err := rawsys.Stat(s.dir, name+"/"+TiedFile)
 	return err == nil
 }
 

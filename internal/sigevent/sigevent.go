@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/quiet"
+	"daemontools/internal/rawsys"
 )
 
 // Set is a set of signals, numbers 1 to 63.
@@ -85,7 +85,7 @@ func (e *Events) Fd() int { return e.r }
 func (e *Events) Drain() {
 	var buf [64]byte
 	for {
-		if n, err := quiet.Read(e.r, buf[:]); n < len(buf) || err != nil {
+		if n, err := rawsys.Read(e.r, buf[:]); n < len(buf) || err != nil {
 			return
 		}
 	}
