@@ -80,7 +80,7 @@ func TestBoot(t *testing.T) {
 		t.Error("svscanboot stopped the supervise of .hidden")
 	default:
 	}
-	// svscan starts itself again with one processor (oneproc), which adds
+	// svscan starts itself again with one processor (gomaxprocs), which adds
 	// two names to its own environment, never to its children's.
 	env := strings.TrimSuffix(read(pid, "environ"), "GOMAXPROCS=1\x00SVSCAN_GOMAXPROCS=added\x00")
 	if env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00NOTIFY_SOCKET="+sock+"\x00" {

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/command/oneproc"
+	"daemontools/internal/command/gomaxprocs"
 	"daemontools/internal/inherit"
 	"daemontools/internal/scan"
 	"daemontools/internal/sigevent"
@@ -20,7 +20,7 @@ import (
 // Run is the program: args as the command line has them, the name first,
 // and its standard streams.
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
-	oneproc.Ensure("supervise", args)
+	gomaxprocs.One("supervise", args)
 	env := os.Environ()
 	if len(args) != 2 { // daemontools' supervise takes no more either
 		return strerr.Usage("supervise dir")

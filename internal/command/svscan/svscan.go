@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"daemontools/internal/command/oneproc"
+	"daemontools/internal/command/gomaxprocs"
 	"daemontools/internal/inherit"
 	"daemontools/internal/scan"
 	"daemontools/internal/sdnotify"
@@ -25,7 +25,7 @@ import (
 // Run is the program: args as the command line has them, the name
 // first, and its standard streams.
 func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
-	oneproc.Ensure("svscan", args)
+	gomaxprocs.One("svscan", args)
 	oneProcess := len(args) > 1 && args[1] == "-1"
 	if oneProcess {
 		args = args[1:]

@@ -1,10 +1,10 @@
-// Package oneproc gives a long-running program the one processor it needs
+// Package gomaxprocs gives a long-running program the one processor it needs
 // (supervise, svscan): the Go runtime's caches and threads for a second
 // one cost a supervise about 200 KiB and svscan about 250. The runtime
 // reads $GOMAXPROCS only at start-up, so the program starts itself again
 // with it set; calling runtime.GOMAXPROCS(1) later keeps most of that
 // memory. Like the programs, this changes the whole process.
-package oneproc
+package gomaxprocs
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 	"syscall"
 )
 
-// Ensure runs the program named name (args as its command line has them)
+// One runs the program named name (args as its command line has them)
 // with GOMAXPROCS=1, unless the environment already sets GOMAXPROCS: it
 // starts the program again, with GOMAXPROCS=1 and a mark in its
 // environment, through the file it was started as, whose name ps, pgrep
@@ -22,7 +22,7 @@ import (
 // another name, or replaced since), it sets one processor late. Once it
 // returns, the environment is the one the program was given: the second
 // start takes both out, so that the program's children never see them.
-func Ensure(name string, args []string) {
+func One(name string, args []string) {
 	mark := strings.ToUpper(name) + "_GOMAXPROCS"
 	if procs, set := os.LookupEnv("GOMAXPROCS"); set {
 		if os.Getenv(mark) == "added" && procs == "1" {
