@@ -13,6 +13,7 @@ import (
 	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/svtest"
+	"daemontools/internal/tai64"
 	"daemontools/internal/testbin"
 )
 
@@ -137,5 +138,86 @@ func TestAdoptKeepsStopSent(t *testing.T) {
 	svc(t, "-k", dir)
 	if s := waitRecord(t, dir, "down", isDown); s.StopSent || s.State != status.Stopped {
 		t.Errorf("after KILL: %+v", s)
+	}
+}
+
+// kill9 kills supervise with -9 and waits for it to be gone.
+func kill9(t *testing.T, g *svtest.Group) {
+	t.Helper()
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+}
+
+// A stop under way when supervise is killed with -9 escalates all the
+// same: the next supervise sends KILL timeout-kill after the stop the
+// record says began, not never.
+func TestAdoptedStopEscalates(t *testing.T) {
+	dir := newService(t, "trap '' TERM\necho $$ >> starts\nwhile :; do sleep 0.05; done")
+	writeFile(t, dir, "timeout-kill", "1000\n", 0o644)
+	g, _ := startSupervise(t, dir)
+	up := waitRecord(t, dir, "up", isUp)
+	waitStarts(t, dir, 1)
+	svc(t, "-d", dir)
+	stopping := waitRecord(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
+	if stopping.StopSince == (tai64.Label{}) {
+		t.Errorf("a stop without its start: %+v", stopping)
+	}
+	kill9(t, g)
+	startSupervise(t, dir)
+	s := waitRecord(t, dir, "down, killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
+	if svtest.Alive(up.Pid) || s.Want != status.WantDown {
+		t.Errorf("after the adopted stop: pid %d alive %v, record %+v", up.Pid, svtest.Alive(up.Pid), s)
+	}
+	if d := s.Since.Time().Sub(stopping.StopSince.Time()); d < 900*time.Millisecond {
+		t.Errorf("killed %v after the stop began, before timeout-kill's 1000 ms", d)
+	}
+}
+
+// A ./finish still running when supervise is killed with -9: the next
+// supervise waits for it before it starts ./run again.
+func TestAdoptedFinishWaitedFor(t *testing.T) {
+	dir := newService(t, "echo $$ >> starts\nexit 1")
+	writeFile(t, dir, "finish", "#!/bin/sh\necho begin >> finish.log\nwhile [ ! -e go ]; do sleep 0.01; done\necho end >> finish.log\n", 0o755)
+	writeFile(t, dir, "timeout-finish", "0\n", 0o644)
+	g, _ := startSupervise(t, dir)
+	s := waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+	if s.FinishPid == 0 || s.Start == (procstart.ID{}) {
+		t.Fatalf("finishing without ./finish's pid and start: %+v", s)
+	}
+	kill9(t, g)
+	startSupervise(t, dir)
+	running(t, dir)
+	if adopted, err := status.ReadAll(filepath.Join(dir, status.File)); err != nil || !adopted.Finishing || adopted.FinishPid != s.FinishPid {
+		t.Errorf("after a new supervise: %+v, want ./finish %d adopted", adopted, s.FinishPid)
+	}
+	if !svtest.Holds(svtest.Scaled(1500*time.Millisecond), func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {
+		t.Fatalf("./run started again while the old ./finish runs: %q", lines(t, filepath.Join(dir, "finish.log")))
+	}
+	writeFile(t, dir, "go", "", 0o644)
+	waitStarts(t, dir, 2)
+	if got := lines(t, filepath.Join(dir, "finish.log")); len(got) < 2 || got[0] != "begin" || got[1] != "end" {
+		t.Errorf("finish.log %q", got)
+	}
+}
+
+// A ./run that cannot be started: svstat -l and -j say why, until a start
+// succeeds.
+func TestStartErrorRecorded(t *testing.T) {
+	dir := newService(t, "exec sleep 1000")
+	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o644))
+	startSupervise(t, dir)
+	waitRecord(t, dir, "the start error", func(s status.Status) bool { return s.StartError == "unable to start run: access denied" })
+	if l := svstatLong(t, dir); !strings.Contains(l, ", unable to start run: access denied") {
+		t.Errorf("svstat -l: %q", l)
+	}
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()
+	testbin.Must(t, err)
+	if !strings.Contains(string(out), `"start_error":"unable to start run: access denied"`) {
+		t.Errorf("svstat -j: %s", out)
+	}
+	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
+	s := waitRecord(t, dir, "up", isUp)
+	if s.StartError != "" {
+		t.Errorf("up, still a start error: %+v", s)
 	}
 }

@@ -30,6 +30,7 @@ type jsonStatus struct {
 	NextStartSeconds *uint64 `json:"next_start_seconds"`
 	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
 	PidFromMainpid   *bool   `json:"pid_from_mainpid"`
+	StartError       *string `json:"start_error"`
 	Error            string  `json:"error,omitempty"`
 }
 
@@ -66,6 +67,9 @@ func (r Report) AppendJSON(b []byte, service string, now tai64.Label) []byte {
 			}
 			if s.NextStart != (tai64.Label{}) {
 				j.NextStartSeconds = ptr(SecondsUntil(s.NextStart, now))
+			}
+			if s.StartError != "" {
+				j.StartError = ptr(s.StartError)
 			}
 		}
 	}
@@ -108,6 +112,7 @@ func (j *jsonStatus) encode() []byte {
 	b = orNull(field(b, "next_start_seconds"), j.NextStartSeconds, appendUint)
 	b = orNull(field(b, "pid_from_pidfile"), j.PidFromPidfile, strconv.AppendBool)
 	b = orNull(field(b, "pid_from_mainpid"), j.PidFromMainpid, strconv.AppendBool)
+	b = orNull(field(b, "start_error"), j.StartError, appendString)
 	if j.Error != "" {
 		b = appendString(field(b, "error"), j.Error)
 	}

@@ -22,7 +22,7 @@ func TestJSONAsEncodingJSON(t *testing.T) {
 			Service: s, Supervised: true, Up: true, Pid: 1 << 22, Seconds: &u64, NormallyUp: true,
 			Paused: true, Want: s, State: &s, Ready: &yes, ReadySeconds: &u64, Restarts: &u32,
 			ExitCode: &n, ExitSignal: &n, ExitWatchdog: &no, StatusText: &s, NextStartSeconds: &u64,
-			PidFromPidfile: &yes, PidFromMainpid: &no, Error: s,
+			PidFromPidfile: &yes, PidFromMainpid: &no, StartError: &s, Error: s,
 		})
 	}
 	for _, j := range cases {

@@ -19,8 +19,8 @@ func TestExtensionLayout(t *testing.T) {
 		Exited: true, LastExit: Exit{Code: 256, Signal: 9}, Restarts: 0x01020304, NextStart: next,
 		Start: procstart.ID{Boot: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, Ticks: 0x0102030405060708},
 		Text:  "hi"}
-	b := s.Append(nil)
-	want := "\x40\x00\x00\x00\x01\x02\x03\x0e\x0a\x0b\x0c\x0d\x34\x12\x00\x00\x00u" +
+	// Version 3, as supervise wrote it before bytes 78-99.
+	v3 := "\x40\x00\x00\x00\x01\x02\x03\x0e\x0a\x0b\x0c\x0d\x34\x12\x00\x00\x00u" +
 		"\x00\x01\x03\x0e" +
 		"\x40\x00\x00\x00\x01\x02\x03\x0f\x00\x00\x00\x01" +
 		"\x00\x01\x09\x03" +
@@ -29,16 +29,26 @@ func TestExtensionLayout(t *testing.T) {
 		"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10" +
 		"\x08\x07\x06\x05\x04\x03\x02\x01" +
 		"\x02\x00hi"
+	if got, err := DecodeAll([]byte(v3)); err != nil || !reflect.DeepEqual(got, s) {
+		t.Errorf("DecodeAll of version 3: %+v %v, want %+v", got, err, s)
+	}
+	v4 := s
+	v4.AwaitingDaemon, v4.StopSince, v4.FinishPid, v4.StartError = true, next, 0x0506, "why"
+	b := v4.Append(nil)
+	want := v3[:20] + "\x04" + v3[21:78] + "\x01\x00" +
+		"\x40\x00\x00\x00\x01\x02\x03\x10\x00\x00\x00\x02" +
+		"\x06\x05\x00\x00" +
+		"\x03\x00\x02\x00whyhi"
 	if string(b) != want {
 		t.Errorf("record\n%q, want\n%q", b, want)
 	}
 	got, err := DecodeAll(b)
-	if err != nil || !reflect.DeepEqual(got, s) {
-		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, s)
+	if err != nil || !reflect.DeepEqual(got, v4) {
+		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, v4)
 	}
 	// Version 2, as supervise wrote it before runit's bytes: the state at
 	// 18, a newline at 19.
-	v2 := []byte(want)
+	v2 := []byte(v3)
 	v2[18], v2[19], v2[20], v2[37] = byte(Running), '\n', 2, 0
 	if got, err := DecodeAll(v2); err != nil || !reflect.DeepEqual(got, s) {
 		t.Errorf("DecodeAll of version 2: %+v %v, want %+v", got, err, s)
@@ -102,9 +112,11 @@ func TestDecodeAllForeign(t *testing.T) {
 		{"runit, finish", append(Status{Want: WantDown}.Append(nil)[:Size:Size], 0, 2),
 			"no extended status (written by another supervise)", finishing},
 		{"one byte more", ours[:Size+1], "unknown extended status: 1 bytes after daemontools' record", base},
-		{"not runit's", edit(ours, 19, 3), "unknown extended status: 62 bytes after daemontools' record", base},
-		{"later version", edit(ours, 20, 4), "unknown extended status: layout version 4", base},
-		{"cut short", ours[:40], "unknown extended status: version 3 record cut short", base},
+		{"not runit's", edit(ours, 19, 3), "unknown extended status: 82 bytes after daemontools' record", base},
+		{"later version", edit(ours, 20, 5), "unknown extended status: layout version 5", base},
+		{"cut short", ours[:40], "unknown extended status: version 4 record cut short", base},
+		{"unknown flags", edit(ours, 78, 2), "unknown extended status: more flags 2 0", base},
+		{"byte 79", edit(ours, 79, 1), "unknown extended status: more flags 0 1", base},
 		{"runit's state not the pid's", edit(ours, 19, 0), "unknown extended status: runit state 0 with pid 7 and flags 0", base},
 		{"finishing not flagged", edit(ours, 19, 2), "unknown extended status: runit state 2 with pid 7 and flags 0",
 			Status{Pid: 7, Want: WantUp, State: Stopping, Finishing: true}},

@@ -73,14 +73,14 @@ func (s Status) StateName() string {
 }
 
 // Version is the layout of our bytes that Append writes. DecodeAll also
-// reads versions 1 and 2, written before runit's bytes 18-19 (see below),
-// so that a supervise upgraded in place still adopts its service.
-const Version = 3
+// reads versions 1 to 3 (see below), so that a supervise upgraded in place
+// still adopts its service.
+const Version = 4
 
-// Layout of version 3, after runit's bytes (multi-byte numbers are
+// Layout of version 4, after runit's bytes (multi-byte numbers are
 // little-endian, times TAI64N labels, zero when there is none):
 //
-//	20     layout version, 3
+//	20     layout version, 4
 //	21     flags (flag*)
 //	22-33  ready since
 //	34-35  last exit code of ./run; 256 when a signal killed it
@@ -88,17 +88,28 @@ const Version = 3
 //	37     state (State)
 //	38-41  restarts: starts of ./run since supervise began, less one
 //	42-53  when the next start is due
-//	54-69  the kernel's boot id when the process of the pid started
+//	54-69  the kernel's boot id when the process of the pid started (with
+//	       no pid: of ./finish while it runs, of ./run while its daemon is
+//	       awaited)
 //	70-77  its start time, clock ticks after boot (/proc/PID/stat); zero
-//	       with the boot id when there is no pid or it is not known
-//	78-79  length of the status text
-//	80-    the status text
+//	       with the boot id when there is no such process or it is not known
+//	78     more flags (flag2*)
+//	79     0
+//	80-91  when the stop of the process of the pid began (its down signal)
+//	92-95  pid of ./finish while it runs, else 0
+//	96-97  length of the last start error
+//	98-99  length of the status text
+//	100-   the last start error, then the status text
 //
+// Version 3 ends at byte 79, bytes 78-79 being the status text's length.
 // Version 2 had the state at byte 18, a newline at 19 and 0 at 37; version
 // 1 is version 2 without bytes 54-77: its text length is at 54-55.
 const (
-	extSize   = 80 - Size
+	extSize   = 100 - Size
+	extSizeV3 = 80 - Size
 	extSizeV1 = 56 - Size
+
+	flag2AwaitingDaemon = 1 // ./run exited 0 and the daemon its pidfile names is awaited
 
 	flagFinishing   = 1   // ./finish runs
 	flagReadiness   = 2   // the service has a readiness mechanism
@@ -152,6 +163,12 @@ type Status struct {
 	// FromMainpid: Pid is not ./run's but that of the process a MAINPID=
 	// on the notify socket named.
 	FromMainpid bool
+	// AwaitingDaemon: ./run exited 0 and the daemon its pidfile names is
+	// awaited; Start is ./run's.
+	AwaitingDaemon bool
+	StopSince      tai64.Label // when the stop of Pid began; zero for none
+	FinishPid      int         // ./finish's pid while it runs (Start is its start), else 0
+	StartError     string      // why the latest start of ./run failed; empty when it did not
 }
 
 // Exit is how ./run last ended.
@@ -213,9 +230,18 @@ func (s Status) Append(b []byte) []byte {
 	}
 	copy(r[54:70], s.Start.Boot[:])
 	put64(r[70:78], s.Start.Ticks)
+	if s.AwaitingDaemon {
+		r[78] |= flag2AwaitingDaemon
+	}
+	if s.StopSince != (tai64.Label{}) {
+		s.StopSince.Pack(r[80:92])
+	}
+	put32(r[92:96], uint32(s.FinishPid))
+	why := s.StartError[:min(len(s.StartError), 0xffff)]
+	r[96], r[97] = byte(len(why)), byte(len(why)>>8)
 	text := s.Text[:min(len(s.Text), 0xffff)]
-	r[78], r[79] = byte(len(text)), byte(len(text)>>8)
-	return append(append(b, r[:]...), text...)
+	r[98], r[99] = byte(len(text)), byte(len(text)>>8)
+	return append(append(append(b, r[:]...), why...), text...)
 }
 
 // runitState is byte 19: what runsv would say of the service.
@@ -273,8 +299,10 @@ func DecodeAll(b []byte) (Status, error) {
 	switch {
 	case len(ext) == 2:
 		return s, ErrNoExtension // runsv's record
-	case ext[2] != Version:
+	case ext[2] != Version && ext[2] != 3:
 		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
+	case ext[2] == 3 && len(ext) >= extSizeV3 && ext[1] == s.runitState() && s.Finishing == (b[21]&flagFinishing != 0):
+		return decodeOurs(s, b, extSizeV3, b[37])
 	case len(ext) < extSize:
 		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
 	case ext[1] != s.runitState() || s.Finishing != (b[21]&flagFinishing != 0):
@@ -287,7 +315,7 @@ func DecodeAll(b []byte) (Status, error) {
 // decodeV2 reads a record of version 1 or 2.
 func decodeV2(s Status, b []byte) (Status, error) {
 	ext := b[Size:]
-	size := extSize
+	size := extSizeV3
 	switch {
 	case len(ext) < 3:
 		return s, &ExtensionError{strconv.Itoa(len(ext)) + " bytes after daemontools' record"}
@@ -307,11 +335,17 @@ func decodeV2(s Status, b []byte) (Status, error) {
 func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	ext := b[Size:]
 	textLen := int(b[Size+size-2]) | int(b[Size+size-1])<<8
+	whyLen := 0
+	if size == extSize {
+		whyLen = int(b[96]) | int(b[97])<<8
+	}
 	switch {
-	case len(ext) != size+textLen:
+	case len(ext) != size+whyLen+textLen:
 		return s, &ExtensionError{"status text of the wrong length"}
 	case int(state) >= len(stateNames):
 		return s, &ExtensionError{"state " + strconv.Itoa(int(state))}
+	case size == extSize && (b[78]&^flag2AwaitingDaemon != 0 || b[79] != 0):
+		return s, &ExtensionError{"more flags " + strconv.Itoa(int(b[78])) + " " + strconv.Itoa(int(b[79]))}
 	}
 	flags := b[21]
 	s.State = State(state)
@@ -331,11 +365,19 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	if l := tai64.Unpack(b[42:54]); l != (tai64.Label{}) {
 		s.NextStart = l
 	}
-	if size == extSize {
+	if size != extSizeV1 {
 		copy(s.Start.Boot[:], b[54:70])
 		s.Start.Ticks = uint64(get32(b[70:74])) | uint64(get32(b[74:78]))<<32
 	}
-	s.Text = string(b[Size+size:])
+	if size == extSize {
+		s.AwaitingDaemon = b[78]&flag2AwaitingDaemon != 0
+		if l := tai64.Unpack(b[80:92]); l != (tai64.Label{}) {
+			s.StopSince = l
+		}
+		s.FinishPid = int(get32(b[92:96]))
+		s.StartError = string(b[Size+size : Size+size+whyLen])
+	}
+	s.Text = string(b[Size+size+whyLen:])
 	return s, nil
 }
 
@@ -360,7 +402,7 @@ func Write(dir int, s Status) error {
 	if err != nil {
 		return &WriteError{Op: "open", File: tmp, Err: err}
 	}
-	b := s.Append(make([]byte, 0, Size+extSize+len(s.Text)))
+	b := s.Append(make([]byte, 0, Size+extSize+len(s.StartError)+len(s.Text)))
 	n, err := syscall.Write(fd, b)
 	syscall.Close(fd)
 	if err != nil {

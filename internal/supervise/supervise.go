@@ -86,6 +86,12 @@ type Supervisor struct {
 	// stopSent: the process watched was sent a stop signal (svc -d, -t)
 	// and has not exited yet, runit's "got TERM".
 	stopSent bool
+	// stopSince: when the stop of the process watched began (its down
+	// signal), while stopping; what timeout-kill counts from.
+	stopSince tai64.Label
+	// startError: why the latest start of ./run failed; empty once one
+	// succeeds.
+	startError string
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -164,49 +170,86 @@ func (s *Supervisor) open() error {
 }
 
 // adopt takes over the process that the status record of a previous
-// supervisor names, if it still runs: the pid must be alive and must have
-// started when the record says, so a pid reused since is never taken for
-// the service. The process is watched through a pidfd; it is not our
-// child, so how it ends cannot be known. What the record says of the
-// service (wanted state, pause, restarts, last exit) carries over.
+// supervisor names, if it still runs: the service's process, or ./finish
+// while it runs. The pid must be alive and must have started when the
+// record says, so a pid reused since is never taken for it. The process
+// is watched through a pidfd; it is not our child, so how it ends cannot
+// be known. What the record says of the service (wanted state, pause,
+// restarts, last exit, a stop under way and since when) carries over.
 func (s *Supervisor) adopt() {
 	old, err := status.ReadAllAt(s.dir, status.File)
-	if err != nil || old.Pid == 0 || old.Start == (procstart.ID{}) {
+	if err != nil || old.Start == (procstart.ID{}) {
 		return
 	}
-	pidfd, err := unix.PidfdOpen(old.Pid, 0)
-	if err != nil {
-		return
-	}
-	// Looked at after the pidfd is had: a match means the pidfd is of the
-	// process the record names, not of one that got its pid since.
-	if now, err := procstart.Of(old.Pid); err != nil || now != old.Start {
-		unix.Close(pidfd)
-		return
-	}
-	s.child = child{pid: old.Pid, pidfd: pidfd, start: old.Start, adopted: true}
 	switch {
-	case old.FromPidfile:
-		s.child.named = byPidfile
-	case old.FromMainpid:
-		s.child.named = byMainpid
+	case old.Pid != 0:
+		c, ok := adoptable(old.Pid, old.Start)
+		if !ok {
+			return
+		}
+		s.child, s.phase = c, up
+		switch {
+		case old.FromPidfile:
+			s.child.named = byPidfile
+		case old.FromMainpid:
+			s.child.named = byMainpid
+		}
+		// A readiness the process has said is still its own; one not
+		// said yet can no longer be heard.
+		if old.Ready != (tai64.Label{}) {
+			s.ready.has, s.ready.since, s.ready.text = true, old.Ready, old.Text
+		}
+		if old.State == status.Stopping {
+			// Its down signal was sent: KILL comes timeout-kill after
+			// that, whoever sent it.
+			s.phase, s.stopSince = stopping, old.StopSince
+			if s.stopSince == (tai64.Label{}) {
+				s.stopSince = tai64.Now() // a record that does not say
+			}
+			if t := s.timeoutKill(); t > 0 {
+				s.alarm = s.stopSince.Time().Add(t)
+			}
+		}
+		s.stopSent = old.StopSent
+	case old.Finishing && old.FinishPid != 0:
+		// ./run starts again only once the old ./finish is done.
+		c, ok := adoptable(old.FinishPid, old.Start)
+		if !ok {
+			return
+		}
+		s.child, s.phase = c, finishing
+		s.nextStart = time.Now()
+		if old.NextStart != (tai64.Label{}) {
+			s.nextStart = old.NextStart.Time()
+		}
+		if t := s.timeoutFinish(); t > 0 {
+			s.alarm = old.Since.Time().Add(t) // ./run exited, ./finish started
+		}
+	default:
+		return
 	}
-	s.phase = up
 	s.since, s.paused, s.want = old.Since, old.Paused, old.Want
 	s.starts = old.Restarts + 1
 	s.exited, s.lastExit = old.Exited, exit{old.LastExit.Code, old.LastExit.Signal}
 	if old.LastExit.Unknown {
 		s.lastExit = exitUnknown
 	}
-	// A readiness the process has said is still its own; one not said
-	// yet can no longer be heard.
-	if old.Ready != (tai64.Label{}) {
-		s.ready.has, s.ready.since, s.ready.text = true, old.Ready, old.Text
+}
+
+// adoptable opens a pidfd on the process pid if it started at start, so
+// that a pid reused since is never taken for it.
+func adoptable(pid int, start procstart.ID) (child, bool) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return noChild, false
 	}
-	if old.State == status.Stopping {
-		s.phase = stopping // its down signal was sent; KILL stays the admin's
+	// Looked at after the pidfd is had: a match means the pidfd is of the
+	// process the record names, not of one that got its pid since.
+	if now, err := procstart.Of(pid); err != nil || now != start {
+		unix.Close(pidfd)
+		return noChild, false
 	}
-	s.stopSent = old.StopSent
+	return child{pid: pid, pidfd: pidfd, start: start, adopted: true}, true
 }
 
 // fatal turns a *control.Error into daemontools' message for it.
@@ -377,7 +420,7 @@ func (s *Supervisor) Obey(now time.Time, commands []byte) {
 // what comes after it.
 func (s *Supervisor) runExited(now time.Time, e exit) {
 	s.since = tai64.Now()
-	s.stopSent = false
+	s.stopSent, s.stopSince = false, tai64.Label{}
 	s.ready.exited()
 	s.exited, s.lastExit = true, e
 	s.paused = false
@@ -539,7 +582,7 @@ func (s *Supervisor) stop(now time.Time) {
 		if s.phase == pidfileWaiting {
 			s.stopExit = exit{} // ./run's
 		}
-		s.phase = stopping
+		s.phase, s.stopSince = stopping, tai64.FromTime(now)
 		if t := s.timeoutKill(); t > 0 {
 			s.alarm = now.Add(t)
 		}
@@ -601,6 +644,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.ready.started()
 	if err != nil {
 		s.ready.close()
+		s.startError = "unable to start run: " + strerr.Reason(err)
 		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
 		if s.want == status.WantUp {
 			s.alarm = now.Add(restartGap)
@@ -608,6 +652,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 		return
 	}
 	s.child, s.phase = c, up
+	s.startError = ""
 	s.starts++
 	s.paused = false
 	s.since = tai64.Now()
@@ -616,7 +661,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 // record is the status record of the moment.
 func (s *Supervisor) record() status.Status {
 	r := status.Status{Since: s.since, Paused: s.paused, Want: s.want, Exited: s.exited,
-		Readiness: s.ready.has, Ready: s.ready.since, Text: s.ready.text}
+		Readiness: s.ready.has, Ready: s.ready.since, Text: s.ready.text, StartError: s.startError}
 	if s.starts > 0 {
 		r.Restarts = s.starts - 1
 	}
@@ -642,10 +687,14 @@ func (s *Supervisor) record() status.Status {
 		}
 	case stopping:
 		r.State, r.Pid, r.Start = status.Stopping, s.child.pid, s.child.start
+		if r.Pid != 0 {
+			r.StopSince = s.stopSince
+		}
 	case pidfileWaiting:
 		r.State = status.Starting
 	case finishing:
 		r.State, r.Finishing = status.Stopping, true
+		r.FinishPid, r.Start = s.child.pid, s.child.start
 		if s.want == status.WantUp || s.startAsked {
 			r.NextStart = tai64.FromTime(s.nextStart)
 		}

@@ -123,6 +123,10 @@ func long(r report.Report, now tai64.Label) string {
 		b = strconv.AppendUint(b, report.SecondsUntil(s.NextStart, now), 10)
 		b = append(b, " seconds"...)
 	}
+	if s.StartError != "" {
+		b = append(b, ", "...)
+		b = appendPrintable(b, s.StartError)
+	}
 	if s.Text != "" {
 		b = append(b, ", status: "...)
 		b = appendPrintable(b, s.Text)
