@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,38 @@ func TestStartErrorRecorded(t *testing.T) {
 	s := waitRecord(t, dir, "up", isUp)
 	if s.StartError != "" {
 		t.Errorf("up, still a start error: %+v", s)
+	}
+}
+
+// A ./run whose first act is to kill its supervise with -9 (once) runs
+// only once the record names it: the next supervise adopts it rather than
+// starting a second copy. strace holds supervise's writes of the record
+// (the rename into place) after the first for 300 ms, so that without the
+// gate ./run would always run first.
+func TestKilledJustAfterStart(t *testing.T) {
+	dir := newService(t, "if [ ! -e killed ]; then touch killed; kill -9 $PPID; fi\necho $$ >> starts\nexec sleep 1000")
+	strace, err := exec.LookPath("strace")
+	testbin.Must(t, err)
+	svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
+		"-e", "inject=renameat:delay_enter=300000:when=2+", testbin.Path(t, "supervise"), dir))
+	svtest.WaitFor(t, 10*time.Second, "supervise killed by ./run", func() bool {
+		if _, err := os.Stat(filepath.Join(dir, "killed")); err != nil {
+			return false
+		}
+		fd, err := unix.Open(filepath.Join(dir, "supervise/ok"), unix.O_WRONLY|unix.O_NONBLOCK, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return err != nil
+	})
+	startSupervise(t, dir)
+	running(t, dir)
+	waitStarts(t, dir, 1)
+	if !svtest.Holds(svtest.Scaled(300*time.Millisecond), func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {
+		t.Fatalf("./run started twice: %q", lines(t, filepath.Join(dir, "starts")))
+	}
+	s, err := status.ReadAll(filepath.Join(dir, status.File))
+	if got := lines(t, filepath.Join(dir, "starts")); err != nil || len(got) != 1 || got[0] != strconv.Itoa(s.Pid) {
+		t.Errorf("starts %q, the record %+v %v", got, s, err)
 	}
 }

@@ -496,11 +496,13 @@ func TestWatchdogWaitsWhilePaused(t *testing.T) {
 		t.Fatalf("paused for 1.5 s with timeout-watchdog 400: %+v; stderr %q", r, stderrOf(errFile))
 	}
 	svc(t, "-c", dir)
-	if !svtest.Holds(time.Second, func() bool {
-		r, _ := svtest.ReadStatus(t, dir)
-		return r.Pid == s.Pid && !r.Paused && r.Restarts == 0
-	}) {
-		r, _ := svtest.ReadStatus(t, dir)
+	continued := func() bool {
+		r, err := status.ReadAll(filepath.Join(dir, status.File))
+		return err == nil && r.Pid == s.Pid && !r.Paused && r.Restarts == 0
+	}
+	svtest.WaitFor(t, 5*time.Second, "the service continued", continued)
+	if !svtest.Holds(time.Second, continued) {
+		r, _ := status.ReadAll(filepath.Join(dir, status.File))
 		t.Errorf("continued, saying WATCHDOG=1 again: %+v; stderr %q", r, stderrOf(errFile))
 	}
 	if e := stderrOf(errFile); e != "" {

@@ -58,8 +58,9 @@ func newReadiness() readiness {
 
 // prepare readies the start about to be made: it reads notification-fd,
 // notify-socket and timeout-watchdog, makes the pipe and the socket, and
-// returns what to execute, the descriptors and the environment ./run gets.
-func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string) {
+// returns what to execute, the descriptors and the environment ./run gets,
+// and the gate that holds it until the record names it (gate.go).
+func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string, g gate) {
 	r := &s.ready
 	r.close()
 	r.since, r.text, r.has, r.sockets = tai64.Label{}, "", false, false
@@ -100,40 +101,13 @@ func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string) {
 		}
 	}
 	r.watchdog = 0
-	argv = []string{"./run"}
 	if r.sockets {
 		if r.watchdog = s.millis(timeoutWatchdogFile, 0, "ignored"); r.watchdog > 0 {
 			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(r.watchdog.Microseconds(), 10))
-			argv = s.withWatchdogPid(env)
 		}
 	}
-	return argv, files, env
-}
-
-// watchdogPidShell is the shell through which ./run starts with a watchdog.
-const watchdogPidShell = "/bin/sh"
-
-// withWatchdogPid is how to start ./run with WATCHDOG_PID set to its own
-// pid, as systemd sets it, so that sd_watchdog_enabled(3) says yes in
-// ./run and no in the processes it forks. The pid is not known before the
-// fork, so the shell learns it ($$) and execs ./run, after putting PWD,
-// which it sets, back as env has it. Without the shell, ./run starts
-// without WATCHDOG_PID (sd_watchdog_enabled then says yes everywhere); a
-// ./run that the kernel would not execute is started directly too, so
-// that it fails as it would without a watchdog (kernelRuns), and so is
-// one whose environment the shell would not pass on as it is (shellKeeps).
-func (s *Supervisor) withWatchdogPid(env []string) []string {
-	if unix.Access(watchdogPidShell, unix.X_OK) != nil || !s.kernelRuns() || !shellKeeps(env) {
-		return []string{"./run"}
-	}
-	const script = `if [ $# = 1 ]; then PWD=$1; else unset PWD; fi; export WATCHDOG_PID=$$; exec ./run`
-	argv := []string{watchdogPidShell, "-c", script, "./run"}
-	for _, kv := range env {
-		if pwd, ok := strings.CutPrefix(kv, "PWD="); ok {
-			return append(argv, pwd) // the first, as getenv(3) finds it
-		}
-	}
-	return argv
+	argv, files, g = s.throughShell(env, files, r.watchdog > 0)
+	return argv, files, env, g
 }
 
 // kernelRuns tells whether execve(2) would run ./run: an executable

@@ -623,32 +623,38 @@ func (s *Supervisor) kill(sig syscall.Signal) {
 // A run that cannot be started is reported and, while the service is
 // wanted up, tried again a second later.
 //
+// ./run runs only once the record names its process (gate.go), so that a
+// supervise killed meanwhile leaves no copy the next one cannot find.
+//
 // Callers leave the announcing of what led here to start: one status
 // write fewer before the fork is a quicker restart, and the state skipped
 // lasted less than a millisecond.
 func (s *Supervisor) startAt(now, next time.Time) {
-	defer s.announce()
 	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
 		next = gap
 	}
 	if now.Before(next) {
 		s.phase, s.alarm = down, next
+		s.announce()
 		return
 	}
 	s.lastStart = now
 	s.runStart = procstart.Now()
 	s.phase, s.alarm = down, time.Time{}
 	s.startAsked = false
-	argv, files, env := s.prepare()
+	argv, files, env, g := s.prepare()
 	c, err := s.spawn(argv, env, files)
+	g.forked()
 	s.ready.started()
 	if err != nil {
+		g.open(false)
 		s.ready.close()
 		s.startError = "unable to start run: " + strerr.Reason(err)
 		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
 		if s.want == status.WantUp {
 			s.alarm = now.Add(restartGap)
 		}
+		s.announce()
 		return
 	}
 	s.child, s.phase = c, up
@@ -656,6 +662,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.starts++
 	s.paused = false
 	s.since = tai64.Now()
+	s.announce()
+	g.open(true) // the record names it: ./run may run
 }
 
 // record is the status record of the moment.
