@@ -17,9 +17,11 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// svscans are the two programs compared: ours and Debian's daemontools 0.76.
-func svscans(t *testing.T) map[string]string {
-	return map[string]string{"ours": testbin.Path(t, "svscan"), "daemontools": testbin.Reference(t, "svscan")}
+// svscans are the programs compared, as command lines before the scanned
+// directory: ours in both modes and Debian's daemontools 0.76.
+func svscans(t *testing.T) map[string][]string {
+	ours := testbin.Path(t, "svscan")
+	return map[string][]string{"ours": {ours}, "ours -1": {ours, "-1"}, "daemontools": {testbin.Reference(t, "svscan")}}
 }
 
 // sleepers returns the pids of pid's children that have become sleep: the
@@ -37,9 +39,15 @@ func sleepers(pid int) []int {
 // With ulimit -n 64, svscan still starts all of 100 services, starts again
 // a supervise that dies, and picks up a new service, as daemontools'
 // svscan does: it holds no descriptor per service, and running short of
-// descriptors never stops its scans.
+// descriptors never stops its scans. svscan -1 holds descriptors for each
+// supervisor: it supervises what fits, says which are not supervised, and
+// keeps those it supervises (TestScarceDescriptorsOneProcess).
 func TestScarceDescriptors(t *testing.T) {
-	for name, prog := range svscans(t) {
+	for name, command := range svscans(t) {
+		if name == "ours -1" {
+			continue
+		}
+		prog := command[0]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			root := t.TempDir()
@@ -74,6 +82,54 @@ func TestScarceDescriptors(t *testing.T) {
 	}
 }
 
+// Under ulimit -n 64 (soft and hard: Go cannot raise it), svscan -1
+// supervises the services that fit, says of each of the others that it is
+// not supervised, starts again a supervised service that dies, and keeps
+// scanning.
+func TestScarceDescriptorsOneProcess(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	var names []string
+	for i := range 100 {
+		name := fmt.Sprintf("s%03d", i)
+		makeService(t, filepath.Join(dir, name), "exec sleep 1000", "")
+		names = append(names, name)
+	}
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -n 64 && exec "$0" -1 "$1"`, testbin.Path(t, "svscan"), dir)
+	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
+	stderr := filepath.Join(root, "stderr")
+	cmd.Stderr = create(t, stderr)
+	svtest.Start(t, cmd)
+	warning := func(name string) string {
+		return "svscan: warning: out of descriptors (limit 64): " + name + " is not supervised, the services already supervised stay so; trying again at the next scan\n"
+	}
+	var up map[string]int
+	svtest.WaitFor(t, 10*time.Second, "every service supervised or said not to be", func() bool {
+		b, _ := os.ReadFile(stderr)
+		up = map[string]int{}
+		for _, name := range names {
+			if pid := upPid(t, filepath.Join(dir, name)); pid != 0 {
+				up[name] = pid
+			} else if !strings.Contains(string(b), warning(name)) {
+				return false
+			}
+		}
+		return true
+	})
+	if len(up) == 0 || len(up) == len(names) {
+		t.Fatalf("%d of %d services supervised under ulimit -n 64", len(up), len(names))
+	}
+	for name, pid := range up {
+		testbin.Must(t, syscall.Kill(pid, syscall.SIGKILL))
+		svtest.WaitFor(t, 5*time.Second, name+" started again", func() bool {
+			p := upPid(t, filepath.Join(dir, name))
+			return p != 0 && p != pid
+		})
+		break
+	}
+}
+
 // nobody returns the uid and gid of the account nobody.
 func nobody(t *testing.T) (uid, gid int) {
 	u, err := user.Lookup("nobody")
@@ -87,8 +143,8 @@ func nobody(t *testing.T) (uid, gid int) {
 
 // A service that cannot be looked at for a while (its real directory made
 // unreadable, here) is warned about at each scan but keeps running under
-// the same supervise, as under daemontools: only "does not exist" means a
-// service has gone.
+// the same supervisor, as under daemontools, in both modes: only "does not
+// exist" means a service has gone.
 func TestStatErrorKeepsService(t *testing.T) {
 	uid, gid := nobody(t)
 	type run struct {
@@ -99,7 +155,7 @@ func TestStatErrorKeepsService(t *testing.T) {
 		service   int
 	}
 	runs := map[string]*run{}
-	for name, prog := range svscans(t) {
+	for name, command := range svscans(t) {
 		root := testbin.PublicDir(t)
 		r := &run{root: root, app: filepath.Join(root, "apps/app")}
 		makeService(t, r.app, "exec sleep 1000", "")
@@ -111,7 +167,7 @@ func TestStatErrorKeepsService(t *testing.T) {
 			}
 			return os.Lchown(path, uid, gid)
 		}))
-		cmd := exec.Command(prog, filepath.Join(root, "service"))
+		cmd := exec.Command(command[0], append(command[1:], filepath.Join(root, "service"))...)
 		cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 		cmd.Stderr = create(t, filepath.Join(root, "stderr"))
@@ -121,6 +177,9 @@ func TestStatErrorKeepsService(t *testing.T) {
 	}
 	for name, r := range runs {
 		r.service = waitUp(t, 5*time.Second, r.app)[r.app]
+		if name == "ours -1" {
+			r.supervise = r.svscan // the supervisor lives inside svscan
+		}
 		for _, p := range svtest.Procs(r.svscan) {
 			if p.PPid == r.svscan && len(p.Args) > 0 && p.Args[0] == "supervise" {
 				r.supervise = p.Pid
