@@ -282,6 +282,45 @@ func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
 	}
 }
 
+// Each service and logger gets descriptors 0, 1 and 2 and nothing else,
+// in both modes, whatever svscan inherited: the service's stdout is the
+// pipe its logger reads as stdin. They get the open-files limit svscan was
+// started with, not the one the Go runtime raises for itself.
+func TestServicesGetOnlyTheirDescriptors(t *testing.T) {
+	forModes(t, servicesGetOnlyTheirDescriptors)
+}
+
+func servicesGetOnlyTheirDescriptors(t *testing.T, m mode) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "service")
+	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "exec sleep 1000")
+	stray, err := os.Open(root)
+	testbin.Must(t, err)
+	defer stray.Close()
+	args := append([]string{"-c", `ulimit -Sn 200 && exec "$0" "$@"`, testbin.Path(t, "svscan")}, m.flags...)
+	cmd := exec.Command("/bin/sh", append(args, dir)...)
+	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
+	cmd.ExtraFiles = []*os.File{stray}
+	cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+	svtest.Start(t, cmd)
+	pids := waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log")
+	main, log := pids[dir+"/a"], pids[dir+"/a/log"]
+	svtest.WaitFor(t, 5*time.Second, "both asleep", func() bool { return inNanosleep(main) && inNanosleep(log) })
+	mainFds, logFds := fds(t, main), fds(t, log)
+	if len(mainFds) != 3 || len(logFds) != 3 {
+		t.Fatalf("a has %v, a/log has %v; want 0, 1, 2 only", mainFds, logFds)
+	}
+	if !strings.HasPrefix(mainFds[1], "pipe:") || mainFds[1] != logFds[0] {
+		t.Errorf("a's stdout %s, log's stdin %s: want the same pipe", mainFds[1], logFds[0])
+	}
+	for _, pid := range []int{main, log} {
+		limits, _ := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+		if !regexp.MustCompile(`(?m)^Max open files +200 `).Match(limits) {
+			t.Errorf("pid %d limits:\n%s", pid, limits)
+		}
+	}
+}
+
 // fds maps each open descriptor of pid to what it points to.
 // inNanosleep says whether pid is blocked in clock_nanosleep, as sleep is
 // once it has started.
