@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
@@ -388,5 +389,38 @@ func TestPidfileLeftoversStoppedBeforeRetry(t *testing.T) {
 				t.Errorf("stderr:\n%s\nwant it to begin with\n%s", got, want)
 			}
 		})
+	}
+}
+
+// A supervise killed with -9 while it waits for a pidfile: the next one
+// takes the wait over (the record says ./run exited 0 and when it
+// started) and supervises the daemon that ./run forked, rather than
+// starting ./run again, and a second daemon beside the first.
+func TestPidfileWaitSurvivesKill9(t *testing.T) {
+	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	g, _ := startSupervise(t, dir)
+	waiting := func(s status.Status) bool { return s.AwaitingDaemon && s.State == status.Starting && s.Start != procstart.ID{} }
+	waitRecord(t, dir, "waiting for the pidfile", waiting)
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	_, errFile := startSupervise(t, dir)
+	running(t, dir)
+	waitRecord(t, dir, "waiting again", waiting)
+	writeFile(t, dir, "go", "", 0o644)
+	var daemon int
+	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "daemon.pid"))
+		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return s.Pid != 0 && s.Pid == daemon
+	})
+	if !s.FromPidfile || s.AwaitingDaemon {
+		t.Errorf("record: %+v", s)
+	}
+	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 {
+		t.Errorf("./run started %d times: %q", len(runs), runs)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
 	}
 }

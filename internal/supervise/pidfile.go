@@ -41,6 +41,10 @@ type awaiting struct {
 	until       time.Time // when to give up
 	why         error     // why the latest look found no daemon
 	overwritten bool      // the pidfile file holds the pid itself (pidfilePath)
+	// orphansElsewhere: the wait was taken over from a supervisor killed
+	// meanwhile; the processes ./run left came back to the process that
+	// reaped them (this one's parent, a subreaper such as svscan, or init).
+	orphansElsewhere bool
 }
 
 // errNoDaemon is a look at the pidfile that found no daemon; its words
@@ -229,16 +233,21 @@ func (s *Supervisor) readPidfile(name string) (int, error) {
 // descends tells whether p is one of the processes of ./run's latest
 // start: p and each of its ancestors up to the service's process, or up
 // to this process when toSelf (./run has exited: its descendants are
-// orphans, and this process is their subreaper), started no earlier than
-// ./run. A pid reused since by a process that is not ./run's fails: either
-// it started earlier, or its ancestry leads elsewhere.
+// orphans, and this process is their subreaper; or, when the wait for a
+// daemon was taken over, to the process that reaped them), started no
+// earlier than ./run. A pid reused since by a process that is not ./run's
+// fails: either it started earlier, or its ancestry leads elsewhere.
 func (s *Supervisor) descends(p procstart.Stat, toSelf bool) bool {
 	self := unix.Getpid()
+	reaper := self
+	if s.await.orphansElsewhere && s.phase == pidfileWaiting {
+		reaper = unix.Getppid()
+	}
 	for range maxPid {
 		switch {
 		case p.Start < s.runStart:
 			return false
-		case s.child.pid != 0 && p.Pid == s.child.pid, toSelf && p.PPid == self:
+		case s.child.pid != 0 && p.Pid == s.child.pid, toSelf && (p.PPid == self || p.PPid == reaper || reaper != self && p.PPid == 1):
 			return true
 		case p.PPid <= 1:
 			return false

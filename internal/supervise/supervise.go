@@ -103,10 +103,11 @@ type Supervisor struct {
 	exited    bool          // ./run has exited since Open
 	lastExit  exit
 
-	runStart  uint64   // ./run's latest start on /proc's clock (procstart.Now)
-	await     awaiting // while pidfileWaiting
-	leftovers []child  // while stopping a service with a pidfile: its other processes
-	stopExit  exit     // while stopping, once the service's process has exited: how
+	runStart  uint64       // ./run's latest start on /proc's clock (procstart.Now)
+	runID     procstart.ID // when ./run's latest process started, as the record says it
+	await     awaiting     // while pidfileWaiting
+	leftovers []child      // while stopping a service with a pidfile: its other processes
+	stopExit  exit         // while stopping, once the service's process has exited: how
 	ready     readiness
 }
 
@@ -211,6 +212,18 @@ func (s *Supervisor) adopt() {
 			}
 		}
 		s.stopSent = old.StopSent
+	case old.AwaitingDaemon:
+		// ./run exited 0 and its daemon was awaited: the wait goes on
+		// here, rather than a second ./run starting a second daemon.
+		self, err := procstart.Of(unix.Getpid())
+		path, ok := s.setting(pidfileFile)
+		if err != nil || self.Boot != old.Start.Boot || !ok || path == "" {
+			return
+		}
+		now := time.Now()
+		s.phase, s.runStart, s.runID = pidfileWaiting, old.Start.Ticks, old.Start
+		s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true}
+		s.alarm = now // look at once
 	case old.Finishing && old.FinishPid != 0:
 		// ./run starts again only once the old ./finish is done.
 		c, ok := adoptable(old.FinishPid, old.Start)
@@ -657,7 +670,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 		s.announce()
 		return
 	}
-	s.child, s.phase = c, up
+	s.child, s.phase, s.runID = c, up, c.start
 	s.startError = ""
 	s.starts++
 	s.paused = false
@@ -699,7 +712,7 @@ func (s *Supervisor) record() status.Status {
 			r.StopSince = s.stopSince
 		}
 	case pidfileWaiting:
-		r.State = status.Starting
+		r.State, r.AwaitingDaemon, r.Start = status.Starting, true, s.runID
 	case finishing:
 		r.State, r.Finishing = status.Stopping, true
 		r.FinishPid, r.Start = s.child.pid, s.child.start
