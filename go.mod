@@ -2,6 +2,7 @@ module daemontools
 
 go 1.26.8
 
-require golang.org/x/sys v0.49.0
-
-require github.com/fsnotify/fsnotify v1.10.1
+require (
+	github.com/fsnotify/fsnotify v1.10.1
+	golang.org/x/sys v0.49.0
+)
