@@ -176,6 +176,20 @@ func (tr *transcript) poll(want string, args ...string) testbin.Result {
 
 func (tr *transcript) String() string { return tr.b.String() }
 
+// files records runsv's text files of service dir, supervise/stat as it
+// is and supervise/pid as "N" when it holds the record's pid, else as it is.
+func (tr *transcript) files(dir string) {
+	tr.t.Helper()
+	stat, err := os.ReadFile(filepath.Join(dir, "supervise/stat"))
+	testbin.Must(tr.t, err)
+	pid, err := os.ReadFile(filepath.Join(dir, "supervise/pid"))
+	testbin.Must(tr.t, err)
+	if p := supervisedPid(tr.t, dir); p != 0 && string(pid) == fmt.Sprintln(p) {
+		pid = []byte("N\n")
+	}
+	fmt.Fprintf(&tr.b, "%s: stat %q, pid %q\n", tr.normal(dir), stat, pid)
+}
+
 // secondPassed waits until the status record of service dir is from an
 // earlier second than now: sv restart takes a record from the second it
 // began in for the restarted service's.
@@ -208,8 +222,9 @@ func runitTree(t testing.TB, dir string) {
 }
 
 // runit's sv drives our services as it drives runsv's: status (of a log
-// too), up, down, restart, -w with and without ./check, a stop signal
-// ignored (got TERM) and force-stop's kill, once, exit.
+// too), up, down, restart, pause and cont, -w with and without ./check, a
+// stop signal ignored (got TERM) and force-stop's kill, once, exit; and
+// supervise/stat and supervise/pid say what runsv's say.
 func TestRunitSv(t *testing.T) {
 	t.Parallel()
 	said := sideBySide(t, runitTree, func(t testing.TB, dir string) string {
@@ -219,6 +234,9 @@ func TestRunitSv(t *testing.T) {
 		tr.svUntil("down: DIR/idle: Ns\n", "status", idle)
 		tr.svUntil("run: DIR/chk: (pid N) Ns\n", "status", chk)
 		tr.svUntil("run: DIR/stubborn: (pid N) Ns\n", "status", stubborn)
+		for _, d := range []string{web, web + "/log", idle} {
+			tr.files(d)
+		}
 
 		tr.sv("-w", "5", "up", idle)
 		tr.sv("-w", "5", "down", idle)
@@ -232,7 +250,12 @@ func TestRunitSv(t *testing.T) {
 		}
 		tr.sv("-w", "5", "down", web)
 		tr.sv("status", web)
+		tr.files(web)
 		tr.sv("-w", "5", "up", web)
+		tr.sv("-w", "5", "pause", web)
+		tr.sv("status", web)
+		tr.files(web)
+		tr.sv("-w", "5", "cont", web)
 
 		tr.sv("-w", "1", "up", chk)
 		writeFile(t, chk+"/ready", "", 0o644)
@@ -240,6 +263,7 @@ func TestRunitSv(t *testing.T) {
 
 		tr.sv("down", stubborn)
 		tr.svUntil("run: DIR/stubborn: (pid N) Ns, want down, got TERM\n", "status", stubborn)
+		tr.files(stubborn)
 		tr.sv("-w", "1", "force-stop", stubborn)
 		tr.svUntil("down: DIR/stubborn: Ns, normally up\n", "status", stubborn)
 
@@ -273,6 +297,9 @@ $ sv status DIR/chk
 run: DIR/chk: (pid N) Ns
 $ sv status DIR/stubborn
 run: DIR/stubborn: (pid N) Ns
+DIR/web: stat "run\n", pid "N\n"
+DIR/web/log: stat "run\n", pid "N\n"
+DIR/idle: stat "down\n", pid ""
 $ sv -w 5 up DIR/idle
 ok: run: DIR/idle: (pid N) Ns, normally down
 $ sv -w 5 down DIR/idle
@@ -285,7 +312,15 @@ $ sv -w 5 down DIR/web
 ok: down: DIR/web: Ns, normally up
 $ sv status DIR/web
 down: DIR/web: Ns, normally up; run: log: (pid N) Ns
+DIR/web: stat "down\n", pid ""
 $ sv -w 5 up DIR/web
+ok: run: DIR/web: (pid N) Ns
+$ sv -w 5 pause DIR/web
+ok: run: DIR/web: (pid N) Ns, paused
+$ sv status DIR/web
+run: DIR/web: (pid N) Ns, paused; run: log: (pid N) Ns
+DIR/web: stat "run, paused\n", pid "N\n"
+$ sv -w 5 cont DIR/web
 ok: run: DIR/web: (pid N) Ns
 $ sv -w 1 up DIR/chk
 timeout: run: DIR/chk: (pid N) Ns
@@ -295,6 +330,7 @@ ok: run: DIR/chk: (pid N) Ns
 $ sv down DIR/stubborn
 $ sv status DIR/stubborn
 run: DIR/stubborn: (pid N) Ns, want down, got TERM
+DIR/stubborn: stat "run, got TERM, want down\n", pid "N\n"
 $ sv -w 1 force-stop DIR/stubborn
 kill: run: DIR/stubborn: (pid N) Ns, want down, got TERM
 exit 1

@@ -14,6 +14,7 @@ package status
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -397,12 +398,16 @@ const File = "supervise/status"
 // readers never see half a record. A failure is a *WriteError naming the
 // step.
 func Write(dir int, s Status) error {
-	tmp := File + ".new"
+	return replace(dir, File, s.Append(make([]byte, 0, Size+extSize+len(s.StartError)+len(s.Text))))
+}
+
+// replace replaces file, relative to dir, with b as Write does.
+func replace(dir int, file string, b []byte) error {
+	tmp := file + ".new"
 	fd, err := unix.Openat(dir, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return &WriteError{Op: "open", File: tmp, Err: err}
 	}
-	b := s.Append(make([]byte, 0, Size+extSize+len(s.StartError)+len(s.Text)))
 	n, err := syscall.Write(fd, b)
 	syscall.Close(fd)
 	if err != nil {
@@ -411,20 +416,27 @@ func Write(dir int, s Status) error {
 	if n < len(b) {
 		return &WriteError{Op: "write", File: tmp, Err: ErrPartialWrite}
 	}
-	if err := unix.Renameat(dir, tmp, dir, File); err != nil {
+	if err := unix.Renameat(dir, tmp, dir, file); err != nil {
 		return &WriteError{Op: "rename", File: tmp, Err: err}
 	}
 	return nil
 }
 
-// ErrPartialWrite means fewer than Size bytes reached the file.
+// ErrPartialWrite means fewer bytes than written reached the file.
 var ErrPartialWrite error = strerr.Text("partial write")
 
-// WriteError is a failure of Write: Op is "open", "write" or "rename".
+// WriteError is a failure of Write or WriteRunit: Op is "open", "write"
+// or "rename", File the file written (FILE.new), which is renamed to
+// Target.
 type WriteError struct {
 	Op   string
 	File string
 	Err  error
+}
+
+// Target is the name the file is renamed to, without its directory.
+func (e *WriteError) Target() string {
+	return strings.TrimSuffix(e.File[strings.LastIndexByte(e.File, '/')+1:], ".new")
 }
 
 func (e *WriteError) Error() string { return e.Op + " " + e.File + ": " + e.Err.Error() }

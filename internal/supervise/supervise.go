@@ -92,6 +92,8 @@ type Supervisor struct {
 	// startError: why the latest start of ./run failed; empty once one
 	// succeeds.
 	startError string
+	// pidWritten is the pid in supervise/pid, -1 before it is written.
+	pidWritten int
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -116,7 +118,7 @@ type Supervisor struct {
 // supervised from then on. Run starts the service. A failure is a fatal
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
-	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness()}
+	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(), pidWritten: -1}
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, err
@@ -675,8 +677,12 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.starts++
 	s.paused = false
 	s.since = tai64.Now()
-	s.announce()
+	r := s.record()
+	written := s.writeRecord(r)
 	g.open(true) // the record names it: ./run may run
+	if written {
+		s.writeRunit(r) // after the gate: off the restart's path
+	}
 }
 
 // record is the status record of the moment.
@@ -727,16 +733,40 @@ func (s *Supervisor) record() status.Status {
 	return r
 }
 
-// announce writes the status record, warning when it cannot.
+// announce writes the status record, and runsv's text files after it.
 func (s *Supervisor) announce() {
-	err := status.Write(s.dir, s.record())
+	r := s.record()
+	if s.writeRecord(r) {
+		s.writeRunit(r)
+	}
+}
+
+// writeRecord writes the status record r, warning when it cannot.
+func (s *Supervisor) writeRecord(r status.Status) bool {
+	err := status.Write(s.dir, r)
+	s.warnWrite(err)
+	return err == nil
+}
+
+// writeRunit writes runsv's text files of r (supervise/pid only when its
+// pid has changed), warning when it cannot.
+func (s *Supervisor) writeRunit(r status.Status) {
+	err := status.WriteRunit(s.dir, r, r.Pid != s.pidWritten)
+	if err == nil {
+		s.pidWritten = r.Pid
+	}
+	s.warnWrite(err)
+}
+
+// warnWrite warns of a failure to write a status file, if err is one.
+func (s *Supervisor) warnWrite(err error) {
 	var e *status.WriteError
 	switch {
 	case err == nil:
 	case !errors.As(err, &e):
 		s.warn("unable to write ", s.opt.Dir, "/", status.File, ": ", err)
 	case e.Op == "rename":
-		s.warn("unable to rename ", s.opt.Dir, "/", e.File, " to status: ", e.Err)
+		s.warn("unable to rename ", s.opt.Dir, "/", e.File, " to ", e.Target(), ": ", e.Err)
 	default:
 		s.warn("unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
 	}

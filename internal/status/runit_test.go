@@ -1,0 +1,65 @@
+package status
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"daemontools/internal/testbin"
+)
+
+// Stat's lines, as runsv words them.
+func TestStat(t *testing.T) {
+	for _, c := range []struct {
+		s    Status
+		want string
+	}{
+		{Status{Want: WantUp}, "down\n"},
+		{Status{Want: WantDown, Paused: true}, "down\n"},
+		{Status{Pid: 7, Want: WantUp}, "run\n"},
+		{Status{Pid: 7, Want: WantNone}, "run\n"},
+		{Status{Pid: 7, Want: WantDown, Paused: true, StopSent: true}, "run, paused, got TERM, want down\n"},
+		{Status{Want: WantDown, Finishing: true}, "finish, want down\n"},
+		{Status{Want: WantUp, Finishing: true}, "finish\n"},
+	} {
+		if got := c.s.Stat(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.s, got, c.want)
+		}
+	}
+}
+
+// WriteRunit replaces stat always, pid when told to: "PID\n", or empty
+// while down; a failure names the file and what it was renamed to.
+func TestWriteRunit(t *testing.T) {
+	dir := t.TempDir()
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, "supervise"), 0o755))
+	dirfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	testbin.Must(t, err)
+	defer syscall.Close(dirfd)
+	read := func(file string) string {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		testbin.Must(t, err)
+		return string(b)
+	}
+	testbin.Must(t, WriteRunit(dirfd, Status{Pid: 4242, Want: WantUp}, true))
+	if pid, stat := read(PidFile), read(StatFile); pid != "4242\n" || stat != "run\n" {
+		t.Errorf("pid %q, stat %q", pid, stat)
+	}
+	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, false))
+	if pid, stat := read(PidFile), read(StatFile); pid != "4242\n" || stat != "down\n" {
+		t.Errorf("pid not to be written: pid %q, stat %q", pid, stat)
+	}
+	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, true))
+	if pid := read(PidFile); pid != "" {
+		t.Errorf("pid %q while down", pid)
+	}
+	testbin.Must(t, os.Remove(filepath.Join(dir, StatFile)))
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, StatFile), 0o755))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, StatFile, "keep"), nil, 0o644))
+	var e *WriteError
+	if err := WriteRunit(dirfd, Status{}, false); !errors.As(err, &e) || e.Op != "rename" || e.File != StatFile+".new" || e.Target() != "stat" {
+		t.Errorf("stat a directory: %v", err)
+	}
+}
