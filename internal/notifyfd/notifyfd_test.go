@@ -70,7 +70,7 @@ func TestPipe(t *testing.T) {
 		want   State
 	}{
 		{"echo >&5", Ready},
-		{"printf 'starting up' >&5; sleep 0.01; echo ' ready' >&5; sleep 30", Ready},
+		{"printf 'starting up' >&5; sleep 0.01; echo ' ready' >&5; exec sleep 30", Ready},
 		{"head -c 300000 /dev/zero >&5; echo >&5", Ready},
 		{"printf 'no newline' >&5", Closed},
 		{"exec 5>&-; sleep 0.01", Closed},
