@@ -7,7 +7,9 @@
 //
 //	func TestMain(m *testing.M) { testbin.Main(m) }
 //
-// so that the build directory is removed when the tests finish.
+// so that the build directory is removed when the tests finish, and so that
+// the tests run under a guard that fails them when they leave a process
+// running (see guard).
 package testbin
 
 import (
@@ -41,8 +43,12 @@ func init() {
 	}
 }
 
-// Main runs the tests and removes the build directory afterwards.
+// Main runs the tests under a guard (see guard) and removes the build
+// directory afterwards.
 func Main(m *testing.M) {
+	if os.Getenv(guardEnv) == "" {
+		os.Exit(guard())
+	}
 	code := m.Run()
 	if dir != "" {
 		os.RemoveAll(dir)
