@@ -186,21 +186,21 @@ func TestSuperviseFullDisk(t *testing.T) {
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")
 	svtest.NewService(t, dir, "exec sleep 100000")
-	p, st := startSupervise(t, dir, 0)
+	p, st := superviseUp(t, dir)
 
 	filler := fill(t, mnt)
-	svc(t, "-d", dir)
+	svtest.Svc(t, prog(t, "svc"), "-d", dir)
 	svtest.WaitForNil(t, 5*time.Second, "service stopped", func() error {
-		if svtest.Alive(st.pid) {
-			return fmt.Errorf("pid %d still running", st.pid)
+		if svtest.Alive(st.Pid) {
+			return fmt.Errorf("pid %d still running", st.Pid)
 		}
 		return nil
 	})
 	waitOutput(t, p, 5*time.Second, "supervise: warning: ", "out of disk space")
-	if s, err := readStatus(dir); err != nil || s.pid != st.pid {
-		t.Fatalf("status on a full disk: %+v %v, want the last whole record (pid %d)", s, err, st.pid)
+	if s, err := svtest.WellFormedStatus(dir); err != nil || s.Pid != st.Pid {
+		t.Fatalf("status on a full disk: %+v %v, want the last whole record (pid %d)", s, err, st.Pid)
 	}
-	svc(t, "-u", dir)
+	svtest.Svc(t, prog(t, "svc"), "-u", dir)
 	var child int
 	svtest.WaitForNil(t, 5*time.Second, "service restarted on a full disk", func() error {
 		for _, s := range svtest.AllProcs() {
@@ -216,11 +216,11 @@ func TestSuperviseFullDisk(t *testing.T) {
 	}
 
 	testbin.Must(t, os.Remove(filler))
-	svc(t, "-p", dir) // a change to record
-	svc(t, "-c", dir)
+	svtest.Svc(t, prog(t, "svc"), "-p", dir) // a change to record
+	svtest.Svc(t, prog(t, "svc"), "-c", dir)
 	svtest.WaitForNil(t, 5*time.Second, "status recorded again", func() error {
-		s, err := readStatus(dir)
-		if err == nil && (s.pid != child || s.want != 'u' || s.paused) {
+		s, err := svtest.WellFormedStatus(dir)
+		if err == nil && (s.Pid != child || s.Want != 'u' || s.Paused) {
 			err = fmt.Errorf("status %+v, want pid %d up", s, child)
 		}
 		return err
@@ -238,13 +238,13 @@ func TestSuperviseReadOnly(t *testing.T) {
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")
 	svtest.NewService(t, dir, "exec sleep 100000")
-	p, st := startSupervise(t, dir, 0)
-	svc(t, "-dx", dir)
+	p, st := superviseUp(t, dir)
+	svtest.Svc(t, prog(t, "svc"), "-dx", dir)
 	if code := p.Wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("supervise on svc -dx: exit %d\n%s", code, p.out)
 	}
-	if svtest.Alive(st.pid) {
-		t.Fatalf("service %d still runs after svc -dx", st.pid)
+	if svtest.Alive(st.Pid) {
+		t.Fatalf("service %d still runs after svc -dx", st.Pid)
 	}
 
 	remount(t, mnt, true)
@@ -252,11 +252,11 @@ func TestSuperviseReadOnly(t *testing.T) {
 		!strings.HasSuffix(out, ": read-only file system\n") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("supervise on a read-only filesystem: exit %d %q", code, out)
 	}
-	if s, err := readStatus(dir); err != nil || s.pid != 0 {
+	if s, err := svtest.WellFormedStatus(dir); err != nil || s.Pid != 0 {
 		t.Fatalf("status on the read-only filesystem: %+v %v", s, err)
 	}
 
 	remount(t, mnt, false)
-	startSupervise(t, dir, 0)
+	superviseUp(t, dir)
 	checkSuperviseFiles(t, dir)
 }

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -49,21 +49,13 @@ func needRoot(t testing.TB) {
 	}
 }
 
-// output collects a process's stdout and stderr in a file: a file, not a
-// pipe, so that waiting for the process never waits for its descendants
-// to close the pipe.
-type output struct{ f *os.File }
+// output is the file that collects a process's stdout and stderr: a file,
+// not a pipe, so that waiting for the process never waits for its
+// descendants to close the pipe.
+type output string
 
-func newOutput(t testing.TB) *output {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	testbin.Must(t, err)
-	t.Cleanup(func() { f.Close() })
-	return &output{f}
-}
-
-func (o *output) String() string {
-	b, _ := os.ReadFile(o.f.Name())
+func (o output) String() string {
+	b, _ := os.ReadFile(string(o))
 	return string(b)
 }
 
@@ -71,18 +63,21 @@ func (o *output) String() string {
 // output collected in out; a failed test shows that output.
 type proc struct {
 	*svtest.Group
-	out *output // stdout and stderr, unless the caller set them
+	out output // stdout and stderr, unless the caller set them
 }
 
 // start starts cmd with svtest.Start.
 func start(t testing.TB, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{out: newOutput(t)}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	testbin.Must(t, err)
+	defer f.Close()
+	p := &proc{out: output(f.Name())}
 	if cmd.Stdout == nil {
-		cmd.Stdout = p.out.f
+		cmd.Stdout = f
 	}
 	if cmd.Stderr == nil {
-		cmd.Stderr = p.out.f
+		cmd.Stderr = f
 	}
 	p.Group = svtest.Start(t, cmd)
 	t.Cleanup(func() {
@@ -171,83 +166,12 @@ func procKB(pid int, file, field string) (int, error) {
 	return 0, fmt.Errorf("/proc/%d/%s: no %s", pid, file, field)
 }
 
-// status is a decoded supervise/status record. These tests decode the
-// record with their own decoder, not internal/status (which svtest's
-// ReadStatus uses): an independent oracle, so that a bug shared by the
-// writer and the decoder of internal/status cannot hide here. It also
-// checks more than svstat needs.
-type status struct {
-	sec    uint64 // TAI64 seconds of the last change of pid
-	pid    int
-	paused bool
-	want   byte // 'u', 'd' or 0
-}
-
-// readStatus reads and checks DIR/supervise/status: at least 18 bytes,
-// a TAI64 label past 2^62, a pause flag of 0 or 1, a want of u, d or 0.
-func readStatus(dir string) (status, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "supervise", "status"))
-	if err != nil {
-		return status{}, err
-	}
-	return decodeStatus(b)
-}
-
-func decodeStatus(b []byte) (status, error) {
-	if len(b) < 18 {
-		return status{}, fmt.Errorf("status is %d bytes: % x", len(b), b)
-	}
-	s := status{
-		sec:    binary.BigEndian.Uint64(b[0:8]),
-		pid:    int(binary.LittleEndian.Uint32(b[12:16])),
-		paused: b[16] == 1,
-		want:   b[17],
-	}
-	if s.sec < 1<<62 || binary.BigEndian.Uint32(b[8:12]) > 999999999 {
-		return s, fmt.Errorf("status has a bad label: % x", b[:12])
-	}
-	if b[16] > 1 || (s.want != 'u' && s.want != 'd' && s.want != 0) {
-		return s, fmt.Errorf("status has bad flags: % x", b[16:18])
-	}
-	if s.paused && s.pid == 0 {
-		return s, fmt.Errorf("status says paused with no pid: % x", b)
-	}
-	return s, nil
-}
-
-// startSupervise starts supervise on dir and waits until it runs a service
-// other than pid old.
-func startSupervise(t testing.TB, dir string, old int) (*proc, status) {
+// superviseUp starts supervise on dir (svtest.StartSupervise; its out
+// is its stderr) and waits until its service runs.
+func superviseUp(t testing.TB, dir string) (*proc, status.Status) {
 	t.Helper()
-	p := start(t, exec.Command(prog(t, "supervise"), dir))
-	return p, waitUp(t, dir, old)
-}
-
-// waitUp waits until status shows a running service whose pid is not old,
-// and returns that status.
-func waitUp(t testing.TB, dir string, old int) status {
-	t.Helper()
-	var st status
-	svtest.WaitForNil(t, 10*time.Second, dir+" up", func() error {
-		var err error
-		st, err = readStatus(dir)
-		switch {
-		case err != nil:
-			return err
-		case st.pid == 0 || st.pid == old:
-			return fmt.Errorf("status pid %d", st.pid)
-		case !svtest.Alive(st.pid):
-			return fmt.Errorf("pid %d in status is not running", st.pid)
-		}
-		return nil
-	})
-	return st
-}
-
-// svc runs svc with args and fails the test unless it exits 0 silently.
-func svc(t testing.TB, args ...string) {
-	t.Helper()
-	svtest.Svc(t, prog(t, "svc"), args...)
+	g, errFile := svtest.StartSupervise(t, dir, prog(t, "supervise"))
+	return &proc{g, output(errFile)}, svtest.WaitUp(t, dir, 0)
 }
 
 // noPanic fails the test if out shows a Go runtime crash.

@@ -39,7 +39,7 @@ func TestOneProcessSoak(t *testing.T) {
 			testbin.Must(t, syscall.Kill(before[dirs[i]], syscall.SIGKILL))
 			kills++
 		} else {
-			svc(t, "-t", dirs[i])
+			svtest.Svc(t, prog(t, "svc"), "-t", dirs[i])
 			terms++
 		}
 	}
@@ -70,9 +70,9 @@ func waitAllOnce(t *testing.T, scan *proc, dirs []string, old map[string]int, ti
 		for _, dir := range dirs {
 			err := serviceUp(dir)
 			if err == nil {
-				st, _ := readStatus(dir)
-				if pids[dir] = st.pid; st.pid == old[dir] {
-					err = fmt.Errorf("%s: still pid %d", dir, st.pid)
+				st, _ := svtest.WellFormedStatus(dir)
+				if pids[dir] = st.Pid; st.Pid == old[dir] {
+					err = fmt.Errorf("%s: still pid %d", dir, st.Pid)
 				}
 			}
 			if err != nil {

@@ -39,11 +39,11 @@ exec sleep 100000`)
 	before := map[string]int{}
 	svtest.WaitForNil(t, 30*time.Second, "every service up", func() error {
 		for _, d := range dirs {
-			st, err := readStatus(d)
-			if err != nil || st.pid == 0 {
-				return fmt.Errorf("%s: %v pid %d", d, err, st.pid)
+			st, err := svtest.WellFormedStatus(d)
+			if err != nil || st.Pid == 0 {
+				return fmt.Errorf("%s: %v pid %d", d, err, st.Pid)
 			}
-			before[d] = st.pid
+			before[d] = st.Pid
 		}
 		return nil
 	})
@@ -59,8 +59,8 @@ exec sleep 100000`)
 		return nil
 	})
 	for _, d := range dirs {
-		if st, err := readStatus(d); err != nil || st.pid != before[d] {
-			t.Errorf("%s: pid %d (%v), was %d: not adopted", d, st.pid, err, before[d])
+		if st, err := svtest.WellFormedStatus(d); err != nil || st.Pid != before[d] {
+			t.Errorf("%s: pid %d (%v), was %d: not adopted", d, st.Pid, err, before[d])
 		}
 	}
 	for i := 0; i < len(dirs); i += 2 {

@@ -25,7 +25,7 @@ func TestSuperviseKill9(t *testing.T) {
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	dir := filepath.Join(t.TempDir(), "svc")
 	svtest.NewService(t, dir, "exec sleep 100000")
-	p, st := startSupervise(t, dir, 0)
+	p, st := superviseUp(t, dir)
 
 	code, out := runSupervise(t, dir)
 	if want := "supervise: fatal: unable to acquire " + dir + "/supervise/lock: temporary failure\n"; code != 111 || out != want {
@@ -66,7 +66,7 @@ func TestSuperviseKill9(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := readStatus(dir); err != nil && bad == nil {
+				if _, err := svtest.WellFormedStatus(dir); err != nil && bad == nil {
 					bad = err
 				}
 			}
@@ -83,12 +83,12 @@ func TestSuperviseKill9(t *testing.T) {
 		if bad != nil {
 			t.Fatalf("round %d: a reader saw %v", round, bad)
 		}
-		last, err := readStatus(dir)
+		last, err := svtest.WellFormedStatus(dir)
 		if err != nil {
 			t.Fatalf("round %d: status after kill -9: %v", round, err)
 		}
-		if last.pid != st.pid || !svtest.Alive(st.pid) {
-			t.Fatalf("round %d: status names pid %d, the service was %d (running: %v)", round, last.pid, st.pid, svtest.Alive(st.pid))
+		if last.Pid != st.Pid || !svtest.Alive(st.Pid) {
+			t.Fatalf("round %d: status names pid %d, the service was %d (running: %v)", round, last.Pid, st.Pid, svtest.Alive(st.Pid))
 		}
 		if code := svok(t, dir); code != 100 {
 			t.Fatalf("round %d: svok with supervise killed: exit %d, want 100", round, code)
@@ -96,7 +96,7 @@ func TestSuperviseKill9(t *testing.T) {
 
 		// The orphaned service still runs; the new supervise adopts it
 		// rather than starting a second copy.
-		old := st.pid
+		old := st.Pid
 		p = start(t, exec.Command(prog(t, "supervise"), dir))
 		svtest.WaitForNil(t, 10*time.Second, "supervise running", func() error {
 			if code := svok(t, dir); code != 0 {
@@ -104,8 +104,8 @@ func TestSuperviseKill9(t *testing.T) {
 			}
 			return nil
 		})
-		if st, err = readStatus(dir); err != nil || st.pid != old {
-			t.Fatalf("round %d: new supervise reports pid %d (%v), want the adopted %d", round, st.pid, err, old)
+		if st, err = svtest.WellFormedStatus(dir); err != nil || st.Pid != old {
+			t.Fatalf("round %d: new supervise reports pid %d (%v), want the adopted %d", round, st.Pid, err, old)
 		}
 		if n := countRuns(t, dir); n != 1 {
 			t.Fatalf("round %d: %d copies of the service run, want 1", round, n)
@@ -114,16 +114,16 @@ func TestSuperviseKill9(t *testing.T) {
 		if code := svok(t, dir); code != 0 {
 			t.Fatalf("round %d: svok: exit %d, want 0", round, code)
 		}
-		svc(t, "-d", dir)
+		svtest.Svc(t, prog(t, "svc"), "-d", dir)
 		svtest.WaitForNil(t, 5*time.Second, "service down", func() error {
-			s, err := readStatus(dir)
-			if err == nil && (s.pid != 0 || s.want != 'd') {
-				err = fmt.Errorf("status pid %d want %q", s.pid, s.want)
+			s, err := svtest.WellFormedStatus(dir)
+			if err == nil && (s.Pid != 0 || s.Want != 'd') {
+				err = fmt.Errorf("status pid %d want %q", s.Pid, s.Want)
 			}
 			return err
 		})
-		svc(t, "-u", dir)
-		st = waitUp(t, dir, st.pid)
+		svtest.Svc(t, prog(t, "svc"), "-u", dir)
+		st = svtest.WaitUp(t, dir, st.Pid)
 	}
 }
 
@@ -286,10 +286,10 @@ func TestControlGarbage(t *testing.T) {
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	dir := filepath.Join(t.TempDir(), "svc")
 	svtest.NewService(t, dir, "trap '' HUP ALRM INT TERM QUIT USR1 USR2\nexec sleep 100000")
-	p, st := startSupervise(t, dir, 0)
+	p, st := superviseUp(t, dir)
 	// Until sh has set its traps, a signal from the garbage would kill it.
 	svtest.WaitFor(t, 5*time.Second, "the service to ignore signals", func() bool {
-		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.pid))
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.Pid))
 		return string(comm) == "sleep\n"
 	})
 
@@ -336,17 +336,17 @@ func TestControlGarbage(t *testing.T) {
 		if n, err := unix.IoctlGetInt(int(control.Fd()), unix.TIOCINQ); err != nil || n > 0 {
 			return fmt.Errorf("%d bytes still unread in control (%v)", n, err)
 		}
-		s, err := readStatus(dir)
+		s, err := svtest.WellFormedStatus(dir)
 		if err != nil {
 			return err
 		}
-		ps, err := svtest.ReadStat(st.pid)
+		ps, err := svtest.ReadStat(st.Pid)
 		if err != nil {
-			return fmt.Errorf("service %d is gone: %v", st.pid, err)
+			return fmt.Errorf("service %d is gone: %v", st.Pid, err)
 		}
-		if s.pid != st.pid || s.want != want || s.paused != paused || (ps.State == 'T') != paused {
+		if s.Pid != st.Pid || s.Want != want || s.Paused != paused || (ps.State == 'T') != paused {
 			return fmt.Errorf("status pid %d want %q paused %v, process state %c; want pid %d want %q paused %v",
-				s.pid, s.want, s.paused, ps.State, st.pid, want, paused)
+				s.Pid, s.Want, s.Paused, ps.State, st.Pid, want, paused)
 		}
 		return nil
 	})
@@ -354,19 +354,19 @@ func TestControlGarbage(t *testing.T) {
 		t.Fatalf("svok: exit %d", code)
 	}
 
-	svc(t, "-k", dir)
+	svtest.Svc(t, prog(t, "svc"), "-k", dir)
 	switch {
 	case exit:
 		if code := p.Wait(t, 10*time.Second); code != 0 {
 			t.Fatalf("supervise after x and KILL: exit %d, want 0\n%s", code, p.out)
 		}
 	case want == 'u':
-		waitUp(t, dir, st.pid)
+		svtest.WaitUp(t, dir, st.Pid)
 	default:
 		svtest.WaitForNil(t, 5*time.Second, "service down", func() error {
-			s, err := readStatus(dir)
-			if err == nil && s.pid != 0 {
-				err = fmt.Errorf("status pid %d", s.pid)
+			s, err := svtest.WellFormedStatus(dir)
+			if err == nil && s.Pid != 0 {
+				err = fmt.Errorf("status pid %d", s.Pid)
 			}
 			return err
 		})
@@ -403,12 +403,12 @@ func TestSuperviseBadRun(t *testing.T) {
 	}
 	testbin.Must(t, os.Chmod(run, 0755))
 	svtest.WaitForNil(t, 5*time.Second, "the service running", func() error {
-		st, err := readStatus(dir)
+		st, err := svtest.WellFormedStatus(dir)
 		if err != nil {
 			return err
 		}
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.pid)); err != nil || !strings.HasPrefix(string(b), "sleep\x00") {
-			return fmt.Errorf("status pid %d is %q (%v), want sleep", st.pid, b, err)
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.Pid)); err != nil || !strings.HasPrefix(string(b), "sleep\x00") {
+			return fmt.Errorf("status pid %d is %q (%v), want sleep", st.Pid, b, err)
 		}
 		return nil
 	})

@@ -41,8 +41,8 @@ func TestSvscanManyServices(t *testing.T) {
 		}
 		time.Sleep(time.Until(next)) // the pace of the crashes
 		dir := dirs[rng.IntN(len(dirs))]
-		st, err := readStatus(dir)
-		if err != nil || st.pid == 0 {
+		st, err := svtest.WellFormedStatus(dir)
+		if err != nil || st.Pid == 0 {
 			continue // being restarted
 		}
 		if serviceKills%20 == 19 {
@@ -50,12 +50,12 @@ func TestSvscanManyServices(t *testing.T) {
 			// beside the one the next supervise starts.
 			// The status may still name a service orphaned by an
 			// earlier kill, whose parent is now this process.
-			if sup := parentOf(st.pid); sup != 0 && parentOf(sup) == scan.Pid() {
+			if sup := parentOf(st.Pid); sup != 0 && parentOf(sup) == scan.Pid() {
 				syscall.Kill(sup, syscall.SIGKILL)
 				superviseKills++
 			}
 		}
-		syscall.Kill(st.pid, syscall.SIGKILL)
+		syscall.Kill(st.Pid, syscall.SIGKILL)
 		serviceKills++
 	}
 	t.Logf("%d services (%d with a log); %d service and %d supervise kills in %v", count, len(dirs)-count, serviceKills, superviseKills, duration)
@@ -134,13 +134,13 @@ func serviceUp(dir string) error {
 		return err
 	}
 	f.Close()
-	st, err := readStatus(dir)
+	st, err := svtest.WellFormedStatus(dir)
 	switch {
 	case err != nil:
 		return err
-	case st.pid == 0 || !svtest.Alive(st.pid):
-		return fmt.Errorf("%s: status pid %d not running", dir, st.pid)
-	case st.want != 'u':
+	case st.Pid == 0 || !svtest.Alive(st.Pid):
+		return fmt.Errorf("%s: status pid %d not running", dir, st.Pid)
+	case st.Want != 'u':
 		return errors.New(dir + ": not wanted up")
 	}
 	return nil
@@ -179,8 +179,8 @@ func TestLogPipeUnderSvscan(t *testing.T) {
 	scan := start(t, cmd)
 	logger := 0
 	for range kills {
-		st := waitUp(t, filepath.Join(dir, "log"), logger)
-		logger = st.pid
+		st := svtest.WaitUp(t, filepath.Join(dir, "log"), logger)
+		logger = st.Pid
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond) // the random moment of the kill
 		killWhileBusy(logger)
 	}

@@ -24,14 +24,14 @@ import (
 func TestAdoptsRunningService(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"), 0o755))
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	first := waitRecord(t, dir, "up", isUp)
 	if first.Start == (procstart.ID{}) {
 		t.Fatalf("record without the start of pid %d: %+v", first.Pid, first)
 	}
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	s := waitRecord(t, dir, "adopted", isUp)
 	if s.Pid != first.Pid || s.Start != first.Start || s.Since != first.Since || s.State != status.Running {
@@ -88,7 +88,7 @@ func TestReusedPidNotAdopted(t *testing.T) {
 			dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
 			testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
 			testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record, 0o644))
-			startSupervise(t, dir)
+			svtest.StartSupervise(t, dir)
 			s := waitRecord(t, dir, "./run up", func(s status.Status) bool { return s.Pid != 0 && s.Pid != stranger.Pid() })
 			if s.Restarts != 0 || s.Exited {
 				t.Errorf("record %+v", s)
@@ -106,11 +106,11 @@ func TestReusedPidNotAdopted(t *testing.T) {
 func TestAdoptKeepsReadiness(t *testing.T) {
 	dir := newService(t, "echo >&3\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "notification-fd"), []byte("3\n"), 0o644))
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	first := waitRecord(t, dir, "ready", func(s status.Status) bool { return isUp(s) && !notReady(s) })
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	s := waitRecord(t, dir, "adopted", isUp)
 	if s.Pid != first.Pid || !s.Readiness || s.Ready != first.Ready || s.State != status.Running {
@@ -123,20 +123,20 @@ func TestAdoptKeepsReadiness(t *testing.T) {
 // it, which still waits for it to end; its exit clears it.
 func TestAdoptKeepsStopSent(t *testing.T) {
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nexec sleep 1000")
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	up := waitRecord(t, dir, "up", isUp)
 	waitStarts(t, dir, 1)
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	stopping := func(s status.Status) bool {
 		return s.Pid == up.Pid && s.StopSent && s.State == status.Stopping && s.Want == status.WantDown
 	}
 	waitRecord(t, dir, "TERM sent", stopping)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	waitRecord(t, dir, "TERM still sent after adoption", stopping)
-	svc(t, "-k", dir)
+	svtest.OurSvc(t, "-k", dir)
 	if s := waitRecord(t, dir, "down", isDown); s.StopSent || s.State != status.Stopped {
 		t.Errorf("after KILL: %+v", s)
 	}
@@ -155,16 +155,16 @@ func kill9(t *testing.T, g *svtest.Group) {
 func TestAdoptedStopEscalates(t *testing.T) {
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nwhile :; do sleep 0.05; done")
 	writeFile(t, dir, "timeout-kill", "1000\n", 0o644)
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	up := waitRecord(t, dir, "up", isUp)
 	waitStarts(t, dir, 1)
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	stopping := waitRecord(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
 	if stopping.StopSince == (tai64.Label{}) {
 		t.Errorf("a stop without its start: %+v", stopping)
 	}
 	kill9(t, g)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "down, killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
 	if svtest.Alive(up.Pid) || s.Want != status.WantDown {
 		t.Errorf("after the adopted stop: pid %d alive %v, record %+v", up.Pid, svtest.Alive(up.Pid), s)
@@ -180,13 +180,13 @@ func TestAdoptedFinishWaitedFor(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexit 1")
 	writeFile(t, dir, "finish", "#!/bin/sh\necho begin >> finish.log\nwhile [ ! -e go ]; do sleep 0.01; done\necho end >> finish.log\n", 0o755)
 	writeFile(t, dir, "timeout-finish", "0\n", 0o644)
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 	if s.FinishPid == 0 || s.Start == (procstart.ID{}) {
 		t.Fatalf("finishing without ./finish's pid and start: %+v", s)
 	}
 	kill9(t, g)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	if adopted, err := status.ReadAll(filepath.Join(dir, status.File)); err != nil || !adopted.Finishing || adopted.FinishPid != s.FinishPid {
 		t.Errorf("after a new supervise: %+v, want ./finish %d adopted", adopted, s.FinishPid)
@@ -206,7 +206,7 @@ func TestAdoptedFinishWaitedFor(t *testing.T) {
 func TestStartErrorRecorded(t *testing.T) {
 	dir := newService(t, "exec sleep 1000")
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o644))
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "the start error", func(s status.Status) bool { return s.StartError == "unable to start run: access denied" })
 	if l := svstatLong(t, dir); !strings.Contains(l, ", unable to start run: access denied") {
 		t.Errorf("svstat -l: %q", l)
@@ -244,7 +244,7 @@ func TestKilledJustAfterStart(t *testing.T) {
 		}
 		return err != nil
 	})
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	waitStarts(t, dir, 1)
 	if !svtest.Holds(svtest.Scaled(300*time.Millisecond), func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {

@@ -24,7 +24,7 @@ func TestBadSettings(t *testing.T) {
 			dir := newService(t, "echo $$ >> starts\nexit 1")
 			writeFile(t, dir, "finish", "#!/bin/sh\n", 0o755)
 			writeFile(t, dir, tc.file, tc.content, 0o644)
-			_, errFile := startSupervise(t, dir)
+			_, errFile := svtest.StartSupervise(t, dir)
 			svtest.WaitFor(t, 10*time.Second, "three starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 3 })
 			line := "supervise: warning: " + dir + "/" + tc.file + ": not a number of milliseconds: \"" +
 				strings.TrimSpace(tc.content) + "\", " + tc.instead + "\n"

@@ -35,7 +35,7 @@ func TestPidfileNotifySocket(t *testing.T) {
 		"exec "+helperCommand(t, "await:ready", "READY=1|STATUS=serving", "hang")+"\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile && s.Text == "from the child" })
 	if s.Pid != readPid(t, filepath.Join(dir, "daemon.pid")) || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
@@ -50,7 +50,7 @@ func TestPidfileNotifySocket(t *testing.T) {
 	if got, want := svstatLong(t, dir), "pid from pidfile, ready "; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
-	svc(t, "-dx", dir)
+	svtest.OurSvc(t, "-dx", dir)
 	g.Wait(t, 10*time.Second)
 	if svtest.Alive(daemon) {
 		t.Errorf("daemon %d alive after -dx", daemon)
@@ -68,7 +68,7 @@ func TestPidfileNotificationFd(t *testing.T) {
 	writeFile(t, dir, "daemon", "echo $$ > daemon.pid.new && mv daemon.pid.new daemon.pid\nsleep 0.3\necho >&3\nexec sleep 1000\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notification-fd", "3\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.FromPidfile && !notReady(s) })
 	if s.Pid != readPid(t, filepath.Join(dir, "daemon.pid")) || s.State != status.Running {
 		t.Errorf("ready: %+v", s)
@@ -85,7 +85,7 @@ func TestMainpid(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\n"+helperCommand(t, "pidfile:daemon.pid", "sleep:100", "mainpid", "READY=1", "hang")+" &\nexec sleep 1000")
 	writeFile(t, dir, "notify-socket", "", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	daemonUp := func(restarts uint32) status.Status {
 		t.Helper()
 		return waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
@@ -129,7 +129,7 @@ func TestMainpid(t *testing.T) {
 	}
 	runPid, _ = strconv.Atoi(run[1])
 
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	// TERM went to the daemon and to ./run, its parent: the daemon's
 	// status is had if it came back to supervise before it exited.
@@ -148,7 +148,7 @@ func TestPidfileThenMainpid(t *testing.T) {
 		helperCommand(t, "sleep:300", "pidfile:main.pid", "mainpid", "READY=1", "hang")+" &\nwait\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	daemon := readPid(t, filepath.Join(dir, "daemon.pid"))
 	s := waitRecord(t, dir, "its child up", func(s status.Status) bool { return s.FromMainpid && !notReady(s) })
@@ -158,7 +158,7 @@ func TestPidfileThenMainpid(t *testing.T) {
 	if got, want := svstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	stoppedCleanly(t, g.Pid(), errFile, daemon, s.Pid)
 }
@@ -188,7 +188,7 @@ func TestMainpidStranger(t *testing.T) {
 	stranger := svtest.Start(t, exec.Command("sh", "-c", trapAll))
 	dir := newService(t, "")
 	notifyService(t, dir, "MAINPID="+strconv.Itoa(stranger.Pid()), "READY=1", "hang")
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
 	if s.FromMainpid || strconv.Itoa(s.Pid) != lines(t, filepath.Join(dir, "starts"))[0] {
 		t.Errorf("record: %+v, starts %v", s, lines(t, filepath.Join(dir, "starts")))
@@ -198,7 +198,7 @@ func TestMainpidStranger(t *testing.T) {
 	if e := stderrOf(errFile); e != warning {
 		t.Errorf("stderr %q, want %q", e, warning)
 	}
-	svc(t, "-dx", dir)
+	svtest.OurSvc(t, "-dx", dir)
 	g.Wait(t, 10*time.Second)
 	if st, err := svtest.ReadStat(stranger.Pid()); err != nil || st.State == 'Z' || len(lines(t, got)) != 0 {
 		t.Errorf("the stranger: %+v, %v, got %q", st, err, lines(t, got))
@@ -212,7 +212,7 @@ func TestPidfileAdopted(t *testing.T) {
 	dir := newService(t, doubleFork)
 	writeFile(t, dir, "daemon", forkingDaemon, 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	first := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	svtest.WaitFor(t, 5*time.Second, "the helper", func() bool { return len(lines(t, filepath.Join(dir, "helper.pid"))) == 1 })
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
@@ -227,7 +227,7 @@ func TestPidfileAdopted(t *testing.T) {
 			}
 		}
 	})
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	running(t, dir)
 	s := waitRecord(t, dir, "adopted", func(s status.Status) bool { return s.Pid == first.Pid })
 	if !s.FromPidfile || s.Start != first.Start || s.State != status.Running {
@@ -236,7 +236,7 @@ func TestPidfileAdopted(t *testing.T) {
 	if got, want := svstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if d.FromPidfile || !d.LastExit.Unknown {
 		t.Errorf("record after -d: %+v", d)

@@ -48,7 +48,7 @@ const finishLogs = "#!/bin/sh\necho \"$1 $2 $(pwd)\" >> finished\n"
 func TestFinishGetsExit(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexec sleep 100")
 	writeFile(t, dir, "finish", finishLogs+"exec sleep 0.3\n", 0o755)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	signals := []unix.Signal{unix.SIGTERM, unix.SIGKILL, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
 	var want []string
 	for i, sig := range signals {
@@ -67,7 +67,7 @@ func TestFinishGetsExit(t *testing.T) {
 	}
 	// An exit code, and svc -d: no restart after finish.
 	writeFile(t, dir, "run", "#!/bin/sh\ntrap 'exit 3' TERM\necho $$ >> starts\nwhile :; do sleep 1 & wait; done\n", 0o755)
-	svc(t, "-t", dir)
+	svtest.OurSvc(t, "-t", dir)
 	restarted := waitRecord(t, dir, "restarted with the new run", func(s status.Status) bool {
 		return s.Pid != 0 && s.Restarts == uint32(len(signals))+1
 	})
@@ -76,7 +76,7 @@ func TestFinishGetsExit(t *testing.T) {
 		got := lines(t, filepath.Join(dir, "starts"))
 		return len(got) > 0 && got[len(got)-1] == strconv.Itoa(restarted.Pid)
 	})
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	s := waitRecord(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
 	if s.LastExit != (status.Exit{Code: 3}) || s.Want != status.WantDown || s.State != status.Stopped {
 		t.Errorf("after -d and finish: %+v", s)
@@ -102,7 +102,7 @@ func must[T any](v T, err error) T {
 func TestFinish125(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexit 1")
 	writeFile(t, dir, "finish", "#!/bin/sh\nexit 125\n", 0o755)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "failed", func(s status.Status) bool { return s.State == status.Failed })
 	if s.Pid != 0 || s.Want != status.WantDown || s.LastExit != (status.Exit{Code: 1}) || s.NextStart != (status.Status{}).NextStart {
 		t.Errorf("failed record %+v", s)
@@ -110,7 +110,7 @@ func TestFinish125(t *testing.T) {
 	if !svtest.Holds(1500*time.Millisecond, func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {
 		t.Errorf("restarted after finish exited 125")
 	}
-	svc(t, "-u", dir)
+	svtest.OurSvc(t, "-u", dir)
 	waitRecord(t, dir, "started by -u", func(s status.Status) bool { return len(lines(t, filepath.Join(dir, "starts"))) == 2 })
 }
 
@@ -120,7 +120,7 @@ func TestFinishBad(t *testing.T) {
 	t.Run("not executable", func(t *testing.T) {
 		dir := newService(t, "echo $$ >> starts\nexit 1")
 		writeFile(t, dir, "finish", finishLogs, 0o644)
-		_, errFile := startSupervise(t, dir)
+		_, errFile := svtest.StartSupervise(t, dir)
 		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
 		line := "supervise: warning: unable to start " + dir + "/finish: access denied\n"
 		if e := stderrOf(errFile); !strings.HasPrefix(e, line) || strings.ReplaceAll(e, line, "") != "" {
@@ -132,7 +132,7 @@ func TestFinishBad(t *testing.T) {
 		// Appended: each ./finish adds its line, none empties another's.
 		writeFile(t, dir, "finish", "#!/bin/sh\necho $$ >> finish.pid\nexec sleep 100\n", 0o755)
 		writeFile(t, dir, "timeout-finish", "300\n", 0o644)
-		_, errFile := startSupervise(t, dir)
+		_, errFile := svtest.StartSupervise(t, dir)
 		waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
 		svtest.WaitFor(t, 5*time.Second, "a finish noted", func() bool { return len(lines(t, filepath.Join(dir, "finish.pid"))) >= 1 })
@@ -150,8 +150,8 @@ func TestExitWaitsForFinish(t *testing.T) {
 	dir := newService(t, "exec sleep 100")
 	writeFile(t, dir, "finish", "#!/bin/sh\nsleep 0.5\necho done > finished\n", 0o755)
 	_, codeFile := startRecorded(t, dir)
-	waitStatus(t, dir, "up", isUp)
-	svc(t, "-dx", dir)
+	svtest.WaitStatus(t, dir, "up", isUp)
+	svtest.OurSvc(t, "-dx", dir)
 	if code := exitCode(t, codeFile); code != "0" {
 		t.Errorf("exit code %s", code)
 	}
@@ -177,9 +177,9 @@ func TestDownSignal(t *testing.T) {
 		t.Run(tc.sent, func(t *testing.T) {
 			dir := newService(t, trapRun)
 			writeFile(t, dir, "down-signal", tc.file, 0o644)
-			_, errFile := startSupervise(t, dir)
+			_, errFile := svtest.StartSupervise(t, dir)
 			svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
-			svc(t, "-d", dir)
+			svtest.OurSvc(t, "-d", dir)
 			svtest.WaitFor(t, 5*time.Second, tc.sent+" and CONT", func() bool {
 				return slices.Equal(lines(t, filepath.Join(dir, "signals")), []string{tc.sent, "CONT"})
 			})
@@ -200,10 +200,10 @@ func TestTimeoutKill(t *testing.T) {
 	t.Run("kills", func(t *testing.T) {
 		dir := newService(t, trapRun)
 		writeFile(t, dir, "timeout-kill", "300\n", 0o644)
-		_, errFile := startSupervise(t, dir)
+		_, errFile := svtest.StartSupervise(t, dir)
 		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
 		sent := time.Now() // before: supervise may act before svc has exited
-		svc(t, "-d", dir)
+		svtest.OurSvc(t, "-d", dir)
 		s := waitRecord(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 })
 		if time.Since(sent) < 300*time.Millisecond {
 			t.Errorf("killed after %v, before timeout-kill", time.Since(sent))
@@ -218,27 +218,27 @@ func TestTimeoutKill(t *testing.T) {
 	t.Run("bad", func(t *testing.T) {
 		dir := newService(t, trapRun)
 		writeFile(t, dir, "timeout-kill", "-1\n", 0o644)
-		_, errFile := startSupervise(t, dir)
+		_, errFile := svtest.StartSupervise(t, dir)
 		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
-		svc(t, "-d", dir)
+		svtest.OurSvc(t, "-d", dir)
 		want := "supervise: warning: " + dir + `/timeout-kill: not a number of milliseconds: "-1", ignored` + "\n"
 		svtest.WaitFor(t, 5*time.Second, "the warning", func() bool { return stderrOf(errFile) == want })
 		if !svtest.Holds(time.Second, func() bool { s, _ := svtest.ReadStatus(t, dir); return s.Pid != 0 }) {
 			t.Error("killed without a valid timeout-kill")
 		}
-		svc(t, "-k", dir)
-		waitStatus(t, dir, "down after -k", isDown)
+		svtest.OurSvc(t, "-k", dir)
+		svtest.WaitStatus(t, dir, "down after -k", isDown)
 	})
 }
 
 // The extension letters send QUIT, USR1, USR2 and WINCH.
 func TestExtensionLetters(t *testing.T) {
 	dir := newService(t, trapRun)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
 	var want []string
 	for _, l := range []struct{ letter, sig string }{{"q", "QUIT"}, {"1", "USR1"}, {"2", "USR2"}, {"w", "WINCH"}} {
-		svc(t, "-"+l.letter, dir)
+		svtest.OurSvc(t, "-"+l.letter, dir)
 		want = append(want, l.sig)
 		svtest.WaitFor(t, 5*time.Second, l.sig, func() bool { return slices.Equal(lines(t, filepath.Join(dir, "signals")), want) })
 	}
@@ -250,7 +250,7 @@ func TestExtensionLetters(t *testing.T) {
 func TestBackoff(t *testing.T) {
 	dir := newService(t, "cut -d' ' -f22 /proc/$$/stat >> starts\nexit 1")
 	writeFile(t, dir, "backoff-max", "4000\n", 0o644)
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	svtest.WaitFor(t, 20*time.Second, "five starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 5 })
 	var ticks []int
 	for _, l := range lines(t, filepath.Join(dir, "starts")) {
@@ -268,6 +268,6 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("record %+v", s)
 	}
 	n := len(ticks)
-	svc(t, "-u", dir)
+	svtest.OurSvc(t, "-u", dir)
 	svtest.WaitFor(t, 2*time.Second, "svc -u to start at once", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) > n })
 }

@@ -42,25 +42,6 @@ func newService(t *testing.T, body string) string {
 	return dir
 }
 
-// startSupervise starts program (ours unless given) on dir in a process group
-// that is killed when the test ends; its stderr goes to the returned file.
-func startSupervise(t *testing.T, dir string, program ...string) (*svtest.Group, string) {
-	t.Helper()
-	prog := testbin.Path(t, "supervise")
-	if len(program) > 0 {
-		prog = program[0]
-	}
-	errFile := filepath.Join(t.TempDir(), "stderr")
-	f, err := os.Create(errFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(prog, dir)
-	cmd.Stderr = f
-	return svtest.Start(t, cmd), errFile
-}
-
 // startRecorded starts supervise on dir under a shell that writes its exit
 // code to the returned file once it exits; it returns supervise's pid.
 func startRecorded(t *testing.T, dir string) (int, string) {
@@ -92,18 +73,6 @@ func exitCode(t *testing.T, file string) string {
 	return code[0]
 }
 
-// waitStatus polls dir's status until cond holds and returns it.
-func waitStatus(t *testing.T, dir, what string, cond func(status.Status) bool) status.Status {
-	t.Helper()
-	var s status.Status
-	svtest.WaitFor(t, 5*time.Second, what, func() bool {
-		var ok bool
-		s, ok = svtest.ReadStatus(t, dir)
-		return ok && cond(s)
-	})
-	return s
-}
-
 func isUp(s status.Status) bool   { return s.Pid != 0 }
 func isDown(s status.Status) bool { return s.Pid == 0 }
 
@@ -120,12 +89,6 @@ func running(t *testing.T, dir string) {
 	})
 }
 
-// svc runs our svc with args.
-func svc(t *testing.T, args ...string) {
-	t.Helper()
-	svtest.Svc(t, testbin.Path(t, "svc"), args...)
-}
-
 func lines(t *testing.T, file string) []string {
 	t.Helper()
 	b, err := os.ReadFile(file)
@@ -138,9 +101,9 @@ func lines(t *testing.T, file string) []string {
 func TestFilesAndStatusRecord(t *testing.T) {
 	dir := newService(t, "exec sleep 100\n")
 	before := tai64.Now()
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	s := waitStatus(t, dir, "service up", isUp)
+	s := svtest.WaitStatus(t, dir, "service up", isUp)
 	after := tai64.Now()
 
 	modes := map[string]os.FileMode{
@@ -189,8 +152,8 @@ func TestFilesAndStatusRecord(t *testing.T) {
 func TestCommands(t *testing.T) {
 	dir := newService(t, signalRun)
 	file := func(name string) string { return filepath.Join(dir, name) }
-	startSupervise(t, dir)
-	first := waitStatus(t, dir, "service up", isUp)
+	svtest.StartSupervise(t, dir)
+	first := svtest.WaitStatus(t, dir, "service up", isUp)
 	waitSignals := func(want ...string) {
 		t.Helper()
 		svtest.WaitFor(t, 5*time.Second, "signals "+strings.Join(want, " "), func() bool {
@@ -205,36 +168,36 @@ func TestCommands(t *testing.T) {
 	}
 	started(1)
 
-	svc(t, "-h", dir)
+	svtest.OurSvc(t, "-h", dir)
 	waitSignals("HUP")
-	svc(t, "-a", dir)
+	svtest.OurSvc(t, "-a", dir)
 	waitSignals("HUP", "ALRM")
-	svc(t, "-i", dir)
+	svtest.OurSvc(t, "-i", dir)
 	waitSignals("HUP", "ALRM", "INT")
 
-	svc(t, "-p", dir)
-	s := waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	svtest.OurSvc(t, "-p", dir)
+	s := svtest.WaitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
 	svtest.WaitFor(t, 5*time.Second, "run stopped", func() bool { st, _ := svtest.ReadStat(s.Pid); return st.State == 'T' })
 	if s.Pid != first.Pid || s.Since != first.Since || s.Want != 'u' {
 		t.Errorf("after -p: %+v, before %+v", s, first)
 	}
-	svc(t, "-c", dir)
-	waitStatus(t, dir, "not paused", func(s status.Status) bool { return !s.Paused })
+	svtest.OurSvc(t, "-c", dir)
+	svtest.WaitStatus(t, dir, "not paused", func(s status.Status) bool { return !s.Paused })
 	waitSignals("HUP", "ALRM", "INT", "CONT")
 
 	// t: the service exits and, wanted up, is started again.
-	svc(t, "-t", dir)
-	second := waitStatus(t, dir, "restart after -t", func(s status.Status) bool { return isUp(s) && s.Pid != first.Pid })
+	svtest.OurSvc(t, "-t", dir)
+	second := svtest.WaitStatus(t, dir, "restart after -t", func(s status.Status) bool { return isUp(s) && s.Pid != first.Pid })
 	started(2)
 	waitSignals("HUP", "ALRM", "INT", "CONT", "TERM")
 	// k: likewise.
-	svc(t, "-k", dir)
-	third := waitStatus(t, dir, "restart after -k", func(s status.Status) bool { return isUp(s) && s.Pid != second.Pid })
+	svtest.OurSvc(t, "-k", dir)
+	third := svtest.WaitStatus(t, dir, "restart after -k", func(s status.Status) bool { return isUp(s) && s.Pid != second.Pid })
 	started(3)
 
 	// d: TERM, then down and wanted down.
-	svc(t, "-d", dir)
-	s = waitStatus(t, dir, "down", isDown)
+	svtest.OurSvc(t, "-d", dir)
+	s = svtest.WaitStatus(t, dir, "down", isDown)
 	if s.Want != 'd' || s.Paused {
 		t.Errorf("after -d: %+v", s)
 	}
@@ -242,17 +205,17 @@ func TestCommands(t *testing.T) {
 		t.Errorf("starts %v, last want %d", got, third.Pid)
 	}
 	// o: up once, not restarted when it exits.
-	svc(t, "-o", dir)
-	s = waitStatus(t, dir, "up once", isUp)
+	svtest.OurSvc(t, "-o", dir)
+	s = svtest.WaitStatus(t, dir, "up once", isUp)
 	if s.Want != 0 {
 		t.Errorf("after -o: want %q", s.Want)
 	}
 	started(4)
-	svc(t, "-k", dir)
-	s = waitStatus(t, dir, "down after -o -k", isDown)
+	svtest.OurSvc(t, "-k", dir)
+	s = svtest.WaitStatus(t, dir, "down after -o -k", isDown)
 	// u: up, wanted up.
-	svc(t, "-u", dir)
-	s = waitStatus(t, dir, "up after -u", isUp)
+	svtest.OurSvc(t, "-u", dir)
+	s = svtest.WaitStatus(t, dir, "up after -u", isUp)
 	if s.Want != 'u' {
 		t.Errorf("after -u: want %q", s.Want)
 	}
@@ -269,7 +232,7 @@ func TestCommands(t *testing.T) {
 	testbin.Must(t, err)
 	testbin.Must(t, f.Close())
 	seen := len(lines(t, file("signals")))
-	svc(t, "-h", dir) // after the junk, so its effect shows the junk was read
+	svtest.OurSvc(t, "-h", dir) // after the junk, so its effect shows the junk was read
 	svtest.WaitFor(t, 5*time.Second, "HUP after unknown bytes", func() bool {
 		got := lines(t, file("signals"))
 		return len(got) == seen+1 && got[seen] == "HUP"
@@ -282,20 +245,20 @@ func TestCommands(t *testing.T) {
 func TestExitOnlyWhenDown(t *testing.T) {
 	dir := newService(t, "exec sleep 100\n")
 	pid, codeFile := startRecorded(t, dir)
-	up := waitStatus(t, dir, "service up", isUp)
-	svc(t, "-x", dir)
+	up := svtest.WaitStatus(t, dir, "service up", isUp)
+	svtest.OurSvc(t, "-x", dir)
 	// Commands are obeyed in order: once the -p after -x shows, supervise
 	// has read the x and carried on.
-	svc(t, "-p", dir)
-	waitStatus(t, dir, "paused after -x", func(s status.Status) bool { return s.Paused })
+	svtest.OurSvc(t, "-p", dir)
+	svtest.WaitStatus(t, dir, "paused after -x", func(s status.Status) bool { return s.Paused })
 	if !svtest.Alive(pid) || !svtest.Alive(up.Pid) {
 		t.Fatal("-x alone ended supervise or the service")
 	}
-	svc(t, "-c", dir)
-	if s := waitStatus(t, dir, "continued", func(s status.Status) bool { return !s.Paused }); s != up {
+	svtest.OurSvc(t, "-c", dir)
+	if s := svtest.WaitStatus(t, dir, "continued", func(s status.Status) bool { return !s.Paused }); s != up {
 		t.Errorf("-x changed the status to %+v", s)
 	}
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	if code := exitCode(t, codeFile); code != "0" {
 		t.Errorf("exit code %s", code)
 	}
@@ -318,16 +281,16 @@ func TestUpAndExitDuringRestartGap(t *testing.T) {
 			// record's pid 0 would then be taken for the stop below, and
 			// -ux would reach a service still stopping (which exits, as
 			// daemontools' does, without a start).
-			waitStatus(t, dir, "up", isUp)
-			svc(t, "-d", dir)
-			waitStatus(t, dir, "down", isDown)
-			svc(t, opts, dir)
-			up := waitStatus(t, dir, "started again", isUp)
+			svtest.WaitStatus(t, dir, "up", isUp)
+			svtest.OurSvc(t, "-d", dir)
+			svtest.WaitStatus(t, dir, "down", isDown)
+			svtest.OurSvc(t, opts, dir)
+			up := svtest.WaitStatus(t, dir, "started again", isUp)
 			svtest.WaitFor(t, 5*time.Second, "second start", func() bool { return len(lines(t, starts)) == 2 })
 			if !svtest.Alive(up.Pid) {
 				t.Fatal("service gone")
 			}
-			svc(t, "-d", dir)
+			svtest.OurSvc(t, "-d", dir)
 			if code := exitCode(t, codeFile); code != "0" {
 				t.Errorf("exit code %s", code)
 			}
@@ -345,7 +308,7 @@ func TestExitBeforeUp(t *testing.T) {
 			testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 			_, codeFile := startRecorded(t, dir)
 			running(t, dir)
-			svc(t, opts, dir)
+			svtest.OurSvc(t, opts, dir)
 			if code := exitCode(t, codeFile); code != "0" {
 				t.Errorf("exit code %s", code)
 			}
@@ -370,7 +333,7 @@ func TestSigtermIsDownAndExit(t *testing.T) {
 func sigtermTest(t *testing.T, removeControl bool) {
 	dir := newService(t, signalRun)
 	pid, codeFile := startRecorded(t, dir)
-	waitStatus(t, dir, "service up", isUp)
+	svtest.WaitStatus(t, dir, "service up", isUp)
 	svtest.WaitFor(t, 5*time.Second, "run to start", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
 	if removeControl {
 		if err := os.Remove(filepath.Join(dir, "supervise/control")); err != nil {
@@ -393,7 +356,7 @@ func sigtermTest(t *testing.T, removeControl bool) {
 func TestNormallyDown(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexec sleep 100\n")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	s, _ := svtest.ReadStatus(t, dir)
 	if s.Pid != 0 || s.Want != 'd' || s.Paused {
@@ -402,13 +365,13 @@ func TestNormallyDown(t *testing.T) {
 	if got := lines(t, filepath.Join(dir, "starts")); len(got) != 0 {
 		t.Errorf("started %v", got)
 	}
-	svc(t, "-u", dir)
-	waitStatus(t, dir, "up after -u", func(s status.Status) bool { return isUp(s) && s.Want == 'u' })
+	svtest.OurSvc(t, "-u", dir)
+	svtest.WaitStatus(t, dir, "up after -u", func(s status.Status) bool { return isUp(s) && s.Want == 'u' })
 }
 
 func TestLockConflict(t *testing.T) {
 	dir := newService(t, "exec sleep 100\n")
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
 	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
 	out, err := cmd.CombinedOutput()
@@ -473,7 +436,7 @@ func TestRunNotStartable(t *testing.T) {
 			t.Parallel()
 			dir := newService(t, "exec sleep 100")
 			testbin.Must(t, tc.prep(filepath.Join(dir, "run")))
-			_, errFile := startSupervise(t, dir)
+			_, errFile := svtest.StartSupervise(t, dir)
 			line := "supervise: fatal: unable to start " + dir + "/run: " + tc.reason
 			svtest.WaitFor(t, 5*time.Second, "two attempts", func() bool {
 				b, _ := os.ReadFile(errFile)
@@ -491,7 +454,7 @@ func TestRunNotStartable(t *testing.T) {
 			// Once run is fixed, the next attempt starts it.
 			testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755))
 			testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
-			waitStatus(t, dir, "up once run is fixed", isUp)
+			svtest.WaitStatus(t, dir, "up once run is fixed", isUp)
 		})
 	}
 }
@@ -501,7 +464,7 @@ func TestRunNotStartable(t *testing.T) {
 func TestRestartThrottle(t *testing.T) {
 	dir := newService(t, svtest.LogStartTime+"starts")
 	starts := filepath.Join(dir, "starts")
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	svtest.WaitFor(t, 10*time.Second, "four starts", func() bool { return len(svtest.ReadStartTimes(t, starts)) >= 4 })
 	times := svtest.ReadStartTimes(t, starts)
 	for i := 1; i < len(times); i++ {
@@ -545,7 +508,7 @@ exec "sleep", "100";
 	cmd.Env = append(os.Environ(), "SUPERVISE_TEST=inherited")
 	cmd.Stderr = f
 	g := svtest.Start(t, cmd)
-	s := waitStatus(t, dir, "service up", isUp)
+	s := svtest.WaitStatus(t, dir, "service up", isUp)
 	var report []string
 	svtest.WaitFor(t, 5*time.Second, "report", func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "report"))
@@ -577,36 +540,36 @@ exec "sleep", "100";
 // Debian's svstat and svc read and control our supervise.
 func TestReferenceClientsOnOurs(t *testing.T) {
 	dir := newService(t, "exec sleep 100\n")
-	startSupervise(t, dir)
+	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	waitStatus(t, dir, "service up", isUp)
+	svtest.WaitStatus(t, dir, "service up", isUp)
 	compareSvstat(t, dir)
 	svtest.Svc(t, testbin.Reference(t, "svc"), "-p", dir)
-	waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	svtest.WaitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
 	compareSvstat(t, dir)
 	svtest.Svc(t, testbin.Reference(t, "svc"), "-d", dir)
-	waitStatus(t, dir, "down", isDown)
+	svtest.WaitStatus(t, dir, "down", isDown)
 	compareSvstat(t, dir)
 }
 
 // Our svstat, svc and svok read and control Debian's supervise.
 func TestOurClientsOnReference(t *testing.T) {
 	dir := newService(t, "exec sleep 100\n")
-	startSupervise(t, dir, testbin.Reference(t, "supervise"))
+	svtest.StartSupervise(t, dir, testbin.Reference(t, "supervise"))
 	running(t, dir)
-	waitStatus(t, dir, "service up", isUp)
+	svtest.WaitStatus(t, dir, "service up", isUp)
 	compareSvstat(t, dir)
 	if out, err := exec.Command(testbin.Path(t, "svok"), dir).CombinedOutput(); err != nil {
 		t.Errorf("svok: %v %s", err, out)
 	}
-	svc(t, "-p", dir)
-	waitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
+	svtest.OurSvc(t, "-p", dir)
+	svtest.WaitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
 	compareSvstat(t, dir)
-	svc(t, "-d", dir)
-	waitStatus(t, dir, "down", isDown)
+	svtest.OurSvc(t, "-d", dir)
+	svtest.WaitStatus(t, dir, "down", isDown)
 	compareSvstat(t, dir)
-	svc(t, "-u", dir)
-	waitStatus(t, dir, "up", isUp)
+	svtest.OurSvc(t, "-u", dir)
+	svtest.WaitStatus(t, dir, "up", isUp)
 	compareSvstat(t, dir)
 }
 

@@ -19,7 +19,7 @@ import (
 func TestKnownByItsName(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "s")
 	svtest.NewService(t, dir, "exec sleep 100")
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	pid := strconv.Itoa(g.Pid())
 	svtest.WaitFor(t, 5*time.Second, "the service up", func() bool {
 		s, ok := svtest.ReadStatus(t, dir)

@@ -83,7 +83,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	writeFile(t, dir, "daemon", forkingDaemon, 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "finish", finishLogs, 0o755)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	daemonUp := func(restarts uint32) (status.Status, int) {
 		t.Helper()
 		var pid int
@@ -110,7 +110,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	for _, c := range []struct{ letter, signal string }{
 		{"-h", "HUP"}, {"-a", "ALRM"}, {"-1", "USR1"}, {"-2", "USR2"}, {"-w", "WINCH"}, {"-c", "CONT"},
 	} {
-		svc(t, c.letter, dir)
+		svtest.OurSvc(t, c.letter, dir)
 		want = append(want, c.signal)
 		svtest.WaitFor(t, 5*time.Second, "the daemon to get "+c.signal, func() bool {
 			return strings.Join(lines(t, filepath.Join(dir, "signals")), " ") == strings.Join(want, " ")
@@ -124,7 +124,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	}
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
 
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.Finishing })
 	if s.Want != status.WantDown || s.State != status.Stopped || s.LastExit != (status.Exit{Code: 7}) || s.FromPidfile {
 		t.Errorf("record after -d: %+v", s)
@@ -152,11 +152,11 @@ func TestPidfileTimeoutKill(t *testing.T) {
 	writeFile(t, dir, "daemon", "trap '' TERM\nsh -c 'trap \"\" TERM; echo $$ > helper.pid; exec sleep 1000' &\necho $$ > daemon.pid\nwhile :; do sleep 1; done\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "timeout-kill", "300\n", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	svtest.WaitFor(t, 5*time.Second, "the helper", func() bool { return len(lines(t, filepath.Join(dir, "helper.pid"))) == 1 })
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if d.LastExit != (status.Exit{Code: 256, Signal: 9}) {
 		t.Errorf("record after -d: %+v", d)
@@ -196,7 +196,7 @@ func TestPidfileNotWritten(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "date +%s.%N >> runs\nsleep 1000 &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
 	if s.Pid != 0 || s.Exited || s.Want != status.WantUp {
 		t.Errorf("record while waiting: %+v", s)
@@ -230,7 +230,7 @@ func TestPidfileStale(t *testing.T) {
 	writeFile(t, dir, "pid", strconv.Itoa(unrelated.Pid())+"\n", 0o644)
 	writeFile(t, dir, "pidfile", "pid\n", 0o644)
 	writeFile(t, dir, "timeout-kill", "100\n", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
 	untouched := func(after string) {
 		t.Helper()
@@ -240,12 +240,12 @@ func TestPidfileStale(t *testing.T) {
 		}
 	}
 	for _, letter := range []string{"-p", "-c", "-h", "-a", "-i", "-t", "-k", "-q", "-1", "-2", "-w", "-o", "-u", "-d", "-u"} {
-		svc(t, letter, dir)
+		svtest.OurSvc(t, letter, dir)
 		untouched(letter)
 	}
 	awaitNoDaemon(t, dir, errFile, dir+"/pid names pid "+strconv.Itoa(unrelated.Pid())+", which is not a descendant of "+dir+"/run")
 	untouched("the warning")
-	svc(t, "-dx", dir)
+	svtest.OurSvc(t, "-dx", dir)
 	g.Wait(t, 10*time.Second)
 	untouched("svc -dx")
 }
@@ -264,7 +264,7 @@ until [ -s z ] && [ "$(cut -d' ' -f3 /proc/$(cat z)/stat)" = Z ]; do :; done
 mv z pid
 exit 0`)
 	writeFile(t, dir, "pidfile", "pid\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	svtest.WaitFor(t, 5*time.Second, "the pidfile", func() bool { return len(lines(t, filepath.Join(dir, "pid"))) == 1 })
 	zombie := readPid(t, filepath.Join(dir, "pid"))
 	awaitNoDaemon(t, dir, errFile, dir+"/pid names pid "+strconv.Itoa(zombie)+", which is a zombie")
@@ -280,7 +280,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 	}
 	dir := newService(t, "exec "+dnsmasq+" --port=0 --pid-file=$PWD/dnsmasq.pid --user=root --conf-file=/dev/null --log-facility=$PWD/log")
 	writeFile(t, dir, "pidfile", "dnsmasq.pid\n", 0o644)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	// dnsmasq leaves the session: kill what is left of it by pid.
 	var seen []int
 	t.Cleanup(func() {
@@ -310,7 +310,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 	if second == first {
 		t.Errorf("the same pid %d after kill -9", first)
 	}
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	s := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if s.LastExit != (status.Exit{}) || s.Want != status.WantDown {
 		t.Errorf("record after -d: %+v", s)
@@ -331,7 +331,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 func TestPidfileOverwrittenByThePid(t *testing.T) {
 	dir := newService(t, "sh -c 'echo $$ > pidfile; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	var daemon int
 	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "pidfile"))
@@ -367,7 +367,7 @@ func TestPidfileLeftoversStoppedBeforeRetry(t *testing.T) {
 			t.Parallel()
 			dir := newService(t, "sleep 1000 &\necho $! >> sleeps\n"+c.run)
 			writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
-			_, errFile := startSupervise(t, dir)
+			_, errFile := svtest.StartSupervise(t, dir)
 			var sleeps []string
 			svtest.WaitFor(t, 3*pidfileWait, "a third start", func() bool {
 				sleeps = lines(t, filepath.Join(dir, "sleeps"))
@@ -399,12 +399,12 @@ func TestPidfileLeftoversStoppedBeforeRetry(t *testing.T) {
 func TestPidfileWaitSurvivesKill9(t *testing.T) {
 	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
-	g, _ := startSupervise(t, dir)
+	g, _ := svtest.StartSupervise(t, dir)
 	waiting := func(s status.Status) bool { return s.AwaitingDaemon && s.State == status.Starting && s.Start != procstart.ID{} }
 	waitRecord(t, dir, "waiting for the pidfile", waiting)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	running(t, dir)
 	waitRecord(t, dir, "waiting again", waiting)
 	writeFile(t, dir, "go", "", 0o644)

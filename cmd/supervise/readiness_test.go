@@ -111,7 +111,7 @@ func TestNotificationFd(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nwhile [ ! -e go ]; do sleep 0.01; done\nprintf 'ready\\n' >&7\nexec sleep 100")
 	writeFile(t, dir, "notification-fd", "7\n", 0o644)
 	writeFile(t, dir, "finish", "#!/bin/sh\nif { true >&7; } 2>/dev/null; then echo open; else echo closed; fi >> finished\n", 0o755)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "run up", isUp)
 	if !s.Readiness || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before the newline: %+v", s)
@@ -153,7 +153,7 @@ func TestNotificationFdBad(t *testing.T) {
 	} {
 		dir := newService(t, "echo $$ >> starts\nexec sleep 100")
 		writeFile(t, dir, "notification-fd", content, 0o644)
-		_, errFile := startSupervise(t, dir)
+		_, errFile := svtest.StartSupervise(t, dir)
 		s := waitRecord(t, dir, "run up", isUp)
 		if s.Readiness || s.State != status.Running {
 			t.Errorf("%q: %+v", content, s)
@@ -173,7 +173,7 @@ func TestNotifySocket(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), strings.Repeat("long-directory-name-", 8), "svc")
 	notifyService(t, dir, "STATUS=starting up", "await:ready", "READY=1|STATUS=serving", "await:reload", "RELOADING=1", "hang")
 	writeFile(t, dir, "finish", "#!/bin/sh\nenv | grep -c NOTIFY_SOCKET >> finished\n", 0o755)
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "status text", func(s status.Status) bool { return s.Text == "starting up" })
 	if !s.Readiness || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
@@ -204,7 +204,7 @@ func TestNotifySocket(t *testing.T) {
 	if !strings.HasPrefix(socket, "@") {
 		t.Fatalf("NOTIFY_SOCKET=%q", socket)
 	}
-	svc(t, "-dx", dir)
+	svtest.OurSvc(t, "-dx", dir)
 	g.Wait(t, 5*time.Second)
 	if got := lines(t, filepath.Join(dir, "finished")); len(got) != 1 || got[0] != "0" {
 		t.Errorf("./finish got NOTIFY_SOCKET: %v", got)
@@ -224,7 +224,7 @@ func TestNotifySocket(t *testing.T) {
 func TestNotifySocketBadInput(t *testing.T) {
 	dir := newService(t, "")
 	notifyService(t, dir, "big", "bad line|STATUS=fine|READY=yes", "sleep:100", "READY=1", "hang")
-	g, errFile := startSupervise(t, dir)
+	g, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Text != "fine" {
 		t.Errorf("the good line was not obeyed: %+v", s)
@@ -251,7 +251,7 @@ func TestNotifySocketBadInput(t *testing.T) {
 		testbin.Must(t, ignoreAgain(unix.Write(fd, []byte("RELOADING=1|STATUS=intruder"))))
 	}
 	// Supervision goes on: a restart is made and recorded.
-	svc(t, "-k", dir)
+	svtest.OurSvc(t, "-k", dir)
 	s = waitRecord(t, dir, "restart", func(s status.Status) bool { return s.Restarts == 1 && s.Pid != 0 })
 	if s.Text == "STATUS=intruder" {
 		t.Errorf("the stranger was obeyed: %+v", s)
@@ -295,7 +295,7 @@ func TestWatchdog(t *testing.T) {
 	dir := newService(t, "")
 	notifyService(t, dir, "READY=1", "watchdog:50:6", "hang")
 	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "restarted by the watchdog", func(s status.Status) bool { return s.Restarts >= 1 })
 	if !s.Exited || !s.LastExit.Watchdog || s.LastExit.Code != 256 || s.LastExit.Signal != int(unix.SIGTERM) {
 		t.Errorf("after the watchdog: %+v", s)
@@ -321,7 +321,7 @@ func TestNotificationFdExample(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc")
 	testbin.Must(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "examples/notification-fd"))))
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "run up", isUp)
 	wait := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
 	if got := testbin.RunWithin(t, wait, svtest.Scaled(10*time.Second)); got != (testbin.Result{}) {
@@ -422,7 +422,7 @@ func TestWatchdogRunNotExecutable(t *testing.T) {
 			writeFile(t, dir, "run", c.run, 0o755)
 			writeFile(t, dir, "notify-socket", "", 0o644)
 			writeFile(t, dir, "timeout-watchdog", "60000\n", 0o644)
-			_, errFile := startSupervise(t, dir)
+			_, errFile := svtest.StartSupervise(t, dir)
 			want := "supervise: fatal: unable to start " + dir + "/run: " + c.why + "\n"
 			svtest.WaitForNil(t, 10*time.Second, "a line on stderr", func() error {
 				if e := stderrOf(errFile); !strings.Contains(e, "\n") {
@@ -453,7 +453,7 @@ func TestNotifySocketRsyslogd(t *testing.T) {
 	dir := newService(t, "exec "+rsyslogd+" -n -f ./rsyslog.conf -i ./rsyslogd.pid")
 	writeFile(t, dir, "rsyslog.conf", "global(workDirectory=\""+dir+"\")\n*.* action(type=\"omfile\" file=\""+dir+"/messages\")\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "rsyslogd up", isUp)
 	wait := exec.Command(testbin.Path(t, "svwait"), "-U", "-t", "10000", dir)
 	if got := testbin.RunWithin(t, wait, svtest.Scaled(20*time.Second)); got != (testbin.Result{}) {
@@ -466,7 +466,7 @@ func TestNotifySocketRsyslogd(t *testing.T) {
 	if s.State != status.Running {
 		t.Errorf("ready, but %+v", s)
 	}
-	svc(t, "-d", dir)
+	svtest.OurSvc(t, "-d", dir)
 	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if s.LastExit != (status.Exit{}) || !notReady(s) {
 		t.Errorf("record after -d: %+v", s)
@@ -482,9 +482,9 @@ func TestWatchdogWaitsWhilePaused(t *testing.T) {
 	dir := newService(t, "")
 	notifyService(t, dir, "READY=1", "watchdog:20:1000000")
 	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
-	_, errFile := startSupervise(t, dir)
+	_, errFile := svtest.StartSupervise(t, dir)
 	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
-	svc(t, "-p", dir)
+	svtest.OurSvc(t, "-p", dir)
 	paused := func() bool {
 		st, err := svtest.ReadStat(s.Pid)
 		r, _ := svtest.ReadStatus(t, dir)
@@ -495,7 +495,7 @@ func TestWatchdogWaitsWhilePaused(t *testing.T) {
 		r, _ := svtest.ReadStatus(t, dir)
 		t.Fatalf("paused for 1.5 s with timeout-watchdog 400: %+v; stderr %q", r, stderrOf(errFile))
 	}
-	svc(t, "-c", dir)
+	svtest.OurSvc(t, "-c", dir)
 	continued := func() bool {
 		r, err := status.ReadAll(filepath.Join(dir, status.File))
 		return err == nil && r.Pid == s.Pid && !r.Paused && r.Restarts == 0

@@ -49,7 +49,7 @@ func TestReferenceReadersSideBySide(t *testing.T) {
 		if name == "daemontools" {
 			prog = testbin.Reference(t, "supervise")
 		}
-		startSupervise(t, dir, prog)
+		svtest.StartSupervise(t, dir, prog)
 	}
 	steps := []struct {
 		svc    string
@@ -81,7 +81,7 @@ func TestReferenceReadersSideBySide(t *testing.T) {
 			}
 		}
 		for name, dir := range dirs {
-			waitStatus(t, dir, name+" after svc "+step.svc, func(s status.Status) bool {
+			svtest.WaitStatus(t, dir, name+" after svc "+step.svc, func(s status.Status) bool {
 				return (s.Pid != 0) == step.up && s.Paused == step.paused && s.Want == step.want &&
 					(!step.newPid || s.Pid != 0 && s.Pid != pids[name])
 			})
