@@ -210,8 +210,9 @@ func supervisedPid(t testing.TB, dir string) int {
 }
 
 // runitTree makes web (with a log), idle (normally down), chk (with a
-// ./check that passes once the file ready exists) and stubborn (which
-// ignores TERM).
+// ./check that passes once the file ready exists), stubborn (which
+// ignores TERM) and linked, whose supervise is a link to a directory not
+// made yet, as in runit's trees.
 func runitTree(t testing.TB, dir string) {
 	makeService(t, filepath.Join(dir, "web"), "exec sleep 1000", "exec cat >/dev/null")
 	makeService(t, filepath.Join(dir, "idle"), "exec sleep 1000", "")
@@ -219,12 +220,15 @@ func runitTree(t testing.TB, dir string) {
 	makeService(t, filepath.Join(dir, "chk"), "exec sleep 1000", "")
 	writeFile(t, filepath.Join(dir, "chk", "check"), "#!/bin/sh\nexec test -e ready\n", 0o755)
 	makeService(t, filepath.Join(dir, "stubborn"), "trap '' TERM\nexec sleep 1000", "")
+	makeService(t, filepath.Join(dir, "linked"), "exec sleep 1000", "")
+	testbin.Must(t, os.Symlink("../../supervise.linked", filepath.Join(dir, "linked", "supervise")))
 }
 
 // runit's sv drives our services as it drives runsv's: status (of a log
 // too), up, down, restart, pause and cont, -w with and without ./check, a
 // stop signal ignored (got TERM) and force-stop's kill, once, exit; and
-// supervise/stat and supervise/pid say what runsv's say.
+// supervise/stat and supervise/pid say what runsv's say. A supervise
+// linked to a directory not made yet is made, as runsv makes it.
 func TestRunitSv(t *testing.T) {
 	t.Parallel()
 	said := sideBySide(t, runitTree, func(t testing.TB, dir string) string {
@@ -234,6 +238,7 @@ func TestRunitSv(t *testing.T) {
 		tr.svUntil("down: DIR/idle: Ns\n", "status", idle)
 		tr.svUntil("run: DIR/chk: (pid N) Ns\n", "status", chk)
 		tr.svUntil("run: DIR/stubborn: (pid N) Ns\n", "status", stubborn)
+		tr.svUntil("run: DIR/linked: (pid N) Ns\n", "status", dir+"/linked")
 		for _, d := range []string{web, web + "/log", idle} {
 			tr.files(d)
 		}
@@ -297,6 +302,8 @@ $ sv status DIR/chk
 run: DIR/chk: (pid N) Ns
 $ sv status DIR/stubborn
 run: DIR/stubborn: (pid N) Ns
+$ sv status DIR/linked
+run: DIR/linked: (pid N) Ns
 DIR/web: stat "run\n", pid "N\n"
 DIR/web/log: stat "run\n", pid "N\n"
 DIR/idle: stat "down\n", pid ""

@@ -151,7 +151,14 @@ func (s *Supervisor) open() error {
 	} else if err != unix.ENOENT {
 		return strerr.Fatal("unable to stat ", s.opt.Dir, "/down: ", err)
 	}
-	unix.Mkdirat(dir, "supervise", 0o700)
+	if unix.Mkdirat(dir, "supervise", 0o700) == unix.EEXIST {
+		// runit's trees link supervise to a directory under /run that
+		// runsv makes, one level, at start (Debian's /etc/sv/*): so do we.
+		var target [4096]byte
+		if n, err := unix.Readlinkat(dir, "supervise", target[:]); err == nil && n < len(target) {
+			unix.Mkdirat(dir, string(target[:n]), 0o700)
+		}
+	}
 	// Non-blocking: a FIFO named lock fails with ENXIO, as daemontools'.
 	s.lock, err = unix.Openat(dir, lockFile, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 	if err == nil {
