@@ -400,7 +400,9 @@ func TestPidfileWaitSurvivesKill9(t *testing.T) {
 	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
-	waiting := func(s status.Status) bool { return s.AwaitingDaemon && s.State == status.Starting && s.Start != procstart.ID{} }
+	waiting := func(s status.Status) bool {
+		return s.AwaitingDaemon && s.State == status.Starting && s.Start != procstart.ID{}
+	}
 	waitRecord(t, dir, "waiting for the pidfile", waiting)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)

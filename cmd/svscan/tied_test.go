@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 		code   int
 	}{
 		// svc -d: TERM, which the service turns into exit 3.
-		{"down", "trap 'exit 3' TERM\nwhile :; do sleep 0.05; done", "", "-d", 3},
+		{"down", "trap 'exit 3' TERM\n: >trapped\nwhile :; do sleep 0.05; done", "", "-d", 3},
 		// Killed by TERM: 128 + 15.
 		{"down by signal", "exec sleep 1000", "", "-d", 143},
 		// svc -x: supervise exits once ./run has, without a restart.
@@ -49,6 +50,10 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 				s := m.start(t, dir)
 				waitLogging(t, dir, names)
 				waitUp(t, 10*time.Second, app)
+				if strings.Contains(c.run, "trapped") {
+					// Up is said before ./run runs: TERM must find the trap set.
+					svtest.WaitFor(t, 5*time.Second, "the trap set", func() bool { return svtest.Exists(filepath.Join(app, "trapped")) })
+				}
 				if c.svc != "" {
 					svc(t, c.svc, app)
 				}
@@ -105,12 +110,14 @@ func TestTiedServicePid1(t *testing.T) { forModes(t, tiedServicePid1) }
 func tiedServicePid1(t *testing.T, m mode) {
 	dir := filepath.Join(testbin.PublicDir(t), "service")
 	app := filepath.Join(dir, "app")
-	makeService(t, app, "trap 'exit 42' TERM\nwhile :; do sleep 0.05; done", "")
+	makeService(t, app, "trap 'exit 42' TERM\n: >trapped\nwhile :; do sleep 0.05; done", "")
 	writeFile(t, filepath.Join(app, "tied"), "", 0644)
 	names := loggedServices(t, dir, 1)
 	p := m.startPid1(t, dir)
 	waitLogging(t, dir, names)
 	waitUp(t, 10*time.Second, app)
+	// Up is said before ./run runs: TERM must find the trap set.
+	svtest.WaitFor(t, 5*time.Second, "the trap set", func() bool { return svtest.Exists(filepath.Join(app, "trapped")) })
 	svc(t, "-d", app)
 	if code := p.Wait(t, 10*time.Second); code != 42 {
 		t.Errorf("unshare exited %d, want the tied service's 42", code)

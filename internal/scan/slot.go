@@ -77,6 +77,9 @@ func (s *Scanner) ownProcess(dir string) bool {
 // with a supervisor here, which starts its service (or adopts it). A
 // failure is reported; the next full scan tries again.
 func (s *Scanner) open(u *slot, now time.Time) {
+	if u.script == nil && s.elsewhere(u) {
+		return // an earlier svscan's supervise runs there (stop.go, foreign)
+	}
 	if !s.haveSpare() {
 		s.short(u.dir(), unix.EMFILE)
 		return
@@ -170,6 +173,21 @@ func start(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 		return err
 	})
 	return pid, err
+}
+
+// elsewhere tells whether a supervise that this svscan did not start
+// runs in the slot's directory (an earlier svscan's, killed with -9, as
+// README says to replace svscan): its ok FIFO has a reader, as svok
+// would tell. Such a supervise is left to supervise its service, and
+// told as svc tells it when the service is to stop (foreign); a
+// supervise of this svscan's beside it could only fail on its lock.
+func (s *Scanner) elsewhere(u *slot) bool {
+	fd, err := unix.Openat(s.dir, u.dir()+"/supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 // handOff gives a service that got a pidfile file while it ran inside

@@ -333,8 +333,34 @@ func (s *Scanner) memberOf(u *slot, now time.Time) member {
 	if u != nil && u.pid != 0 {
 		return process{u.pid, u.id, u.dir(), s.warn}
 	}
+	if u != nil && u.sup == nil && s.elsewhere(u) {
+		return foreign{s, u}
+	}
 	return inProcess{s, u, now}
 }
+
+// foreign is a slot whose service an earlier svscan's supervise still
+// supervises (elsewhere), as the stop reaches it: told through its
+// control FIFO, as svc tells it, for as long as it reads its ok FIFO.
+type foreign struct {
+	s *Scanner
+	u *slot
+}
+
+func (m foreign) Present() bool { return m.s.elsewhere(m.u) }
+
+func (m foreign) Tell(cmds string) bool {
+	fd, err := unix.Openat(m.s.dir, m.u.dir()+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == nil {
+		_, err = unix.Write(fd, []byte(cmds))
+		unix.Close(fd)
+	}
+	return err == nil
+}
+
+// TimeoutKill is in the service directory, relative to the scanned one,
+// svscan's working directory.
+func (m foreign) TimeoutKill() string { return m.u.dir() + "/timeout-kill" }
 
 // inProcess is a slot whose supervisor is in svscan, as the stop reaches it.
 type inProcess struct {
