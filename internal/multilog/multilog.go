@@ -45,6 +45,7 @@ type Multilog struct {
 	held    int    // input bytes in head, not written anywhere yet
 	sel     []bool // per directory, then per stream action: the line goes there
 	pad     []byte // HeadLen+1 bytes for = files
+	echoed  []byte // what e printed, not yet written
 	// hold is how much of a line is gathered before any of it is
 	// written: HeadLen, or with stream actions enough to write most
 	// lines whole in one write to a pipe (pipeBuf).
@@ -117,7 +118,10 @@ func New(script Script, stdout int, stderr io.Writer, pause time.Duration) (*Mul
 	return m, nil
 }
 
-func (m *Multilog) warn(parts ...any) { strerr.Warn(m.stderr, "multilog", parts...) }
+func (m *Multilog) warn(parts ...any) {
+	m.flushEcho()
+	strerr.Warn(m.stderr, "multilog", parts...)
+}
 
 func (m *Multilog) sleep() { time.Sleep(m.pauseFor) }
 
@@ -272,13 +276,23 @@ func (m *Multilog) decide() {
 	m.writeSelected(m.head, true)
 }
 
+// echo prints line for e, gathered with the others of the read: a
+// write per line would cost more than the rest of the line's path.
 func (m *Multilog) echo(line []byte) {
 	if len(line) > EchoLen {
-		line = append(line[:EchoLen:EchoLen], "...\n"...)
+		m.echoed = append(append(m.echoed, line[:EchoLen]...), "...\n"...)
 	} else {
-		line = append(line[:len(line):len(line)], '\n')
+		m.echoed = append(append(m.echoed, line...), '\n')
 	}
-	m.stderr.Write(line)
+}
+
+// flushEcho writes what e has printed, before anything else goes to
+// stderr.
+func (m *Multilog) flushEcho() {
+	if len(m.echoed) > 0 {
+		m.stderr.Write(m.echoed)
+		m.echoed = m.echoed[:0]
+	}
 }
 
 // writeStatus replaces the = file with the head padded to HeadLen+1 bytes.
@@ -330,6 +344,7 @@ func (m *Multilog) endInput() {
 
 // flush writes out everything taken so far.
 func (m *Multilog) flush() {
+	m.flushEcho()
 	for _, d := range m.dirs {
 		d.flush()
 	}
@@ -347,6 +362,7 @@ func (m *Multilog) rotateNonEmpty() {
 
 // Close finishes every directory: written, synced, current complete.
 func (m *Multilog) Close() {
+	m.flushEcho()
 	m.out.flush()
 	for _, d := range m.dirs {
 		d.close()
