@@ -29,11 +29,13 @@ or 111 if child was killed or could not be run.`
 	case "multilog":
 		usage = "multilog script"
 		about = `Reads lines on its input and applies the actions of script to each:
-t labels lines with TAI64N, -pattern and +pattern deselect and select
-them, e and =file show them, sSIZE, nNUM and !processor set up the next
-log directory, and an action starting with . or / is a log directory that
-gets the selected lines, rotated once current reaches SIZE. Exits 0 at
-the end of input or on TERM, 111 when a log directory cannot be set up.`
+t labels lines with TAI64N (T with UTC time in RFC 3339), -pattern and
++pattern deselect and select them, e and =file show them, 1 writes them
+to stdout (j as JSON lines) named by pNAME, sSIZE, nNUM and !processor
+set up the next log directory, and an action starting with . or / is a
+log directory that gets the selected lines, rotated once current reaches
+SIZE. Exits 0 at the end of input or on TERM, 111 when a log directory
+cannot be set up.`
 	case "pgrphack":
 		usage = "pgrphack child"
 		about = `Runs child in a new session and process group of its own, so that
@@ -91,7 +93,8 @@ directory dir: 0 when it is, 100 when it is not, 111 when it cannot tell.`
 		usage = "svscan [-1] [dir]"
 		about = `Runs a supervise for every service directory in dir (default the
 current directory) whose name does not start with a dot, and a second one
-for its log subdirectory with a pipe from the service to its logger. New
+for its log subdirectory with a pipe from the service to its logger (a
+service with a log-script file instead gets multilog from svscan). New
 directories are picked up as soon as they appear, and looked for every
 five seconds too; a service whose directory goes away is stopped. SIGTERM
 stops every service in order, then svscan. With -1, every supervisor runs
