@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -281,5 +282,71 @@ func TestWaitsForSupervise(t *testing.T) {
 	want := testbin.Result{Stderr: "svwait: fatal: unable to open " + missing + "/supervise/ok: file does not exist\n", Code: 111}
 	if got := svwait(t, "-t", "600000", missing); got != want {
 		t.Errorf("missing directory with -t: %+v, want %+v", got, want)
+	}
+}
+
+// With our supervise, svwait waits on a FIFO of its own in
+// supervise/event, not on inotify, whose descriptor would cost every exit
+// the kernel's fsnotify grace period; the FIFO goes when svwait ends, and
+// that of a svwait killed goes at the service's next change.
+func TestWaitsOnEventFIFO(t *testing.T) {
+	dir := supervised(t, false, "exec sleep 100", false)
+	events := filepath.Join(dir, "supervise/event")
+	fifos := func() []string {
+		entries, err := os.ReadDir(events)
+		testbin.Must(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	g := svtest.Start(t, exec.Command(testbin.Path(t, "svwait"), "-d", dir))
+	svtest.WaitFor(t, 5*time.Second, "svwait to wait", func() bool { return inPoll(g.Pid()) })
+	if got, want := fifos(), []string{strconv.Itoa(g.Pid()) + ".1"}; !slices.Equal(got, want) {
+		t.Errorf("event directory while svwait waits: %q, want %q", got, want)
+	}
+	fds, _ := filepath.Glob("/proc/" + strconv.Itoa(g.Pid()) + "/fd/*")
+	for _, fd := range fds {
+		if link, _ := os.Readlink(fd); strings.Contains(link, "inotify") {
+			t.Errorf("svwait holds %s: %s", fd, link)
+		}
+	}
+	svtest.Svc(t, testbin.Path(t, "svc"), "-d", dir)
+	if code := g.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svwait -d after svc -d: exit %d", code)
+	}
+	if got := fifos(); len(got) != 0 {
+		t.Errorf("left after svwait: %q", got)
+	}
+
+	g = svtest.Start(t, exec.Command(testbin.Path(t, "svwait"), "-u", dir))
+	svtest.WaitFor(t, 5*time.Second, "svwait to wait", func() bool { return inPoll(g.Pid()) })
+	g.Kill9(t)
+	if got := fifos(); len(got) != 1 {
+		t.Fatalf("after kill -9 of svwait: %q, want its FIFO", got)
+	}
+	svtest.Svc(t, testbin.Path(t, "svc"), "-u", dir)
+	svtest.WaitFor(t, 5*time.Second, "the abandoned FIFO to go", func() bool { return len(fifos()) == 0 })
+}
+
+// An event directory left by our supervise, under daemontools' own (which
+// posts nothing): svwait sees the record is not ours and watches through
+// inotify.
+func TestEventDirectoryUnderReference(t *testing.T) {
+	dir := filepath.Join(testbin.PublicDir(t), "svc")
+	svtest.NewService(t, dir, "exec sleep 100")
+	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise/event"), 0o700))
+	svtest.Start(t, exec.Command(testbin.Reference(t, "supervise"), dir))
+	svtest.WaitFor(t, 5*time.Second, "supervise to start", func() bool {
+		s, ok := svtest.ReadStatus(t, dir)
+		return ok && s.Pid != 0
+	})
+	cmd := exec.Command(testbin.Path(t, "svwait"), "-d", "-t", strconv.Itoa(int(svtest.Scaled(5*time.Second)/time.Millisecond)), dir)
+	g := svtest.Start(t, cmd)
+	svtest.WaitFor(t, 5*time.Second, "svwait to wait", func() bool { return inPoll(g.Pid()) })
+	svtest.Svc(t, testbin.Reference(t, "svc"), "-d", dir)
+	if code := g.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svwait -d after svc -d: exit %d, want 0", code)
 	}
 }

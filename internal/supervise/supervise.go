@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/eventfifo"
 	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
@@ -170,6 +171,7 @@ func (s *Supervisor) open() error {
 	if s.ctl, err = control.Listen(dir); err != nil {
 		return s.fatal(err)
 	}
+	eventfifo.Make(dir) // without it, waiters watch through inotify
 	s.since = tai64.Now()
 	s.adopt()
 	s.announce()
@@ -752,6 +754,9 @@ func (s *Supervisor) announce() {
 func (s *Supervisor) writeRecord(r status.Status) bool {
 	err := status.Write(s.dir, r)
 	s.warnWrite(err)
+	if err == nil {
+		eventfifo.Post(s.dir) // waiters read the record: the rest can follow
+	}
 	return err == nil
 }
 

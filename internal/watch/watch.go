@@ -1,9 +1,11 @@
 // Package watch waits for supervised services to reach a state, for
-// svwait. It never polls at an interval: it sleeps in poll(2) on an
-// inotify watch of each DIR/supervise, the directory in which supervise
-// renames status.new over status, and on a write end of each
-// DIR/supervise/ok FIFO, which reports an error the moment supervise exits
-// and closes its reading end.
+// svwait. It never polls at an interval: it sleeps in poll(2) on a FIFO of
+// its own in each DIR/supervise/event, into which supervise writes once it
+// has written a new record (package eventfifo), or, for a supervise that
+// makes no event directory (daemontools'), on an inotify watch of
+// DIR/supervise, where supervise renames status.new over status; and on a
+// write end of each DIR/supervise/ok FIFO, which reports an error the
+// moment supervise exits and closes its reading end.
 package watch
 
 import (
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/eventfifo"
 	"daemontools/internal/status"
 	"daemontools/internal/tai64"
 )
@@ -65,16 +68,17 @@ var ErrNotRunning = control.ErrNotRunning
 
 // Watcher watches a set of services.
 type Watcher struct {
-	inotify  int
+	inotify  int // made when a service needs it; -1 before
 	services []service
 	buf      [4096]byte
 }
 
 type service struct {
-	dir   string
-	wd    int // inotify's watch of dir/supervise
-	ok    int // write end of dir/supervise/ok; -1 once supervise has gone
-	holds bool
+	dir    string
+	events *eventfifo.Waiter // nil when watched through inotify
+	wd     int               // inotify's watch of dir/supervise
+	ok     int               // write end of dir/supervise/ok; -1 once supervise has gone
+	holds  bool
 	// passed: Down or DownDone held at a moment no look saw, between two
 	// looks at the record (a ./run that restarted right after ./finish).
 	passed bool
@@ -93,27 +97,43 @@ const (
 // zero for not at all. Open fails with an *Error for the first one whose
 // supervise is not running by then or that cannot be watched.
 func Open(dirs []string, appear time.Time) (*Watcher, error) {
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return nil, err
-	}
-	w := &Watcher{inotify: fd}
+	w := &Watcher{inotify: -1}
 	for _, dir := range dirs {
 		s := service{dir: dir, ok: -1}
 		// Running first, then watching, then reading the record: a change
 		// after the reading is seen by the watch, and a supervise that
 		// exits after the first step closes the FIFO.
+		var err error
 		if s.ok, err = openOk(dir, appear); err != nil {
 			w.Close()
 			return nil, err
 		}
+		s.events, _ = eventfifo.Listen(dir)
 		w.services = append(w.services, s)
-		if w.services[len(w.services)-1].wd, err = unix.InotifyAddWatch(fd, dir+"/supervise", events); err != nil {
-			w.Close()
-			return nil, &Error{Dir: dir, Op: "watch", File: "supervise", Err: err}
+		if s.events == nil {
+			if err := w.watchDir(len(w.services) - 1); err != nil {
+				w.Close()
+				return nil, err
+			}
 		}
 	}
 	return w, nil
+}
+
+// watchDir watches service i's supervise/ through inotify.
+func (w *Watcher) watchDir(i int) error {
+	s := &w.services[i]
+	var err error
+	if w.inotify < 0 {
+		if w.inotify, err = unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK); err != nil {
+			w.inotify = -1
+			return &Error{Dir: s.dir, Op: "watch", File: "supervise", Err: err}
+		}
+	}
+	if s.wd, err = unix.InotifyAddWatch(w.inotify, s.dir+"/supervise", events); err != nil {
+		return &Error{Dir: s.dir, Op: "watch", File: "supervise", Err: err}
+	}
+	return nil
 }
 
 // openOk opens dir/supervise/ok for writing, as svok does, which
@@ -131,7 +151,9 @@ func openOk(dir string, appear time.Time) (int, error) {
 	if ierr != nil {
 		return -1, err
 	}
-	defer unix.Close(in)
+	// Closed aside: the close waits for the kernel's fsnotify grace
+	// period (package eventfifo), while the wait for the service goes on.
+	defer func() { go unix.Close(in) }()
 	// Watching first, then trying: what supervise does after a try
 	// wakes the wait. It makes supervise/, then ok, and opens ok.
 	if _, ierr := unix.InotifyAddWatch(in, dir, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR); ierr != nil {
@@ -182,8 +204,13 @@ func (w *Watcher) Close() {
 		if w.services[i].ok >= 0 {
 			unix.Close(w.services[i].ok)
 		}
+		if w.services[i].events != nil {
+			w.services[i].events.Close()
+		}
 	}
-	unix.Close(w.inotify)
+	if w.inotify >= 0 {
+		unix.Close(w.inotify)
+	}
 }
 
 // Wait waits until want holds for every service, or for one of them when
@@ -196,8 +223,7 @@ func (w *Watcher) Wait(want Want, any bool, deadline time.Time) (bool, error) {
 			return false, err
 		}
 	}
-	fds := make([]unix.PollFd, 1+len(w.services))
-	fds[0] = unix.PollFd{Fd: int32(w.inotify), Events: unix.POLLIN}
+	fds := make([]unix.PollFd, 1+2*len(w.services))
 	for {
 		if done, err := w.outcome(any); done || err != nil {
 			return done, err
@@ -210,9 +236,14 @@ func (w *Watcher) Wait(want Want, any bool, deadline time.Time) (bool, error) {
 			}
 			timeout = int((left + time.Millisecond - 1) / time.Millisecond)
 		}
+		// A negative descriptor is left out by poll.
+		fds[0] = unix.PollFd{Fd: int32(w.inotify), Events: unix.POLLIN}
 		for i, s := range w.services {
-			// A negative descriptor is left out by poll.
-			fds[1+i] = unix.PollFd{Fd: int32(s.ok)}
+			fds[1+2*i] = unix.PollFd{Fd: int32(s.ok)}
+			fds[2+2*i] = unix.PollFd{Fd: -1, Events: unix.POLLIN}
+			if s.events != nil {
+				fds[2+2*i].Fd = int32(s.events.Fd())
+			}
 		}
 		if _, err := unix.Poll(fds, timeout); err != nil && err != unix.EINTR {
 			return false, err
@@ -223,7 +254,13 @@ func (w *Watcher) Wait(want Want, any bool, deadline time.Time) (bool, error) {
 			}
 		}
 		for i := range w.services {
-			if fds[1+i].Revents != 0 {
+			if fds[2+2*i].Revents != 0 && w.services[i].events != nil {
+				w.services[i].events.Drain()
+				if err := w.check(i, want); err != nil {
+					return false, err
+				}
+			}
+			if fds[1+2*i].Revents != 0 {
 				if err := w.gone(i, want); err != nil {
 					return false, err
 				}
@@ -333,6 +370,16 @@ func (w *Watcher) gone(i int, want Want) error {
 func (w *Watcher) check(i int, want Want) error {
 	s := &w.services[i]
 	rec, err := status.ReadAll(s.dir + "/" + status.File)
+	if s.events != nil && err == status.ErrNoExtension {
+		// A supervise that posts no events (daemontools') wrote it,
+		// though an event directory is there: watch as for one without.
+		s.events.Close()
+		s.events = nil
+		if err := w.watchDir(i); err != nil {
+			return err
+		}
+		return w.check(i, want)
+	}
 	var re *status.ReadError
 	var ext *status.ExtensionError
 	switch {
