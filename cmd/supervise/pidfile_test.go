@@ -426,3 +426,33 @@ func TestPidfileWaitSurvivesKill9(t *testing.T) {
 		t.Errorf("stderr %q", e)
 	}
 }
+
+// A supervise killed with -9 while ./run of a service with a pidfile
+// still runs: the next one adopts ./run and, when it exits (how, it cannot
+// know), looks for the daemon it forked before it starts ./run again.
+func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
+	dir := newService(t, "echo $$ >> runs\nwhile [ ! -e go ]; do sleep 0.01; done\nsh -c 'echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	g, _ := svtest.StartSupervise(t, dir)
+	run := waitRecord(t, dir, "./run up", isUp)
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	_, errFile := svtest.StartSupervise(t, dir)
+	running(t, dir)
+	writeFile(t, dir, "go", "", 0o644)
+	var daemon int
+	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "daemon.pid"))
+		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return s.Pid != 0 && s.Pid == daemon
+	})
+	if !s.FromPidfile || s.Pid == run.Pid {
+		t.Errorf("record: %+v", s)
+	}
+	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 {
+		t.Errorf("./run started %d times: %q", len(runs), runs)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}

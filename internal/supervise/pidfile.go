@@ -54,8 +54,9 @@ func errNoDaemon(why string) error { return strerr.Text(why) }
 // awaitDaemon follows an exit 0 of ./run in a service with a pidfile file:
 // it looks for the daemon at once, and then again until pidfileWait has
 // passed. It tells whether it took charge: false without a usable pidfile
-// file.
-func (s *Supervisor) awaitDaemon(now time.Time) bool {
+// file. orphansElsewhere: ./run was adopted, and its orphans came back to
+// the process that reaped them, not to this one.
+func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
 	path, ok := s.setting(pidfileFile)
 	if !ok {
 		return false
@@ -66,7 +67,7 @@ func (s *Supervisor) awaitDaemon(now time.Time) bool {
 	}
 	s.since = tai64.Now()
 	s.phase = pidfileWaiting
-	s.await = awaiting{path: path, until: now.Add(pidfileWait)}
+	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: orphansElsewhere}
 	s.lookForDaemon(now)
 	return true
 }

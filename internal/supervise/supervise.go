@@ -205,6 +205,8 @@ func (s *Supervisor) adopt() {
 			s.child.named = byPidfile
 		case old.FromMainpid:
 			s.child.named = byMainpid
+		default:
+			s.runStart, s.runID = old.Start.Ticks, old.Start // ./run's: its daemon may come
 		}
 		// A readiness the process has said is still its own; one not
 		// said yet can no longer be heard.
@@ -377,14 +379,17 @@ func (s *Supervisor) Timeout(now time.Time) time.Duration {
 func (s *Supervisor) Step(now time.Time) {
 	if s.child.pid != 0 {
 		if e, exited := s.child.wait(); exited {
-			adopted := s.child.adopted
+			adopted, named := s.child.adopted, s.child.named
 			s.child.release()
 			switch {
 			case s.phase == finishing:
 				s.finished(now, e)
 			case s.phase == stopping && len(s.leftovers) > 0:
 				s.stopExit = e // the service is down once they are gone too
-			case s.phase == up && !adopted && e == (exit{}) && s.awaitDaemon(now):
+			case s.phase == up && !adopted && e == (exit{}) && s.awaitDaemon(now, false):
+			// An adopted ./run's exit is unknown: its daemon may come all
+			// the same, an orphan of the process that reaped it.
+			case s.phase == up && adopted && named == byRun && e == exitUnknown && s.awaitDaemon(now, true):
 			case s.stopLeftBehind(now, e):
 			default:
 				s.runExited(now, e)
