@@ -124,7 +124,7 @@ func (s *Scanner) spawn(u *slot) {
 	if err == nil && u.script != nil {
 		u.pid, err = start("", u.script, &syscall.ProcAttr{Dir: dir, Env: s.opt.Env, Files: files(u.stdio)})
 	} else if err == nil {
-		u.pid, err = Spawn(s.opt.Supervise, s.opt.Env, u.sv.name, u.log, u.stdio)
+		u.pid, err = startSupervise(s.opt.Supervise, s.opt.Env, u.sv.name, u.log, u.stdio)
 	}
 	if err != nil {
 		u.pid = 0
@@ -138,14 +138,14 @@ func (s *Scanner) spawn(u *slot) {
 	}
 }
 
-// Spawn starts `supervise NAME`, or `supervise log` inside NAME for the
+// startSupervise starts `supervise NAME`, or `supervise log` inside NAME for the
 // logger, with env and with files as its descriptors 0, 1 and 2 (the pipe
 // on the service's stdout or the logger's stdin), and returns its pid.
 // The child gets those three and nothing else: everything svscan opens is
 // close-on-exec. path is the supervise program; empty, it is found in
 // $PATH as daemontools finds it, a relative element of $PATH taken inside
 // NAME for the logger.
-func Spawn(path string, env []string, name string, log bool, stdio [3]int) (int, error) {
+func startSupervise(path string, env []string, name string, log bool, stdio [3]int) (int, error) {
 	argv := []string{"supervise", name}
 	attr := &syscall.ProcAttr{Env: env, Files: files(stdio)}
 	if log {

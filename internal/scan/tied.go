@@ -59,7 +59,7 @@ func (s *Scanner) statusEvent(ev fsnotify.Event) {
 	}
 }
 
-// checkTied ends svscan when a tied service is down for good (TiedExit).
+// checkTied ends svscan when a tied service is down for good (tiedExit).
 func (s *Scanner) checkTied(sv *service) {
 	if !sv.tied || s.phase != scanning {
 		return
@@ -68,17 +68,17 @@ func (s *Scanner) checkTied(sv *service) {
 	if err != nil {
 		return
 	}
-	if code, down := TiedExit(st, sv.main.sup == nil && sv.main.pid == 0); down {
+	if code, down := tiedExit(st, sv.main.sup == nil && sv.main.pid == 0); down {
 		s.exit = code
 		s.Stop()
 	}
 }
 
-// TiedExit tells from a tied service's status record whether it is down
+// tiedExit tells from a tied service's status record whether it is down
 // for good, and svscan's exit code then: down and wanted down after having
 // run, or, once its supervisor has ended (gone), down after having run
 // (svc -x). Only our supervise's record says how ./run last exited.
-func TiedExit(st status.Status, gone bool) (code int, down bool) {
+func tiedExit(st status.Status, gone bool) (code int, down bool) {
 	if st.Pid != 0 || st.Finishing || !st.Exited || st.Want != status.WantDown && !gone {
 		return 0, false
 	}
