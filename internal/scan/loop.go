@@ -3,6 +3,7 @@ package scan
 import (
 	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,10 +38,14 @@ type loop struct {
 	poller  *poller.Poller
 	wake    [2]int
 	changes chan change
+	lost    atomic.Bool       // changes was full: events were dropped
 	watcher *fsnotify.Watcher // nil without one
-	events  []unix.EpollEvent
-	buf     []byte
-	fds     []int
+	// forwarded is closed once the watcher's events have stopped coming:
+	// the wake pipe may be closed then.
+	forwarded chan struct{}
+	events    []unix.EpollEvent
+	buf       []byte
+	fds       []int
 }
 
 // change is a directory event, or an error of the watcher.
@@ -69,6 +74,7 @@ func newLoop() (*loop, error) {
 func (l *loop) close() {
 	if l.watcher != nil {
 		l.watcher.Close()
+		<-l.forwarded
 	}
 	l.poller.Close()
 	unix.Close(l.wake[0])
@@ -86,23 +92,33 @@ func (l *loop) watchDirectory() error {
 		w.Close()
 		return err
 	}
-	l.watcher = w
-	go func() {
-		for {
-			var c change
-			var ok bool
-			select {
-			case c.ev, ok = <-w.Events:
-			case c.err, ok = <-w.Errors:
-			}
-			if !ok {
-				return
-			}
-			l.changes <- c
-			unix.Write(l.wake[1], []byte{0})
-		}
-	}()
+	l.watcher, l.forwarded = w, make(chan struct{})
+	go l.forward(w)
 	return nil
+}
+
+// forward queues the watcher's events and errors for the loop, and wakes
+// it, until the watcher is closed. A full queue drops the event and says
+// that events were lost: the loop then scans everything.
+func (l *loop) forward(w *fsnotify.Watcher) {
+	defer close(l.forwarded)
+	for {
+		var c change
+		var ok bool
+		select {
+		case c.ev, ok = <-w.Events:
+		case c.err, ok = <-w.Errors:
+		}
+		if !ok {
+			return
+		}
+		select {
+		case l.changes <- c:
+		default:
+			l.lost.Store(true)
+		}
+		unix.Write(l.wake[1], []byte{0})
+	}
 }
 
 // watch puts every descriptor sup waits on in the poller under key; one
@@ -260,26 +276,33 @@ func (s *Scanner) timeout(now, nextScan, soon time.Time) time.Duration {
 
 // changed takes every directory event queued, and tells whether the
 // directory changed in a way that calls for a scan: an entry other than a
-// dot name came or went, or events were lost. Events of a tied service's
-// supervise/ are handled here.
+// dot name came or went, or events were lost (then every tied service's
+// record is looked at too). Events of a tied service's supervise/ are
+// handled here.
 func (s *Scanner) changed() bool {
-	scan := false
-	for {
+	scan, lost := false, s.loop.lost.Swap(false)
+	for more := true; more; {
 		select {
 		case c := <-s.loop.changes:
 			dir, name := filepath.Split(c.ev.Name)
 			switch {
 			case c.err != nil:
-				scan = true // lost events, or a failed read: look at everything
+				lost = true // the kernel's queue overflowed, or a read failed
 			case dir == "./":
 				scan = scan || name[0] != '.' && c.ev.Has(fsnotify.Create|fsnotify.Remove|fsnotify.Rename)
 			default:
 				s.statusEvent(c.ev)
 			}
 		default:
-			return scan
+			more = false
 		}
 	}
+	if lost {
+		for _, sv := range s.services {
+			s.checkTied(sv)
+		}
+	}
+	return scan || lost
 }
 
 // reap collects every child that has exited: a supervise process, whose
