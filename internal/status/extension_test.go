@@ -34,17 +34,28 @@ func TestExtensionLayout(t *testing.T) {
 	}
 	v4 := s
 	v4.AwaitingDaemon, v4.StopSince, v4.FinishPid, v4.StartError = true, next, 0x0506, "why"
-	b := v4.Append(nil)
-	want := v3[:20] + "\x04" + v3[21:78] + "\x01\x00" +
+	v4Bytes := v3[:20] + "\x04" + v3[21:78] + "\x01\x00" +
 		"\x40\x00\x00\x00\x01\x02\x03\x10\x00\x00\x00\x02" +
 		"\x06\x05\x00\x00" +
 		"\x03\x00\x02\x00whyhi"
+	if got, err := DecodeAll([]byte(v4Bytes)); err != nil || !reflect.DeepEqual(got, v4) {
+		t.Errorf("DecodeAll of version 4: %+v %v, want %+v", got, err, v4)
+	}
+	v5 := v4
+	v5.Health, v5.Failures, v5.Probe = HealthUnhealthy, 0x0102, "refused"
+	v5.LastExit.Unhealthy, v5.LastExit.Probe = true, "timed out"
+	b := v5.Append(nil)
+	want := v3[:20] + "\x05" + v3[21:78] + "\x03\x03" +
+		"\x40\x00\x00\x00\x01\x02\x03\x10\x00\x00\x00\x02" +
+		"\x06\x05\x00\x00" +
+		"\x03\x00\x02\x00" +
+		"\x02\x01\x07\x00\x09\x00whyhirefusedtimed out"
 	if string(b) != want {
 		t.Errorf("record\n%q, want\n%q", b, want)
 	}
 	got, err := DecodeAll(b)
-	if err != nil || !reflect.DeepEqual(got, v4) {
-		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, v4)
+	if err != nil || !reflect.DeepEqual(got, v5) {
+		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, v5)
 	}
 	// Version 2, as supervise wrote it before runit's bytes: the state at
 	// 18, a newline at 19.
@@ -112,11 +123,13 @@ func TestDecodeAllForeign(t *testing.T) {
 		{"runit, finish", append(Status{Want: WantDown}.Append(nil)[:Size:Size], 0, 2),
 			"no extended status (written by another supervise)", finishing},
 		{"one byte more", ours[:Size+1], "unknown extended status: 1 bytes after daemontools' record", base},
-		{"not runit's", edit(ours, 19, 3), "unknown extended status: 82 bytes after daemontools' record", base},
-		{"later version", edit(ours, 20, 5), "unknown extended status: layout version 5", base},
-		{"cut short", ours[:40], "unknown extended status: version 4 record cut short", base},
-		{"unknown flags", edit(ours, 78, 2), "unknown extended status: more flags 2 0", base},
-		{"byte 79", edit(ours, 79, 1), "unknown extended status: more flags 0 1", base},
+		{"not runit's", edit(ours, 19, 3), "unknown extended status: 88 bytes after daemontools' record", base},
+		{"later version", edit(ours, 20, 6), "unknown extended status: layout version 6", base},
+		{"cut short", ours[:40], "unknown extended status: version 5 record cut short", base},
+		{"unknown flags", edit(ours, 78, 4), "unknown extended status: more flags 4", base},
+		{"unhealthy without an exit", edit(ours, 78, 2), "unknown extended status: unhealthy stop without an exit", base},
+		{"byte 79", edit(ours, 79, 4), "unknown extended status: health 4", base},
+		{"health in version 4", edit(edit(ours, 20, 4)[:100], 79, 1), "unknown extended status: health 1", base},
 		{"runit's state not the pid's", edit(ours, 19, 0), "unknown extended status: runit state 0 with pid 7 and flags 0", base},
 		{"finishing not flagged", edit(ours, 19, 2), "unknown extended status: runit state 2 with pid 7 and flags 0",
 			Status{Pid: 7, Want: WantUp, State: Stopping, Finishing: true}},

@@ -76,12 +76,12 @@ func (s Status) StateName() string {
 // Version is the layout of our bytes that Append writes. DecodeAll also
 // reads versions 1 to 3 (see below), so that a supervise upgraded in place
 // still adopts its service.
-const Version = 4
+const Version = 5
 
-// Layout of version 4, after runit's bytes (multi-byte numbers are
+// Layout of version 5, after runit's bytes (multi-byte numbers are
 // little-endian, times TAI64N labels, zero when there is none):
 //
-//	20     layout version, 4
+//	20     layout version, 5
 //	21     flags (flag*)
 //	22-33  ready since
 //	34-35  last exit code of ./run; 256 when a signal killed it
@@ -95,22 +95,28 @@ const Version = 4
 //	70-77  its start time, clock ticks after boot (/proc/PID/stat); zero
 //	       with the boot id when there is no such process or it is not known
 //	78     more flags (flag2*)
-//	79     0
+//	79     health (Health)
 //	80-91  when the stop of the process of the pid began (its down signal)
 //	92-95  pid of ./finish while it runs, else 0
 //	96-97  length of the last start error
 //	98-99  length of the status text
-//	100-   the last start error, then the status text
+//	100-101 failed probes in a row
+//	102-103 length of the latest probe's line
+//	104-105 length of the line of the probe that stopped the last run
+//	106-   the last start error, the status text, then the two probe lines
 //
+// Version 4 ends at byte 99 (79 is 0, no health), its strings after it.
 // Version 3 ends at byte 79, bytes 78-79 being the status text's length.
 // Version 2 had the state at byte 18, a newline at 19 and 0 at 37; version
 // 1 is version 2 without bytes 54-77: its text length is at 54-55.
 const (
-	extSize   = 100 - Size
+	extSize   = 106 - Size
+	extSizeV4 = 100 - Size
 	extSizeV3 = 80 - Size
 	extSizeV1 = 56 - Size
 
 	flag2AwaitingDaemon = 1 // ./run exited 0 and the daemon its pidfile names is awaited
+	flag2Unhealthy      = 2 // the last exit followed a stop by the health probes
 
 	flagFinishing   = 1   // ./finish runs
 	flagReadiness   = 2   // the service has a readiness mechanism
@@ -121,6 +127,21 @@ const (
 	flagWatchdog    = 64  // the last exit followed a stop by the watchdog
 	flagFromMainpid = 128 // Pid is a daemon's, named by MAINPID= on the notify socket
 )
+
+// Health is what a service's health probes say (byte 79).
+type Health byte
+
+const (
+	HealthNone      Health = 0 // the service has no probe
+	HealthUnknown   Health = 1 // no probe has passed since the latest start, none failed past the grace
+	HealthHealthy   Health = 2 // the latest probe passed
+	HealthUnhealthy Health = 3 // the latest probe failed, past the grace
+)
+
+var healthNames = [...]string{"", "unknown", "healthy", "unhealthy"}
+
+// Name is the health's name in svstat -j and -l; "" for HealthNone.
+func (h Health) Name() string { return healthNames[h] }
 
 // Errors of DecodeAll.
 var (
@@ -170,6 +191,9 @@ type Status struct {
 	StopSince      tai64.Label // when the stop of Pid began; zero for none
 	FinishPid      int         // ./finish's pid while it runs (Start is its start), else 0
 	StartError     string      // why the latest start of ./run failed; empty when it did not
+	Health         Health      // what the health probes say
+	Failures       uint16      // failed probes in a row, past the grace
+	Probe          string      // the latest probe's first line of output (or what became of it)
 }
 
 // Exit is how ./run last ended.
@@ -178,6 +202,10 @@ type Exit struct {
 	Signal   int  // the signal that killed it, else 0
 	Unknown  bool // the status could not be had
 	Watchdog bool // it came of a stop by the watchdog: no WATCHDOG=1 in time
+	// Unhealthy: it came of a stop by the health probes, the last of
+	// which said Probe.
+	Unhealthy bool
+	Probe     string
 }
 
 // Append appends the encoded record to b. Paused is written as 0 while the
@@ -220,6 +248,9 @@ func (s Status) Append(b []byte) []byte {
 		if e.Watchdog {
 			flags |= flagWatchdog
 		}
+		if e.Unhealthy {
+			r[78] |= flag2Unhealthy
+		}
 		r[34], r[35] = byte(e.Code), byte(e.Code>>8)
 		r[36] = byte(e.Signal)
 	}
@@ -234,6 +265,7 @@ func (s Status) Append(b []byte) []byte {
 	if s.AwaitingDaemon {
 		r[78] |= flag2AwaitingDaemon
 	}
+	r[79] = byte(s.Health)
 	if s.StopSince != (tai64.Label{}) {
 		s.StopSince.Pack(r[80:92])
 	}
@@ -242,7 +274,16 @@ func (s Status) Append(b []byte) []byte {
 	r[96], r[97] = byte(len(why)), byte(len(why)>>8)
 	text := s.Text[:min(len(s.Text), 0xffff)]
 	r[98], r[99] = byte(len(text)), byte(len(text)>>8)
-	return append(append(append(b, r[:]...), why...), text...)
+	r[100], r[101] = byte(s.Failures), byte(s.Failures>>8)
+	probe := s.Probe[:min(len(s.Probe), 0xffff)]
+	r[102], r[103] = byte(len(probe)), byte(len(probe)>>8)
+	var stopProbe string
+	if s.Exited && s.LastExit.Unhealthy {
+		stopProbe = s.LastExit.Probe[:min(len(s.LastExit.Probe), 0xffff)]
+	}
+	r[104], r[105] = byte(len(stopProbe)), byte(len(stopProbe)>>8)
+	b = append(append(append(b, r[:]...), why...), text...)
+	return append(append(b, probe...), stopProbe...)
 }
 
 // runitState is byte 19: what runsv would say of the service.
@@ -300,10 +341,12 @@ func DecodeAll(b []byte) (Status, error) {
 	switch {
 	case len(ext) == 2:
 		return s, ErrNoExtension // runsv's record
-	case ext[2] != Version && ext[2] != 3:
+	case ext[2] != Version && ext[2] != 4 && ext[2] != 3:
 		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
 	case ext[2] == 3 && len(ext) >= extSizeV3 && ext[1] == s.runitState() && s.Finishing == (b[21]&flagFinishing != 0):
 		return decodeOurs(s, b, extSizeV3, b[37])
+	case ext[2] == 4 && len(ext) >= extSizeV4:
+		return decodeOurs(s, b, extSizeV4, b[37])
 	case len(ext) < extSize:
 		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
 	case ext[1] != s.runitState() || s.Finishing != (b[21]&flagFinishing != 0):
@@ -332,21 +375,33 @@ func decodeV2(s Status, b []byte) (Status, error) {
 }
 
 // decodeOurs reads our layout of size bytes after daemontools' record
-// (extSize or extSizeV1), and state, into s.
+// (extSize, extSizeV4, extSizeV3 or extSizeV1), and state, into s.
 func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	ext := b[Size:]
-	textLen := int(b[Size+size-2]) | int(b[Size+size-1])<<8
-	whyLen := 0
+	get16 := func(at int) int { return int(b[at]) | int(b[at+1])<<8 }
+	textLen := get16(Size + size - 2)
+	whyLen, probeLen, stopProbeLen := 0, 0, 0
+	switch size {
+	case extSize:
+		textLen, whyLen, probeLen, stopProbeLen = get16(98), get16(96), get16(102), get16(104)
+	case extSizeV4:
+		whyLen = get16(96)
+	}
+	flags2 := byte(flag2AwaitingDaemon)
 	if size == extSize {
-		whyLen = int(b[96]) | int(b[97])<<8
+		flags2 |= flag2Unhealthy
 	}
 	switch {
-	case len(ext) != size+whyLen+textLen:
+	case len(ext) != size+whyLen+textLen+probeLen+stopProbeLen:
 		return s, &ExtensionError{"status text of the wrong length"}
 	case int(state) >= len(stateNames):
 		return s, &ExtensionError{"state " + strconv.Itoa(int(state))}
-	case size == extSize && (b[78]&^flag2AwaitingDaemon != 0 || b[79] != 0):
-		return s, &ExtensionError{"more flags " + strconv.Itoa(int(b[78])) + " " + strconv.Itoa(int(b[79]))}
+	case size >= extSizeV4 && b[78]&^flags2 != 0:
+		return s, &ExtensionError{"more flags " + strconv.Itoa(int(b[78]))}
+	case size >= extSizeV4 && int(b[79]) >= len(healthNames) || size == extSizeV4 && b[79] != 0:
+		return s, &ExtensionError{"health " + strconv.Itoa(int(b[79]))}
+	case size == extSize && (b[78]&flag2Unhealthy == 0 && stopProbeLen > 0 || b[78]&flag2Unhealthy != 0 && b[21]&flagExited == 0):
+		return s, &ExtensionError{"unhealthy stop without an exit"}
 	}
 	flags := b[21]
 	s.State = State(state)
@@ -370,15 +425,23 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 		copy(s.Start.Boot[:], b[54:70])
 		s.Start.Ticks = uint64(get32(b[70:74])) | uint64(get32(b[74:78]))<<32
 	}
-	if size == extSize {
+	if size >= extSizeV4 {
 		s.AwaitingDaemon = b[78]&flag2AwaitingDaemon != 0
 		if l := tai64.Unpack(b[80:92]); l != (tai64.Label{}) {
 			s.StopSince = l
 		}
 		s.FinishPid = int(get32(b[92:96]))
-		s.StartError = string(b[Size+size : Size+size+whyLen])
 	}
-	s.Text = string(b[Size+size+whyLen:])
+	strs := b[Size+size:]
+	s.StartError, strs = string(strs[:whyLen]), strs[whyLen:]
+	s.Text, strs = string(strs[:textLen]), strs[textLen:]
+	if size == extSize {
+		s.Health, s.Failures = Health(b[79]), uint16(get16(100))
+		s.Probe, strs = string(strs[:probeLen]), strs[probeLen:]
+		if s.Exited && b[78]&flag2Unhealthy != 0 {
+			s.LastExit.Unhealthy, s.LastExit.Probe = true, string(strs)
+		}
+	}
 	return s, nil
 }
 
