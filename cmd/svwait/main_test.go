@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { svtest.Main(m) }
 
-const usageLine = "svwait: usage: svwait [-u|-U|-d|-D] [-o] [-t MS] dir ...\n"
+const usageLine = "svwait: usage: svwait [-u|-U|-H|-d|-D] [-o] [-t MS] dir ...\n"
 
 // svwait runs svwait with args to its end.
 func svwait(t *testing.T, args ...string) testbin.Result {

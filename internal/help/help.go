@@ -111,22 +111,24 @@ it.`
 		about = `Prints one line for each service directory dir saying whether its
 service is up (and its pid) or down, for how many seconds, and whether
 that differs from how it normally is, paused or wanted otherwise; or why
-it cannot tell. -l adds restarts, the last exit, readiness and the next
-start; -j prints one JSON object per dir instead. Always exits 0.`
+it cannot tell. -l adds restarts, the last exit, readiness, health and
+the next start; -j prints one JSON object per dir instead. Always exits 0.`
 	case "svmetrics":
 		usage = "svmetrics [-l host:port] dir"
 		about = `Serves the state of every service in the scan directory dir (and of
 their log services, named NAME/log) over HTTP, from their status records
 alone: /metrics in Prometheus' text format, /healthz (200 while every
-normally-up service is up and ready, else 503 and the failing names) and
+normally-up service is up, ready and healthy, else 503 and the failing
+names) and
 /status (svstat -j's objects as one JSON array). Listens on host:port
 (-l), 127.0.0.1:9076 by default. Exits 100 on a usage error, 111 when dir
 cannot be opened or the address cannot be bound.`
 	case "svwait":
-		usage = "svwait [-u|-U|-d|-D] [-o] [-t MS] dir ..."
+		usage = "svwait [-u|-U|-H|-d|-D] [-o] [-t MS] dir ..."
 		about = `Waits until the service supervised in every dir (in one dir, with -o)
 is up (-u, the default), up and ready (-U: it said so through
-notification-fd or notify-socket, or it has neither), down (-d), or down
+notification-fd or notify-socket, or it has neither), up and healthy
+(-H: its latest health probe passed, or it has none), down (-d), or down
 with its finish done (-D). It wakes when supervise changes the status
 file, never at an interval. Exits 0 once it holds, 99 when MS
 milliseconds (-t) pass first, 100 on a usage error, 111 when a dir's

@@ -31,6 +31,11 @@ type jsonStatus struct {
 	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
 	PidFromMainpid   *bool   `json:"pid_from_mainpid"`
 	StartError       *string `json:"start_error"`
+	Health           *string `json:"health"`
+	HealthFailures   *uint16 `json:"health_failures"`
+	HealthProbe      *string `json:"health_probe"`
+	ExitUnhealthy    *bool   `json:"exit_unhealthy"`
+	ExitProbe        *string `json:"exit_probe"`
 	Error            string  `json:"error,omitempty"`
 }
 
@@ -61,6 +66,16 @@ func (r Report) AppendJSON(b []byte, service string, now tai64.Label) []byte {
 			}
 			if s.Exited {
 				j.ExitWatchdog = ptr(s.LastExit.Watchdog)
+				j.ExitUnhealthy = ptr(s.LastExit.Unhealthy)
+				if s.LastExit.Unhealthy {
+					j.ExitProbe = ptr(s.LastExit.Probe)
+				}
+			}
+			if s.Health != status.HealthNone {
+				j.Health, j.HealthFailures = ptr(s.Health.Name()), ptr(s.Failures)
+				if s.Probe != "" {
+					j.HealthProbe = ptr(s.Probe)
+				}
 			}
 			if s.Text != "" {
 				j.StatusText = ptr(s.Text)
@@ -113,6 +128,11 @@ func (j *jsonStatus) encode() []byte {
 	b = orNull(field(b, "pid_from_pidfile"), j.PidFromPidfile, strconv.AppendBool)
 	b = orNull(field(b, "pid_from_mainpid"), j.PidFromMainpid, strconv.AppendBool)
 	b = orNull(field(b, "start_error"), j.StartError, appendString)
+	b = orNull(field(b, "health"), j.Health, appendString)
+	b = orNull(field(b, "health_failures"), j.HealthFailures, appendUint)
+	b = orNull(field(b, "health_probe"), j.HealthProbe, appendString)
+	b = orNull(field(b, "exit_unhealthy"), j.ExitUnhealthy, strconv.AppendBool)
+	b = orNull(field(b, "exit_probe"), j.ExitProbe, appendString)
 	if j.Error != "" {
 		b = appendString(field(b, "error"), j.Error)
 	}
@@ -137,7 +157,9 @@ func orNull[T any](b []byte, v *T, put func([]byte, T) []byte) []byte {
 
 func appendInt(b []byte, v int) []byte { return strconv.AppendInt(b, int64(v), 10) }
 
-func appendUint[T uint32 | uint64](b []byte, v T) []byte { return strconv.AppendUint(b, uint64(v), 10) }
+func appendUint[T uint16 | uint32 | uint64](b []byte, v T) []byte {
+	return strconv.AppendUint(b, uint64(v), 10)
+}
 
 // appendString appends s as a JSON string, escaped as encoding/json
 // escapes it: quote, backslash and control characters, <, > and & (for

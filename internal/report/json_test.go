@@ -13,7 +13,7 @@ import (
 // byte for byte, for every field empty, null or set, and for strings that
 // need escaping.
 func TestJSONAsEncodingJSON(t *testing.T) {
-	u64, u32, n, yes, no := uint64(1<<63+5), uint32(7), -3, true, false
+	u64, u32, u16, n, yes, no := uint64(1<<63+5), uint32(7), uint16(9), -3, true, false
 	texts := []string{"", "plain", `quote " backslash \ slash /`, "\b\f\n\r\t\x00\x01\x1f\x7f",
 		"<a href='x'>&amp;</a>", "line\u2028para\u2029", "caf\xc3\xa9 \xff\xfe bad \xe2\x82", "日本語 🙂"}
 	cases := []jsonStatus{{}}
@@ -22,7 +22,8 @@ func TestJSONAsEncodingJSON(t *testing.T) {
 			Service: s, Supervised: true, Up: true, Pid: 1 << 22, Seconds: &u64, NormallyUp: true,
 			Paused: true, Want: s, State: &s, Ready: &yes, ReadySeconds: &u64, Restarts: &u32,
 			ExitCode: &n, ExitSignal: &n, ExitWatchdog: &no, StatusText: &s, NextStartSeconds: &u64,
-			PidFromPidfile: &yes, PidFromMainpid: &no, StartError: &s, Error: s,
+			PidFromPidfile: &yes, PidFromMainpid: &no, StartError: &s,
+			Health: &s, HealthFailures: &u16, HealthProbe: &s, ExitUnhealthy: &yes, ExitProbe: &s, Error: s,
 		})
 	}
 	for _, j := range cases {

@@ -69,6 +69,11 @@ func (r Report) Up() bool { return r.Problem == "" && r.Status.Pid != 0 }
 // or a record of another supervise) is ready once it is up.
 func (r Report) Ready() bool { return r.Problem == "" && watch.UpReady.Holds(r.Status) }
 
+// Healthy tells whether the service is up and its latest probe passed,
+// as svwait -H counts it: a service without probes (or a record of
+// another supervise) is healthy once up.
+func (r Report) Healthy() bool { return r.Problem == "" && watch.UpHealthy.Holds(r.Status) }
+
 // SecondsSince is how many whole seconds before now l was; 0 for a future
 // l.
 func SecondsSince(l, now tai64.Label) uint64 {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -66,7 +67,7 @@ func (h *handler) metrics(services []service) ([]byte, int) {
 	return appendMetrics(nil, services, h.now()), http.StatusOK
 }
 
-// healthz is 200 while every normally-up service is up and ready.
+// healthz is 200 while every normally-up service is up, ready and healthy.
 func (h *handler) healthz(services []service) ([]byte, int) {
 	var b []byte
 	for _, sv := range services {
@@ -81,7 +82,7 @@ func (h *handler) healthz(services []service) ([]byte, int) {
 }
 
 // failing says why a normally-up service fails /healthz, or "" when it
-// does not. The health probes' "unhealthy" comes in here.
+// does not.
 func failing(sv service) string {
 	r := sv.report
 	switch {
@@ -93,6 +94,11 @@ func failing(sv service) string {
 		return "down"
 	case !r.Ready():
 		return "not ready"
+	case r.Healthy():
+	case r.Status.Health == status.HealthUnknown:
+		return "health unknown"
+	default:
+		return "unhealthy (probe: " + strings.ToValidUTF8(r.Status.Probe, "\uFFFD") + ")"
 	}
 	return ""
 }

@@ -23,9 +23,7 @@ type family struct {
 	sample func(r report.Report, value string, now tai64.Label) (uint64, bool)
 }
 
-// families is everything /metrics says of each service. The health
-// probes' fields (healthy, consecutive failures) come in here, as two
-// more rows, once the record holds them.
+// families is everything /metrics says of each service.
 var families = []family{
 	{name: "daemontools_service_supervised", kind: "gauge",
 		help:   "1 while a supervisor (supervise, or svscan -1) runs for the service.",
@@ -39,6 +37,14 @@ var families = []family{
 	{name: "daemontools_service_ready", kind: "gauge",
 		help:   "1 while the service is up and has said it is ready (up is enough without notification-fd or notify-socket).",
 		sample: always(report.Report.Ready)},
+	{name: "daemontools_service_healthy", kind: "gauge",
+		help:   "1 while the service is up and its latest health probe passed (up is enough without a probe).",
+		sample: always(report.Report.Healthy)},
+	{name: "daemontools_service_health_failures", kind: "gauge",
+		help: "Health probes failed in a row since the latest start, past the grace; none without a probe.",
+		sample: extended(func(s status.Status) (uint64, bool) {
+			return uint64(s.Failures), s.Health != status.HealthNone
+		})},
 	{name: "daemontools_service_paused", kind: "gauge",
 		help: "1 while the service is stopped by svc -p.",
 		sample: recorded(func(r report.Report, _ tai64.Label) (uint64, bool) {

@@ -56,9 +56,12 @@ func TestPages(t *testing.T) {
 		Exited: true, LastExit: status.Exit{Code: 256, Signal: 9}, NextStart: tai64.Label{Sec: now.Sec + 1}}
 	starting := status.Status{Since: ago(3), Pid: 42, Want: status.WantUp, State: status.Starting, Readiness: true}
 	old := status.Status{Since: ago(100), Pid: 5, Want: status.WantUp}
+	probed := status.Status{Since: ago(2), Pid: 43, Want: status.WantUp, State: status.Running,
+		Health: status.HealthUnhealthy, Failures: 2, Probe: "connection refused"}
 	makeService(t, dir, "crashed", crashed.Append(nil), true, false)
 	makeService(t, dir, "crashed/log", starting.Append(nil), true, false)
 	makeService(t, dir, "old", old.Append(nil)[:status.Size], true, true)
+	makeService(t, dir, "probed", probed.Append(nil), true, false)
 	makeService(t, dir, "unsupervised", nil, false, false)
 	makeService(t, dir, "bad\xff", []byte("short"), true, false)
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
@@ -72,13 +75,14 @@ func TestPages(t *testing.T) {
 	}{
 		{"/metrics", "text/plain; version=0.0.4; charset=utf-8", 200, wantMetrics},
 		{"/healthz", "text/plain; charset=utf-8", 503, "bad\uFFFD: unable to read supervise/status: bad format\n" +
-			"crashed: down\ncrashed/log: not ready\nunsupervised: supervise not running\n"},
+			"crashed: down\ncrashed/log: not ready\nprobed: unhealthy (probe: connection refused)\nunsupervised: supervise not running\n"},
 		{"/status", "application/json", 200, `[
-{"service":"bad\ufffd","supervised":true,"up":false,"pid":0,"seconds":null,"normally_up":true,"paused":false,"want":"","state":null,"ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"error":"unable to read supervise/status: bad format"},
-{"service":"crashed","supervised":true,"up":false,"pid":0,"seconds":7,"normally_up":true,"paused":false,"want":"up","state":"stopped","ready":null,"ready_seconds":null,"restarts":4,"exit_code":256,"exit_signal":9,"exit_watchdog":false,"status_text":null,"next_start_seconds":1,"pid_from_pidfile":false,"pid_from_mainpid":false,"start_error":null},
-{"service":"crashed/log","supervised":true,"up":true,"pid":42,"seconds":3,"normally_up":true,"paused":false,"want":"up","state":"starting","ready":false,"ready_seconds":null,"restarts":0,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":false,"pid_from_mainpid":false,"start_error":null},
-{"service":"old","supervised":true,"up":true,"pid":5,"seconds":100,"normally_up":false,"paused":false,"want":"up","state":"running","ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"error":"no extended status (written by another supervise)"},
-{"service":"unsupervised","supervised":false,"up":false,"pid":0,"seconds":null,"normally_up":true,"paused":false,"want":"","state":null,"ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"error":"supervise not running"}
+{"service":"bad\ufffd","supervised":true,"up":false,"pid":0,"seconds":null,"normally_up":true,"paused":false,"want":"","state":null,"ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":null,"exit_probe":null,"error":"unable to read supervise/status: bad format"},
+{"service":"crashed","supervised":true,"up":false,"pid":0,"seconds":7,"normally_up":true,"paused":false,"want":"up","state":"stopped","ready":null,"ready_seconds":null,"restarts":4,"exit_code":256,"exit_signal":9,"exit_watchdog":false,"status_text":null,"next_start_seconds":1,"pid_from_pidfile":false,"pid_from_mainpid":false,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":false,"exit_probe":null},
+{"service":"crashed/log","supervised":true,"up":true,"pid":42,"seconds":3,"normally_up":true,"paused":false,"want":"up","state":"starting","ready":false,"ready_seconds":null,"restarts":0,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":false,"pid_from_mainpid":false,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":null,"exit_probe":null},
+{"service":"old","supervised":true,"up":true,"pid":5,"seconds":100,"normally_up":false,"paused":false,"want":"up","state":"running","ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":null,"exit_probe":null,"error":"no extended status (written by another supervise)"},
+{"service":"probed","supervised":true,"up":true,"pid":43,"seconds":2,"normally_up":true,"paused":false,"want":"up","state":"running","ready":null,"ready_seconds":null,"restarts":0,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":false,"pid_from_mainpid":false,"start_error":null,"health":"unhealthy","health_failures":2,"health_probe":"connection refused","exit_unhealthy":null,"exit_probe":null},
+{"service":"unsupervised","supervised":false,"up":false,"pid":0,"seconds":null,"normally_up":true,"paused":false,"want":"","state":null,"ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":null,"exit_probe":null,"error":"supervise not running"}
 ]
 `},
 		{"/", "text/plain; charset=utf-8", 200, "svmetrics of " + dir + ": /metrics /healthz /status\n"},
@@ -103,6 +107,7 @@ daemontools_service_supervised{service="bad�"} 1
 daemontools_service_supervised{service="crashed"} 1
 daemontools_service_supervised{service="crashed/log"} 1
 daemontools_service_supervised{service="old"} 1
+daemontools_service_supervised{service="probed"} 1
 daemontools_service_supervised{service="unsupervised"} 0
 # HELP daemontools_service_normally_up 1 when the service directory has no file down.
 # TYPE daemontools_service_normally_up gauge
@@ -110,6 +115,7 @@ daemontools_service_normally_up{service="bad�"} 1
 daemontools_service_normally_up{service="crashed"} 1
 daemontools_service_normally_up{service="crashed/log"} 1
 daemontools_service_normally_up{service="old"} 0
+daemontools_service_normally_up{service="probed"} 1
 daemontools_service_normally_up{service="unsupervised"} 1
 # HELP daemontools_service_up 1 while ./run, or the daemon it started, runs.
 # TYPE daemontools_service_up gauge
@@ -117,6 +123,7 @@ daemontools_service_up{service="bad�"} 0
 daemontools_service_up{service="crashed"} 0
 daemontools_service_up{service="crashed/log"} 1
 daemontools_service_up{service="old"} 1
+daemontools_service_up{service="probed"} 1
 daemontools_service_up{service="unsupervised"} 0
 # HELP daemontools_service_ready 1 while the service is up and has said it is ready (up is enough without notification-fd or notify-socket).
 # TYPE daemontools_service_ready gauge
@@ -124,17 +131,31 @@ daemontools_service_ready{service="bad�"} 0
 daemontools_service_ready{service="crashed"} 0
 daemontools_service_ready{service="crashed/log"} 0
 daemontools_service_ready{service="old"} 1
+daemontools_service_ready{service="probed"} 1
 daemontools_service_ready{service="unsupervised"} 0
+# HELP daemontools_service_healthy 1 while the service is up and its latest health probe passed (up is enough without a probe).
+# TYPE daemontools_service_healthy gauge
+daemontools_service_healthy{service="bad�"} 0
+daemontools_service_healthy{service="crashed"} 0
+daemontools_service_healthy{service="crashed/log"} 1
+daemontools_service_healthy{service="old"} 1
+daemontools_service_healthy{service="probed"} 0
+daemontools_service_healthy{service="unsupervised"} 0
+# HELP daemontools_service_health_failures Health probes failed in a row since the latest start, past the grace; none without a probe.
+# TYPE daemontools_service_health_failures gauge
+daemontools_service_health_failures{service="probed"} 2
 # HELP daemontools_service_paused 1 while the service is stopped by svc -p.
 # TYPE daemontools_service_paused gauge
 daemontools_service_paused{service="crashed"} 0
 daemontools_service_paused{service="crashed/log"} 0
 daemontools_service_paused{service="old"} 0
+daemontools_service_paused{service="probed"} 0
 # HELP daemontools_service_seconds Seconds since the service last went up or down, as svstat counts them.
 # TYPE daemontools_service_seconds gauge
 daemontools_service_seconds{service="crashed"} 7
 daemontools_service_seconds{service="crashed/log"} 3
 daemontools_service_seconds{service="old"} 100
+daemontools_service_seconds{service="probed"} 2
 # HELP daemontools_service_want What the service is wanted to do: up, down, or none (after svc -o).
 # TYPE daemontools_service_want gauge
 daemontools_service_want{service="crashed",want="up"} 1
@@ -146,6 +167,9 @@ daemontools_service_want{service="crashed/log",want="none"} 0
 daemontools_service_want{service="old",want="up"} 1
 daemontools_service_want{service="old",want="down"} 0
 daemontools_service_want{service="old",want="none"} 0
+daemontools_service_want{service="probed",want="up"} 1
+daemontools_service_want{service="probed",want="down"} 0
+daemontools_service_want{service="probed",want="none"} 0
 # HELP daemontools_service_state The service's state, as svstat -j names it.
 # TYPE daemontools_service_state gauge
 daemontools_service_state{service="crashed",state="stopped"} 1
@@ -169,10 +193,18 @@ daemontools_service_state{service="old",state="running"} 1
 daemontools_service_state{service="old",state="stopping"} 0
 daemontools_service_state{service="old",state="failed"} 0
 daemontools_service_state{service="old",state="finishing"} 0
+daemontools_service_state{service="probed",state="stopped"} 0
+daemontools_service_state{service="probed",state="starting"} 0
+daemontools_service_state{service="probed",state="started"} 0
+daemontools_service_state{service="probed",state="running"} 1
+daemontools_service_state{service="probed",state="stopping"} 0
+daemontools_service_state{service="probed",state="failed"} 0
+daemontools_service_state{service="probed",state="finishing"} 0
 # HELP daemontools_service_restarts_total Starts of ./run since the supervisor began, less one.
 # TYPE daemontools_service_restarts_total counter
 daemontools_service_restarts_total{service="crashed"} 4
 daemontools_service_restarts_total{service="crashed/log"} 0
+daemontools_service_restarts_total{service="probed"} 0
 # HELP daemontools_service_last_exit_code Exit code of ./run's last exit (256 when a signal killed it); none before the first.
 # TYPE daemontools_service_last_exit_code gauge
 daemontools_service_last_exit_code{service="crashed"} 256

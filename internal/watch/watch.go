@@ -26,10 +26,11 @@ import (
 type Want int
 
 const (
-	Up       Want = iota // ./run runs
-	UpReady              // ./run runs and said it is ready (or has no way to say it)
-	Down                 // ./run does not run
-	DownDone             // ./run does not run and ./finish is done
+	Up        Want = iota // ./run runs
+	UpReady               // ./run runs and said it is ready (or has no way to say it)
+	Down                  // ./run does not run
+	DownDone              // ./run does not run and ./finish is done
+	UpHealthy             // ./run runs and its latest probe passed (or it has no probe)
 )
 
 // Holds tells whether a service whose record is s is in state w. A
@@ -45,6 +46,8 @@ func (w Want) Holds(s status.Status) bool {
 		return s.Pid == 0
 	case DownDone:
 		return s.Pid == 0 && !s.Finishing
+	case UpHealthy:
+		return s.Pid != 0 && (s.Health == status.HealthNone || s.Health == status.HealthHealthy)
 	}
 	return false
 }

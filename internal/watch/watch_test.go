@@ -20,20 +20,28 @@ import (
 func TestHolds(t *testing.T) {
 	ready := tai64.Label{Sec: tai64.Offset + 1}
 	records := map[string]status.Status{
-		"down":              {State: status.Stopped},
-		"finishing":         {State: status.Stopping, Finishing: true},
-		"up, no readiness":  {Pid: 7, State: status.Running},
-		"up, not ready":     {Pid: 7, State: status.Starting, Readiness: true},
-		"up, ready":         {Pid: 7, State: status.Running, Readiness: true, Ready: ready},
-		"stopping":          {Pid: 7, State: status.Stopping},
-		"daemontools' up":   {Pid: 7},
-		"daemontools' down": {},
+		"down":               {State: status.Stopped},
+		"finishing":          {State: status.Stopping, Finishing: true},
+		"up, no readiness":   {Pid: 7, State: status.Running},
+		"up, not ready":      {Pid: 7, State: status.Starting, Readiness: true},
+		"up, ready":          {Pid: 7, State: status.Running, Readiness: true, Ready: ready},
+		"stopping":           {Pid: 7, State: status.Stopping},
+		"daemontools' up":    {Pid: 7},
+		"daemontools' down":  {},
+		"up, health unknown": {Pid: 7, State: status.Running, Health: status.HealthUnknown},
+		"up, healthy":        {Pid: 7, State: status.Running, Health: status.HealthHealthy},
+		"up, unhealthy":      {Pid: 7, State: status.Running, Health: status.HealthUnhealthy, Failures: 1},
+		"down, healthy":      {State: status.Stopped, Health: status.HealthHealthy},
 	}
 	want := map[Want]map[string]bool{
-		Up:       {"up, no readiness": true, "up, not ready": true, "up, ready": true, "stopping": true, "daemontools' up": true},
-		UpReady:  {"up, no readiness": true, "up, ready": true, "stopping": true, "daemontools' up": true},
-		Down:     {"down": true, "finishing": true, "daemontools' down": true},
-		DownDone: {"down": true, "daemontools' down": true},
+		Up: {"up, no readiness": true, "up, not ready": true, "up, ready": true, "stopping": true, "daemontools' up": true,
+			"up, health unknown": true, "up, healthy": true, "up, unhealthy": true},
+		UpReady: {"up, no readiness": true, "up, ready": true, "stopping": true, "daemontools' up": true,
+			"up, health unknown": true, "up, healthy": true, "up, unhealthy": true},
+		Down:     {"down": true, "finishing": true, "daemontools' down": true, "down, healthy": true},
+		DownDone: {"down": true, "daemontools' down": true, "down, healthy": true},
+		UpHealthy: {"up, no readiness": true, "up, not ready": true, "up, ready": true, "stopping": true, "daemontools' up": true,
+			"up, healthy": true},
 	}
 	for w, holds := range want {
 		for name, rec := range records {

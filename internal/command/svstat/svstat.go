@@ -108,6 +108,17 @@ func long(r report.Report, now tai64.Label) string {
 			b = append(b, ", not ready"...)
 		}
 	}
+	switch s.Health {
+	case status.HealthUnknown:
+		b = append(b, ", health unknown"...)
+	case status.HealthHealthy:
+		b = append(b, ", healthy"...)
+	case status.HealthUnhealthy:
+		b = append(b, ", unhealthy ("...)
+		b = strconv.AppendUint(b, uint64(s.Failures), 10)
+		b = append(b, " failed: "...)
+		b = append(appendPrintable(b, s.Probe), ')')
+	}
 	b = append(b, ", "...)
 	b = strconv.AppendUint(b, uint64(s.Restarts), 10)
 	b = append(b, " restart"...)
@@ -116,6 +127,10 @@ func long(r report.Report, now tai64.Label) string {
 	}
 	if s.Exited {
 		b = append(b, ", last "...)
+		if s.LastExit.Unhealthy {
+			b = append(b, "stopped: unhealthy (probe: "...)
+			b = append(appendPrintable(b, s.LastExit.Probe), "), "...)
+		}
 		b = append(b, exitWords(s.LastExit)...)
 	}
 	if s.NextStart != (tai64.Label{}) {

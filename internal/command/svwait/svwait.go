@@ -1,6 +1,6 @@
 // Package svwait is the program svwait, which waits until supervised
 // services are up, up and ready, down, or down with finish done: svwait
-// [-u|-U|-d|-D] [-o] [-t MS] DIR... Exits 0 when they are, 99 on timeout,
+// [-u|-U|-H|-d|-D] [-o] [-t MS] DIR... Exits 0 when they are, 99 on timeout,
 // 100 on a usage error, 111 when a DIR cannot be watched.
 package svwait
 
@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	usage       = "svwait [-u|-U|-d|-D] [-o] [-t MS] dir ..."
+	usage       = "svwait [-u|-U|-H|-d|-D] [-o] [-t MS] dir ..."
 	exitTimeout = 99
 )
 
@@ -25,13 +25,15 @@ const (
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	want, any := watch.Up, false
 	var timeout time.Duration = -1
-	opts := getopt.New("svwait", "uUdDot:", args[1:], stderr)
+	opts := getopt.New("svwait", "uUHdDot:", args[1:], stderr)
 	for c := opts.Next(); c != 0; c = opts.Next() {
 		switch c {
 		case 'u':
 			want = watch.Up
 		case 'U':
 			want = watch.UpReady
+		case 'H':
+			want = watch.UpHealthy
 		case 'd':
 			want = watch.Down
 		case 'D':
