@@ -18,6 +18,7 @@ type child struct {
 	start   procstart.ID // zero when /proc could not tell
 	adopted bool         // not started here: maybe not a child of this process
 	named   naming       // where its pid came from, when not from a start of ./run
+	finish  bool         // ./finish
 }
 
 // naming is what named a process that ./run forked as the service's.
@@ -43,7 +44,7 @@ var exitUnknown = exit{-1, 0}
 // kernel for a pidfd with the fork: a kernel before 5.2 gives none, and
 // the supervisor then learns of the child's exit only from the Step its
 // driver makes on SIGCHLD.
-func (s *Supervisor) spawn(argv []string, env []string, files []uintptr) (child, error) {
+func (s *system) spawn(argv []string, env []string, files []uintptr) (child, error) {
 	c := noChild
 	sys := &syscall.SysProcAttr{PidFD: &c.pidfd}
 	if files == nil {
@@ -60,7 +61,7 @@ func (s *Supervisor) spawn(argv []string, env []string, files []uintptr) (child,
 }
 
 // stdio is the supervisor's stdio as spawn's files.
-func (s *Supervisor) stdio() []uintptr {
+func (s *system) stdio() []uintptr {
 	return []uintptr{uintptr(s.opt.Stdio[0]), uintptr(s.opt.Stdio[1]), uintptr(s.opt.Stdio[2])}
 }
 

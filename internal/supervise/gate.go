@@ -37,7 +37,7 @@ const gateFd = 9
 // execute, so that it fails as it would directly (kernelRuns), and one
 // whose environment the shell would not pass on as it is (shellKeeps), or
 // when the pipe cannot be had.
-func (s *Supervisor) throughShell(env []string, files []uintptr, watchdog bool) ([]string, []uintptr, gate) {
+func (s *system) throughShell(env []string, files []uintptr, watchdog bool) ([]string, []uintptr, gate) {
 	direct := []string{"./run"}
 	if unix.Access(gateShell, unix.X_OK) != nil || !s.kernelRuns() || !shellKeeps(env) {
 		return direct, files, noGate

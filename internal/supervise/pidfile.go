@@ -11,14 +11,12 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
 	"daemontools/internal/strerr"
-	"daemontools/internal/tai64"
 )
 
 const (
@@ -57,7 +55,7 @@ func errNoDaemon(why string) error { return strerr.Text(why) }
 // file. orphansElsewhere: ./run was adopted, and its orphans came back to
 // the process that reaped them, not to this one.
 func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
-	path, ok := s.setting(pidfileFile)
+	path, ok := s.fx.setting(pidfileFile)
 	if !ok {
 		return false
 	}
@@ -65,10 +63,10 @@ func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
 		s.warn(s.opt.Dir, "/", pidfileFile, ": empty, ignored")
 		return false
 	}
-	s.since = tai64.Now()
-	s.phase = pidfileWaiting
+	s.since = label(now)
+	s.state = awaitingDaemon
 	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: orphansElsewhere}
-	s.lookForDaemon(now)
+	lookForDaemon(s, now, input{})
 	return true
 }
 
@@ -76,7 +74,7 @@ func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
 // naming no file: a daemon told to write its pid into pidfile itself has
 // overwritten the path there. It says so, once a wait, and reads the pid
 // from the pidfile file from then on.
-func (s *Supervisor) checkOverwritten() {
+func (s *system) checkOverwritten() {
 	if s.await.overwritten {
 		return
 	}
@@ -94,14 +92,16 @@ func (s *Supervisor) checkOverwritten() {
 	s.await.path, s.await.overwritten = pidfileFile, true
 }
 
-// lookForDaemon reads the pidfile; on a daemon, the service is up with it;
-// else, at the deadline, the service has exited, with a warning.
-func (s *Supervisor) lookForDaemon(now time.Time) {
-	c, err := s.daemon()
+// lookForDaemon reads the pidfile (the alarm while awaitingDaemon); on a
+// daemon, the service is up with it; else, at the deadline, the service
+// has exited, with a warning.
+func lookForDaemon(s *Supervisor, now time.Time, _ input) {
+	c, err := s.fx.daemon()
 	if err == nil {
-		s.child, s.phase, s.alarm = c, up, time.Time{}
-		s.since = tai64.Now()
-		s.announce()
+		s.child, s.alarm = c, time.Time{}
+		s.since = label(now)
+		s.state = s.upState()
+		s.changed()
 		return
 	}
 	s.await.why = err
@@ -110,7 +110,7 @@ func (s *Supervisor) lookForDaemon(now time.Time) {
 		if s.alarm.After(s.await.until) {
 			s.alarm = s.await.until
 		}
-		s.announce()
+		s.changed()
 		return
 	}
 	s.warn("no daemon ", pidfileWait.Seconds(), " seconds after ", s.opt.Dir, "/run exited 0: ", err)
@@ -127,14 +127,10 @@ func (s *Supervisor) lookForDaemon(now time.Time) {
 // timeout-kill (a second without one); the service is down, with exit e,
 // once they are gone. It tells whether there were any.
 func (s *Supervisor) stopLeftBehind(now time.Time, e exit) bool {
-	if s.phase != up && s.phase != pidfileWaiting {
+	if _, ok := s.fx.setting(pidfileFile); !ok {
 		return false
 	}
-	if _, ok := s.setting(pidfileFile); !ok {
-		return false
-	}
-	s.findLeftovers()
-	if len(s.leftovers) == 0 {
+	if s.leftovers = s.fx.findLeftovers(s.leftovers); len(s.leftovers) == 0 {
 		return false
 	}
 	pids := ""
@@ -145,19 +141,19 @@ func (s *Supervisor) stopLeftBehind(now time.Time, e exit) bool {
 	sig := s.downSignal()
 	s.signalLeftovers(sig)
 	s.signalLeftovers(unix.SIGCONT)
-	s.phase, s.stopExit = stopping, e
+	s.state, s.stopExit = draining, e
 	t := s.timeoutKill()
 	if t == 0 {
 		t = restartGap
 	}
 	s.alarm = now.Add(t)
-	s.announce()
+	s.changed()
 	return true
 }
 
 // daemon reads the pid in the pidfile and takes charge of its process if it
 // is ./run's.
-func (s *Supervisor) daemon() (child, error) {
+func (s *system) daemon() (child, error) {
 	s.checkOverwritten()
 	name := s.opt.Dir + "/" + s.await.path
 	pid, err := s.readPidfile(name)
@@ -174,7 +170,7 @@ func (s *Supervisor) daemon() (child, error) {
 
 // trusted takes charge of process pid if it is one of ./run's, alive; else
 // it says why not, after named ("DIR/PATH names pid N, which ").
-func (s *Supervisor) trusted(pid int, named string) (child, error) {
+func (s *system) trusted(pid int, named string) (child, error) {
 	st, err := procstart.ReadStat(pid)
 	switch {
 	case err == unix.ESRCH:
@@ -183,7 +179,7 @@ func (s *Supervisor) trusted(pid int, named string) (child, error) {
 		return noChild, errNoDaemon(named + "cannot be looked at: " + strerr.Reason(err))
 	case st.Gone():
 		return noChild, errNoDaemon(named + "is a zombie")
-	case !s.descends(st, s.takesOrphans()):
+	case !s.descends(st, (*Supervisor)(s).takesOrphans()):
 		return noChild, errNoDaemon(named + "is not a descendant of " + s.opt.Dir + "/run")
 	}
 	c, err := openChild(st)
@@ -196,7 +192,7 @@ func (s *Supervisor) trusted(pid int, named string) (child, error) {
 // readPidfile reads the pid in the file name (the service directory and
 // s.await.path): a regular file inside the service directory, symlinks
 // included, holding a decimal pid and blanks.
-func (s *Supervisor) readPidfile(name string) (int, error) {
+func (s *system) readPidfile(name string) (int, error) {
 	fd, err := unix.Openat2(s.dir, s.await.path, &unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
@@ -238,10 +234,10 @@ func (s *Supervisor) readPidfile(name string) (int, error) {
 // daemon was taken over, to the process that reaped them), started no
 // earlier than ./run. A pid reused since by a process that is not ./run's
 // fails: either it started earlier, or its ancestry leads elsewhere.
-func (s *Supervisor) descends(p procstart.Stat, toSelf bool) bool {
+func (s *system) descends(p procstart.Stat, toSelf bool) bool {
 	self := unix.Getpid()
 	reaper := self
-	if s.await.orphansElsewhere && s.phase == pidfileWaiting {
+	if s.await.orphansElsewhere && s.state == awaitingDaemon {
 		reaper = unix.Getppid()
 	}
 	for range maxPid {
@@ -280,19 +276,13 @@ func openChild(st procstart.Stat) (child, error) {
 	return c, nil
 }
 
-// signalLeftovers sends sig to the leftovers (findLeftovers).
-func (s *Supervisor) signalLeftovers(sig syscall.Signal) {
-	for i := range s.leftovers {
-		s.leftovers[i].signal(sig)
-	}
-}
-
-// findLeftovers adds to the leftovers, what is left of a service with a
-// pidfile file or whose process MAINPID= named once that process is told
-// to stop, the descendants of that process and, when this process supervises this service alone (orphans
-// come back to it), every descendant of this process. Each is watched
-// through a pidfd, and a stop lasts until each has exited.
-func (s *Supervisor) findLeftovers() {
+// findLeftovers adds to known what is left of a service with a pidfile file
+// or whose process MAINPID= named once that process is told to stop: the
+// descendants of that process and, when this process supervises this
+// service alone (orphans come back to it), every descendant of this
+// process. Each is watched through a pidfd, and a stop lasts until each
+// has exited.
+func (s *system) findLeftovers(known []child) []child {
 	roots := []int{s.child.pid}
 	if s.opt.Alone {
 		roots = append(roots, unix.Getpid())
@@ -306,34 +296,21 @@ func (s *Supervisor) findLeftovers() {
 			all, _ = procstart.All()
 		}
 		for _, p := range procstart.Descendants(all, root) {
-			if p.Pid != s.child.pid && !p.Gone() && !s.isLeftover(p.Pid) {
+			if p.Pid != s.child.pid && !p.Gone() && !isLeftover(known, p.Pid) {
 				if c, err := openChild(p); err == nil {
-					s.leftovers = append(s.leftovers, c)
+					known = append(known, c)
 				}
 			}
 		}
 	}
+	return known
 }
 
-func (s *Supervisor) isLeftover(pid int) bool {
-	for _, c := range s.leftovers {
+func isLeftover(known []child, pid int) bool {
+	for _, c := range known {
 		if c.pid == pid {
 			return true
 		}
 	}
 	return false
-}
-
-// pruneLeftovers forgets the leftovers that have exited.
-func (s *Supervisor) pruneLeftovers() {
-	kept := s.leftovers[:0]
-	for _, c := range s.leftovers {
-		if c.exited() {
-			c.release()
-		} else {
-			kept = append(kept, c)
-		}
-	}
-	clear(s.leftovers[len(kept):])
-	s.leftovers = kept
 }

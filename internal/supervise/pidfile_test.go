@@ -35,7 +35,7 @@ func TestPidfileRejects(t *testing.T) {
 		return err == nil && procstart.Now() > st.Start
 	})
 	s.runStart = procstart.Now()
-	s.phase = pidfileWaiting // ./run has exited 0: its daemon is looked for
+	s.state = awaitingDaemon // ./run has exited 0: its daemon is looked for
 	zombie := exec.Command("true")
 	testbin.Must(t, zombie.Start())
 	defer zombie.Wait()
@@ -80,7 +80,7 @@ func TestPidfileRejects(t *testing.T) {
 			testbin.Must(t, os.WriteFile(dir+"/"+c.name, []byte(c.content), 0o644))
 		}
 		s.await.path = c.name
-		d, err := s.daemon()
+		d, err := (*system)(s).daemon()
 		if c.why == "" {
 			if err != nil || d.pid != daemon.Process.Pid || !d.adopted || d.pidfd < 0 {
 				t.Errorf("%s: %+v, %v", c.name, d, err)

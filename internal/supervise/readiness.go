@@ -12,7 +12,6 @@ import (
 	"daemontools/internal/notifyfd"
 	"daemontools/internal/procstart"
 	"daemontools/internal/sdnotify"
-	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
 
@@ -45,7 +44,6 @@ type readiness struct {
 	watchdogStop bool          // the watchdog stopped the latest run
 	watchdogExit bool          // and the last exit was that stop's
 
-	warnings strerr.Limiter
 }
 
 // maxDatagrams is how many datagrams one Step reads, so that a flood
@@ -53,17 +51,17 @@ type readiness struct {
 const maxDatagrams = 64
 
 func newReadiness() readiness {
-	return readiness{pipe: notifyfd.Pipe{Read: -1, Write: -1}, fd: -1, warnings: strerr.Limiter{Every: time.Second}}
+	return readiness{pipe: notifyfd.Pipe{Read: -1, Write: -1}, fd: -1}
 }
 
 // prepare readies the start about to be made: it reads notification-fd,
 // notify-socket and timeout-watchdog, makes the pipe and the socket, and
 // returns what to execute, the descriptors and the environment ./run gets,
-// and the gate that holds it until the record names it (gate.go).
-func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string, g gate) {
+// the gate that holds it until the record names it (gate.go), and how it
+// can say it is ready.
+func (s *system) prepare() (argv []string, files []uintptr, env []string, g gate, how startReadiness) {
 	r := &s.ready
 	r.close()
-	r.since, r.text, r.has, r.sockets = tai64.Label{}, "", false, false
 	env = s.opt.Env
 	files = s.stdio()
 	if v, ok := s.setting(notifyfd.File); ok {
@@ -80,7 +78,7 @@ func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string, g 
 		case err != nil:
 			s.warn("unable to make the pipe of ", s.opt.Dir, "/", notifyfd.File, ": ", err, ": ignored")
 		default:
-			r.fd, r.has = fd, true
+			r.fd, how.has = fd, true
 			for len(files) < fd {
 				files = append(files, ^uintptr(0)) // closed in ./run
 			}
@@ -96,18 +94,17 @@ func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string, g 
 			r.socket = sock
 		}
 		if r.socket != nil {
-			r.has, r.sockets = true, true
+			how.has, how.sockets = true, true
 			env = append(env[:len(env):len(env)], "NOTIFY_SOCKET="+r.socket.Name())
 		}
 	}
-	r.watchdog = 0
-	if r.sockets {
-		if r.watchdog = s.millis(timeoutWatchdogFile, 0, "ignored"); r.watchdog > 0 {
-			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(r.watchdog.Microseconds(), 10))
+	if how.sockets {
+		if how.watchdog = (*Supervisor)(s).millis(timeoutWatchdogFile, 0, "ignored"); how.watchdog > 0 {
+			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(how.watchdog.Microseconds(), 10))
 		}
 	}
-	argv, files, g = s.throughShell(env, files, r.watchdog > 0)
-	return argv, files, env, g
+	argv, files, g = s.throughShell(env, files, how.watchdog > 0)
+	return argv, files, env, g, how
 }
 
 // kernelRuns tells whether execve(2) would run ./run: an executable
@@ -115,7 +112,7 @@ func (s *Supervisor) prepare() (argv []string, files []uintptr, env []string, g 
 // The shell's exec would run any other file as a shell script, or fail
 // with words and an exit code of its own. Any doubt (a file we may not
 // read, a format binfmt_misc knows) starts ./run directly.
-func (s *Supervisor) kernelRuns() bool {
+func (s *system) kernelRuns() bool {
 	if unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil {
 		return false
 	}
@@ -207,13 +204,12 @@ func (r *readiness) pollFds() (pipe, socket int) {
 	return pipe, socket
 }
 
-// hear reads what ./run has said since the last Step, and tells whether
-// anything changed that the status record shows.
-func (s *Supervisor) hear(now time.Time) bool {
+// hear reads what ./run has said since the last Step, handles it, and
+// writes the record once for all of it.
+func (s *Supervisor) hear(now time.Time) {
 	r := &s.ready
-	changed := false
 	if r.pipe.Read >= 0 && r.pipe.Scan() == notifyfd.Ready && r.since == (tai64.Label{}) {
-		r.since, changed = tai64.Now(), true
+		s.handle(now, input{ev: evReady})
 	}
 	for range maxDatagrams {
 		if r.socket == nil {
@@ -223,78 +219,50 @@ func (s *Supervisor) hear(now time.Time) bool {
 		if err != nil {
 			break // EAGAIN: all read
 		}
-		if s.heard(now, d) {
-			changed = true
-		}
+		s.heard(now, d)
 	}
-	return changed
+	s.flush()
 }
 
-// heard obeys one datagram, if it comes from ./run or one of its
-// descendants while the start it belongs to has notify-socket.
-func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) bool {
+// heard turns one datagram into events, if it comes from ./run or one of
+// its descendants while the start it belongs to has notify-socket.
+func (s *Supervisor) heard(now time.Time, d sdnotify.Datagram) {
 	r := &s.ready
 	who := "pid " + strconv.Itoa(d.Pid)
 	switch {
-	case !r.sockets || (s.phase != up && s.phase != stopping && s.phase != pidfileWaiting):
-		r.warnings.Warn(s.opt.Stderr, "supervise", now, "late", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, " while ./run is not running: ignored")
-		return false
+	case !r.sockets || !s.state.hears():
+		s.warnings.Warn(s.opt.Stderr, "supervise", now, "late", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, " while ./run is not running: ignored")
+		return
 	case d.Pid == r.stranger && now.Before(r.strangerUntil) || !s.sentByService(d.Pid):
 		r.stranger, r.strangerUntil = d.Pid, now.Add(time.Second)
-		r.warnings.Warn(s.opt.Stderr, "supervise", now, "stranger", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ", not a process of ./run: ignored")
-		return false
+		s.warnings.Warn(s.opt.Stderr, "supervise", now, "stranger", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ", not a process of ./run: ignored")
+		return
 	case d.Size > len(d.Text):
-		r.warnings.Warn(s.opt.Stderr, "supervise", now, "long", s.opt.Dir, "/", notifySocketFile, ": datagram of ", d.Size, " bytes from ", who, ", more than ", sdnotify.MaxSize, ": ignored")
-		return false
+		s.warnings.Warn(s.opt.Stderr, "supervise", now, "long", s.opt.Dir, "/", notifySocketFile, ": datagram of ", d.Size, " bytes from ", who, ", more than ", sdnotify.MaxSize, ": ignored")
+		return
 	}
 	m, err := sdnotify.Parse(d.Text)
 	if err != nil {
-		r.warnings.Warn(s.opt.Stderr, "supervise", now, "malformed", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ": ", err.Error(), ": line ignored")
+		s.warnings.Warn(s.opt.Stderr, "supervise", now, "malformed", s.opt.Dir, "/", notifySocketFile, ": datagram from ", who, ": ", err.Error(), ": line ignored")
 	}
-	changed := m.MainPid != 0 && m.MainPid != s.child.pid && s.takeMainPid(now, m.MainPid, who)
+	if m.MainPid != 0 && m.MainPid != s.child.pid {
+		s.handle(now, input{ev: evMainPid, pid: m.MainPid, who: who})
+	}
 	if m.HasStatus && m.Status != r.text {
-		r.text, changed = m.Status, true
+		s.handle(now, input{ev: evStatusText, text: m.Status})
 	}
 	if m.Events&(sdnotify.EventReloading|sdnotify.EventStopping) != 0 && r.since != (tai64.Label{}) {
-		r.since, changed = tai64.Label{}, true
+		s.handle(now, input{ev: evNotReady})
 	}
 	if m.Events&sdnotify.EventReady != 0 && r.since == (tai64.Label{}) {
-		r.since, changed = tai64.Now(), true
+		s.handle(now, input{ev: evReady})
 	}
-	if r.watchdog > 0 && s.phase == up && !s.paused {
-		switch {
-		case m.Events&sdnotify.EventWatchdogTrigger != 0:
-			s.alarm = now
-		case m.Events&sdnotify.EventWatchdog != 0:
-			s.alarm = now.Add(r.watchdog)
-		}
+	switch {
+	case m.Events&sdnotify.EventWatchdogTrigger != 0:
+		s.handle(now, input{ev: evWatchdogTrigger})
+	case m.Events&sdnotify.EventWatchdog != 0:
+		s.handle(now, input{ev: evWatchdogPing})
 	}
-	return changed
-}
-
-// takeMainPid makes the process a MAINPID= names the service's, under the
-// pidfile's rules of trust (pidfile.go): alive, one of ./run's processes,
-// and watched through a pidfd from then on. It tells whether it did. A
-// ./run still running is from then on one of the service's other
-// processes: reaped as an orphan, and stopped with the leftovers.
-func (s *Supervisor) takeMainPid(now time.Time, pid int, who string) bool {
-	if s.phase != up && s.phase != pidfileWaiting {
-		return false // stopping: the stop goes on with the process it has
-	}
-	named := s.opt.Dir + "/" + notifySocketFile + ": MAINPID from " + who + " names pid " + strconv.Itoa(pid) + ", which "
-	c, err := s.trusted(pid, named)
-	if err != nil {
-		s.ready.warnings.Warn(s.opt.Stderr, "supervise", now, "mainpid", err, ": ignored")
-		return false
-	}
-	c.named = byMainpid
-	if s.phase == pidfileWaiting {
-		s.alarm = time.Time{} // no more looks at the pidfile
-	}
-	s.child.release()
-	s.child, s.phase = c, up
-	s.since = tai64.Now()
-	return true
 }
 
 // sentByService tells whether pid, a sender, is one of the service's
@@ -302,7 +270,7 @@ func (s *Supervisor) takeMainPid(now time.Time, pid int, who string) bool {
 // takesOrphans says.
 func (s *Supervisor) sentByService(pid int) bool {
 	p, err := procstart.ReadStat(pid)
-	return err == nil && s.descends(p, s.takesOrphans())
+	return err == nil && (*system)(s).descends(p, s.takesOrphans())
 }
 
 // takesOrphans tells whether a process that came back to this process as
@@ -311,32 +279,5 @@ func (s *Supervisor) sentByService(pid int) bool {
 // (pidfile.go). Inside svscan -1 the orphans of every service come back
 // to the one process, so MAINPID= or a sender naming one is not trusted.
 func (s *Supervisor) takesOrphans() bool {
-	return s.opt.Alone || s.phase == pidfileWaiting
-}
-
-// armWatchdog starts the watchdog's count: once ./run says it is
-// ready, it must say WATCHDOG=1 within every timeout-watchdog, unless it
-// is paused.
-func (s *Supervisor) armWatchdog(now time.Time) {
-	if s.ready.watchdog > 0 && s.phase == up && !s.paused && s.ready.since != (tai64.Label{}) && s.alarm.IsZero() {
-		s.alarm = now.Add(s.ready.watchdog)
-	}
-}
-
-// pauseWatchdog stops the watchdog's count (svc -p: a stopped process
-// cannot say WATCHDOG=1; svc -c then starts it again, from zero).
-func (s *Supervisor) pauseWatchdog() {
-	if s.ready.watchdog > 0 && s.phase == up {
-		s.alarm = time.Time{}
-	}
-}
-
-// watchdogExpired stops a service that has not said WATCHDOG=1 in time, as
-// svc -t would with its down signal and timeout-kill; it starts again
-// once it has exited.
-func (s *Supervisor) watchdogExpired(now time.Time) {
-	s.alarm = time.Time{}
-	s.warn(s.opt.Dir, "/run said no WATCHDOG=1 for ", s.ready.watchdog.Milliseconds(), " ms: stopping it")
-	s.ready.watchdogStop = true
-	s.stop(now)
+	return s.opt.Alone || s.state == awaitingDaemon
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"daemontools/internal/strerr"
 )
 
 // The optional files of a service directory (doc/extensions.md). Each is read
@@ -59,7 +57,7 @@ func signalNamed(name string) (syscall.Signal, bool) {
 // without surrounding blanks. A missing file is ("", false); one that
 // cannot be read is reported and counts as missing. It never blocks: a
 // FIFO of that name reads as empty.
-func (s *Supervisor) setting(name string) (string, bool) {
+func (s *system) setting(name string) (string, bool) {
 	fd, err := unix.Openat(s.dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
 		return "", false
@@ -81,7 +79,7 @@ func (s *Supervisor) setting(name string) (string, bool) {
 // millis reads a setting of decimal milliseconds. Absent or bad (reported,
 // with what is used instead), it is def.
 func (s *Supervisor) millis(name string, def time.Duration, instead string) time.Duration {
-	v, ok := s.setting(name)
+	v, ok := s.fx.setting(name)
 	if !ok {
 		return def
 	}
@@ -95,7 +93,7 @@ func (s *Supervisor) millis(name string, def time.Duration, instead string) time
 
 // downSignal is the signal that stops the service: down-signal's, or TERM.
 func (s *Supervisor) downSignal() syscall.Signal {
-	v, ok := s.setting(downSignalFile)
+	v, ok := s.fx.setting(downSignalFile)
 	if !ok {
 		return unix.SIGTERM
 	}
@@ -128,9 +126,7 @@ func (s *Supervisor) backoffMax() time.Duration {
 }
 
 // hasFinish tells whether the service has a ./finish to run.
-func (s *Supervisor) hasFinish() bool {
+func (s *system) hasFinish() bool {
 	var st unix.Stat_t
 	return unix.Fstatat(s.dir, finishFile, &st, 0) == nil
 }
-
-func (s *Supervisor) warn(parts ...any) { strerr.Warn(s.opt.Stderr, "supervise", parts...) }

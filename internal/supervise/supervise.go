@@ -25,7 +25,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,19 +56,6 @@ type Options struct {
 	Alone bool
 }
 
-// phase is what the service is doing. Each phase gives the supervisor's
-// alarm its meaning: what is to be done when it falls due.
-type phase int
-
-const (
-	down           phase = iota // nothing runs; alarm: the next start
-	failed                      // down for good: ./finish exited 125; no alarm
-	up                          // ./run runs; alarm: its watchdog's timeout
-	stopping                    // ./run was sent its down signal; alarm: KILL it
-	finishing                   // ./finish runs; alarm: KILL it
-	pidfileWaiting              // ./run exited 0, its daemon is looked for (pidfile.go); alarm: look again
-)
-
 // Supervisor supervises one service; see Open, Run and Close.
 type Supervisor struct {
 	opt  Options
@@ -78,8 +64,10 @@ type Supervisor struct {
 	lock int
 	ctl  *control.Listener
 
-	phase  phase
-	alarm  time.Time   // see phase; zero when none
+	fx     effects // the world, as the handlers (engine.go) see it
+	state  state
+	alarm  time.Time   // see state; zero when none
+	dirty  bool        // the status record is to be written (flush)
 	child  child       // ./run while up or stopping, ./finish while finishing
 	since  tai64.Label // when the pid last changed
 	paused bool
@@ -95,6 +83,7 @@ type Supervisor struct {
 	startError string
 	// pidWritten is the pid in supervise/pid, -1 before it is written.
 	pidWritten int
+	gate       gate // holds the latest ./run until the record names it (gate.go)
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -108,10 +97,11 @@ type Supervisor struct {
 
 	runStart  uint64       // ./run's latest start on /proc's clock (procstart.Now)
 	runID     procstart.ID // when ./run's latest process started, as the record says it
-	await     awaiting     // while pidfileWaiting
-	leftovers []child      // while stopping a service with a pidfile: its other processes
-	stopExit  exit         // while stopping, once the service's process has exited: how
+	await     awaiting     // while awaitingDaemon
+	leftovers []child      // while stopping or draining a service with a pidfile: its other processes
+	stopExit  exit         // while draining: how the service's process exited
 	ready     readiness
+	warnings  strerr.Limiter // of what the notify socket hears
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -119,7 +109,9 @@ type Supervisor struct {
 // supervised from then on. Run starts the service. A failure is a fatal
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
-	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(), pidWritten: -1}
+	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
+		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}}
+	s.fx = (*system)(s)
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, err
@@ -199,7 +191,7 @@ func (s *Supervisor) adopt() {
 		if !ok {
 			return
 		}
-		s.child, s.phase = c, up
+		s.child = c
 		switch {
 		case old.FromPidfile:
 			s.child.named = byPidfile
@@ -213,10 +205,11 @@ func (s *Supervisor) adopt() {
 		if old.Ready != (tai64.Label{}) {
 			s.ready.has, s.ready.since, s.ready.text = true, old.Ready, old.Text
 		}
+		s.state = s.upState()
 		if old.State == status.Stopping {
 			// Its down signal was sent: KILL comes timeout-kill after
 			// that, whoever sent it.
-			s.phase, s.stopSince = stopping, old.StopSince
+			s.state, s.stopSince = stopping, old.StopSince
 			if s.stopSince == (tai64.Label{}) {
 				s.stopSince = tai64.Now() // a record that does not say
 			}
@@ -229,12 +222,12 @@ func (s *Supervisor) adopt() {
 		// ./run exited 0 and its daemon was awaited: the wait goes on
 		// here, rather than a second ./run starting a second daemon.
 		self, err := procstart.Of(unix.Getpid())
-		path, ok := s.setting(pidfileFile)
+		path, ok := s.fx.setting(pidfileFile)
 		if err != nil || self.Boot != old.Start.Boot || !ok || path == "" {
 			return
 		}
 		now := time.Now()
-		s.phase, s.runStart, s.runID = pidfileWaiting, old.Start.Ticks, old.Start
+		s.state, s.runStart, s.runID = awaitingDaemon, old.Start.Ticks, old.Start
 		s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true}
 		s.alarm = now // look at once
 	case old.Finishing && old.FinishPid != 0:
@@ -243,7 +236,8 @@ func (s *Supervisor) adopt() {
 		if !ok {
 			return
 		}
-		s.child, s.phase = c, finishing
+		c.finish = true
+		s.child, s.state = c, finishing
 		s.nextStart = time.Now()
 		if old.NextStart != (tai64.Label{}) {
 			s.nextStart = old.NextStart.Time()
@@ -305,11 +299,7 @@ func (s *Supervisor) Close() {
 
 // Begin starts the service at now, unless it is normally down or was
 // adopted: the first thing to do after Open.
-func (s *Supervisor) Begin(now time.Time) {
-	if s.phase == down && s.want == status.WantUp {
-		s.startAt(now, time.Time{})
-	}
-}
+func (s *Supervisor) Begin(now time.Time) { s.dispatch(now, input{ev: evBegin}) }
 
 // End records the service as it is left, once Done: the last thing to do
 // before Close.
@@ -350,7 +340,7 @@ func (s *Supervisor) Path() string { return s.cwd }
 // down, ./finish included. "svc -ux" on a service that is down runs it
 // once, as with daemontools, even when the start waits for the restart gap.
 func (s *Supervisor) Done() bool {
-	return s.exiting && (s.phase == down || s.phase == failed) && !s.startAsked
+	return s.exiting && (s.state == stopped || s.state == backoff || s.state == failed) && !s.startAsked
 }
 
 // Running says whether the service runs with nothing under way: no stop,
@@ -360,7 +350,7 @@ func (s *Supervisor) Done() bool {
 // the WATCHDOG=1 of a process it did not start (the pipe and the socket
 // close with this one).
 func (s *Supervisor) Running() bool {
-	return s.phase == up && !s.exiting && len(s.leftovers) == 0 &&
+	return s.state.up() && !s.exiting && len(s.leftovers) == 0 &&
 		(!s.ready.has || s.ready.since != tai64.Label{}) && s.ready.watchdog == 0
 }
 
@@ -374,62 +364,33 @@ func (s *Supervisor) Timeout(now time.Time) time.Duration {
 }
 
 // Step does whatever is to be done at now, without blocking: it reaps an
-// exited child, obeys the commands waiting in the control FIFO, and acts
-// on an alarm that has fallen due.
+// exited child, notes the leftovers of a stop that have exited, hears what
+// ./run says, obeys the commands waiting in the control FIFO, and acts on
+// an alarm that has fallen due; each as an event for the engine.
 func (s *Supervisor) Step(now time.Time) {
 	if s.child.pid != 0 {
 		if e, exited := s.child.wait(); exited {
-			adopted, named := s.child.adopted, s.child.named
-			s.child.release()
-			switch {
-			case s.phase == finishing:
-				s.finished(now, e)
-			case s.phase == stopping && len(s.leftovers) > 0:
-				s.stopExit = e // the service is down once they are gone too
-			case s.phase == up && !adopted && e == (exit{}) && s.awaitDaemon(now, false):
-			// An adopted ./run's exit is unknown: its daemon may come all
-			// the same, an orphan of the process that reaped it.
-			case s.phase == up && adopted && named == byRun && e == exitUnknown && s.awaitDaemon(now, true):
-			case s.stopLeftBehind(now, e):
-			default:
-				s.runExited(now, e)
+			in := input{ev: evRunExited, exit: e}
+			if s.child.finish {
+				in.ev = evFinishExited
 			}
+			s.dispatch(now, in)
 		}
 	}
-	s.stoppedWithLeftovers(now)
+	if len(s.leftovers) > 0 && !s.pruneLeftovers() {
+		s.dispatch(now, input{ev: evLeftoversGone})
+	}
 	if s.Done() {
 		return
 	}
-	if s.hear(now) {
-		s.armWatchdog(now)
-		s.announce()
-	}
+	s.hear(now)
 	var b [64]byte
 	n, _ := unix.Read(s.ctl.Commands, b[:])
 	if s.Obey(now, b[:max(n, 0)]); s.Done() {
 		return
 	}
-	if s.alarm.IsZero() || now.Before(s.alarm) {
-		return
-	}
-	switch s.phase {
-	case down:
-		s.startAt(now, time.Time{})
-	case up:
-		s.watchdogExpired(now)
-	case stopping:
-		s.alarm = time.Time{}
-		if len(s.leftovers) > 0 {
-			s.findLeftovers() // those born since the down signal too
-		}
-		s.child.signal(unix.SIGKILL)
-		s.signalLeftovers(unix.SIGKILL)
-	case pidfileWaiting:
-		s.lookForDaemon(now)
-	case finishing:
-		s.alarm = time.Time{}
-		s.warn(s.opt.Dir, "/finish still running after its timeout-finish: killed")
-		s.child.signal(unix.SIGKILL)
+	if !s.alarm.IsZero() && !now.Before(s.alarm) {
+		s.dispatch(now, input{ev: evTimer})
 	}
 }
 
@@ -438,264 +399,12 @@ func (s *Supervisor) Step(now time.Time) {
 // own commands (svscan's stop, supervise's SIGTERM as svc -dx).
 func (s *Supervisor) Obey(now time.Time, commands []byte) {
 	for _, c := range commands {
-		s.command(now, c)
+		if in, ok := commandEvent(c); ok {
+			s.dispatch(now, in)
+		}
 		if s.Done() {
 			return // like daemontools, which reads a byte at a time
 		}
-	}
-}
-
-// runExited follows an exit of ./run: ./finish, if there is one, else
-// what comes after it.
-func (s *Supervisor) runExited(now time.Time, e exit) {
-	s.since = tai64.Now()
-	s.stopSent, s.stopSince = false, tai64.Label{}
-	s.ready.exited()
-	s.exited, s.lastExit = true, e
-	s.paused = false
-	// Backoff: a run that died within the pause before its start makes
-	// the next pause twice as long, up to backoff-max.
-	pause := s.pause
-	if now.Sub(s.lastStart) < pause {
-		s.pause = min(2*pause, s.backoffMax())
-	} else {
-		pause, s.pause = restartGap, restartGap
-	}
-	next := s.lastStart.Add(pause)
-	if s.hasFinish() {
-		argv := []string{"./finish", strconv.Itoa(e.code), strconv.Itoa(e.signal)}
-		c, err := s.spawn(argv, s.opt.Env, nil)
-		if err == nil {
-			s.child, s.phase, s.nextStart = c, finishing, next
-			s.alarm = time.Time{}
-			if t := s.timeoutFinish(); t > 0 {
-				s.alarm = now.Add(t)
-			}
-			s.announce()
-			return
-		}
-		s.warn("unable to start ", s.opt.Dir, "/finish: ", err)
-	}
-	s.afterRun(now, next)
-}
-
-// finished follows an exit of ./finish: 125 means the service failed for
-// good and is wanted down.
-func (s *Supervisor) finished(now time.Time, e exit) {
-	if e.code == 125 {
-		s.want = status.WantDown
-		s.startAsked = false
-		s.phase = failed
-	}
-	s.afterRun(now, s.nextStart)
-}
-
-// afterRun is the end of a run, ./finish included: the service starts again
-// at next if wanted up, else stays down.
-func (s *Supervisor) afterRun(now, next time.Time) {
-	if s.phase != failed {
-		s.phase = down
-	}
-	s.alarm = time.Time{}
-	if !s.exiting && s.want == status.WantUp || s.startAsked {
-		s.startAt(now, next)
-		return
-	}
-	s.announce()
-}
-
-func (s *Supervisor) command(now time.Time, c byte) {
-	switch c {
-	case 'u', 'o':
-		s.want = status.WantUp
-		if c == 'o' {
-			s.want = status.WantNone
-		}
-		switch s.phase {
-		case down, failed:
-			s.startAsked = true
-			s.pause = restartGap
-			s.startAt(now, time.Time{})
-		case finishing:
-			s.startAsked = true // once ./finish is done
-			s.announce()
-		default:
-			s.announce()
-		}
-	case 'd':
-		s.want = status.WantDown
-		s.startAsked = false
-		switch s.phase {
-		case down:
-			s.alarm = time.Time{}
-		case up, stopping, pidfileWaiting:
-			s.stop(now)
-		}
-		s.announce()
-	case 'p':
-		s.paused = true
-		s.announce()
-		s.kill(unix.SIGSTOP)
-		s.pauseWatchdog()
-	case 'c':
-		s.paused = false
-		s.announce()
-		s.kill(unix.SIGCONT)
-		s.pauseWatchdog()
-		s.armWatchdog(now)
-	case 'x':
-		s.exiting = true
-		s.announce()
-	default:
-		if sig, ok := commandSignal(c); ok {
-			s.kill(sig)
-			if c == 't' {
-				s.stopSignalled()
-			}
-		}
-	}
-}
-
-// commandSignal is the signal of a command that only sends ./run one: a
-// switch, not a table, so that no program of the one executable builds it
-// at start.
-func commandSignal(c byte) (syscall.Signal, bool) {
-	switch c {
-	case 'h':
-		return unix.SIGHUP, true
-	case 'a':
-		return unix.SIGALRM, true
-	case 'i':
-		return unix.SIGINT, true
-	case 't':
-		return unix.SIGTERM, true
-	case 'k':
-		return unix.SIGKILL, true
-	case 'q':
-		return unix.SIGQUIT, true
-	case '1':
-		return unix.SIGUSR1, true
-	case '2':
-		return unix.SIGUSR2, true
-	case 'w':
-		return unix.SIGWINCH, true
-	}
-	return 0, false
-}
-
-// stop sends ./run its down signal and CONT, as often as it is told to,
-// and at the first time sets the alarm for KILL when the service has a
-// timeout-kill.
-//
-// A service with a pidfile file, or whose process MAINPID= named, has its
-// leftover processes (pidfile.go) sent the same signals, and is down only once they have exited too.
-func (s *Supervisor) stop(now time.Time) {
-	sig := s.downSignal()
-	_, leftovers := s.setting(pidfileFile)
-	if leftovers = leftovers || s.child.named == byMainpid; leftovers {
-		// Before the signal: the descendants of a daemon that is not
-		// this process's child are found only while it lives. Those
-		// born since the latest look are found at the next.
-		s.findLeftovers()
-	}
-	s.kill(sig)
-	s.stopSignalled()
-	s.kill(unix.SIGCONT)
-	s.paused = false
-	if leftovers {
-		s.signalLeftovers(sig)
-		s.signalLeftovers(unix.SIGCONT)
-	}
-	if s.phase == up || s.phase == pidfileWaiting {
-		s.alarm = time.Time{} // the watchdog's or the pidfile's look
-		if s.phase == pidfileWaiting {
-			s.stopExit = exit{} // ./run's
-		}
-		s.phase, s.stopSince = stopping, tai64.FromTime(now)
-		if t := s.timeoutKill(); t > 0 {
-			s.alarm = now.Add(t)
-		}
-		s.stoppedWithLeftovers(now)
-	}
-}
-
-// stoppedWithLeftovers ends a stop that outlived the service's process
-// once its leftovers have all exited.
-func (s *Supervisor) stoppedWithLeftovers(now time.Time) {
-	if s.phase != stopping || s.child.pid != 0 {
-		return
-	}
-	s.pruneLeftovers()
-	if len(s.leftovers) == 0 {
-		s.alarm = time.Time{}
-		s.runExited(now, s.stopExit)
-	}
-}
-
-// stopSignalled notes that kill has just sent a stop signal, for runit's
-// clients: sv waits for it to be cleared by the exit (sv restart).
-func (s *Supervisor) stopSignalled() {
-	if s.child.pid != 0 && (s.phase == up || s.phase == stopping) {
-		s.stopSent = true
-	}
-}
-
-// kill signals ./run, if it runs.
-func (s *Supervisor) kill(sig syscall.Signal) {
-	if s.phase == up || s.phase == stopping {
-		s.child.signal(sig)
-	}
-}
-
-// startAt starts ./run at next, or at now if that is later, or a second
-// after the last start if that is later still, and announces the outcome.
-// A run that cannot be started is reported and, while the service is
-// wanted up, tried again a second later.
-//
-// ./run runs only once the record names its process (gate.go), so that a
-// supervise killed meanwhile leaves no copy the next one cannot find.
-//
-// Callers leave the announcing of what led here to start: one status
-// write fewer before the fork is a quicker restart, and the state skipped
-// lasted less than a millisecond.
-func (s *Supervisor) startAt(now, next time.Time) {
-	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
-		next = gap
-	}
-	if now.Before(next) {
-		s.phase, s.alarm = down, next
-		s.announce()
-		return
-	}
-	s.lastStart = now
-	s.runStart = procstart.Now()
-	s.phase, s.alarm = down, time.Time{}
-	s.startAsked = false
-	argv, files, env, g := s.prepare()
-	c, err := s.spawn(argv, env, files)
-	g.forked()
-	s.ready.started()
-	if err != nil {
-		g.open(false)
-		s.ready.close()
-		s.startError = "unable to start run: " + strerr.Reason(err)
-		strerr.Report(s.opt.Stderr, "supervise", strerr.Fatal("unable to start ", s.opt.Dir, "/run: ", err))
-		if s.want == status.WantUp {
-			s.alarm = now.Add(restartGap)
-		}
-		s.announce()
-		return
-	}
-	s.child, s.phase, s.runID = c, up, c.start
-	s.startError = ""
-	s.starts++
-	s.paused = false
-	s.since = tai64.Now()
-	r := s.record()
-	written := s.writeRecord(r)
-	g.open(true) // the record names it: ./run may run
-	if written {
-		s.writeRunit(r) // after the gate: off the restart's path
 	}
 }
 
@@ -713,26 +422,23 @@ func (s *Supervisor) record() status.Status {
 		}
 		r.LastExit.Watchdog = s.ready.watchdogExit
 	}
-	switch s.phase {
-	case down:
+	switch s.state {
+	case stopped:
 		r.State = status.Stopped
-		if !s.alarm.IsZero() {
-			r.NextStart = tai64.FromTime(s.alarm)
-		}
+	case backoff:
+		r.State, r.NextStart = status.Stopped, tai64.FromTime(s.alarm)
 	case failed:
 		r.State = status.Failed
-	case up:
+	case starting:
+		r.State, r.Pid, r.Start = status.Starting, s.child.pid, s.child.start
+	case running:
 		r.State, r.Pid, r.Start = status.Running, s.child.pid, s.child.start
-		if s.ready.has && s.ready.since == (tai64.Label{}) {
-			r.State = status.Starting
-		}
-	case stopping:
-		r.State, r.Pid, r.Start = status.Stopping, s.child.pid, s.child.start
-		if r.Pid != 0 {
-			r.StopSince = s.stopSince
-		}
-	case pidfileWaiting:
+	case awaitingDaemon:
 		r.State, r.AwaitingDaemon, r.Start = status.Starting, true, s.runID
+	case stopping:
+		r.State, r.Pid, r.Start, r.StopSince = status.Stopping, s.child.pid, s.child.start, s.stopSince
+	case draining:
+		r.State = status.Stopping
 	case finishing:
 		r.State, r.Finishing = status.Stopping, true
 		r.FinishPid, r.Start = s.child.pid, s.child.start
@@ -745,46 +451,4 @@ func (s *Supervisor) record() status.Status {
 		r.StopSent = s.stopSent
 	}
 	return r
-}
-
-// announce writes the status record, and runsv's text files after it.
-func (s *Supervisor) announce() {
-	r := s.record()
-	if s.writeRecord(r) {
-		s.writeRunit(r)
-	}
-}
-
-// writeRecord writes the status record r, warning when it cannot.
-func (s *Supervisor) writeRecord(r status.Status) bool {
-	err := status.Write(s.dir, r)
-	s.warnWrite(err)
-	if err == nil {
-		eventfifo.Post(s.dir) // waiters read the record: the rest can follow
-	}
-	return err == nil
-}
-
-// writeRunit writes runsv's text files of r (supervise/pid only when its
-// pid has changed), warning when it cannot.
-func (s *Supervisor) writeRunit(r status.Status) {
-	err := status.WriteRunit(s.dir, r, r.Pid != s.pidWritten)
-	if err == nil {
-		s.pidWritten = r.Pid
-	}
-	s.warnWrite(err)
-}
-
-// warnWrite warns of a failure to write a status file, if err is one.
-func (s *Supervisor) warnWrite(err error) {
-	var e *status.WriteError
-	switch {
-	case err == nil:
-	case !errors.As(err, &e):
-		s.warn("unable to write ", s.opt.Dir, "/", status.File, ": ", err)
-	case e.Op == "rename":
-		s.warn("unable to rename ", s.opt.Dir, "/", e.File, " to ", e.Target(), ": ", e.Err)
-	default:
-		s.warn("unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
-	}
 }

@@ -98,12 +98,12 @@ func TestTimeout(t *testing.T) {
 		s    Supervisor
 		want time.Duration
 	}{
-		{"up", Supervisor{phase: up, child: child{pid: 10, pidfd: 3}}, -1},
-		{"up, no pidfd", Supervisor{phase: up, child: child{pid: 10, pidfd: -1}}, -1},
+		{"up", Supervisor{state: running, child: child{pid: 10, pidfd: 3}}, -1},
+		{"up, no pidfd", Supervisor{state: running, child: child{pid: 10, pidfd: -1}}, -1},
 		{"down", Supervisor{child: noChild}, -1},
-		{"start due", Supervisor{child: noChild, alarm: now.Add(700 * ms)}, 700 * ms},
-		{"start overdue", Supervisor{child: noChild, alarm: now.Add(-5 * time.Second)}, 0},
-		{"stopping, KILL due", Supervisor{phase: stopping, child: child{pid: 10, pidfd: 3}, alarm: now.Add(300 * ms)}, 300 * ms},
+		{"start due", Supervisor{state: backoff, child: noChild, alarm: now.Add(700 * ms)}, 700 * ms},
+		{"start overdue", Supervisor{state: backoff, child: noChild, alarm: now.Add(-5 * time.Second)}, 0},
+		{"stopping, KILL due", Supervisor{state: stopping, child: child{pid: 10, pidfd: 3}, alarm: now.Add(300 * ms)}, 300 * ms},
 	} {
 		if got := tc.s.Timeout(now); got != tc.want {
 			t.Errorf("%s: timeout %v, want %v", tc.name, got, tc.want)

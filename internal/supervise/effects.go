@@ -1,0 +1,148 @@
+package supervise
+
+import (
+	"errors"
+	"strconv"
+	"syscall"
+	"time"
+
+	"daemontools/internal/eventfifo"
+	"daemontools/internal/procstart"
+	"daemontools/internal/status"
+	"daemontools/internal/strerr"
+)
+
+// effects is everything the engine's handlers ask of the world. system is
+// the real one; the tests' fake records what is asked and answers as told.
+type effects interface {
+	// setting reads the first line of a file of the service directory,
+	// without surrounding blanks; false when there is none.
+	setting(name string) (string, bool)
+	// startRun starts ./run, with what its readiness files ask for, held
+	// until letRun; how the start can say it is ready holds even when
+	// the start failed.
+	startRun() (c child, how startReadiness, err error)
+	// letRun lets the ./run just started run: the record names it.
+	letRun()
+	// startFinish starts ./finish CODE SIGNAL for ./run's exit e;
+	// errNoFinish when the service has none.
+	startFinish(e exit) (child, error)
+	// signal sends sig to a process.
+	signal(c *child, sig syscall.Signal)
+	// ended tells whether a process has exited (a leftover).
+	ended(c *child) bool
+	// write replaces the status record.
+	write(r status.Status) error
+	// writeRunit writes runsv's text files of r; supervise/pid too when
+	// pid.
+	writeRunit(r status.Status, pid bool) error
+	// findLeftovers adds to known the processes still alive that a stop of
+	// the service must also stop (pidfile.go).
+	findLeftovers(known []child) []child
+	// daemon takes charge of the daemon the pidfile names, if it is one
+	// of ./run's processes, alive; else it says why not.
+	daemon() (child, error)
+	// trusted takes charge of process pid if it is one of ./run's, alive;
+	// else it says why not, after named ("DIR/FILE names pid N, which ").
+	trusted(pid int, named string) (child, error)
+}
+
+// startReadiness is how a start of ./run can say it is ready.
+type startReadiness struct {
+	has      bool          // through notification-fd, notify-socket, or both
+	sockets  bool          // through notify-socket
+	watchdog time.Duration // timeout-watchdog; 0 for none
+}
+
+// errNoFinish is startFinish's answer for a service without ./finish.
+var errNoFinish = errors.New("no finish")
+
+// system is the real world of a supervisor: its service directory, its
+// processes and /proc. It is the Supervisor itself, seen from its
+// handlers' side.
+type system Supervisor
+
+func (x *system) warn(parts ...any) { (*Supervisor)(x).warn(parts...) }
+
+func (x *system) startRun() (child, startReadiness, error) {
+	x.runStart = procstart.Now()
+	argv, files, env, g, how := x.prepare()
+	c, err := x.spawn(argv, env, files)
+	g.forked()
+	x.ready.started()
+	if err != nil {
+		g.open(false)
+		x.ready.close()
+		return c, how, err
+	}
+	x.gate = g
+	return c, how, nil
+}
+
+func (x *system) letRun() { x.gate.open(true) }
+
+func (x *system) startFinish(e exit) (child, error) {
+	if !x.hasFinish() {
+		return noChild, errNoFinish
+	}
+	c, err := x.spawn([]string{"./finish", strconv.Itoa(e.code), strconv.Itoa(e.signal)}, x.opt.Env, nil)
+	c.finish = err == nil
+	return c, err
+}
+
+func (x *system) signal(c *child, sig syscall.Signal) { c.signal(sig) }
+
+func (x *system) ended(c *child) bool { return c.exited() }
+
+func (x *system) write(r status.Status) error {
+	err := status.Write(x.dir, r)
+	if err == nil {
+		eventfifo.Post(x.dir) // waiters read the record: the rest can follow
+	}
+	return err
+}
+
+func (x *system) writeRunit(r status.Status, pid bool) error { return status.WriteRunit(x.dir, r, pid) }
+
+var _ effects = (*system)(nil)
+
+// announce writes the status record, and runsv's text files after it.
+func (s *Supervisor) announce() {
+	r := s.record()
+	if s.writeRecord(r) {
+		s.writeRunit(r)
+	}
+}
+
+// writeRecord writes the status record r, warning when it cannot.
+func (s *Supervisor) writeRecord(r status.Status) bool {
+	err := s.fx.write(r)
+	s.warnWrite(err)
+	return err == nil
+}
+
+// writeRunit writes runsv's text files of r (supervise/pid only when its
+// pid has changed), warning when it cannot.
+func (s *Supervisor) writeRunit(r status.Status) {
+	err := s.fx.writeRunit(r, r.Pid != s.pidWritten)
+	if err == nil {
+		s.pidWritten = r.Pid
+	}
+	s.warnWrite(err)
+}
+
+// warnWrite warns of a failure to write a status file, if err is one.
+func (s *Supervisor) warnWrite(err error) {
+	var e *status.WriteError
+	switch {
+	case err == nil:
+	case !errors.As(err, &e):
+		s.warn("unable to write ", s.opt.Dir, "/", status.File, ": ", err)
+	case e.Op == "rename":
+		s.warn("unable to rename ", s.opt.Dir, "/", e.File, " to ", e.Target(), ": ", e.Err)
+	default:
+		s.warn("unable to ", e.Op, " ", s.opt.Dir, "/", e.File, ": ", e.Err)
+	}
+}
+
+func (s *Supervisor) warn(parts ...any) { strerr.Warn(s.opt.Stderr, "supervise", parts...) }
