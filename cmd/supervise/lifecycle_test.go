@@ -96,24 +96,6 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// Exit 125 from ./finish means failed for good: the service is wanted
-// down, state failed, not restarted; still supervised, and svc -u starts
-// it again.
-func TestFinish125(t *testing.T) {
-	dir := newService(t, "echo $$ >> starts\nexit 1")
-	writeFile(t, dir, "finish", "#!/bin/sh\nexit 125\n", 0o755)
-	svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "failed", func(s status.Status) bool { return s.State == status.Failed })
-	if s.Pid != 0 || s.Want != status.WantDown || s.LastExit != (status.Exit{Code: 1}) || s.NextStart != (status.Status{}).NextStart {
-		t.Errorf("failed record %+v", s)
-	}
-	if !svtest.Holds(1500*time.Millisecond, func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 }) {
-		t.Errorf("restarted after finish exited 125")
-	}
-	svtest.OurSvc(t, "-u", dir)
-	waitRecord(t, dir, "started by -u", func(s status.Status) bool { return len(lines(t, filepath.Join(dir, "starts"))) == 2 })
-}
-
 // A finish that is not executable, or that hangs: a warning, and the
 // service goes on being supervised and restarted.
 func TestFinishBad(t *testing.T) {
@@ -143,21 +125,6 @@ func TestFinishBad(t *testing.T) {
 			t.Errorf("stderr %q, want %q", e, line)
 		}
 	})
-}
-
-// svc -x waits for ./finish: supervise exits once finish has.
-func TestExitWaitsForFinish(t *testing.T) {
-	dir := newService(t, "exec sleep 100")
-	writeFile(t, dir, "finish", "#!/bin/sh\nsleep 0.5\necho done > finished\n", 0o755)
-	_, codeFile := startRecorded(t, dir)
-	svtest.WaitStatus(t, dir, "up", isUp)
-	svtest.OurSvc(t, "-dx", dir)
-	if code := exitCode(t, codeFile); code != "0" {
-		t.Errorf("exit code %s", code)
-	}
-	if got := lines(t, filepath.Join(dir, "finished")); !slices.Equal(got, []string{"done"}) {
-		t.Errorf("supervise exited before finish was done: %q", got)
-	}
 }
 
 // trapRun logs the signals it gets and ignores them all but KILL.
@@ -242,32 +209,4 @@ func TestExtensionLetters(t *testing.T) {
 		want = append(want, l.sig)
 		svtest.WaitFor(t, 5*time.Second, l.sig, func() bool { return slices.Equal(lines(t, filepath.Join(dir, "signals")), want) })
 	}
-}
-
-// backoff-max: a crash loop waits 1, 2, 4, then 4 seconds (the file's
-// maximum) between starts, svstat -l says when the next is due, and svc -u
-// starts at once.
-func TestBackoff(t *testing.T) {
-	dir := newService(t, "cut -d' ' -f22 /proc/$$/stat >> starts\nexit 1")
-	writeFile(t, dir, "backoff-max", "4000\n", 0o644)
-	svtest.StartSupervise(t, dir)
-	svtest.WaitFor(t, 20*time.Second, "five starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 5 })
-	var ticks []int
-	for _, l := range lines(t, filepath.Join(dir, "starts")) {
-		n, _ := strconv.Atoi(l)
-		ticks = append(ticks, n)
-	}
-	for i, want := range []int{100, 200, 400, 400} {
-		// Clock ticks of 10 ms; a start forks a little after its time.
-		if gap := ticks[i+1] - ticks[i]; gap < want-5 || gap > want+int(svtest.Scaled(300*time.Millisecond)/(10*time.Millisecond)) {
-			t.Errorf("gap %d: %d ticks, want about %d", i, gap, want)
-		}
-	}
-	s := waitRecord(t, dir, "a start due", func(s status.Status) bool { return s.NextStart != (status.Status{}).NextStart })
-	if s.Restarts < 4 || s.LastExit != (status.Exit{Code: 1}) {
-		t.Errorf("record %+v", s)
-	}
-	n := len(ticks)
-	svtest.OurSvc(t, "-u", dir)
-	svtest.WaitFor(t, 2*time.Second, "svc -u to start at once", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) > n })
 }

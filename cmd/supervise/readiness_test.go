@@ -475,37 +475,3 @@ func TestNotifySocketRsyslogd(t *testing.T) {
 		t.Errorf("stderr %q", e)
 	}
 }
-
-// A paused service cannot say WATCHDOG=1: the watchdog waits while it is
-// paused (svc -p), and counts again from svc -c.
-func TestWatchdogWaitsWhilePaused(t *testing.T) {
-	dir := newService(t, "")
-	notifyService(t, dir, "READY=1", "watchdog:20:1000000")
-	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
-	_, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
-	svtest.OurSvc(t, "-p", dir)
-	paused := func() bool {
-		st, err := svtest.ReadStat(s.Pid)
-		r, _ := svtest.ReadStatus(t, dir)
-		return err == nil && st.State == 'T' && r.Pid == s.Pid && r.Paused
-	}
-	svtest.WaitFor(t, 5*time.Second, "the service stopped", paused)
-	if !svtest.Holds(svtest.Scaled(1500*time.Millisecond), paused) {
-		r, _ := svtest.ReadStatus(t, dir)
-		t.Fatalf("paused for 1.5 s with timeout-watchdog 400: %+v; stderr %q", r, stderrOf(errFile))
-	}
-	svtest.OurSvc(t, "-c", dir)
-	continued := func() bool {
-		r, err := status.ReadAll(filepath.Join(dir, status.File))
-		return err == nil && r.Pid == s.Pid && !r.Paused && r.Restarts == 0
-	}
-	svtest.WaitFor(t, 5*time.Second, "the service continued", continued)
-	if !svtest.Holds(time.Second, continued) {
-		r, _ := status.ReadAll(filepath.Join(dir, status.File))
-		t.Errorf("continued, saying WATCHDOG=1 again: %+v; stderr %q", r, stderrOf(errFile))
-	}
-	if e := stderrOf(errFile); e != "" {
-		t.Errorf("stderr: %q", e)
-	}
-}

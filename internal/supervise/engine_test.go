@@ -519,25 +519,91 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-// TestObeyStopsWhenDone: like daemontools, the bytes after the one that
-// makes the supervisor done are not obeyed.
-func TestObeyStopsWhenDone(t *testing.T) {
-	w := newWorld()
+// TestDone: svc -x ends the supervisor only once the service is down,
+// ./finish included, and a start asked for with it has run; the bytes
+// after the one that makes it done are not obeyed, as daemontools reads
+// one at a time.
+func TestDone(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from     state
+		setup    func(s *Supervisor, w *world)
+		commands string
+		then     []input // events after the commands, each but the last leaving it not done
+		calls    string
+	}{
+		{name: "-x while up: done once stopped", from: running, commands: "xp", then: []input{{ev: evDown}, {ev: evRunExited}},
+			calls: "signal 100 SIGSTOP; signal 100 SIGTERM; signal 100 SIGCONT"},
+		{name: "-xu while down: done at the x", from: stopped, commands: "xu"},
+		{name: "-xo while down: done at the x", from: stopped, commands: "xo"},
+		{name: "-dxu while down: done at the x", from: stopped, commands: "dxu"},
+		{name: "-ux in the restart gap: runs once", from: backoff, setup: func(s *Supervisor, w *world) { s.want = status.WantDown },
+			commands: "ux", then: []input{{ev: evTimer}, {ev: evRunExited}}, calls: "start run; let run after record 3"},
+		{name: "-ox while down: runs once", from: stopped, commands: "ox", then: []input{{ev: evRunExited}},
+			calls: "start run; let run after record 1"},
+		{name: "-dx with ./finish: done once it exits", from: running, setup: func(s *Supervisor, w *world) { w.settings[finishFile] = "" },
+			commands: "dx", then: []input{{ev: evRunExited, exit: exit{256, 15}}, {ev: evFinishExited}},
+			calls: "signal 100 SIGTERM; signal 100 SIGCONT; start finish 256 15"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld()
+			s, _ := inState(c.from, w)
+			if c.setup != nil {
+				c.setup(s, w)
+			}
+			s.Obey(t0, []byte(c.commands))
+			for _, in := range c.then {
+				if s.Done() {
+					t.Fatalf("done in %v before %v", s.state, in.ev)
+				}
+				now := t0
+				if in.ev == evTimer {
+					now = s.alarm
+				}
+				s.dispatch(now, in)
+			}
+			if !s.Done() {
+				t.Errorf("not done in %v", s.state)
+			}
+			if got := strings.Join(w.calls, "; "); got != c.calls {
+				t.Errorf("calls %q, want %q", got, c.calls)
+			}
+		})
+	}
+}
+
+// TestBackoffDoubles: with backoff-max 4000, a crash loop's pauses are 1,
+// 2, 4 and 4 seconds, each in the record; a run that lives longer than its
+// pause, or svc -u, starts from one second again, and svc -u starts at
+// once when the last start was more than a second ago.
+func TestBackoffDoubles(t *testing.T) {
+	w := newWorld(backoffMaxFile + "=4000")
 	s, _ := inState(stopped, w)
-	s.Obey(t0, []byte("xu"))
-	if !s.Done() || len(w.calls) != 0 {
-		t.Errorf("done %v, calls %q", s.Done(), w.calls)
+	s.want, s.lastStart = status.WantUp, time.Time{}
+	now := t0
+	s.dispatch(now, input{ev: evBegin})
+	var pauses []string
+	for range 5 {
+		s.dispatch(now, input{ev: evRunExited, exit: exit{1, 0}})
+		r := w.written[len(w.written)-1]
+		pauses = append(pauses, r.NextStart.Time().Sub(s.lastStart).String())
+		now = s.alarm
+		s.dispatch(now, input{ev: evTimer})
 	}
-	// -ux runs a service that is down once: done only after its exit.
-	w = newWorld()
-	s, _ = inState(stopped, w)
-	s.Obey(t0, []byte("ox"))
-	if s.Done() || s.state != running {
-		t.Fatalf("after -ox: done %v, %v", s.Done(), s.state)
+	if got := strings.Join(pauses, " "); got != "1s 2s 4s 4s 4s" {
+		t.Errorf("pauses %s", got)
 	}
-	s.dispatch(t0, input{ev: evRunExited})
-	if !s.Done() {
-		t.Errorf("after the run: %v, not done", s.state)
+	// Crashing again; svc -u 3 s into the pause of 4.
+	s.dispatch(now, input{ev: evRunExited, exit: exit{1, 0}})
+	s.dispatch(now.Add(3*time.Second), input{ev: evUp})
+	if s.state != running || s.pause != restartGap || !s.lastStart.Equal(now.Add(3*time.Second)) {
+		t.Errorf("after -u: %v, pause %v, started at %v", s.state, s.pause, after(s.lastStart))
+	}
+	// A run that outlives its pause: the next pause is a second.
+	now = now.Add(10 * time.Second)
+	s.dispatch(now, input{ev: evRunExited, exit: exit{1, 0}})
+	if r := w.written[len(w.written)-1]; s.state != running || s.pause != restartGap || r.Pid == 0 {
+		t.Errorf("after a long run: %v, pause %v, %s", s.state, s.pause, summary(r))
 	}
 }
 

@@ -18,6 +18,10 @@
 // that are not a supervisor's (orphans) and calls Step of the supervisor
 // whose child has exited (Pid). A supervisor that is Done is ended with End
 // and Close.
+//
+// Inside, the supervisor is a state machine (engine.go): what happens
+// becomes an event, and one table says what each event does in each
+// state, through effects (effects.go) that the tests replace.
 package supervise
 
 import (
@@ -56,7 +60,7 @@ type Options struct {
 	Alone bool
 }
 
-// Supervisor supervises one service; see Open, Run and Close.
+// Supervisor supervises one service; see Open, Begin, Step and Close.
 type Supervisor struct {
 	opt  Options
 	dir  int    // the service directory
@@ -350,8 +354,7 @@ func (s *Supervisor) Done() bool {
 // the WATCHDOG=1 of a process it did not start (the pipe and the socket
 // close with this one).
 func (s *Supervisor) Running() bool {
-	return s.state.up() && !s.exiting && len(s.leftovers) == 0 &&
-		(!s.ready.has || s.ready.since != tai64.Label{}) && s.ready.watchdog == 0
+	return s.state == running && !s.exiting && len(s.leftovers) == 0 && s.ready.watchdog == 0
 }
 
 // Timeout is how long the driver may wait at now before calling Step:
