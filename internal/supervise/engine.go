@@ -421,8 +421,9 @@ func runEnded(s *Supervisor, now time.Time, in input) {
 func stopEnded(s *Supervisor, now time.Time, in input) {
 	s.child.release()
 	if s.pruneLeftovers() {
-		s.state, s.stopExit = draining, in.exit // KILL stays due
-		s.changed()
+		// KILL stays due. The record keeps the pid until they are
+		// gone: a client waiting for pid 0 waits for them too.
+		s.state, s.stopExit = draining, in.exit
 		return
 	}
 	s.alarm = time.Time{}

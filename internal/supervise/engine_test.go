@@ -490,7 +490,7 @@ func TestScenarios(t *testing.T) {
 			},
 			ins: []input{{ev: evDown}, exited(256, 15), {ev: evLeftoversGone}},
 			want: outcome{"stopped none", "find leftovers; signal 100 SIGTERM; signal 100 SIGCONT; signal 200 SIGTERM; signal 200 SIGCONT",
-				"stopping pid=100 want=d stopsent pidfile | stopping pid=0 want=d | stopped pid=0 want=d exit=256/15"}},
+				"stopping pid=100 want=d stopsent pidfile | stopped pid=0 want=d exit=256/15"}},
 		{name: "a MAINPID= naming a stranger is ignored", from: running,
 			ins:  []input{{ev: evMainPid, pid: 666, who: "pid 100"}},
 			want: outcome{"running +1s", "trust 666", ""},
