@@ -15,6 +15,7 @@ package eventfifo
 import (
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -67,7 +68,8 @@ type Waiter struct {
 	name string
 }
 
-// serial tells apart the FIFOs of one process.
+// serial tells apart the FIFOs of one process; the clock, those of
+// processes of the same pid (reused, or in another pid namespace).
 var serial atomic.Uint64
 
 // Listen makes a FIFO in the event directory of the service in dir and
@@ -78,11 +80,11 @@ func Listen(dir string) (*Waiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Waiter{ev: ev, fd: -1, name: strconv.Itoa(unix.Getpid()) + "." + strconv.FormatUint(serial.Add(1), 10)}
+	w := &Waiter{ev: ev, fd: -1, name: strconv.Itoa(unix.Getpid()) + "." + strconv.FormatUint(serial.Add(1), 10) +
+		"." + strconv.FormatInt(time.Now().UnixNano(), 10)}
 	// Made under a dot name, opened, then renamed: Post never finds it
 	// without a reader and removes it.
 	making := "." + w.name
-	unix.Unlinkat(ev, making, 0) // a leftover of a pid reused
 	err = unix.Mkfifoat(ev, making, 0o600)
 	if err == nil {
 		w.fd, err = unix.Openat(ev, making, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
