@@ -173,6 +173,7 @@ var brokenDirs = []brokenDir{
 // svstat, svok and svc on broken service directories print what Debian's
 // daemontools 0.76 prints, with its exit codes, and never crash.
 func TestClientsOnBrokenDirs(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	root := t.TempDir()
 	// nobody must reach the directories under test.

@@ -96,6 +96,7 @@ func waitLogged(t testing.TB, dir string, n int) {
 // A full disk under multilog: a warning, retries, and once space comes
 // back every line is there, in order, once.
 func TestMultilogFullDisk(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	mnt := tmpfs(t, 512<<10)
 	log := filepath.Join(mnt, "log")
@@ -148,6 +149,7 @@ func finishLog(t testing.TB, f *feeder, m *proc, log string) {
 // open for writing (multilog always holds current and lock), so multilog
 // is stopped with TERM first, as svc -d would.
 func TestMultilogReadOnly(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	mnt := tmpfs(t, 4<<20)
 	log := filepath.Join(mnt, "log")
@@ -182,6 +184,7 @@ func TestMultilogReadOnly(t *testing.T) {
 // keeps obeying svc and keeps the last whole status; once space comes back
 // the next change is recorded.
 func TestSuperviseFullDisk(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")
@@ -234,6 +237,7 @@ func TestSuperviseFullDisk(t *testing.T) {
 // service. As with multilog, Linux only allows the remount while supervise
 // is stopped (it holds supervise/lock open for writing).
 func TestSuperviseReadOnly(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	mnt := tmpfs(t, 256<<10)
 	dir := filepath.Join(mnt, "svc")

@@ -17,6 +17,7 @@ import (
 // ended, as the rec says: it exited 1, or svc -d came before it had
 // exited and its TERM killed it.
 func TestCrashLoopWithFinish(t *testing.T) {
+	t.Parallel()
 	dir := crashLoop(t, "#!/bin/sh\necho \"$1 $2\" > finished\n")
 	if os.Getenv("FAULTS_BIN") != "" {
 		return // another supervise, whose ./finish is told nothing

@@ -48,6 +48,7 @@ func (s *splicer) lines(count int) error {
 // small that one line takes more buffers than a pipe has: every line is
 // logged whole, in order, as under ordinary writes.
 func TestMultilogKill9Fragmented(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()

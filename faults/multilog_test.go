@@ -248,6 +248,7 @@ func checkLog(t testing.TB, dir string, total, kills int) logReport {
 // each followed by a restart on the same pipe (as supervise does): every
 // line is logged, in order, across the kept files.
 func TestMultilogKill9(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
@@ -303,6 +304,7 @@ func killUnderInput(t *testing.T, f *feeder, root string, rng *rand.Rand, kills 
 
 // readLog itself: it must see every kind of damage it is there to catch.
 func TestReadLog(t *testing.T) {
+	t.Parallel()
 	stamp := "@400000006b03f39324875f2c "
 	lines := func(ns ...int) string {
 		var b strings.Builder

@@ -20,6 +20,7 @@ import (
 // session; its descriptors come back to where they were and its memory
 // stays flat.
 func TestOneProcessSoak(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	count := pick(100, 1000)

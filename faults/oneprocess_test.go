@@ -20,6 +20,7 @@ import (
 // supervised again within a second, and once the services stop writing
 // every line is in its log, in order.
 func TestOneProcessSvscanKill9(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	n := pick(30, 100)
 	root := filepath.Join(t.TempDir(), "service")

@@ -21,6 +21,7 @@ import (
 // status ever seen is a whole valid record, the service survives, and a new
 // supervise takes the lock and works at once.
 func TestSuperviseKill9(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	dir := filepath.Join(t.TempDir(), "svc")
@@ -182,7 +183,10 @@ func exitCode(err error) int {
 // A service that exits at once, for a while: started at most once a second
 // and still restarted, supervise's CPU use negligible, no zombie left behind
 // for long, descriptors flat, and svc obeyed within the restart delay.
-func TestCrashLoop(t *testing.T) { crashLoop(t, "") }
+func TestCrashLoop(t *testing.T) {
+	t.Parallel()
+	crashLoop(t, "")
+}
 
 // crashLoop is TestCrashLoop with finish, when not "", as the service's
 // ./finish script. It returns the service directory.
@@ -282,6 +286,7 @@ const tick = 10 * time.Millisecond
 // exact: same pid, want from the last u/d/o, paused from the last p/c/d,
 // and at the end supervise exits on KILL if an x was among them.
 func TestControlGarbage(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	dir := filepath.Join(t.TempDir(), "svc")
@@ -379,6 +384,7 @@ func TestControlGarbage(t *testing.T) {
 // daemontools' words, tries again once a second, and starts the service as
 // soon as run is fixed.
 func TestSuperviseBadRun(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	dir := filepath.Join(t.TempDir(), "svc")
 	testbin.Must(t, os.Mkdir(dir, 0755))

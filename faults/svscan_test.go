@@ -19,6 +19,7 @@ import (
 // at random: every service runs at the end, under its own supervise, with no
 // process left over, and svscan's descriptors and memory stay flat.
 func TestSvscanManyServices(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	count := pick(150, 1000)
@@ -150,6 +151,7 @@ func serviceUp(dir string) error {
 // is killed with -9 at random moments; supervise restarts multilog on the
 // pipe svscan holds, and every line reaches the log, in order.
 func TestLogPipeUnderSvscan(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	rng := svtest.NewRand(t, "FAULTS_SEED")
 	root := t.TempDir()
