@@ -22,6 +22,7 @@ import (
 // running instead of starting ./run again; when the adopted process ends,
 // its exit is unknown (./finish gets "-1 0") and ./run starts as usual.
 func TestAdoptsRunningService(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"), 0o755))
 	g, _ := svtest.StartSupervise(t, dir)
@@ -74,6 +75,7 @@ func waitStarts(t *testing.T, dir string, n int) {
 // started (daemontools' own record), is not adopted: ./run starts, and
 // the stranger is left alone.
 func TestReusedPidNotAdopted(t *testing.T) {
+	t.Parallel()
 	stranger := svtest.Start(t, exec.Command("sleep", "1000"))
 	id, err := procstart.Of(stranger.Pid())
 	testbin.Must(t, err)
@@ -104,6 +106,7 @@ func TestReusedPidNotAdopted(t *testing.T) {
 // An adopted process keeps the readiness it had said: the record still
 // says since when it is ready, as svstat -l and svwait -U read it.
 func TestAdoptKeepsReadiness(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo >&3\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "notification-fd"), []byte("3\n"), 0o644))
 	g, _ := svtest.StartSupervise(t, dir)
@@ -122,6 +125,7 @@ func TestAdoptKeepsReadiness(t *testing.T) {
 // recorded (byte 18, runit's sv's "got TERM") by the supervise that adopts
 // it, which still waits for it to end; its exit clears it.
 func TestAdoptKeepsStopSent(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nexec sleep 1000")
 	g, _ := svtest.StartSupervise(t, dir)
 	up := waitRecord(t, dir, "up", isUp)
@@ -153,6 +157,7 @@ func kill9(t *testing.T, g *svtest.Group) {
 // same: the next supervise sends KILL timeout-kill after the stop the
 // record says began, not never.
 func TestAdoptedStopEscalates(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nwhile :; do sleep 0.05; done")
 	writeFile(t, dir, "timeout-kill", "1000\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
@@ -177,6 +182,7 @@ func TestAdoptedStopEscalates(t *testing.T) {
 // A ./finish still running when supervise is killed with -9: the next
 // supervise waits for it before it starts ./run again.
 func TestAdoptedFinishWaitedFor(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexit 1")
 	writeFile(t, dir, "finish", "#!/bin/sh\necho begin >> finish.log\nwhile [ ! -e go ]; do sleep 0.01; done\necho end >> finish.log\n", 0o755)
 	writeFile(t, dir, "timeout-finish", "0\n", 0o644)
@@ -204,6 +210,7 @@ func TestAdoptedFinishWaitedFor(t *testing.T) {
 // A ./run that cannot be started: svstat -l and -j say why, until a start
 // succeeds.
 func TestStartErrorRecorded(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "exec sleep 1000")
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o644))
 	svtest.StartSupervise(t, dir)
@@ -229,6 +236,7 @@ func TestStartErrorRecorded(t *testing.T) {
 // (the rename into place) after the first for 300 ms, so that without the
 // gate ./run would always run first.
 func TestKilledJustAfterStart(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "if [ ! -e killed ]; then touch killed; kill -9 $PPID; fi\necho $$ >> starts\nexec sleep 1000")
 	strace, err := exec.LookPath("strace")
 	testbin.Must(t, err)

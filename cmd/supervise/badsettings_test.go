@@ -14,6 +14,7 @@ import (
 // what is used instead, and the service goes on being restarted as without
 // them.
 func TestBadSettings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ file, content, instead string }{
 		{"timeout-finish", "5s\n", "using 5000"},
 		{"timeout-finish", "99999999999\n", "using 5000"},

@@ -46,6 +46,7 @@ const finishLogs = "#!/bin/sh\necho \"$1 $2 $(pwd)\" >> finished\n"
 // the service is down and "finishing" meanwhile; then ./run starts again.
 // A run killed by each signal gives 256 and that signal.
 func TestFinishGetsExit(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 100")
 	writeFile(t, dir, "finish", finishLogs+"exec sleep 0.3\n", 0o755)
 	_, errFile := svtest.StartSupervise(t, dir)
@@ -99,6 +100,7 @@ func must[T any](v T, err error) T {
 // A finish that is not executable, or that hangs: a warning, and the
 // service goes on being supervised and restarted.
 func TestFinishBad(t *testing.T) {
+	t.Parallel()
 	t.Run("not executable", func(t *testing.T) {
 		dir := newService(t, "echo $$ >> starts\nexit 1")
 		writeFile(t, dir, "finish", finishLogs, 0o644)
@@ -135,6 +137,7 @@ while :; do sleep 1 & wait; done`
 // down-signal replaces TERM for svc -d (CONT still follows); a bad one is
 // a warning and TERM.
 func TestDownSignal(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ file, sent, warning string }{
 		{"QUIT\n", "QUIT", ""},
 		{"SIGUSR2", "USR2", ""},
@@ -164,6 +167,7 @@ func TestDownSignal(t *testing.T) {
 // timeout-kill: KILL after the down signal when ./run ignores it; a bad
 // one is a warning, and the service is never killed.
 func TestTimeoutKill(t *testing.T) {
+	t.Parallel()
 	t.Run("kills", func(t *testing.T) {
 		dir := newService(t, trapRun)
 		writeFile(t, dir, "timeout-kill", "300\n", 0o644)
@@ -200,6 +204,7 @@ func TestTimeoutKill(t *testing.T) {
 
 // The extension letters send QUIT, USR1, USR2 and WINCH.
 func TestExtensionLetters(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, trapRun)
 	svtest.StartSupervise(t, dir)
 	svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })

@@ -16,6 +16,7 @@ import (
 // daemontools' does (it opens the lock without blocking), instead of
 // waiting for a reader forever.
 func TestLockIsFifo(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "#!/bin/sh\nexec sleep 100\n")
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "supervise"), 0o700))
 	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "supervise/lock"), 0o600))

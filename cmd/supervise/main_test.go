@@ -99,6 +99,7 @@ func lines(t *testing.T, file string) []string {
 }
 
 func TestFilesAndStatusRecord(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "exec sleep 100\n")
 	before := tai64.Now()
 	svtest.StartSupervise(t, dir)
@@ -150,6 +151,7 @@ func TestFilesAndStatusRecord(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, signalRun)
 	file := func(name string) string { return filepath.Join(dir, name) }
 	svtest.StartSupervise(t, dir)
@@ -245,6 +247,7 @@ func TestCommands(t *testing.T) {
 // TestSigtermIsDownAndExit also removes supervise/control first, in one
 // case: SIGTERM must not depend on the FIFO's name.
 func TestSigtermIsDownAndExit(t *testing.T) {
+	t.Parallel()
 	for _, removed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("control removed %v", removed), func(t *testing.T) { sigtermTest(t, removed) })
 	}
@@ -274,6 +277,7 @@ func sigtermTest(t *testing.T, removeControl bool) {
 }
 
 func TestNormallyDown(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 100\n")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "down"), nil, 0o644))
 	svtest.StartSupervise(t, dir)
@@ -290,6 +294,7 @@ func TestNormallyDown(t *testing.T) {
 }
 
 func TestLockConflict(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "exec sleep 100\n")
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
@@ -302,6 +307,7 @@ func TestLockConflict(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	testbin.Must(t, os.WriteFile(file, nil, 0o644))
@@ -322,6 +328,7 @@ func TestUsage(t *testing.T) {
 // refuses it, before anything in it is touched, for the effective user:
 // root's real uid under a lowered euid (setpriv --euid) does not let it in.
 func TestEnterDirectoryLikeReference(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(testbin.PublicDir(t), "private")
 	testbin.Must(t, os.Mkdir(dir, 0o700))
 	want := testbin.Fatal("supervise: fatal: unable to chdir to " + dir + ": access denied")
@@ -382,6 +389,7 @@ func TestRunNotStartable(t *testing.T) {
 // A run that exits at once is started again a second after its last start,
 // and commands are obeyed in the gap: -d there means no start after it.
 func TestRestartThrottle(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, svtest.LogStartTime+"starts")
 	starts := filepath.Join(dir, "starts")
 	svtest.StartSupervise(t, dir)
@@ -400,6 +408,7 @@ func TestRestartThrottle(t *testing.T) {
 // The child gets supervise's environment, signal mask, ignored signals,
 // limits, process group and session, and only descriptors 0, 1 and 2.
 func TestChildInherits(t *testing.T) {
+	t.Parallel()
 	// perl, unlike sh, leaves the signal mask as it finds it.
 	dir := newService(t, "")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
@@ -459,6 +468,7 @@ exec "sleep", "100";
 
 // Debian's svstat and svc read and control our supervise.
 func TestReferenceClientsOnOurs(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "exec sleep 100\n")
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
@@ -474,6 +484,7 @@ func TestReferenceClientsOnOurs(t *testing.T) {
 
 // Our svstat, svc and svok read and control Debian's supervise.
 func TestOurClientsOnReference(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "exec sleep 100\n")
 	svtest.StartSupervise(t, dir, testbin.Reference(t, "supervise"))
 	running(t, dir)
@@ -515,6 +526,7 @@ func compareSvstat(t *testing.T, dir string) {
 
 // A GOMAXPROCS of the user's reaches ./run unchanged.
 func TestUserGomaxprocs(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo \"$GOMAXPROCS${SUPERVISE_GOMAXPROCS+ marked}\" > report\nexec sleep 100\n")
 	cmd := exec.Command(testbin.Path(t, "supervise"), dir)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=3")

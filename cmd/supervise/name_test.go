@@ -17,6 +17,7 @@ import (
 // named supervise: ps, pgrep -x and pidof know it by that name (it used to
 // start itself again through /proc/self/exe and show as "exe").
 func TestKnownByItsName(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "s")
 	svtest.NewService(t, dir, "exec sleep 100")
 	g, _ := svtest.StartSupervise(t, dir)

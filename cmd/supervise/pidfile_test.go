@@ -79,6 +79,7 @@ func svstatLong(t *testing.T, dir string) string {
 // supervise reaps the intermediate process; a kill -9 restarts it; svc -d
 // stops it and its helper, and ./finish gets its exit code.
 func TestPidfileDoubleFork(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\nrm -f daemon.pid\nsh -c 'sh ./daemon &'\nexit 0")
 	writeFile(t, dir, "daemon", forkingDaemon, 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
@@ -148,6 +149,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 // A daemon that ignores the down signal is killed after timeout-kill, and
 // so is its helper, which ignores it too.
 func TestPidfileTimeoutKill(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "sh -c 'sh ./daemon &'\nexit 0")
 	writeFile(t, dir, "daemon", "trap '' TERM\nsh -c 'trap \"\" TERM; echo $$ > helper.pid; exec sleep 1000' &\necho $$ > daemon.pid\nwhile :; do sleep 1; done\n", 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
@@ -274,6 +276,7 @@ exit 0`)
 // writes a pidfile: supervised up, restarted after kill -9, stopped
 // cleanly. DNS off (--port=0), so it needs no port.
 func TestPidfileDnsmasq(t *testing.T) {
+	t.Parallel()
 	const dnsmasq = "/usr/sbin/dnsmasq"
 	if _, err := os.Stat(dnsmasq); err != nil {
 		t.Fatalf("%v: package/test installs dnsmasq-base", err)
@@ -329,6 +332,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 // from that file, well within its wait, rather than waiting 5 s for a
 // file that will never come and starting a second daemon.
 func TestPidfileOverwrittenByThePid(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "sh -c 'echo $$ > pidfile; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
@@ -397,6 +401,7 @@ func TestPidfileLeftoversStoppedBeforeRetry(t *testing.T) {
 // started) and supervises the daemon that ./run forked, rather than
 // starting ./run again, and a second daemon beside the first.
 func TestPidfileWaitSurvivesKill9(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
@@ -431,6 +436,7 @@ func TestPidfileWaitSurvivesKill9(t *testing.T) {
 // still runs: the next one adopts ./run and, when it exits (how, it cannot
 // know), looks for the daemon it forked before it starts ./run again.
 func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\nwhile [ ! -e go ]; do sleep 0.01; done\nsh -c 'echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)

@@ -108,6 +108,7 @@ func notReady(s status.Status) bool { return s.Ready == (tai64.Label{}) }
 // there (./finish gets nothing there); the service is "starting" until it
 // writes a newline, then ready; readiness is cleared at every exit.
 func TestNotificationFd(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nwhile [ ! -e go ]; do sleep 0.01; done\nprintf 'ready\\n' >&7\nexec sleep 100")
 	writeFile(t, dir, "notification-fd", "7\n", 0o644)
 	writeFile(t, dir, "finish", "#!/bin/sh\nif { true >&7; } 2>/dev/null; then echo open; else echo closed; fi >> finished\n", 0o755)
@@ -146,6 +147,7 @@ func TestNotificationFd(t *testing.T) {
 // A notification-fd that is not a descriptor ./run can get is reported
 // once a start, and the service runs without readiness.
 func TestNotificationFdBad(t *testing.T) {
+	t.Parallel()
 	for content, why := range map[string]string{
 		"abc\n": `"abc" is not a descriptor number`,
 		"1":     "descriptor 1 is already ./run's standard output",
@@ -170,6 +172,7 @@ func TestNotificationFdBad(t *testing.T) {
 // in svstat -l and -j, READY=1 makes it ready, RELOADING=1 unready; the
 // socket is gone once supervise has exited.
 func TestNotifySocket(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), strings.Repeat("long-directory-name-", 8), "svc")
 	notifyService(t, dir, "STATUS=starting up", "await:ready", "READY=1|STATUS=serving", "await:reload", "RELOADING=1", "hang")
 	writeFile(t, dir, "finish", "#!/bin/sh\nenv | grep -c NOTIFY_SOCKET >> finished\n", 0o755)
@@ -222,6 +225,7 @@ func TestNotifySocket(t *testing.T) {
 // most once a second, the good lines are obeyed, supervision goes on and
 // supervise's memory stays bounded.
 func TestNotifySocketBadInput(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "")
 	notifyService(t, dir, "big", "bad line|STATUS=fine|READY=yes", "sleep:100", "READY=1", "hang")
 	g, errFile := svtest.StartSupervise(t, dir)
@@ -292,6 +296,7 @@ func ignoreAgain(_ int, err error) error {
 // WATCHDOG=1 within every timeout, else it is stopped with its down
 // signal, started again, and svstat -l says why.
 func TestWatchdog(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "")
 	notifyService(t, dir, "READY=1", "watchdog:50:6", "hang")
 	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
@@ -316,6 +321,7 @@ func TestWatchdog(t *testing.T) {
 // examples/notification-fd, as shipped, becomes ready under supervise
 // and svwait -U sees it.
 func TestNotificationFdExample(t *testing.T) {
+	t.Parallel()
 	root, err := testbin.Root()
 	testbin.Must(t, err)
 	dir := filepath.Join(t.TempDir(), "svc")
@@ -344,7 +350,6 @@ func TestNotificationFdExample(t *testing.T) {
 // WATCHDOG_PID. ./run is the helper itself, not a shell script, which
 // would set PWD on its own.
 func TestWatchdogPid(t *testing.T) {
-	t.Parallel()
 	self, err := os.Executable()
 	testbin.Must(t, err)
 	for _, c := range []struct {
@@ -446,6 +451,7 @@ func TestWatchdogRunNotExecutable(t *testing.T) {
 // it ready, and svc -d stops it cleanly. Its own configuration: no system
 // log socket, nothing written outside the service directory.
 func TestNotifySocketRsyslogd(t *testing.T) {
+	t.Parallel()
 	const rsyslogd = "/usr/sbin/rsyslogd"
 	if _, err := os.Stat(rsyslogd); err != nil {
 		t.Fatalf("%v: package/test installs rsyslog", err)

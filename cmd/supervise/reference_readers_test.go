@@ -32,6 +32,7 @@ func normalise(s string) string {
 // the same states with Debian's svc, every old letter of it, and every
 // reader must say the same of both.
 func TestReferenceReadersSideBySide(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	// svinfo finds the service directory with svdir, through $PATH.
 	bin := filepath.Join(root, "bin")

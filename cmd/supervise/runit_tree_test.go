@@ -14,6 +14,7 @@ import (
 // which runsv makes) gets that directory made, mode 0700, as runsv does,
 // the link absolute or relative; daemontools' supervise gives up.
 func TestSuperviseLinkMade(t *testing.T) {
+	t.Parallel()
 	for name, target := range map[string]func(dir string) string{
 		"absolute": func(dir string) string { return filepath.Join(filepath.Dir(dir), "run", "svc") },
 		"relative": func(string) string { return "../supervise.svc" },
