@@ -180,11 +180,6 @@ func waitGone(t *testing.T, pid int) {
 	})
 }
 
-func svc(t *testing.T, args ...string) {
-	t.Helper()
-	svtest.Svc(t, testbin.Path(t, "svc"), args...)
-}
-
 // Every directory gets a supervise, a log/ gets a second one fed by the
 // service's output, symlinks are followed, and dot names and plain files
 // are left alone without a word.
@@ -361,7 +356,7 @@ func restartsDeadSupervise(t *testing.T, m mode) {
 			s = m.start(t, dir)
 		}
 		waitUp(t, 5*time.Second, dir+"/a")
-		svc(t, "-dx", dir+"/a")
+		svtest.OurSvc(t, "-dx", dir+"/a")
 		waitUnsupervised(t, dir+"/a")
 		if hup {
 			s.signal(t, syscall.SIGHUP)
@@ -536,17 +531,17 @@ exec sleep 1000`, lines), "exec multilog s16777215 ./main")
 	}
 
 	logger := upPid(t, log)
-	svc(t, "-t", log) // the logger restarts
+	svtest.OurSvc(t, "-t", log) // the logger restarts
 	svtest.WaitFor(t, 5*time.Second, "a new logger", func() bool {
 		p := upPid(t, log)
 		return p != 0 && p != logger
 	})
 	progress("logger restart")
 
-	svc(t, "-t", a) // the service restarts
+	svtest.OurSvc(t, "-t", a) // the service restarts
 	progress("service restart")
 
-	svc(t, "-dx", log) // the logger's supervisor ends...
+	svtest.OurSvc(t, "-dx", log) // the logger's supervisor ends...
 	waitUnsupervised(t, log)
 	s.signal(t, syscall.SIGHUP) // ...and svscan starts it again
 	waitUp(t, 3*time.Second, log)

@@ -133,7 +133,7 @@ func kill9Adopts(t *testing.T, m mode) {
 		}
 	}
 	for _, d := range mains {
-		svc(t, "-t", d)
+		svtest.OurSvc(t, "-t", d)
 	}
 	for _, d := range mains {
 		svtest.WaitFor(t, 10*time.Second, d+"'s second run logged", func() bool {

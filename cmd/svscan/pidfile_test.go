@@ -259,7 +259,7 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 	if got := upPid(t, pf); got != pid {
 		t.Errorf("pid %d, want %d, adopted", got, pid)
 	}
-	svc(t, "-d", pf)
+	svtest.OurSvc(t, "-d", pf)
 	waitGone(t, pid)
 }
 
@@ -293,7 +293,7 @@ func TestOneProcessHandOffStartsOurSupervise(t *testing.T) {
 	if s.stderr() != "" {
 		t.Errorf("stderr %q", s.stderr())
 	}
-	svc(t, "-d", pf)
+	svtest.OurSvc(t, "-d", pf)
 	waitGone(t, pid)
 }
 
@@ -303,7 +303,7 @@ func TestOneProcessHandOffStartsOurSupervise(t *testing.T) {
 func fullScan(t *testing.T, s *scanner, marker string) {
 	t.Helper()
 	supervised := func() bool { return exec.Command(testbin.Path(t, "svok"), marker).Run() == nil }
-	svc(t, "-dx", marker)
+	svtest.OurSvc(t, "-dx", marker)
 	svtest.WaitFor(t, 5*time.Second, "the marker's supervisor to end", func() bool { return !supervised() })
 	s.signal(t, syscall.SIGHUP)
 	svtest.WaitFor(t, 5*time.Second, "a full scan", supervised)
@@ -339,7 +339,7 @@ func TestOneProcessPidfileAddedTied(t *testing.T) {
 	if kids := children(s); len(kids) != 2 {
 		t.Errorf("tied service handed off: svscan's children %v", kids)
 	}
-	svc(t, "-d", app)
+	svtest.OurSvc(t, "-d", app)
 	if code := s.Wait(t, 10*time.Second); code != 143 {
 		t.Errorf("svscan exited %d, want 143", code)
 	}

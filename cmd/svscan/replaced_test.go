@@ -50,7 +50,7 @@ func replacedThenTerm(t *testing.T, m mode) {
 
 	out := filepath.Join(a, "log", "out")
 	logger := upPid(t, a+"/log")
-	svc(t, "-dx", a+"/log")
+	svtest.OurSvc(t, "-dx", a+"/log")
 	svtest.WaitFor(t, 10*time.Second, "a new logger", func() bool {
 		pid := upPid(t, a+"/log")
 		return pid != 0 && pid != logger

@@ -429,7 +429,7 @@ func TestPidfileNamesAnotherServicesOrphan(t *testing.T) {
 			b, _ := os.ReadFile(s.stderrPath)
 			return strings.HasPrefix(string(b), want)
 		})
-		svc(t, "-d", a)
+		svtest.OurSvc(t, "-d", a)
 		svtest.WaitFor(t, 10*time.Second, "a down", func() bool {
 			st, ok := svtest.ReadStatus(t, a)
 			return ok && st.Pid == 0 && st.Want == status.WantDown

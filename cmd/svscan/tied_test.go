@@ -55,7 +55,7 @@ func TestTiedServiceEndsSvscan(t *testing.T) {
 					svtest.WaitFor(t, 5*time.Second, "the trap set", func() bool { return svtest.Exists(filepath.Join(app, "trapped")) })
 				}
 				if c.svc != "" {
-					svc(t, c.svc, app)
+					svtest.OurSvc(t, c.svc, app)
 				}
 				testbin.Must(t, os.WriteFile(filepath.Join(app, "go"), nil, 0644))
 				if code := s.Wait(t, 10*time.Second); code != c.code {
@@ -84,7 +84,7 @@ func tiedServiceRestarting(t *testing.T, m mode) {
 	writeFile(t, filepath.Join(idle, "down"), "", 0644)
 	s := m.start(t, dir)
 	first := waitUp(t, 10*time.Second, app)[app]
-	svc(t, "-k", app)
+	svtest.OurSvc(t, "-k", app)
 	svtest.WaitFor(t, 10*time.Second, "a restart", func() bool {
 		p := upPid(t, app)
 		return p != 0 && p != first
@@ -118,7 +118,7 @@ func tiedServicePid1(t *testing.T, m mode) {
 	waitUp(t, 10*time.Second, app)
 	// Up is said before ./run runs: TERM must find the trap set.
 	svtest.WaitFor(t, 5*time.Second, "the trap set", func() bool { return svtest.Exists(filepath.Join(app, "trapped")) })
-	svc(t, "-d", app)
+	svtest.OurSvc(t, "-d", app)
 	if code := p.Wait(t, 10*time.Second); code != 42 {
 		t.Errorf("unshare exited %d, want the tied service's 42", code)
 	}
@@ -137,7 +137,7 @@ func TestTiedPidfileDaemon(t *testing.T) {
 		s := m.start(t, dir)
 		waitLogging(t, dir, names)
 		waitDaemon(t, app, 0)
-		svc(t, "-d", app)
+		svtest.OurSvc(t, "-d", app)
 		if code := s.Wait(t, 10*time.Second); code != 7 {
 			t.Errorf("svscan exited %d, want the daemon's 7", code)
 		}
