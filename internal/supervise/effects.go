@@ -106,19 +106,12 @@ func (x *system) writeRunit(r status.Status, pid bool) error { return status.Wri
 
 var _ effects = (*system)(nil)
 
-// announce writes the status record, and runsv's text files after it.
+// announce writes runsv's text files, then the status record, as runsv
+// does: a client that sees the record sees them current.
 func (s *Supervisor) announce() {
 	r := s.record()
-	if s.writeRecord(r) {
-		s.writeRunit(r)
-	}
-}
-
-// writeRecord writes the status record r, warning when it cannot.
-func (s *Supervisor) writeRecord(r status.Status) bool {
-	err := s.fx.write(r)
-	s.warnWrite(err)
-	return err == nil
+	s.writeRunit(r)
+	s.warnWrite(s.fx.write(r))
 }
 
 // writeRunit writes runsv's text files of r (supervise/pid only when its

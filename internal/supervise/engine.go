@@ -651,12 +651,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	// ./run runs only once the record names it (gate.go): were this
 	// process killed in between, the next supervise could not find it.
 	s.dirty = false
-	r := s.record()
-	written := s.writeRecord(r)
+	s.announce()
 	s.fx.letRun()
-	if written {
-		s.writeRunit(r) // after the gate: off the restart's path
-	}
 }
 
 // signalStop sends the service's process its down signal and CONT, and,
