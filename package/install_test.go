@@ -22,12 +22,7 @@ import (
 func TestMain(m *testing.M) { svtest.Main(m) }
 
 func TestRunThenUninstall(t *testing.T) {
-	root, err := testbin.Root()
-	testbin.Must(t, err)
-	tmp := t.TempDir()
-	src := filepath.Join(tmp, "src")
-	copyTree(t, root, src)
-	t.Cleanup(func() { killUnder(tmp) })
+	tmp, src := freshCopy(t)
 
 	dirs := map[string]string{}
 	for _, v := range []string{"COMMANDDIR", "BINDIR", "MANDIR", "SERVICEDIR"} {
@@ -117,6 +112,19 @@ func TestRunThenUninstall(t *testing.T) {
 	}
 }
 
+// freshCopy copies the tree, as a fresh clone has it, into src in a new
+// temporary directory tmp, and kills whatever runs from there when the
+// test ends.
+func freshCopy(t *testing.T) (tmp, src string) {
+	root, err := testbin.Root()
+	testbin.Must(t, err)
+	tmp = t.TempDir()
+	src = filepath.Join(tmp, "src")
+	copyTree(t, root, src)
+	t.Cleanup(func() { killUnder(tmp) })
+	return tmp, src
+}
+
 // copyTree copies the files of the module git knows of (committed or
 // not, ignored ones left out) from root to dst, as a fresh clone has them.
 func copyTree(t *testing.T, root, dst string) {
@@ -188,12 +196,7 @@ func killUnder(dir string) []string {
 // SERVICEDIR and stops them and their services and loggers, leaving
 // nothing running.
 func TestUninstallAfterKill9OfSvscan(t *testing.T) {
-	root, err := testbin.Root()
-	testbin.Must(t, err)
-	tmp := t.TempDir()
-	src := filepath.Join(tmp, "src")
-	copyTree(t, root, src)
-	t.Cleanup(func() { killUnder(tmp) })
+	tmp, src := freshCopy(t)
 	servicedir := filepath.Join(tmp, "service")
 	pidfile := filepath.Join(tmp, "svscanboot.pid")
 	env := append(os.Environ(), "BOOT=background", "PIDFILE="+pidfile, "SERVICEDIR="+servicedir)

@@ -19,12 +19,7 @@ import (
 // gets an svscan of its own without disturbing the first, which a third
 // run finds again.
 func TestRunInBackground(t *testing.T) {
-	root, err := testbin.Root()
-	testbin.Must(t, err)
-	tmp := t.TempDir()
-	src := filepath.Join(tmp, "src")
-	copyTree(t, root, src)
-	t.Cleanup(func() { killUnder(tmp) })
+	tmp, src := freshCopy(t)
 	stray, err := os.Create(filepath.Join(tmp, "stray"))
 	testbin.Must(t, err)
 	defer stray.Close()

@@ -336,12 +336,7 @@ func TestPidfileOverwrittenByThePid(t *testing.T) {
 	dir := newService(t, "sh -c 'echo $$ > pidfile; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
-	var daemon int
-	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
-		b, _ := os.ReadFile(filepath.Join(dir, "pidfile"))
-		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		return s.Pid != 0 && s.Pid == daemon
-	})
+	s, daemon := daemonNamedIn(t, dir, "pidfile")
 	if !s.FromPidfile || s.Restarts != 0 {
 		t.Errorf("record: %+v", s)
 	}
@@ -415,12 +410,7 @@ func TestPidfileWaitSurvivesKill9(t *testing.T) {
 	running(t, dir)
 	waitRecord(t, dir, "waiting again", waiting)
 	writeFile(t, dir, "go", "", 0o644)
-	var daemon int
-	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
-		b, _ := os.ReadFile(filepath.Join(dir, "daemon.pid"))
-		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		return s.Pid != 0 && s.Pid == daemon
-	})
+	s, _ := daemonNamedIn(t, dir, "daemon.pid")
 	if !s.FromPidfile || s.AwaitingDaemon {
 		t.Errorf("record: %+v", s)
 	}
@@ -446,13 +436,76 @@ func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
 	_, errFile := svtest.StartSupervise(t, dir)
 	running(t, dir)
 	writeFile(t, dir, "go", "", 0o644)
+	s, _ := daemonNamedIn(t, dir, "daemon.pid")
+	if !s.FromPidfile || s.Pid == run.Pid {
+		t.Errorf("record: %+v", s)
+	}
+	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 {
+		t.Errorf("./run started %d times: %q", len(runs), runs)
+	}
+	if e := stderrOf(errFile); e != "" {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+// daemonNamedIn waits until the record names, as the service's process,
+// the pid that file in the service directory holds, and returns both.
+func daemonNamedIn(t *testing.T, dir, file string) (status.Status, int) {
+	t.Helper()
 	var daemon int
 	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
-		b, _ := os.ReadFile(filepath.Join(dir, "daemon.pid"))
+		b, _ := os.ReadFile(filepath.Join(dir, file))
 		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return s.Pid != 0 && s.Pid == daemon
 	})
-	if !s.FromPidfile || s.Pid == run.Pid {
+	return s, daemon
+}
+
+// A supervise killed with -9 after ./run of a service with a pidfile has
+// exited, before its record says so (strace holds its record writes back
+// from the third on): the record names a ./run that is gone, and the next
+// supervise looks for the daemon it forked before it starts ./run again.
+func TestPidfileRunGoneBeforeRecord(t *testing.T) {
+	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	strace, err := exec.LookPath("strace")
+	testbin.Must(t, err)
+	g := svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
+		"-e", "inject=renameat:delay_enter=2000000:when=3+", testbin.Path(t, "supervise"), dir))
+	run := waitRecord(t, dir, "./run up", isUp)
+	svtest.WaitFor(t, 5*time.Second, "./run gone", func() bool { return !svtest.Alive(run.Pid) })
+	killed := false
+	for _, p := range svtest.AllProcs() {
+		if cwd, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/cwd"); cwd == dir {
+			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/cmdline"); strings.HasPrefix(string(b), testbin.Path(t, "supervise")+"\x00") {
+				testbin.Must(t, unix.Kill(p.Pid, unix.SIGKILL))
+				killed = true
+			}
+		}
+	}
+	if !killed {
+		t.Fatal("no supervise to kill")
+	}
+	svtest.WaitFor(t, 10*time.Second, "supervise gone", func() bool {
+		fd, err := unix.Open(filepath.Join(dir, "supervise/ok"), unix.O_WRONLY|unix.O_NONBLOCK, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return err != nil
+	})
+	// ./run, a zombie of the killed supervise, comes back to this process:
+	// reaped, as svscan reaps it, it is gone.
+	svtest.WaitFor(t, 5*time.Second, "./run reaped", func() bool {
+		g.Reap()
+		return !svtest.Exists("/proc/" + strconv.Itoa(run.Pid))
+	})
+	if s, err := status.ReadAll(filepath.Join(dir, status.File)); err != nil || s.Pid != run.Pid {
+		t.Fatalf("the record after the kill: %+v %v, want ./run's pid %d still", s, err, run.Pid)
+	}
+	_, errFile := svtest.StartSupervise(t, dir)
+	running(t, dir)
+	writeFile(t, dir, "go", "", 0o644)
+	if s, _ := daemonNamedIn(t, dir, "daemon.pid"); !s.FromPidfile {
 		t.Errorf("record: %+v", s)
 	}
 	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 {

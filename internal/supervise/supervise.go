@@ -193,7 +193,12 @@ func (s *Supervisor) adopt() {
 	case old.Pid != 0:
 		c, ok := adoptable(old.Pid, old.Start)
 		if !ok {
-			return
+			// ./run, gone since: if it forked a daemon, the record
+			// could not yet say so.
+			if old.FromPidfile || old.FromMainpid || !s.takeOverWait(old) {
+				return
+			}
+			break
 		}
 		s.child = c
 		switch {
@@ -223,17 +228,9 @@ func (s *Supervisor) adopt() {
 		}
 		s.stopSent = old.StopSent
 	case old.AwaitingDaemon:
-		// ./run exited 0 and its daemon was awaited: the wait goes on
-		// here, rather than a second ./run starting a second daemon.
-		self, err := procstart.Of(unix.Getpid())
-		path, ok := s.fx.setting(pidfileFile)
-		if err != nil || self.Boot != old.Start.Boot || !ok || path == "" {
+		if !s.takeOverWait(old) {
 			return
 		}
-		now := time.Now()
-		s.state, s.runStart, s.runID = awaitingDaemon, old.Start.Ticks, old.Start
-		s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true}
-		s.alarm = now // look at once
 	case old.Finishing && old.FinishPid != 0:
 		// ./run starts again only once the old ./finish is done.
 		c, ok := adoptable(old.FinishPid, old.Start)
@@ -258,6 +255,25 @@ func (s *Supervisor) adopt() {
 	if old.LastExit.Unknown {
 		s.lastExit = exitUnknown
 	}
+}
+
+// takeOverWait goes on with the wait for the daemon of a service with a
+// pidfile, whose ./run the record old names, started when it says, and
+// exited (the record may not yet say so): rather than a second ./run
+// starting a second daemon, the daemon is looked for among the orphans
+// of the process that reaped ./run's. It tells whether it did: not
+// without a pidfile file, nor across a reboot.
+func (s *Supervisor) takeOverWait(old status.Status) bool {
+	self, err := procstart.Of(unix.Getpid())
+	path, ok := s.fx.setting(pidfileFile)
+	if err != nil || self.Boot != old.Start.Boot || !ok || path == "" {
+		return false
+	}
+	now := time.Now()
+	s.state, s.runStart, s.runID = awaitingDaemon, old.Start.Ticks, old.Start
+	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true}
+	s.alarm = now // look at once
+	return true
 }
 
 // adoptable opens a pidfd on the process pid if it started at start, so
