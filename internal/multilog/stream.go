@@ -2,6 +2,7 @@ package multilog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -144,6 +145,10 @@ const hexDigits = "0123456789abcdef"
 func appendJSONString(b, p []byte) []byte {
 	start := 0
 	for i := 0; i < len(p); {
+		if i+8 <= len(p) && plain8(binary.LittleEndian.Uint64(p[i:])) {
+			i += 8
+			continue
+		}
 		c := p[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++
@@ -188,6 +193,16 @@ func appendJSONString(b, p []byte) []byte {
 		i += size
 	}
 	return append(b, p[start:]...)
+}
+
+// plain8 tells whether the 8 bytes of w are all ASCII that a JSON string
+// holds as they are: no control character, quote or backslash. Bytes are
+// tested all at once, the way strlen tests for a zero byte.
+func plain8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	below := (w - 0x20*ones) &^ w & highs
+	return (w&highs | below | zero(w^0x22*ones) | zero(w^0x5c*ones)) == 0
 }
 
 // flush writes out the whole lines, at most pipeBuf bytes ending at a
