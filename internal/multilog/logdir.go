@@ -360,7 +360,8 @@ func (d *logDir) runProcessor() bool {
 	if in == nil || out == nil || state == nil || newstate == nil {
 		return false
 	}
-	d.ml.flushEcho() // what e printed comes before what the processor says
+	// What e printed comes before what the processor says.
+	d.ml.flushEcho()
 	cmd := exec.Command("/bin/sh", "-c", d.Processor) // never through $PATH
 	cmd.Dir = d.Path
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, d.ml.stderrFile()
