@@ -336,7 +336,7 @@ func (s *Scanner) reap(now time.Time) {
 // child it is; nil for an orphan.
 func (s *Scanner) owner(pid int) *slot {
 	for _, u := range s.slots {
-		if u.pid == pid || u.sup != nil && u.sup.Pid() == pid {
+		if u.pid == pid || u.sup != nil && u.sup.Reaps(pid) {
 			return u
 		}
 	}

@@ -81,11 +81,13 @@ const (
 	evWatchdogTrigger              // WATCHDOG=trigger
 	evMainPid                      // MAINPID= names another process
 	evLeftoversGone                // the processes a stop is waiting for have all exited
+	evProbed                       // a health probe passed or failed, changing what the record says of health
+	evUnhealthy                    // health-failures probes in a row failed: the probe's line in text
 	numEvents
 )
 
 var eventNames = [numEvents]string{"begin", "up", "once", "down", "pause", "continue", "exit", "signal", "terminate",
-	"runExited", "finishExited", "timer", "ready", "notReady", "statusText", "watchdogPing", "watchdogTrigger", "mainPid", "leftoversGone"}
+	"runExited", "finishExited", "timer", "ready", "notReady", "statusText", "watchdogPing", "watchdogTrigger", "mainPid", "leftoversGone", "probed", "unhealthy"}
 
 func (ev event) String() string { return eventNames[ev] }
 
@@ -96,7 +98,7 @@ type input struct {
 	exit exit           // evRunExited, evFinishExited
 	pid  int            // evMainPid
 	who  string         // evMainPid: the sender, for messages
-	text string         // evStatusText
+	text string         // evStatusText; evUnhealthy: the last probe's line
 }
 
 // commandEvent is the event of a control byte; false for a byte that
@@ -148,63 +150,63 @@ var table = [numStates][numEvents]handler{
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: ignore,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 	backoff: {
 		evBegin: ignore, evUp: startOnCommand, evOnce: startOnCommand, evDown: cancelStart,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: startDue,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 	failed: {
 		evBegin: ignore, evUp: startOnCommand, evOnce: startOnCommand, evDown: wantDown,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: ignore,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 	starting: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopRun,
 		evPause: pauseRun, evContinue: continueRun, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: runEnded, evFinishExited: ignore, evTimer: watchdogSilent,
 		evReady: becomeReady, evNotReady: ignore, evStatusText: noteText, evWatchdogPing: watchdogPing, evWatchdogTrigger: watchdogTrigger, evMainPid: takeMainPid,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy,
 	},
 	running: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopRun,
 		evPause: pauseRun, evContinue: continueRun, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: runEnded, evFinishExited: ignore, evTimer: watchdogSilent,
 		evReady: ignore, evNotReady: becomeNotReady, evStatusText: noteText, evWatchdogPing: watchdogPing, evWatchdogTrigger: watchdogTrigger, evMainPid: takeMainPid,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy,
 	},
 	awaitingDaemon: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAwaiting,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: lookForDaemon,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: takeMainPid,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 	stopping: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAgain,
 		evPause: pauseStopping, evContinue: continueStopping, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: stopEnded, evFinishExited: ignore, evTimer: killStop,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 	draining: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAgain,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: killStop,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: drained,
+		evLeftoversGone: drained, evProbed: ignore, evUnhealthy: ignore,
 	},
 	finishing: {
 		evBegin: ignore, evUp: startAfterFinish, evOnce: startAfterFinish, evDown: wantDown,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: finished, evTimer: killFinish,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
 	},
 }
 
@@ -358,6 +360,7 @@ func pauseRun(s *Supervisor, _ time.Time, _ input) {
 	s.changed()
 	s.signalChild(unix.SIGSTOP)
 	s.alarm = time.Time{}
+	s.probe.Stop() // a stopped process answers nothing
 }
 
 // continueRun: svc -c sends CONT, and the watchdog counts from zero.
@@ -367,6 +370,7 @@ func continueRun(s *Supervisor, now time.Time, _ input) {
 	s.signalChild(unix.SIGCONT)
 	s.alarm = time.Time{}
 	s.armWatchdog(now)
+	s.startProbes(now)
 }
 
 // pauseStopping: svc -p during a stop; KILL stays due.
@@ -481,6 +485,24 @@ func watchdogSilent(s *Supervisor, now time.Time, _ input) {
 	s.changed()
 }
 
+// noteHealth: a probe changed what the record says of health.
+func noteHealth(s *Supervisor, _ time.Time, _ input) { s.changed() }
+
+// stopUnhealthy stops a service whose probes failed health-failures times
+// in a row, as svc -t would with its down signal, and KILL after
+// timeout-kill (healthKill without it); it starts again once it has
+// exited, and the record says why it was stopped.
+func stopUnhealthy(s *Supervisor, now time.Time, in input) {
+	s.warn(s.opt.Dir, ": unhealthy (probe: ", in.text, "): stopping it")
+	s.healthStop, s.healthStopProbe = true, in.text
+	s.signalStop()
+	s.enterStopping(now)
+	if s.alarm.IsZero() {
+		s.alarm = now.Add(healthKill)
+	}
+	s.changed()
+}
+
 // becomeReady: the service said it is ready; the watchdog counts from
 // then on.
 func becomeReady(s *Supervisor, now time.Time, _ input) {
@@ -570,7 +592,9 @@ func (s *Supervisor) runExited(now time.Time, e exit) {
 	s.since = label(now)
 	s.stopSent, s.stopSince = false, tai64.Label{}
 	s.ready.exited()
+	s.probe.Stop()
 	s.exited, s.lastExit = true, e
+	s.exitUnhealthy, s.exitProbe, s.healthStop, s.healthStopProbe = s.healthStop, s.healthStopProbe, false, ""
 	s.paused = false
 	// Backoff: a run that died within the pause before its start makes
 	// the next pause twice as long, up to backoff-max.
@@ -648,6 +672,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.paused = false
 	s.since = label(now)
 	s.state = s.upState()
+	s.startProbes(now)
 	// ./run runs only once the record names it (gate.go): were this
 	// process killed in between, the next supervise could not find it.
 	s.dirty = false
@@ -659,6 +684,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 // for a service with a pidfile file or whose process MAINPID= named, the
 // same to the processes it left (pidfile.go).
 func (s *Supervisor) signalStop() {
+	s.probe.Stop()
 	sig := s.downSignal()
 	_, leftovers := s.fx.setting(pidfileFile)
 	if leftovers = leftovers || s.child.named == byMainpid; leftovers {

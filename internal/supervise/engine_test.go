@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/health"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 )
@@ -123,7 +124,7 @@ func inState(st state, w *world) (*Supervisor, *bytes.Buffer) {
 	stderr := &bytes.Buffer{}
 	s := &Supervisor{opt: Options{Dir: "svc", Stderr: stderr}, dir: -1, lock: -1, fx: w, state: st,
 		want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		warnings: strerr.Limiter{Every: time.Second}}
+		warnings: strerr.Limiter{Every: time.Second}, probe: health.New()}
 	s.lastStart = t0.Add(-10 * time.Second)
 	s.starts, s.since = 1, label(s.lastStart)
 	w.settings[timeoutKillFile] = "5000"
@@ -183,6 +184,8 @@ func standard(ev event) input {
 		in.pid, in.who = 150, "pid 150"
 	case evStatusText:
 		in.text = "hi"
+	case evUnhealthy:
+		in.text = "connection refused"
 	}
 	return in
 }
@@ -202,6 +205,7 @@ func summary(r status.Status) string {
 	add(r.Ready.Sec != 0, "ready")
 	add(r.Exited, fmt.Sprintf("exit=%d/%d", r.LastExit.Code, r.LastExit.Signal))
 	add(r.LastExit.Watchdog, "watchdog")
+	add(r.LastExit.Unhealthy, "unhealthy="+r.LastExit.Probe)
 	add(r.NextStart.Sec != 0, "next="+after(r.NextStart.Time()))
 	add(r.Text != "", "text="+r.Text)
 	add(r.FromMainpid, "mainpid")
@@ -300,6 +304,9 @@ var cells = []cell{
 	{starting, evWatchdogPing, outcome{"starting +2s", "", ""}, ""},
 	{starting, evWatchdogTrigger, outcome{"starting +0s", "", ""}, ""},
 	{starting, evMainPid, outcome{"starting none", "trust 150", "starting pid=150 want=u mainpid"}, ""},
+	{starting, evProbed, outcome{"starting none", "", "starting pid=100 want=u"}, ""},
+	{starting, evUnhealthy, outcome{"stopping +5s", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=u stopsent"},
+		"supervise: warning: svc: unhealthy (probe: connection refused): stopping it\n"},
 
 	{running, evUp, outcome{"running +1s", "", "running pid=100 want=u ready"}, ""},
 	{running, evOnce, outcome{"running +1s", "", "running pid=100 want=o ready"}, ""},
@@ -317,6 +324,9 @@ var cells = []cell{
 	{running, evWatchdogPing, outcome{"running +2s", "", ""}, ""},
 	{running, evWatchdogTrigger, outcome{"running +0s", "", ""}, ""},
 	{running, evMainPid, outcome{"running +1s", "trust 150", "running pid=150 want=u ready mainpid"}, ""},
+	{running, evProbed, outcome{"running +1s", "", "running pid=100 want=u ready"}, ""},
+	{running, evUnhealthy, outcome{"stopping +5s", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=u stopsent ready"},
+		"supervise: warning: svc: unhealthy (probe: connection refused): stopping it\n"},
 
 	{awaitingDaemon, evUp, outcome{"awaitingDaemon +20ms", "", "starting pid=0 want=u"}, ""},
 	{awaitingDaemon, evOnce, outcome{"awaitingDaemon +20ms", "", "starting pid=0 want=o"}, ""},

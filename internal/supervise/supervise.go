@@ -35,6 +35,7 @@ import (
 
 	"daemontools/internal/control"
 	"daemontools/internal/eventfifo"
+	"daemontools/internal/health"
 	"daemontools/internal/procstart"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
@@ -106,6 +107,15 @@ type Supervisor struct {
 	stopExit  exit         // while draining: how the service's process exited
 	ready     readiness
 	warnings  strerr.Limiter // of what the notify socket hears
+
+	probe *health.Prober // the health probes, while the service runs
+	// healthStop: the probes stopped the process watched, the last
+	// saying healthStopProbe; exitUnhealthy and exitProbe, the same of
+	// the last exit.
+	healthStop      bool
+	healthStopProbe string
+	exitUnhealthy   bool
+	exitProbe       string
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -114,7 +124,7 @@ type Supervisor struct {
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
 	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}}
+		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}, probe: health.New()}
 	s.fx = (*system)(s)
 	if err := s.open(); err != nil {
 		s.Close()
@@ -255,6 +265,10 @@ func (s *Supervisor) adopt() {
 	if old.LastExit.Unknown {
 		s.lastExit = exitUnknown
 	}
+	s.exitUnhealthy, s.exitProbe = old.LastExit.Unhealthy, old.LastExit.Probe
+	if s.state.up() {
+		s.startProbes(time.Now())
+	}
 }
 
 // takeOverWait goes on with the wait for the daemon of a service with a
@@ -309,6 +323,7 @@ func (s *Supervisor) Close() {
 	}
 	s.child.release()
 	s.ready.closeSocket()
+	s.probe.Close()
 	for _, fd := range []int{s.lock, s.dir} {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -339,7 +354,7 @@ func (s *Supervisor) Watched(fds []int) []int {
 		fds = append(fds, s.child.pidfd)
 	}
 	pipe, socket := s.ready.pollFds()
-	for _, fd := range []int{pipe, socket} {
+	for _, fd := range []int{pipe, socket, s.probe.Fd()} {
 		if fd >= 0 {
 			fds = append(fds, fd)
 		}
@@ -376,10 +391,14 @@ func (s *Supervisor) Running() bool {
 // Timeout is how long the driver may wait at now before calling Step:
 // until the alarm; -1 for as long as nothing happens.
 func (s *Supervisor) Timeout(now time.Time) time.Duration {
+	probe := s.probe.Timeout(now)
 	if s.alarm.IsZero() {
-		return -1
+		return probe
 	}
-	return max(0, s.alarm.Sub(now))
+	if alarm := max(0, s.alarm.Sub(now)); probe < 0 || alarm < probe {
+		return alarm
+	}
+	return probe
 }
 
 // Step does whatever is to be done at now, without blocking: it reaps an
@@ -408,6 +427,7 @@ func (s *Supervisor) Step(now time.Time) {
 	if s.Obey(now, b[:max(n, 0)]); s.Done() {
 		return
 	}
+	s.probed(now)
 	if !s.alarm.IsZero() && !now.Before(s.alarm) {
 		s.dispatch(now, input{ev: evTimer})
 	}
@@ -440,6 +460,7 @@ func (s *Supervisor) record() status.Status {
 			r.LastExit = status.Exit{Unknown: true}
 		}
 		r.LastExit.Watchdog = s.ready.watchdogExit
+		r.LastExit.Unhealthy, r.LastExit.Probe = s.exitUnhealthy, s.exitProbe
 	}
 	switch s.state {
 	case stopped:
@@ -468,6 +489,7 @@ func (s *Supervisor) record() status.Status {
 	if r.Pid != 0 {
 		r.FromPidfile, r.FromMainpid = s.child.named == byPidfile, s.child.named == byMainpid
 		r.StopSent = s.stopSent
+		r.Health, r.Failures, r.Probe = s.probe.Health(), s.probe.Failures(), s.probe.Line()
 	}
 	return r
 }

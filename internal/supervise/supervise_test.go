@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/control"
+	"daemontools/internal/health"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -105,6 +106,7 @@ func TestTimeout(t *testing.T) {
 		{"start overdue", Supervisor{state: backoff, child: noChild, alarm: now.Add(-5 * time.Second)}, 0},
 		{"stopping, KILL due", Supervisor{state: stopping, child: child{pid: 10, pidfd: 3}, alarm: now.Add(300 * ms)}, 300 * ms},
 	} {
+		tc.s.probe = health.New()
 		if got := tc.s.Timeout(now); got != tc.want {
 			t.Errorf("%s: timeout %v, want %v", tc.name, got, tc.want)
 		}
