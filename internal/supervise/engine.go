@@ -26,7 +26,7 @@ import (
 // record's "started" (encore's ./start script done) has no state here: we
 // run no ./start.
 //
-// A new state (a wait for needed services, a stop by a health probe) gets
+// A new state (a wait for needed services, say) gets
 // a line here, a name in stateNames, a row in table and its record in
 // record; the tests then ask for its handling of every event.
 type state int
