@@ -262,6 +262,15 @@ daemontools_service_ready{service="a/log"} 1
 daemontools_service_ready{service="b"} 1
 daemontools_service_ready{service="n"} 1
 daemontools_service_ready{service="q\"\\x"} 0
+# HELP daemontools_service_healthy 1 while the service is up and its latest health probe passed (up is enough without a probe).
+# TYPE daemontools_service_healthy gauge
+daemontools_service_healthy{service="a"} 1
+daemontools_service_healthy{service="a/log"} 1
+daemontools_service_healthy{service="b"} 1
+daemontools_service_healthy{service="n"} 1
+daemontools_service_healthy{service="q\"\\x"} 0
+# HELP daemontools_service_health_failures Health probes failed in a row since the latest start, past the grace; none without a probe.
+# TYPE daemontools_service_health_failures gauge
 # HELP daemontools_service_paused 1 while the service is stopped by svc -p.
 # TYPE daemontools_service_paused gauge
 daemontools_service_paused{service="a"} 0
