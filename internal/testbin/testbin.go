@@ -50,17 +50,27 @@ func Main(m *testing.M) {
 		os.Exit(guard())
 	}
 	code := m.Run()
-	if dir != "" {
+	if dir != "" && os.Getenv(ProgramsEnv) == "" {
 		os.RemoveAll(dir)
 	}
 	os.Exit(code)
 }
 
+// ProgramsEnv names a directory where package/compile has built the
+// programs already: package/test builds them once for all its test
+// binaries, where each would build them again. Set by package/test only:
+// a directory left from before a change would test the old programs.
+const ProgramsEnv = "DAEMONTOOLS_TEST_PROGRAMS"
+
 // Dir returns the directory holding every program, building them on first
 // use. It fails the test if the build fails.
 func Dir(t testing.TB) string {
 	t.Helper()
-	once.Do(func() { dir, buildErr = build() })
+	once.Do(func() {
+		if dir = os.Getenv(ProgramsEnv); dir == "" {
+			dir, buildErr = build()
+		}
+	})
 	if buildErr != nil {
 		t.Fatalf("building programs: %v", buildErr)
 	}
