@@ -19,7 +19,11 @@ import (
 	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) { svtest.Main(m) }
+// TestMain: testbin's guard, not svtest.Main's subreaper. The svscan that
+// package/run leaves in the background is orphaned at once; a subreaper
+// that does not reap it would keep it a zombie, which package/uninstall
+// waits 15 s to see gone. The guard reaps it as init would.
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestRunThenUninstall(t *testing.T) {
 	tmp, src := freshCopy(t)
