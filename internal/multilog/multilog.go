@@ -50,10 +50,11 @@ type Multilog struct {
 	// written: HeadLen, or with stream actions enough to write most
 	// lines whole in one write to a pipe (pipeBuf).
 	hold int
-	// dirsOnly says every action is a directory: every line goes to
-	// each, whole, and lines can be taken a buffer at a time (stamped
-	// into lines when there is a label).
-	dirsOnly bool
+	// takesAll says every action is a directory or a stream action:
+	// every line goes to each, whole, and lines can be taken a buffer at
+	// a time (stamped into lines for the directories when there is a
+	// label).
+	takesAll bool
 	lines    []byte
 
 	// label is the stamp of the input in hand ("@" + TAI64N + " ", or
@@ -113,7 +114,7 @@ func New(script Script, stdout int, stderr io.Writer, pause time.Duration) (*Mul
 		}
 	}
 	m.sel = make([]bool, len(m.dirs)+len(m.out.streams))
-	m.dirsOnly = len(m.dirs) == len(script.Actions)
+	m.takesAll = len(m.dirs)+len(m.out.streams) == len(script.Actions)
 	m.head = make([]byte, 0, m.hold+1)
 	return m, nil
 }
@@ -145,7 +146,7 @@ func (m *Multilog) stderrFile() *os.File {
 func (m *Multilog) feed(p []byte, stop bool) int {
 	m.stamp()
 	i := 0
-	if m.dirsOnly && !stop && !m.inLine {
+	if m.takesAll && !stop && !m.inLine {
 		i = m.writeLines(p)
 	}
 	for i < len(p) {
@@ -188,7 +189,7 @@ func (m *Multilog) feed(p []byte, stop bool) int {
 
 var newline = []byte{'\n'}
 
-// writeLines writes the whole lines at the start of p to every directory
+// writeLines writes the whole lines at the start of p to every output
 // in one go, as the line-by-line path would, and says how much of p they
 // take.
 func (m *Multilog) writeLines(p []byte) int {
@@ -196,15 +197,23 @@ func (m *Multilog) writeLines(p []byte) int {
 	if end == 0 {
 		return 0
 	}
-	lines := p[:end]
-	if m.labelLen > 0 {
-		label := m.label[:m.labelLen]
-		m.lines = m.lines[:0]
-		for rest := lines; len(rest) > 0; {
+	label := m.label[:m.labelLen]
+	stamped := len(label) > 0 && len(m.dirs) > 0
+	m.lines = m.lines[:0]
+	if stamped || len(m.out.streams) > 0 {
+		for rest := p[:end]; len(rest) > 0; {
 			j := bytes.IndexByte(rest, '\n') + 1
-			m.lines = append(append(m.lines, label...), rest[:j]...)
+			if stamped {
+				m.lines = append(append(m.lines, label...), rest[:j]...)
+			}
+			for _, s := range m.out.streams {
+				m.out.addLine(s, label, rest[:j-1], m.iso)
+			}
 			rest = rest[j:]
 		}
+	}
+	lines := p[:end]
+	if stamped {
 		lines = m.lines
 	}
 	for _, d := range m.dirs {

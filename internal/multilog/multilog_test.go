@@ -89,20 +89,29 @@ func TestLabelPerRead(t *testing.T) {
 	}
 }
 
-// FuzzWholeLines checks that a script of directories only, whose lines
-// are written a buffer at a time, logs exactly what the line-by-line
-// path logs (a pattern that changes nothing forces it), however the
-// input is cut into reads, rotations included.
+// FuzzWholeLines checks that a script of directories and stream actions
+// only, whose lines are written a buffer at a time, logs and writes
+// exactly what the line-by-line path does (a pattern that changes nothing
+// forces it), however the input is cut into reads, rotations included.
 func FuzzWholeLines(f *testing.F) {
 	f.Add([]byte("one\ntwo\n\nthree"), uint16(3), uint8(1))
 	f.Add(bytes.Repeat([]byte("a line of a log\n"), 700), uint16(1000), uint8(2))
 	f.Add([]byte(strings.Repeat("x", 5000)+"\nshort\n"), uint16(4097), uint8(0))
-	f.Fuzz(func(t *testing.T, in []byte, piece uint16, stampBy uint8) {
+	f.Add([]byte("\xe2\x82\xac \xe2\x82\n\"q\"\t\x00\n"+strings.Repeat("é", 3000)+"\n"), uint16(2), uint8(7))
+	f.Add([]byte("a\n"+strings.Repeat("y", 4200)+"\nb\xff\nc"), uint16(700), uint8(3))
+	f.Add([]byte("a\n"+strings.Repeat("y", 4100)+"\nb\xf0\x9f\x98\x80\n"), uint16(5), uint8(11))
+	f.Fuzz(func(t *testing.T, in []byte, piece uint16, script uint8) {
 		// Never a generated action: it could name a directory anywhere.
-		stamp := []string{"", "t", "T"}[stampBy%3]
-		logged := func(args ...string) []byte {
+		stamp := []string{"", "t", "T"}[script%3]
+		streams := [][]string{nil, {"1"}, {"pname", "j"}, {"j", "pn", "1"}}[script/3%4]
+		logged := func(args ...string) (files, stdout []byte) {
 			dir := memoryDir(t)
-			m, err := New(Parse(append(args, "s4096", "n100", dir+"/d")), 1, io.Discard, Pause)
+			out, err := os.Create(dir + "/stdout")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			m, err := New(Parse(append(args, "s4096", "n100", dir+"/d")), int(out.Fd()), io.Discard, Pause)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,21 +125,27 @@ func FuzzWholeLines(f *testing.F) {
 			m.endInput()
 			m.Close()
 			names, _ := filepath.Glob(dir + "/d/@*")
-			var all []byte
 			for _, name := range append(names, dir+"/d/current") {
 				b, err := os.ReadFile(name)
 				if err != nil {
 					t.Fatal(err)
 				}
-				all = append(all, b...)
+				files = append(files, b...)
 			}
-			return all
+			stdout, err = os.ReadFile(out.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return files, stdout
 		}
-		first := []string{stamp}
-		fast := logged(first...)
-		slow := logged(append(first, "+changes nothing")...)
-		if !bytes.Equal(fast, slow) {
-			t.Fatalf("whole lines %q, line by line %q", fast, slow)
+		first := append([]string{stamp}, streams...)
+		fastFiles, fastOut := logged(first...)
+		slowFiles, slowOut := logged(append(first, "+changes nothing")...)
+		if !bytes.Equal(fastFiles, slowFiles) {
+			t.Fatalf("whole lines %q, line by line %q", fastFiles, slowFiles)
+		}
+		if !bytes.Equal(fastOut, slowOut) {
+			t.Fatalf("stdout: whole lines %q, line by line %q", fastOut, slowOut)
 		}
 	})
 }

@@ -59,17 +59,8 @@ func newStream(kind Kind, name string) *stream {
 // whole lines of o.
 func (o *output) add(s *stream, p []byte, start bool, labelLen int, iso []byte) {
 	if start {
-		if s.kind == Stdout {
-			s.line = append(s.line, p[:labelLen]...)
-			s.line = append(s.line, s.prefix...)
-		} else {
-			s.line = append(s.line, `{"time":"`...)
-			s.line = append(s.line, iso...)
-			s.line = append(s.line, '"')
-			s.line = append(s.line, s.service...)
-			s.line = append(s.line, `,"line":"`...)
-			s.ncut = 0
-		}
+		s.line = s.begin(s.line, p[:labelLen], iso)
+		s.ncut = 0
 		p = p[labelLen:]
 	}
 	end := len(p) > 0 && p[len(p)-1] == '\n'
@@ -88,6 +79,31 @@ func (o *output) add(s *stream, p []byte, start bool, labelLen int, iso []byte) 
 			o.flush()
 		}
 	}
+}
+
+// addLine renders a whole line, label apart and without its newline,
+// straight into the whole lines of o.
+func (o *output) addLine(s *stream, label, line, iso []byte) {
+	o.buf = s.begin(o.buf, label, iso)
+	if s.kind == Stdout {
+		o.buf = append(o.buf, line...)
+	} else {
+		o.buf = append(appendJSONString(o.buf, line), `"}`...)
+	}
+	o.buf = append(o.buf, '\n')
+	if len(o.buf) >= flushAt {
+		o.flush()
+	}
+}
+
+// begin appends the start of a rendered line: for 1 the label and the
+// name, for j the object up to the line's first byte.
+func (s *stream) begin(b, label, iso []byte) []byte {
+	if s.kind == Stdout {
+		return append(append(b, label...), s.prefix...)
+	}
+	b = append(append(append(b, `{"time":"`...), iso...), '"')
+	return append(append(b, s.service...), `,"line":"`...)
 }
 
 // json adds p to the line of an object, escaped, keeping a UTF-8

@@ -228,3 +228,28 @@ func BenchmarkJSONLine(b *testing.B) {
 		out = appendJSONString(out[:0], line)
 	}
 }
+
+// BenchmarkStream is the work per byte of multilog T pNAME and a stream
+// action, without the input's system calls, into /dev/null.
+func BenchmarkStream(b *testing.B) {
+	for _, action := range []string{"1", "j"} {
+		b.Run(action, func(b *testing.B) {
+			null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer null.Close()
+			m, err := New(Parse([]string{"T", "papp", action}), int(null.Fd()), io.Discard, Pause)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			in := benchInput()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				m.feed(in, false)
+				m.flush()
+			}
+		})
+	}
+}
