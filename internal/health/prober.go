@@ -277,13 +277,17 @@ func (p *Prober) followExec(now time.Time) (bool, string, bool) {
 		if !now.Before(p.due) {
 			// Killed whole; its exit, seen through the pidfd, ends
 			// it. The KILL goes again every second until then.
-			unix.Kill(-p.pid, unix.SIGKILL)
-			unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+			unix.Kill(-p.pid, unix.SIGKILL) // not reaped yet: the group is still its
+			if p.pidfd >= 0 {
+				unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0) // were it in another group
+			}
 			p.timedOut, p.due = true, now.Add(time.Second)
 		}
 		return false, "", false
 	}
-	unix.Close(p.pidfd) // reaped: its pid, and its group's, may be another's now
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd) // reaped: its pid, and its group's, may be another's now
+	}
 	p.pid, p.pidfd = 0, -1
 	p.readOutput()
 	line := firstLine(p.buf)
@@ -325,7 +329,23 @@ func (p *Prober) readOutput() {
 
 // waitExec reaps ./health if it has exited: its exit code, or the signal
 // that killed it; code -1 when its status could not be had.
+//
+// Without a pidfd (a kernel before 5.2), wait4: its supervisor's driver
+// steps it on SIGCHLD.
 func (p *Prober) waitExec() (code, sig int, exited bool) {
+	if p.pidfd < 0 {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(p.pid, &ws, unix.WNOHANG, nil)
+		switch {
+		case err == unix.ECHILD:
+			return -1, 0, true
+		case err != nil || pid != p.pid:
+			return 0, 0, false
+		case ws.Signaled():
+			return 0, int(ws.Signal()), true
+		}
+		return ws.ExitStatus(), 0, true
+	}
 	var info unix.Siginfo
 	for {
 		err := unix.Waitid(unix.P_PIDFD, p.pidfd, &info, unix.WEXITED|unix.WNOHANG, nil)
@@ -426,7 +446,9 @@ func firstLine(b []byte) string {
 func (p *Prober) end() {
 	if p.pid != 0 { // not reaped yet: it may still run
 		unix.Kill(-p.pid, unix.SIGKILL)
-		unix.Close(p.pidfd)
+		if p.pidfd >= 0 {
+			unix.Close(p.pidfd)
+		}
 		p.pid, p.pidfd = 0, -1
 	}
 	if p.out >= 0 {

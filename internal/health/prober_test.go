@@ -3,6 +3,7 @@ package health
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -229,5 +230,55 @@ func TestParse(t *testing.T) {
 	tg, _ := ParseHTTP("http://127.0.0.1:81?q")
 	if want := "GET /?q HTTP/1.0\r\nHost: 127.0.0.1:81\r\n"; !strings.HasPrefix(string(tg.request), want) {
 		t.Errorf("request %q", tg.request)
+	}
+}
+
+// The addresses health-tcp and health-http take are those net/netip
+// takes (without zones), to the same bytes.
+func FuzzParseIP(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "0.0.0.0", "255.255.255.255", "1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1",
+		"::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::ffff:1.2.3.4", "1::2:3", "fe80::1%eth0",
+		"1:2:3:4:5:6:7:8:9", ":1", "1:", "1:::2", "12345::", "::1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "a:B:c::"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := netip.ParseAddr(s)
+		ok := err == nil && want.Zone() == ""
+		if v4, got := parse4(s); got {
+			if !ok || !want.Is4() || want.As4() != v4 {
+				t.Errorf("parse4(%q) = %v, net/netip: %v %v", s, v4, want, err)
+			}
+			return
+		}
+		v6, got := parse6(s)
+		if got != (ok && !want.Is4()) || got && want.As16() != v6 {
+			t.Errorf("parse6(%q) = %v %v, net/netip: %v %v", s, v6, got, want, err)
+		}
+	})
+}
+
+// health-unix connects to a unix stream socket, its path relative to the
+// service directory.
+func TestUnix(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("unix", filepath.Join(dir, "sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := ParseUnix("sock", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New()
+	defer p.Close()
+	p.Start(time.Now(), config(Unix, target))
+	drive(t, p, true, Changed)
+	if p.Health() != status.HealthHealthy || p.Line() != "connected" {
+		t.Fatalf("health %v, line %q", p.Health(), p.Line())
+	}
+	l.Close()
+	drive(t, p, true, Changed)
+	if p.Health() != status.HealthUnhealthy || p.Failures() != 1 {
+		t.Fatalf("health %v, failures %d, line %q", p.Health(), p.Failures(), p.Line())
 	}
 }

@@ -10,7 +10,6 @@ package health
 
 import (
 	"errors"
-	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -112,12 +111,95 @@ func hostPort(v, def string) (unix.Sockaddr, int, error) {
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || ip.Zone() != "" {
-		return nil, 0, ErrNotIP
+	if ip, ok := parse4(host); ok {
+		return &unix.SockaddrInet4{Port: int(n), Addr: ip}, unix.AF_INET, nil
 	}
-	if ip.Is4() || ip.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(n), Addr: ip.Unmap().As4()}, unix.AF_INET, nil
+	if ip, ok := parse6(host); ok {
+		return &unix.SockaddrInet6{Port: int(n), Addr: ip}, unix.AF_INET6, nil
 	}
-	return &unix.SockaddrInet6{Port: int(n), Addr: ip.As16()}, unix.AF_INET6, nil
+	return nil, 0, ErrNotIP
+}
+
+// The addresses are parsed here rather than with net/netip, which would
+// add 70 KB to the one executable of every program.
+
+// parse4 reads an IPv4 address in dotted decimal, four numbers of one to
+// three digits (no leading zero), as net/netip does.
+func parse4(s string) (ip [4]byte, ok bool) {
+	for i := range 4 {
+		if i > 0 {
+			if s == "" || s[0] != '.' {
+				return ip, false
+			}
+			s = s[1:]
+		}
+		n, digits := 0, 0
+		for digits < len(s) && s[digits] >= '0' && s[digits] <= '9' {
+			n = n*10 + int(s[digits]-'0')
+			digits++
+			if n > 255 || digits > 1 && s[0] == '0' {
+				return ip, false
+			}
+		}
+		if digits == 0 {
+			return ip, false
+		}
+		ip[i], s = byte(n), s[digits:]
+	}
+	return ip, s == ""
+}
+
+// parse6 reads an IPv6 address in RFC 4291's text forms: eight groups of
+// one to four hexadecimal digits, "::" for one or more groups of zeros,
+// and the last 32 bits in dotted decimal.
+func parse6(s string) (ip [16]byte, ok bool) {
+	gap, i := -1, 0 // where "::" stands; bytes filled
+	if strings.HasPrefix(s, "::") {
+		gap, s = 0, s[2:]
+	}
+	for s != "" {
+		if i == 12 || gap >= 0 && i < 12 {
+			if v4, ok := parse4(s); ok {
+				copy(ip[i:], v4[:])
+				i, s = i+4, ""
+				break
+			}
+		}
+		n, digits := 0, 0
+		for ; digits < len(s) && digits < 5; digits++ {
+			c := s[digits] | 0x20 // lower case for letters
+			switch {
+			case s[digits] >= '0' && s[digits] <= '9':
+				n = n<<4 | int(s[digits]-'0')
+			case c >= 'a' && c <= 'f':
+				n = n<<4 | int(c-'a'+10)
+			default:
+				goto end
+			}
+		}
+	end:
+		if digits == 0 || digits > 4 || i == 16 {
+			return ip, false
+		}
+		ip[i], ip[i+1], i, s = byte(n>>8), byte(n), i+2, s[digits:]
+		switch {
+		case s == "":
+		case strings.HasPrefix(s, "::") && gap < 0:
+			gap, s = i, s[2:]
+		case s[0] == ':' && len(s) > 1:
+			s = s[1:]
+		default:
+			return ip, false
+		}
+	}
+	switch {
+	case gap < 0:
+		return ip, i == 16
+	case i == 16:
+		return ip, false // "::" must stand for something
+	}
+	shift := 16 - i
+	copy(ip[gap+shift:], ip[gap:i])
+	clear(ip[gap : gap+shift])
+	return ip, true
 }
