@@ -264,3 +264,26 @@ func healthGrace(t *testing.T, m mode) {
 		t.Errorf("restarted %v after the start, within the grace of %v", took, grace)
 	}
 }
+
+// svc -p stops the probes (a stopped process answers nothing), svc -c
+// starts them again, grace and all.
+func TestHealthPaused(t *testing.T) { forModes(t, healthPaused) }
+
+func healthPaused(t *testing.T, m mode) {
+	l := listen(t)
+	l.close()
+	scan, dir := probedService(t, "health-tcp", l.addr+"\n", "health-interval", "50\n", "health-failures", "2\n",
+		"health-grace", "1000\n")
+	m.start(t, scan)
+	first := waitHealth(t, dir, "up", func(h healthOf) bool { return true })
+	svtest.OurSvc(t, "-p", dir)
+	if !svtest.Holds(1500*time.Millisecond, func() bool { h := readHealth(t, dir); return h.Pid == first.Pid }) {
+		t.Fatalf("restarted while paused: %+v", readHealth(t, dir))
+	}
+	svtest.OurSvc(t, "-c", dir)
+	resumed := time.Now()
+	waitHealth(t, dir, "a restart", func(h healthOf) bool { return h.Pid != first.Pid })
+	if took := time.Since(resumed); took < 900*time.Millisecond {
+		t.Errorf("restarted %v after svc -c, within the grace", took)
+	}
+}
