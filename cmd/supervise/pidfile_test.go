@@ -515,3 +515,31 @@ func TestPidfileRunGoneBeforeRecord(t *testing.T) {
 		t.Errorf("stderr %q", e)
 	}
 }
+
+// svc -d during a wait for the daemon taken over after kill -9 of
+// supervise: what ./run left came back to another process, so the wait
+// goes on, and the daemon, once named, is stopped rather than left
+// running unsupervised (and beside the next ./run's).
+func TestPidfileTakenOverWaitStopped(t *testing.T) {
+	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	g, _ := svtest.StartSupervise(t, dir)
+	waiting := func(s status.Status) bool { return s.AwaitingDaemon }
+	waitRecord(t, dir, "waiting for the pidfile", waiting)
+	testbin.Must(t, g.Cmd.Process.Kill())
+	g.Wait(t, 5*time.Second)
+	svtest.StartSupervise(t, dir)
+	running(t, dir)
+	waitRecord(t, dir, "waiting again", waiting)
+	svtest.OurSvc(t, "-d", dir)
+	writeFile(t, dir, "go", "", 0o644)
+	svtest.WaitFor(t, 5*time.Second, "the daemon's pid", func() bool { return len(lines(t, filepath.Join(dir, "daemon.pid"))) == 1 })
+	daemon := readPid(t, filepath.Join(dir, "daemon.pid"))
+	s := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.AwaitingDaemon && s.Exited })
+	if svtest.Alive(daemon) || s.Want != status.WantDown {
+		t.Errorf("daemon %d alive %v; record %+v", daemon, svtest.Alive(daemon), s)
+	}
+	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 {
+		t.Errorf("./run started %d times: %q", len(runs), runs)
+	}
+}

@@ -310,9 +310,18 @@ func stopRun(s *Supervisor, now time.Time, _ input) {
 
 // stopAwaiting: svc -d while the daemon is looked for stops what ./run
 // left, and the service is down once that is gone.
+//
+// A wait taken over from a supervisor killed meanwhile cannot find what
+// ./run left (orphans of another process): it goes on, and the daemon,
+// once named, is stopped (lookForDaemon), so that it is never left
+// running beside the next ./run's.
 func stopAwaiting(s *Supervisor, now time.Time, _ input) {
 	s.want, s.startAsked = status.WantDown, false
 	s.signalStop()
+	if s.await.orphansElsewhere {
+		s.changed()
+		return
+	}
 	s.state, s.stopExit, s.alarm, s.stopSince = draining, exit{}, time.Time{}, label(now) // ./run's exit exit
 	if t := s.timeoutKill(); t > 0 {
 		s.alarm = now.Add(t)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
+	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 )
 
@@ -101,6 +102,10 @@ func lookForDaemon(s *Supervisor, now time.Time, _ input) {
 		s.child, s.alarm = c, time.Time{}
 		s.since = label(now)
 		s.state = s.upState()
+		if s.want == status.WantDown { // told svc -d meanwhile (stopAwaiting)
+			s.signalStop()
+			s.enterStopping(now)
+		}
 		s.changed()
 		return
 	}
