@@ -58,7 +58,9 @@ func (st state) hears() bool {
 }
 
 // event is what happened to the service. Control bytes become events
-// through commandEvent.
+// through commandEvent. A new event (a needed service up or down, a
+// health probe's verdict) gets a line here, a name in eventNames and a
+// handler in every row of table.
 type event int
 
 const (
