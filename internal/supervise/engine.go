@@ -421,10 +421,10 @@ func runEnded(s *Supervisor, now time.Time, in input) {
 	adopted, named := s.child.adopted, s.child.named
 	s.child.release()
 	switch {
-	case !adopted && in.exit == (exit{}) && s.awaitDaemon(now, false):
+	case !adopted && in.exit == (exit{}) && s.awaitDaemon(now, in.exit):
 	// An adopted ./run's exit is unknown: its daemon may come all the
 	// same, an orphan of the process that reaped it.
-	case adopted && named == byRun && in.exit == exitUnknown && s.awaitDaemon(now, true):
+	case adopted && named == byRun && in.exit == exitUnknown && s.awaitDaemon(now, in.exit):
 	case s.stopLeftBehind(now, in.exit):
 	default:
 		s.runExited(now, in.exit)

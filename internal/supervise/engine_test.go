@@ -204,6 +204,7 @@ func summary(r status.Status) string {
 	add(r.StopSent, "stopsent")
 	add(r.Ready.Sec != 0, "ready")
 	add(r.Exited, fmt.Sprintf("exit=%d/%d", r.LastExit.Code, r.LastExit.Signal))
+	add(r.LastExit.Unknown, "unknown")
 	add(r.LastExit.Watchdog, "watchdog")
 	add(r.LastExit.Unhealthy, "unhealthy="+r.LastExit.Probe)
 	add(r.NextStart.Sec != 0, "next="+after(r.NextStart.Time()))
@@ -468,6 +469,11 @@ func TestScenarios(t *testing.T) {
 			setup: func(s *Supervisor, w *world) { w.settings[pidfileFile] = "pid" },
 			ins:   []input{exited(0, 0)},
 			want:  outcome{"awaitingDaemon +20ms", "read pidfile", "starting pid=0 want=u ready"}},
+		{name: "no daemon for an adopted ./run: its exit stays unknown", from: awaitingDaemon,
+			setup: func(s *Supervisor, w *world) { s.await.until, s.await.exit = t0, exitUnknown },
+			ins:   []input{{ev: evTimer}},
+			want:  outcome{"running none", "read pidfile; find leftovers; start run; let run after record 1", "running pid=1001 want=u exit=0/0 unknown restarts=1"},
+			warn:  "supervise: warning: no daemon 5 seconds after svc/run ended: svc/pid holds no pid: \"\"\n"},
 		{name: "an adopted ./run's exit, of unknown status: its daemon is looked for", from: running,
 			setup: func(s *Supervisor, w *world) { w.settings[pidfileFile], s.child.adopted = "pid", true },
 			ins:   []input{{ev: evRunExited, exit: exitUnknown}},

@@ -44,6 +44,9 @@ type awaiting struct {
 	// meanwhile; the processes ./run left came back to the process that
 	// reaped them (this one's parent, a subreaper such as svscan, or init).
 	orphansElsewhere bool
+	// exit is ./run's, recorded if no daemon comes: 0, or unknown for a
+	// ./run adopted, or gone before the record said so.
+	exit exit
 }
 
 // errNoDaemon is a look at the pidfile that found no daemon; its words
@@ -53,9 +56,9 @@ func errNoDaemon(why string) error { return strerr.Text(why) }
 // awaitDaemon follows an exit 0 of ./run in a service with a pidfile file:
 // it looks for the daemon at once, and then again until pidfileWait has
 // passed. It tells whether it took charge: false without a usable pidfile
-// file. orphansElsewhere: ./run was adopted, and its orphans came back to
-// the process that reaped them, not to this one.
-func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
+// file. e is how ./run ended: 0, or unknown when it was adopted, and its
+// orphans came back to the process that reaped them, not to this one.
+func (s *Supervisor) awaitDaemon(now time.Time, e exit) bool {
 	path, ok := s.fx.setting(pidfileFile)
 	if !ok {
 		return false
@@ -66,7 +69,7 @@ func (s *Supervisor) awaitDaemon(now time.Time, orphansElsewhere bool) bool {
 	}
 	s.since = label(now)
 	s.state = awaitingDaemon
-	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: orphansElsewhere}
+	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: e == exitUnknown, exit: e}
 	lookForDaemon(s, now, input{})
 	return true
 }
@@ -118,10 +121,14 @@ func lookForDaemon(s *Supervisor, now time.Time, _ input) {
 		s.changed()
 		return
 	}
-	s.warn("no daemon ", pidfileWait.Seconds(), " seconds after ", s.opt.Dir, "/run exited 0: ", err)
+	ended := "exited 0"
+	if s.await.exit == exitUnknown {
+		ended = "ended"
+	}
+	s.warn("no daemon ", pidfileWait.Seconds(), " seconds after ", s.opt.Dir, "/run ", ended, ": ", err)
 	s.alarm = time.Time{}
-	if !s.stopLeftBehind(now, exit{}) {
-		s.runExited(now, exit{})
+	if !s.stopLeftBehind(now, s.await.exit) {
+		s.runExited(now, s.await.exit)
 	}
 }
 

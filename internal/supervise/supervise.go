@@ -285,7 +285,11 @@ func (s *Supervisor) takeOverWait(old status.Status) bool {
 	}
 	now := time.Now()
 	s.state, s.runStart, s.runID = awaitingDaemon, old.Start.Ticks, old.Start
-	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true}
+	e := exitUnknown // ./run gone, unseen
+	if old.AwaitingDaemon {
+		e = exit{} // the record says it exited 0
+	}
+	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: true, exit: e}
 	s.alarm = now // look at once
 	return true
 }
