@@ -181,8 +181,8 @@ func TestMultilogReadOnly(t *testing.T) {
 }
 
 // A full disk under supervise: status cannot be written, supervise warns,
-// keeps obeying svc and keeps the last whole status; once space comes back
-// the next change is recorded.
+// keeps obeying svc and keeps a whole status; once space comes back the
+// next change is recorded.
 func TestSuperviseFullDisk(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
@@ -200,8 +200,11 @@ func TestSuperviseFullDisk(t *testing.T) {
 		return nil
 	})
 	waitOutput(t, p, 5*time.Second, "supervise: warning: ", "out of disk space")
-	if s, err := svtest.WellFormedStatus(dir); err != nil || s.Pid != st.Pid {
-		t.Fatalf("status on a full disk: %+v %v, want the last whole record (pid %d)", s, err, st.Pid)
+	// The last whole record, or a whole one of the stop: runsv's files,
+	// written first, may free the page the record then gets (an empty
+	// supervise/pid replaces one that held the pid).
+	if s, err := svtest.WellFormedStatus(dir); err != nil || s.Pid != st.Pid && s.Pid != 0 {
+		t.Fatalf("status on a full disk: %+v %v, want a whole record (pid %d or 0)", s, err, st.Pid)
 	}
 	svtest.Svc(t, prog(t, "svc"), "-u", dir)
 	var child int
