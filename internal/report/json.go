@@ -11,32 +11,33 @@ import (
 // jsonStatus is svstat -j's object; null stands for what is unknown. The
 // tags say how encode names the fields.
 type jsonStatus struct {
-	Service          string  `json:"service"`
-	Supervised       bool    `json:"supervised"`
-	Up               bool    `json:"up"`
-	Pid              int     `json:"pid"`
-	Seconds          *uint64 `json:"seconds"`
-	NormallyUp       bool    `json:"normally_up"`
-	Paused           bool    `json:"paused"`
-	Want             string  `json:"want"`
-	State            *string `json:"state"`
-	Ready            *bool   `json:"ready"`
-	ReadySeconds     *uint64 `json:"ready_seconds"`
-	Restarts         *uint32 `json:"restarts"`
-	ExitCode         *int    `json:"exit_code"`
-	ExitSignal       *int    `json:"exit_signal"`
-	ExitWatchdog     *bool   `json:"exit_watchdog"`
-	StatusText       *string `json:"status_text"`
-	NextStartSeconds *uint64 `json:"next_start_seconds"`
-	PidFromPidfile   *bool   `json:"pid_from_pidfile"`
-	PidFromMainpid   *bool   `json:"pid_from_mainpid"`
-	StartError       *string `json:"start_error"`
-	Health           *string `json:"health"`
-	HealthFailures   *uint16 `json:"health_failures"`
-	HealthProbe      *string `json:"health_probe"`
-	ExitUnhealthy    *bool   `json:"exit_unhealthy"`
-	ExitProbe        *string `json:"exit_probe"`
-	Error            string  `json:"error,omitempty"`
+	Service          string   `json:"service"`
+	Supervised       bool     `json:"supervised"`
+	Up               bool     `json:"up"`
+	Pid              int      `json:"pid"`
+	Seconds          *uint64  `json:"seconds"`
+	NormallyUp       bool     `json:"normally_up"`
+	Paused           bool     `json:"paused"`
+	Want             string   `json:"want"`
+	State            *string  `json:"state"`
+	Ready            *bool    `json:"ready"`
+	ReadySeconds     *uint64  `json:"ready_seconds"`
+	Restarts         *uint32  `json:"restarts"`
+	ExitCode         *int     `json:"exit_code"`
+	ExitSignal       *int     `json:"exit_signal"`
+	ExitWatchdog     *bool    `json:"exit_watchdog"`
+	StatusText       *string  `json:"status_text"`
+	NextStartSeconds *uint64  `json:"next_start_seconds"`
+	PidFromPidfile   *bool    `json:"pid_from_pidfile"`
+	PidFromMainpid   *bool    `json:"pid_from_mainpid"`
+	StartError       *string  `json:"start_error"`
+	Health           *string  `json:"health"`
+	HealthFailures   *uint16  `json:"health_failures"`
+	HealthProbe      *string  `json:"health_probe"`
+	ExitUnhealthy    *bool    `json:"exit_unhealthy"`
+	ExitProbe        *string  `json:"exit_probe"`
+	WaitingFor       []string `json:"waiting_for"`
+	Error            string   `json:"error,omitempty"`
 }
 
 // AppendJSON appends svstat -j's object for r to b, naming the service
@@ -86,6 +87,7 @@ func (r Report) AppendJSON(b []byte, service string, now tai64.Label) []byte {
 			if s.StartError != "" {
 				j.StartError = ptr(s.StartError)
 			}
+			j.WaitingFor = s.WaitingFor()
 		}
 	}
 	return append(b, j.encode()...)
@@ -133,6 +135,7 @@ func (j *jsonStatus) encode() []byte {
 	b = orNull(field(b, "health_probe"), j.HealthProbe, appendString)
 	b = orNull(field(b, "exit_unhealthy"), j.ExitUnhealthy, strconv.AppendBool)
 	b = orNull(field(b, "exit_probe"), j.ExitProbe, appendString)
+	b = appendStrings(field(b, "waiting_for"), j.WaitingFor)
 	if j.Error != "" {
 		b = appendString(field(b, "error"), j.Error)
 	}
@@ -207,6 +210,21 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// appendStrings appends ss as a JSON array of strings, null for none.
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 
 func ptr[T any](v T) *T { return &v }

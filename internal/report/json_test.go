@@ -23,7 +23,7 @@ func TestJSONAsEncodingJSON(t *testing.T) {
 			Paused: true, Want: s, State: &s, Ready: &yes, ReadySeconds: &u64, Restarts: &u32,
 			ExitCode: &n, ExitSignal: &n, ExitWatchdog: &no, StatusText: &s, NextStartSeconds: &u64,
 			PidFromPidfile: &yes, PidFromMainpid: &no, StartError: &s,
-			Health: &s, HealthFailures: &u16, HealthProbe: &s, ExitUnhealthy: &yes, ExitProbe: &s, Error: s,
+			Health: &s, HealthFailures: &u16, HealthProbe: &s, ExitUnhealthy: &yes, ExitProbe: &s, WaitingFor: []string{s, "db"}, Error: s,
 		})
 	}
 	for _, j := range cases {

@@ -71,6 +71,11 @@ type Scanner struct {
 	single   bool // the supervise program: one slot, no scans
 	phase    phase
 	exit     int // svscan's exit code once stopped
+	// added: a service appeared in the scan under way, so a cycle in
+	// needs/ may have too; cyclesWarned, the cycles warned of, by their
+	// members.
+	added        bool
+	cyclesWarned map[string]bool
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a
@@ -142,6 +147,10 @@ func (s *Scanner) Scan(full bool, now time.Time) {
 		if !sv.leaving {
 			s.watchTied(sv)
 		}
+	}
+	if s.added {
+		s.added = false
+		s.warnCycles()
 	}
 }
 
@@ -257,6 +266,7 @@ func (s *Scanner) add(name string, id fileID) *service {
 	}
 	sv.main = s.newSlot(sv, false, [3]int{0, stdout, 2})
 	s.services[id] = sv
+	s.added = true
 	return sv
 }
 

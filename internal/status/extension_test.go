@@ -44,18 +44,31 @@ func TestExtensionLayout(t *testing.T) {
 	v5 := v4
 	v5.Health, v5.Failures, v5.Probe = HealthUnhealthy, 0x0102, "refused"
 	v5.LastExit.Unhealthy, v5.LastExit.Probe = true, "timed out"
-	b := v5.Append(nil)
-	want := v3[:20] + "\x05" + v3[21:78] + "\x03\x03" +
+	v5Bytes := v3[:20] + "\x05" + v3[21:78] + "\x03\x03" +
 		"\x40\x00\x00\x00\x01\x02\x03\x10\x00\x00\x00\x02" +
 		"\x06\x05\x00\x00" +
 		"\x03\x00\x02\x00" +
 		"\x02\x01\x07\x00\x09\x00whyhirefusedtimed out"
+	if got, err := DecodeAll([]byte(v5Bytes)); err != nil || !reflect.DeepEqual(got, v5) {
+		t.Errorf("DecodeAll of version 5: %+v %v, want %+v", got, err, v5)
+	}
+	v6 := v5
+	v6.Waiting, v6.Done = WaitingString([]string{"db", "cache"}), true
+	b := v6.Append(nil)
+	want := v3[:20] + "\x06" + v3[21:78] + "\x07\x03" + v5Bytes[80:106] + "\x09\x00" +
+		"whyhirefusedtimed outdb\x00cache\x00"
 	if string(b) != want {
 		t.Errorf("record\n%q, want\n%q", b, want)
 	}
 	got, err := DecodeAll(b)
-	if err != nil || !reflect.DeepEqual(got, v5) {
-		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, v5)
+	if err != nil || !reflect.DeepEqual(got, v6) {
+		t.Errorf("DecodeAll: %+v %v, want %+v", got, err, v6)
+	}
+	if names := got.WaitingFor(); !reflect.DeepEqual(names, []string{"db", "cache"}) {
+		t.Errorf("WaitingFor: %q", names)
+	}
+	if _, err := DecodeAll(b[:len(b)-1]); err == nil {
+		t.Error("DecodeAll of names cut short: no error")
 	}
 	// Version 2, as supervise wrote it before runit's bytes: the state at
 	// 18, a newline at 19.
@@ -123,10 +136,11 @@ func TestDecodeAllForeign(t *testing.T) {
 		{"runit, finish", append(Status{Want: WantDown}.Append(nil)[:Size:Size], 0, 2),
 			"no extended status (written by another supervise)", finishing},
 		{"one byte more", ours[:Size+1], "unknown extended status: 1 bytes after daemontools' record", base},
-		{"not runit's", edit(ours, 19, 3), "unknown extended status: 88 bytes after daemontools' record", base},
-		{"later version", edit(ours, 20, 6), "unknown extended status: layout version 6", base},
-		{"cut short", ours[:40], "unknown extended status: version 5 record cut short", base},
-		{"unknown flags", edit(ours, 78, 4), "unknown extended status: more flags 4", base},
+		{"not runit's", edit(ours, 19, 3), "unknown extended status: 90 bytes after daemontools' record", base},
+		{"later version", edit(ours, 20, 7), "unknown extended status: layout version 7", base},
+		{"cut short", ours[:40], "unknown extended status: version 6 record cut short", base},
+		{"unknown flags", edit(ours, 78, 8), "unknown extended status: more flags 8", base},
+		{"done in version 5", edit(edit(ours, 20, 5)[:106], 78, 4), "unknown extended status: more flags 4", base},
 		{"unhealthy without an exit", edit(ours, 78, 2), "unknown extended status: unhealthy stop without an exit", base},
 		{"byte 79", edit(ours, 79, 4), "unknown extended status: health 4", base},
 		{"health in version 4", edit(edit(ours, 20, 4)[:100], 79, 1), "unknown extended status: health 1", base},

@@ -40,7 +40,7 @@ func ReadAllAt(dir int, file string) (Status, error) {
 }
 
 // maxRecord is more than any record of ours: what is longer is not one.
-const maxRecord = Size + extSize + 2*0xffff + 1
+const maxRecord = Size + extSize + 5*0xffff + 1
 
 // read reads at most limit bytes of file, relative to dir.
 func read(dir int, file string, limit int) ([]byte, error) {

@@ -62,10 +62,17 @@ const (
 var stateNames = [...]string{"stopped", "starting", "started", "running", "stopping", "failed"}
 
 // StateName is the state's name in svstat -j; Finishing is reported as
-// "finishing" rather than as encore's "stopping".
+// "finishing" rather than as encore's "stopping", a stopped service
+// waiting for the services it needs as "waiting", a one-shot task that
+// succeeded as "done".
 func (s Status) StateName() string {
-	if s.Finishing {
+	switch {
+	case s.Finishing:
 		return "finishing"
+	case s.Done && s.State == Stopped:
+		return "done"
+	case s.Waiting != "" && s.State == Stopped:
+		return "waiting"
 	}
 	if int(s.State) < len(stateNames) {
 		return stateNames[s.State]
@@ -76,12 +83,12 @@ func (s Status) StateName() string {
 // Version is the layout of our bytes that Append writes. DecodeAll also
 // reads versions 1 to 3 (see below), so that a supervise upgraded in place
 // still adopts its service.
-const Version = 5
+const Version = 6
 
-// Layout of version 5, after runit's bytes (multi-byte numbers are
+// Layout of version 6, after runit's bytes (multi-byte numbers are
 // little-endian, times TAI64N labels, zero when there is none):
 //
-//	20     layout version, 5
+//	20     layout version, 6
 //	21     flags (flag*)
 //	22-33  ready since
 //	34-35  last exit code of ./run; 256 when a signal killed it
@@ -103,20 +110,25 @@ const Version = 5
 //	100-101 failed probes in a row
 //	102-103 length of the latest probe's line
 //	104-105 length of the line of the probe that stopped the last run
-//	106-   the last start error, the status text, then the two probe lines
+//	106-107 length of the names of the services waited for
+//	108-   the last start error, the status text, the two probe lines,
+//	       then the names waited for, each followed by a NUL
 //
+// Version 5 ends at byte 105, its strings after it, with no names.
 // Version 4 ends at byte 99 (79 is 0, no health), its strings after it.
 // Version 3 ends at byte 79, bytes 78-79 being the status text's length.
 // Version 2 had the state at byte 18, a newline at 19 and 0 at 37; version
 // 1 is version 2 without bytes 54-77: its text length is at 54-55.
 const (
-	extSize   = 106 - Size
+	extSize   = 108 - Size
+	extSizeV5 = 106 - Size
 	extSizeV4 = 100 - Size
 	extSizeV3 = 80 - Size
 	extSizeV1 = 56 - Size
 
 	flag2AwaitingDaemon = 1 // ./run exited 0 and the daemon its pidfile names is awaited
 	flag2Unhealthy      = 2 // the last exit followed a stop by the health probes
+	flag2Done           = 4 // a one-shot task whose ./run exited 0
 
 	flagFinishing   = 1   // ./finish runs
 	flagReadiness   = 2   // the service has a readiness mechanism
@@ -194,6 +206,13 @@ type Status struct {
 	Health         Health      // what the health probes say
 	Failures       uint16      // failed probes in a row, past the grace
 	Probe          string      // the latest probe's first line of output (or what became of it)
+	// Waiting: the names of the services (needs/) the service waits
+	// for before ./run starts, each followed by a NUL (WaitingFor);
+	// State is Stopped. A string, so that records compare with ==.
+	Waiting string
+	// Done: a one-shot task (oneshot) whose ./run exited 0 and is not
+	// run again until asked; State is Stopped.
+	Done bool
 }
 
 // Exit is how ./run last ended.
@@ -265,6 +284,9 @@ func (s Status) Append(b []byte) []byte {
 	if s.AwaitingDaemon {
 		r[78] |= flag2AwaitingDaemon
 	}
+	if s.Done {
+		r[78] |= flag2Done
+	}
 	r[79] = byte(s.Health)
 	if s.StopSince != (tai64.Label{}) {
 		s.StopSince.Pack(r[80:92])
@@ -282,8 +304,29 @@ func (s Status) Append(b []byte) []byte {
 		stopProbe = s.LastExit.Probe[:min(len(s.LastExit.Probe), 0xffff)]
 	}
 	r[104], r[105] = byte(len(stopProbe)), byte(len(stopProbe)>>8)
+	waiting := s.Waiting
+	if len(waiting) > 0xffff {
+		waiting = waiting[:strings.LastIndexByte(waiting[:0xffff], 0)+1]
+	}
+	r[106], r[107] = byte(len(waiting)), byte(len(waiting)>>8)
 	b = append(append(append(b, r[:]...), why...), text...)
-	return append(append(b, probe...), stopProbe...)
+	return append(append(append(b, probe...), stopProbe...), waiting...)
+}
+
+// WaitingFor is the names of the services waited for.
+func (s Status) WaitingFor() []string {
+	if s.Waiting == "" {
+		return nil
+	}
+	return strings.Split(s.Waiting[:len(s.Waiting)-1], "\x00")
+}
+
+// WaitingString is what Waiting holds for names.
+func WaitingString(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return strings.Join(names, "\x00") + "\x00"
 }
 
 // runitState is byte 19: what runsv would say of the service.
@@ -341,12 +384,14 @@ func DecodeAll(b []byte) (Status, error) {
 	switch {
 	case len(ext) == 2:
 		return s, ErrNoExtension // runsv's record
-	case ext[2] != Version && ext[2] != 4 && ext[2] != 3:
+	case ext[2] != Version && ext[2] != 5 && ext[2] != 4 && ext[2] != 3:
 		return s, &ExtensionError{"layout version " + strconv.Itoa(int(ext[2]))}
 	case ext[2] == 3 && len(ext) >= extSizeV3 && ext[1] == s.runitState() && s.Finishing == (b[21]&flagFinishing != 0):
 		return decodeOurs(s, b, extSizeV3, b[37])
 	case ext[2] == 4 && len(ext) >= extSizeV4:
 		return decodeOurs(s, b, extSizeV4, b[37])
+	case ext[2] == 5 && len(ext) >= extSizeV5 && ext[1] == s.runitState() && s.Finishing == (b[21]&flagFinishing != 0):
+		return decodeOurs(s, b, extSizeV5, b[37])
 	case len(ext) < extSize:
 		return s, &ExtensionError{"version " + strconv.Itoa(int(ext[2])) + " record cut short"}
 	case ext[1] != s.runitState() || s.Finishing != (b[21]&flagFinishing != 0):
@@ -375,24 +420,32 @@ func decodeV2(s Status, b []byte) (Status, error) {
 }
 
 // decodeOurs reads our layout of size bytes after daemontools' record
-// (extSize, extSizeV4, extSizeV3 or extSizeV1), and state, into s.
+// (extSize, extSizeV5, extSizeV4, extSizeV3 or extSizeV1), and state,
+// into s.
 func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	ext := b[Size:]
 	get16 := func(at int) int { return int(b[at]) | int(b[at+1])<<8 }
 	textLen := get16(Size + size - 2)
-	whyLen, probeLen, stopProbeLen := 0, 0, 0
+	whyLen, probeLen, stopProbeLen, waitingLen := 0, 0, 0, 0
 	switch size {
 	case extSize:
+		waitingLen = get16(106)
+		fallthrough
+	case extSizeV5:
 		textLen, whyLen, probeLen, stopProbeLen = get16(98), get16(96), get16(102), get16(104)
 	case extSizeV4:
 		whyLen = get16(96)
 	}
 	flags2 := byte(flag2AwaitingDaemon)
-	if size == extSize {
+	switch size {
+	case extSize:
+		flags2 |= flag2Unhealthy | flag2Done
+	case extSizeV5:
 		flags2 |= flag2Unhealthy
 	}
+	withHealth := size == extSize || size == extSizeV5
 	switch {
-	case len(ext) != size+whyLen+textLen+probeLen+stopProbeLen:
+	case len(ext) != size+whyLen+textLen+probeLen+stopProbeLen+waitingLen:
 		return s, &ExtensionError{"status text of the wrong length"}
 	case int(state) >= len(stateNames):
 		return s, &ExtensionError{"state " + strconv.Itoa(int(state))}
@@ -400,8 +453,10 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 		return s, &ExtensionError{"more flags " + strconv.Itoa(int(b[78]))}
 	case size >= extSizeV4 && int(b[79]) >= len(healthNames) || size == extSizeV4 && b[79] != 0:
 		return s, &ExtensionError{"health " + strconv.Itoa(int(b[79]))}
-	case size == extSize && (b[78]&flag2Unhealthy == 0 && stopProbeLen > 0 || b[78]&flag2Unhealthy != 0 && b[21]&flagExited == 0):
+	case withHealth && (b[78]&flag2Unhealthy == 0 && stopProbeLen > 0 || b[78]&flag2Unhealthy != 0 && b[21]&flagExited == 0):
 		return s, &ExtensionError{"unhealthy stop without an exit"}
+	case waitingLen > 0 && b[Size+size+whyLen+textLen+probeLen+stopProbeLen+waitingLen-1] != 0:
+		return s, &ExtensionError{"names waited for without their end"}
 	}
 	flags := b[21]
 	s.State = State(state)
@@ -435,13 +490,16 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	strs := b[Size+size:]
 	s.StartError, strs = string(strs[:whyLen]), strs[whyLen:]
 	s.Text, strs = string(strs[:textLen]), strs[textLen:]
-	if size == extSize {
+	if withHealth {
 		s.Health, s.Failures = Health(b[79]), uint16(get16(100))
 		s.Probe, strs = string(strs[:probeLen]), strs[probeLen:]
 		if s.Exited && b[78]&flag2Unhealthy != 0 {
-			s.LastExit.Unhealthy, s.LastExit.Probe = true, string(strs)
+			s.LastExit.Unhealthy, s.LastExit.Probe = true, string(strs[:stopProbeLen])
 		}
+		strs = strs[stopProbeLen:]
 	}
+	s.Done = size == extSize && b[78]&flag2Done != 0
+	s.Waiting = string(strs)
 	return s, nil
 }
 

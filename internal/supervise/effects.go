@@ -45,6 +45,12 @@ type effects interface {
 	// trusted takes charge of process pid if it is one of ./run's, alive;
 	// else it says why not, after named ("DIR/FILE names pid N, which ").
 	trusted(pid int, named string) (child, error)
+	// unmet is the services needs/ names that are not yet up and
+	// ready (or done), watched for a change when there are some; heard
+	// is false when a change will not be heard (no inotify).
+	unmet() (names []string, heard bool)
+	// unwatchNeeds ends the watch of unmet.
+	unwatchNeeds()
 }
 
 // startReadiness is how a start of ./run can say it is ready.

@@ -9,6 +9,7 @@ package supervise
 // (effects.go), so that the tests run every pair without a process.
 
 import (
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -26,8 +27,7 @@ import (
 // record's "started" (encore's ./start script done) has no state here: we
 // run no ./start.
 //
-// A new state (a wait for needed services, say) gets
-// a line here, a name in stateNames, a row in table and its record in
+// A new state gets a line here, a name in stateNames, a row in table and its record in
 // record; the tests then ask for its handling of every event.
 type state int
 
@@ -41,10 +41,11 @@ const (
 	stopping                    // its process was sent the down signal; alarm: KILL; record: stopping
 	draining                    // its process has exited, the processes it left are being stopped; alarm: KILL them; record: stopping, no pid
 	finishing                   // ./finish runs; alarm: KILL it; record: finishing
+	waiting                     // down, a start due once the services needs/ names are ready (needs.go); alarm: look again, without inotify; record: stopped, waiting for them
 	numStates
 )
 
-var stateNames = [numStates]string{"stopped", "backoff", "failed", "starting", "running", "awaitingDaemon", "stopping", "draining", "finishing"}
+var stateNames = [numStates]string{"stopped", "backoff", "failed", "starting", "running", "awaitingDaemon", "stopping", "draining", "finishing", "waiting"}
 
 func (st state) String() string { return stateNames[st] }
 
@@ -58,8 +59,7 @@ func (st state) hears() bool {
 }
 
 // event is what happened to the service. Control bytes become events
-// through commandEvent. A new event (a needed service up or down, a
-// health probe's verdict) gets a line here, a name in eventNames and a
+// through commandEvent. A new event gets a line here, a name in eventNames and a
 // handler in every row of table.
 type event int
 
@@ -85,11 +85,13 @@ const (
 	evLeftoversGone                // the processes a stop is waiting for have all exited
 	evProbed                       // a health probe passed or failed, changing what the record says of health
 	evUnhealthy                    // health-failures probes in a row failed: the probe's line in text
+	evNeedsChanged                 // needs/, or a service it names, changed (needs.go)
 	numEvents
 )
 
 var eventNames = [numEvents]string{"begin", "up", "once", "down", "pause", "continue", "exit", "signal", "terminate",
-	"runExited", "finishExited", "timer", "ready", "notReady", "statusText", "watchdogPing", "watchdogTrigger", "mainPid", "leftoversGone", "probed", "unhealthy"}
+	"runExited", "finishExited", "timer", "ready", "notReady", "statusText", "watchdogPing", "watchdogTrigger", "mainPid", "leftoversGone", "probed", "unhealthy",
+	"needsChanged"}
 
 func (ev event) String() string { return eventNames[ev] }
 
@@ -152,63 +154,70 @@ var table = [numStates][numEvents]handler{
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: ignore,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	backoff: {
 		evBegin: ignore, evUp: startOnCommand, evOnce: startOnCommand, evDown: cancelStart,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: startDue,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	failed: {
 		evBegin: ignore, evUp: startOnCommand, evOnce: startOnCommand, evDown: wantDown,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: ignore,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	starting: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopRun,
 		evPause: pauseRun, evContinue: continueRun, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: runEnded, evFinishExited: ignore, evTimer: watchdogSilent,
 		evReady: becomeReady, evNotReady: ignore, evStatusText: noteText, evWatchdogPing: watchdogPing, evWatchdogTrigger: watchdogTrigger, evMainPid: takeMainPid,
-		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy,
+		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy, evNeedsChanged: ignore,
 	},
 	running: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopRun,
 		evPause: pauseRun, evContinue: continueRun, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: runEnded, evFinishExited: ignore, evTimer: watchdogSilent,
 		evReady: ignore, evNotReady: becomeNotReady, evStatusText: noteText, evWatchdogPing: watchdogPing, evWatchdogTrigger: watchdogTrigger, evMainPid: takeMainPid,
-		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy,
+		evLeftoversGone: ignore, evProbed: noteHealth, evUnhealthy: stopUnhealthy, evNeedsChanged: ignore,
 	},
 	awaitingDaemon: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAwaiting,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: lookForDaemon,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: takeMainPid,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	stopping: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAgain,
 		evPause: pauseStopping, evContinue: continueStopping, evExit: exitWhenDown, evSignal: signalRun, evTerminate: terminate,
 		evRunExited: stopEnded, evFinishExited: ignore, evTimer: killStop,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	draining: {
 		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopAgain,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: ignore, evTimer: killStop,
 		evReady: noteReady, evNotReady: noteNotReady, evStatusText: noteText, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: drained, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: drained, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
 	},
 	finishing: {
 		evBegin: ignore, evUp: startAfterFinish, evOnce: startAfterFinish, evDown: wantDown,
 		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
 		evRunExited: ignore, evFinishExited: finished, evTimer: killFinish,
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
-		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
+	},
+	waiting: {
+		evBegin: ignore, evUp: wantUp, evOnce: wantUp, evDown: stopWaiting,
+		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
+		evRunExited: ignore, evFinishExited: ignore, evTimer: lookAtNeeds,
+		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: lookAtNeeds,
 	},
 }
 
@@ -295,6 +304,19 @@ func cancelStart(s *Supervisor, _ time.Time, _ input) {
 	s.state, s.alarm = stopped, time.Time{}
 	s.changed()
 }
+
+// stopWaiting: svc -d while waiting for needed services forgets the
+// start.
+func stopWaiting(s *Supervisor, now time.Time, in input) {
+	s.fx.unwatchNeeds()
+	s.waitingFor = nil
+	cancelStart(s, now, in)
+}
+
+// lookAtNeeds: needs/ or a needed service changed (or, without inotify,
+// the time to look again came): the service starts if nothing it needs is
+// still to be ready.
+func lookAtNeeds(s *Supervisor, now time.Time, _ input) { s.startAt(now, time.Time{}) }
 
 // wantDown: svc -d with nothing to stop (./finish runs, or failed).
 func wantDown(s *Supervisor, _ time.Time, _ input) {
@@ -655,14 +677,18 @@ func (s *Supervisor) afterRun(now, next time.Time) {
 // is a quicker restart, and the state skipped lasted less than a
 // millisecond.
 func (s *Supervisor) startAt(now, next time.Time) {
-	s.changed()
 	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
 		next = gap
 	}
 	if now.Before(next) {
+		s.changed()
 		s.state, s.alarm = backoff, next
 		return
 	}
+	if s.waitForNeeds(now) {
+		return
+	}
+	s.changed()
 	s.lastStart = now
 	s.state, s.alarm = stopped, time.Time{}
 	s.startAsked = false
@@ -689,6 +715,26 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.dirty = false
 	s.announce()
 	s.fx.letRun()
+}
+
+// waitForNeeds tells whether ./run must wait for the services needs/
+// names, and makes the service wait if so; the record is written when
+// what it waits for changes.
+func (s *Supervisor) waitForNeeds(now time.Time) bool {
+	names, heard := s.fx.unmet()
+	if len(names) == 0 {
+		s.fx.unwatchNeeds()
+		s.waitingFor = nil
+		return false
+	}
+	if s.state != waiting || !slices.Equal(names, s.waitingFor) {
+		s.changed()
+	}
+	s.state, s.waitingFor, s.alarm = waiting, names, time.Time{}
+	if !heard {
+		s.alarm = now.Add(needsLook)
+	}
+	return true
 }
 
 // signalStop sends the service's process its down signal and CONT, and,

@@ -29,6 +29,8 @@ type world struct {
 	left      []int           // pids findLeftovers finds
 	gone      map[int]bool    // processes that have exited
 	trust     map[int]bool    // pids trusted names a process of ./run
+	unmetNow  []string        // the needed services not yet ready
+	deaf      bool            // unmet's changes are not heard (no inotify)
 }
 
 func newWorld(settings ...string) *world {
@@ -114,6 +116,15 @@ func (w *world) trusted(pid int, named string) (child, error) {
 	return child{pid: pid, pidfd: -1, adopted: true}, nil
 }
 
+func (w *world) unmet() ([]string, bool) {
+	if len(w.unmetNow) > 0 {
+		w.call("look at needs")
+	}
+	return w.unmetNow, !w.deaf
+}
+
+func (w *world) unwatchNeeds() {}
+
 // t0 is the tests' now.
 var t0 = time.Unix(1_700_000_000, 0)
 
@@ -166,6 +177,9 @@ func inState(st state, w *world) (*Supervisor, *bytes.Buffer) {
 		s.exited, s.lastExit = true, exit{1, 0}
 		s.nextStart = t0.Add(500 * time.Millisecond)
 		s.alarm = t0.Add(5 * time.Second)
+	case waiting:
+		// Its needs/ names db, which is not ready.
+		s.waitingFor, w.unmetNow = []string{"db"}, []string{"db"}
 	}
 	return s, stderr
 }
@@ -214,6 +228,7 @@ func summary(r status.Status) string {
 	add(r.Restarts != 0, "restarts="+strconv.Itoa(int(r.Restarts)))
 	add(r.FinishPid != 0, "finishpid="+strconv.Itoa(r.FinishPid))
 	add(r.StartError != "", "error="+r.StartError)
+	add(r.Waiting != "", "waiting="+strings.Join(r.WaitingFor(), ","))
 	return strings.Join(words, " ")
 }
 
@@ -376,6 +391,15 @@ var cells = []cell{
 	{finishing, evFinishExited, outcome{"backoff +500ms", "", "stopped pid=0 want=u exit=1/0 next=+500ms"}, ""},
 	{finishing, evTimer, outcome{"finishing none", "signal 300 SIGKILL", ""},
 		"supervise: warning: svc/finish still running after its timeout-finish: killed\n"},
+
+	{waiting, evUp, outcome{"waiting none", "", "waiting pid=0 want=u waiting=db"}, ""},
+	{waiting, evOnce, outcome{"waiting none", "", "waiting pid=0 want=o waiting=db"}, ""},
+	{waiting, evDown, outcome{"stopped none", "", "stopped pid=0 want=d"}, ""},
+	{waiting, evPause, outcome{"waiting none", "", "waiting pid=0 want=u waiting=db"}, ""},
+	{waiting, evContinue, outcome{"waiting none", "", "waiting pid=0 want=u waiting=db"}, ""},
+	{waiting, evExit, outcome{"waiting none", "", "waiting pid=0 want=u waiting=db"}, ""},
+	{waiting, evTimer, outcome{"waiting none", "look at needs", ""}, ""}, // db still not ready: nothing to write
+	{waiting, evNeedsChanged, outcome{"waiting none", "look at needs", ""}, ""},
 }
 
 // TestEveryPair dispatches every event in every state, and checks the
@@ -518,6 +542,40 @@ func TestScenarios(t *testing.T) {
 			ins:  []input{{ev: evTimer}, exited(256, 15)},
 			want: outcome{"running none", "signal 100 SIGTERM; signal 100 SIGCONT; start run; let run after record 2", "stopping pid=100 want=u stopsent ready | running pid=1001 want=u exit=256/15 watchdog restarts=1"},
 			warn: "supervise: warning: svc/run said no WATCHDOG=1 for 2000 ms: stopping it\n"},
+		{name: "a start waits for what needs/ names", from: stopped,
+			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"cache", "db"} },
+			ins:   []input{{ev: evUp}},
+			want:  outcome{"waiting none", "look at needs", "waiting pid=0 want=u waiting=cache,db"}},
+		{name: "a restart waits again", from: running,
+			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"db"} },
+			ins:   []input{exited(1, 0)},
+			want:  outcome{"waiting none", "look at needs", "waiting pid=0 want=u exit=1/0 waiting=db"}},
+		{name: "the restart gap first, then the wait", from: running,
+			setup: func(s *Supervisor, w *world) {
+				s.lastStart = t0.Add(-500 * time.Millisecond)
+				w.unmetNow = []string{"db"}
+			},
+			ins:  []input{exited(1, 0), {ev: evTimer}},
+			want: outcome{"waiting none", "look at needs", "stopped pid=0 want=u exit=1/0 next=+500ms | waiting pid=0 want=u exit=1/0 waiting=db"}},
+		{name: "what is waited for changes: recorded", from: waiting,
+			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"cache"} },
+			ins:   []input{{ev: evNeedsChanged}},
+			want:  outcome{"waiting none", "look at needs", "waiting pid=0 want=u waiting=cache"}},
+		{name: "the last needed service ready: ./run starts", from: waiting,
+			setup: func(s *Supervisor, w *world) { w.unmetNow = nil },
+			ins:   []input{{ev: evNeedsChanged}},
+			want:  outcome{"running none", "start run; let run after record 1", "running pid=1001 want=u restarts=1"}},
+		{name: "svc -o waits too", from: stopped,
+			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"db"} },
+			ins:   []input{{ev: evOnce}},
+			want:  outcome{"waiting none", "look at needs", "waiting pid=0 want=o waiting=db"}},
+		{name: "svc -d, then -u: waits again", from: waiting,
+			ins:  []input{{ev: evDown}, {ev: evUp}},
+			want: outcome{"waiting none", "look at needs", "stopped pid=0 want=d | waiting pid=0 want=u waiting=db"}},
+		{name: "without inotify: a look each second", from: stopped,
+			setup: func(s *Supervisor, w *world) { w.unmetNow, w.deaf = []string{"db"}, true },
+			ins:   []input{{ev: evUp}, {ev: evTimer}},
+			want:  outcome{"waiting +2s", "look at needs; look at needs", "waiting pid=0 want=u waiting=db"}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			w := newWorld()

@@ -116,6 +116,12 @@ type Supervisor struct {
 	healthStopProbe string
 	exitUnhealthy   bool
 	exitProbe       string
+
+	// scanDir is the directory of the service's siblings, name its
+	// name there: where needs/ names are looked for (needs.go).
+	scanDir, name string
+	needs         needWatch // while waiting
+	waitingFor    []string  // while waiting: the needed services not yet ready
 }
 
 // Open takes charge of the service in opt.Dir: it makes supervise/, takes
@@ -124,7 +130,9 @@ type Supervisor struct {
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
 	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}, probe: health.New()}
+		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
+		needs: needWatch{fd: -1}}
+	s.scanDir, s.name = scanDirOf(opt.Dir)
 	s.fx = (*system)(s)
 	if err := s.open(); err != nil {
 		s.Close()
@@ -328,6 +336,7 @@ func (s *Supervisor) Close() {
 	s.child.release()
 	s.ready.closeSocket()
 	s.probe.Close()
+	s.needs.close()
 	for _, fd := range []int{s.lock, s.dir} {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -358,7 +367,11 @@ func (s *Supervisor) Watched(fds []int) []int {
 		fds = append(fds, s.child.pidfd)
 	}
 	pipe, socket := s.ready.pollFds()
-	for _, fd := range []int{pipe, socket, s.probe.Fd()} {
+	needs := -1
+	if s.state == waiting {
+		needs = s.needs.fd
+	}
+	for _, fd := range []int{pipe, socket, s.probe.Fd(), needs} {
 		if fd >= 0 {
 			fds = append(fds, fd)
 		}
@@ -379,7 +392,7 @@ func (s *Supervisor) Path() string { return s.cwd }
 // down, ./finish included. "svc -ux" on a service that is down runs it
 // once, as with daemontools, even when the start waits for the restart gap.
 func (s *Supervisor) Done() bool {
-	return s.exiting && (s.state == stopped || s.state == backoff || s.state == failed) && !s.startAsked
+	return s.exiting && (s.state == stopped || s.state == backoff || s.state == failed || s.state == waiting) && !s.startAsked
 }
 
 // Running says whether the service runs with nothing under way: no stop,
@@ -432,6 +445,9 @@ func (s *Supervisor) Step(now time.Time) {
 		return
 	}
 	s.probed(now)
+	if s.state == waiting && s.needs.heard() {
+		s.dispatch(now, input{ev: evNeedsChanged})
+	}
 	if !s.alarm.IsZero() && !now.Before(s.alarm) {
 		s.dispatch(now, input{ev: evTimer})
 	}
@@ -471,6 +487,8 @@ func (s *Supervisor) record() status.Status {
 		r.State = status.Stopped
 	case backoff:
 		r.State, r.NextStart = status.Stopped, tai64.FromTime(s.alarm)
+	case waiting:
+		r.State, r.Waiting = status.Stopped, status.WaitingString(s.waitingFor)
 	case failed:
 		r.State = status.Failed
 	case starting:

@@ -41,7 +41,8 @@ func (w Want) Holds(s status.Status) bool {
 	case Up:
 		return s.Pid != 0
 	case UpReady:
-		return s.Pid != 0 && (!s.Readiness || s.Ready != (tai64.Label{}))
+		// A one-shot task done is as ready as it will be.
+		return s.Done || s.Pid != 0 && (!s.Readiness || s.Ready != (tai64.Label{}))
 	case Down:
 		return s.Pid == 0
 	case DownDone:

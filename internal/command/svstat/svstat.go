@@ -90,6 +90,16 @@ func long(r report.Report, now tai64.Label) string {
 	switch {
 	case s.Finishing:
 		b = append(b, ", finishing"...)
+	case s.Done && s.State == status.Stopped:
+		b = append(b, ", done"...)
+	case s.Waiting != "" && s.State == status.Stopped:
+		b = append(b, ", waiting for "...)
+		for i, name := range s.WaitingFor() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendPrintable(b, name)
+		}
 	case s.State != status.Running && s.State != status.Stopped:
 		b = append(b, ", "+s.StateName()...)
 	}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
+)
+
+// needsModes are the ways a service with needs/ is supervised: svscan's
+// two modes, and a supervise started by hand for each service.
+var needsModes = append(modes[:len(modes):len(modes)], mode{name: "by-hand"})
+
+// startNeeds supervises the services names of dir in mode m.
+func (m mode) startNeeds(t *testing.T, dir string, names ...string) *scanner {
+	t.Helper()
+	if m.name != "by-hand" {
+		return m.start(t, dir)
+	}
+	for _, name := range names {
+		svtest.StartSupervise(t, filepath.Join(dir, name))
+	}
+	return nil
+}
+
+func forNeedsModes(t *testing.T, test func(t *testing.T, m mode)) {
+	for _, m := range needsModes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, m)
+		})
+	}
+}
+
+// need makes dir/needs/name; a symlink when link, else an empty file.
+func need(t *testing.T, dir, name string, link bool) {
+	t.Helper()
+	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "needs"), 0o755))
+	if link {
+		testbin.Must(t, os.Symlink("../../"+name, filepath.Join(dir, "needs", name)))
+		return
+	}
+	writeFile(t, filepath.Join(dir, "needs", name), "", 0o644)
+}
+
+// nanos reads the clock a service wrote into file (date +%s%N).
+func nanos(t *testing.T, file string) time.Time {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	testbin.Must(t, err)
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	testbin.Must(t, err)
+	return time.Unix(0, n)
+}
+
+// waitingFor is svstat -j's waiting_for of dir.
+func waitingFor(t *testing.T, dir string) []string {
+	t.Helper()
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()
+	testbin.Must(t, err)
+	var j struct {
+		State      string   `json:"state"`
+		WaitingFor []string `json:"waiting_for"`
+	}
+	testbin.Must(t, json.Unmarshal(out, &j))
+	return j.WaitingFor
+}
+
+// app needs db, which says it is ready through notification-fd a second
+// after its start: app's ./run starts only then, within 50 ms, and until
+// then svstat says what it waits for; daemontools' svstat sees it down,
+// wanted up.
+func TestNeedsWaitForReadiness(t *testing.T) { forNeedsModes(t, needsWaitForReadiness) }
+
+func needsWaitForReadiness(t *testing.T, m mode) {
+	dir := t.TempDir()
+	db, app := filepath.Join(dir, "db"), filepath.Join(dir, "app")
+	makeService(t, db, "sleep 1\ndate +%s%N >../db-ready\necho >&4\nexec sleep 1000", "")
+	writeFile(t, filepath.Join(db, "notification-fd"), "4\n", 0o644)
+	makeService(t, app, "date +%s%N >../app-started\nexec sleep 1000", "")
+	need(t, app, "db", m.name == "one-process")
+	m.startNeeds(t, dir, "app", "db")
+	svtest.WaitFor(t, 5*time.Second, "app waiting for db", func() bool {
+		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for db, 0 restarts"
+	})
+	if got := waitingFor(t, app); len(got) != 1 || got[0] != "db" {
+		t.Errorf("svstat -j: waiting_for %q, want [db]", got)
+	}
+	if out, err := exec.Command("/usr/bin/svstat", app).Output(); err != nil ||
+		!strings.HasSuffix(string(out), " seconds, normally up, want up\n") || !strings.HasPrefix(string(out), app+": down ") {
+		t.Errorf("daemontools' svstat: %q %v", out, err)
+	}
+	svtest.WaitFor(t, 10*time.Second, "app to start", func() bool { return svtest.Exists(filepath.Join(dir, "app-started")) })
+	ready, started := nanos(t, filepath.Join(dir, "db-ready")), nanos(t, filepath.Join(dir, "app-started"))
+	if late := started.Sub(ready); late < 0 || late > svtest.Scaled(50*time.Millisecond) {
+		t.Errorf("app started %v after db said it is ready, want within 0 and %v", late, svtest.Scaled(50*time.Millisecond))
+	}
+	if got := waitingFor(t, app); got != nil {
+		t.Errorf("svstat -j once up: waiting_for %q, want null", got)
+	}
+}
+
+// A needed service missing from the scan directory is waited for; once
+// the needs/ entry is removed, the service starts.
+func TestNeedsMissing(t *testing.T) { forNeedsModes(t, needsMissing) }
+
+func needsMissing(t *testing.T, m mode) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	makeService(t, app, "exec sleep 1000", "")
+	need(t, app, "ghost", true)
+	need(t, app, "ghost2", false)
+	m.startNeeds(t, dir, "app")
+	svtest.WaitFor(t, 5*time.Second, "app waiting for ghost", func() bool {
+		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost, ghost2, 0 restarts"
+	})
+	// svc -u and -o keep it waiting.
+	svtest.OurSvc(t, "-u", app)
+	svtest.OurSvc(t, "-o", app)
+	if !svtest.Holds(200*time.Millisecond, func() bool { return upPid(t, app) == 0 }) {
+		t.Fatal("app started while ghost is missing")
+	}
+	if got := svstatLong(t, app); got != "down N seconds, normally up, waiting for ghost, ghost2, 0 restarts" {
+		t.Errorf("after svc -u -o: %q", got) // -o: wanted neither up nor down
+	}
+	svtest.OurSvc(t, "-u", app)
+	testbin.Must(t, os.Remove(filepath.Join(app, "needs", "ghost")))
+	svtest.WaitFor(t, 5*time.Second, "app waiting for ghost2 alone", func() bool {
+		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost2, 0 restarts"
+	})
+	testbin.Must(t, os.Remove(filepath.Join(app, "needs", "ghost2")))
+	waitUp(t, 5*time.Second, app)
+}
+
+// Two services that need each other are a cycle: svscan warns once, and
+// both start as if they had no needs.
+func TestNeedsCycle(t *testing.T) { forModes(t, needsCycle) }
+
+func needsCycle(t *testing.T, m mode) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	makeService(t, a, "exec sleep 1000", "")
+	makeService(t, b, "exec sleep 1000", "")
+	need(t, a, "b", false)
+	need(t, b, "a", false)
+	s := m.start(t, dir)
+	waitUp(t, 5*time.Second, a, b)
+	testbin.Must(t, s.Cmd.Process.Signal(syscall.SIGHUP))
+	makeService(t, filepath.Join(dir, "c"), "exec sleep 1000", "") // another scan that adds a service
+	waitUp(t, 5*time.Second, filepath.Join(dir, "c"))
+	if got, want := s.stderr(), "svscan: warning: dependency cycle: a -> b -> a\n"; got != want {
+		t.Errorf("svscan's stderr: %q, want %q", got, want)
+	}
+}
