@@ -213,7 +213,9 @@ func (p *Prober) begin(now time.Time) {
 		return
 	}
 	p.sock = fd
-	if err := unix.Connect(fd, t.addr); err != nil && err != unix.EINPROGRESS && err != unix.EAGAIN {
+	// A unix socket's EAGAIN is a full backlog: a server that does not
+	// accept, not a connect under way.
+	if err := unix.Connect(fd, t.addr); err != nil && err != unix.EINPROGRESS {
 		p.closeSock()
 		p.line = strerr.Reason(err)
 		return
