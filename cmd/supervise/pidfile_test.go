@@ -543,3 +543,23 @@ func TestPidfileTakenOverWaitStopped(t *testing.T) {
 		t.Errorf("./run started %d times: %q", len(runs), runs)
 	}
 }
+
+// A forking daemon is probed once its pidfile names it, not while it is
+// awaited; its probes failing stop it and start ./run again.
+func TestPidfileProbed(t *testing.T) {
+	t.Parallel()
+	dir := newService(t, "sh -c 'echo $$ > daemon.pid; exec sleep 1000' &\nexit 0")
+	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
+	writeFile(t, dir, "health", "#!/bin/sh\n[ ! -e sick ]\n", 0o755)
+	writeFile(t, dir, "health-interval", "50\n", 0o644)
+	writeFile(t, dir, "health-grace", "0\n", 0o644)
+	svtest.StartSupervise(t, dir)
+	first := waitRecord(t, dir, "the daemon healthy", func(s status.Status) bool {
+		return s.FromPidfile && s.Health == status.HealthHealthy
+	})
+	writeFile(t, dir, "sick", "", 0o644)
+	after := waitRecord(t, dir, "a new daemon", func(s status.Status) bool { return s.FromPidfile && s.Pid != first.Pid })
+	if !after.LastExit.Unhealthy || after.LastExit.Probe != "exit 1" {
+		t.Errorf("after: %+v", after)
+	}
+}

@@ -601,6 +601,7 @@ func takeMainPid(s *Supervisor, now time.Time, in input) {
 	c.named = byMainpid
 	if s.state == awaitingDaemon {
 		s.alarm = time.Time{} // no more looks at the pidfile
+		s.startProbes(now)
 	}
 	s.child.release()
 	s.child = c

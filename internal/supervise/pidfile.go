@@ -69,6 +69,7 @@ func (s *Supervisor) awaitDaemon(now time.Time, e exit) bool {
 	}
 	s.since = label(now)
 	s.state = awaitingDaemon
+	s.probe.Stop() // until the daemon is found
 	s.await = awaiting{path: path, until: now.Add(pidfileWait), orphansElsewhere: e == exitUnknown, exit: e}
 	lookForDaemon(s, now, input{})
 	return true
@@ -105,6 +106,7 @@ func lookForDaemon(s *Supervisor, now time.Time, _ input) {
 		s.child, s.alarm = c, time.Time{}
 		s.since = label(now)
 		s.state = s.upState()
+		s.startProbes(now)
 		if s.want == status.WantDown { // told svc -d meanwhile (stopAwaiting)
 			s.signalStop()
 			s.enterStopping(now)
