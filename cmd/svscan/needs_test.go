@@ -160,3 +160,51 @@ func needsCycle(t *testing.T, m mode) {
 		t.Errorf("svscan's stderr: %q, want %q", got, want)
 	}
 }
+
+// lines counts the lines of file, 0 when there is none.
+func lines(file string) int {
+	b, _ := os.ReadFile(file)
+	return strings.Count(string(b), "\n")
+}
+
+// web needs migrate, a one-shot task: while migrate fails it is retried
+// and web waits; once it exits 0 it is done, never run again, and web
+// starts. svwait -U holds for done; daemontools' svstat sees it down.
+func TestOneshotNeeded(t *testing.T) { forNeedsModes(t, oneshotNeeded) }
+
+func oneshotNeeded(t *testing.T, m mode) {
+	dir := t.TempDir()
+	migrate, web := filepath.Join(dir, "migrate"), filepath.Join(dir, "web")
+	runs, fail := filepath.Join(dir, "migrate-runs"), filepath.Join(dir, "fail")
+	writeFile(t, fail, "", 0o644)
+	makeService(t, migrate, "echo run >>../migrate-runs\nif [ -e ../fail ]; then exit 1; fi", "")
+	writeFile(t, filepath.Join(migrate, "oneshot"), "", 0o644)
+	makeService(t, web, "date +%s%N >../web-started\nexec sleep 1000", "")
+	need(t, web, "migrate", false)
+	m.startNeeds(t, dir, "web", "migrate")
+	svtest.WaitFor(t, 10*time.Second, "migrate to fail twice", func() bool { return lines(runs) >= 2 })
+	if got := svstatLong(t, web); got != "down N seconds, normally up, want up, waiting for migrate, 0 restarts" {
+		t.Errorf("web while migrate fails: %q", got)
+	}
+	if svtest.Exists(filepath.Join(dir, "web-started")) {
+		t.Fatal("web started after migrate failed")
+	}
+	testbin.Must(t, os.Remove(fail))
+	svtest.WaitFor(t, 10*time.Second, "web to start", func() bool { return svtest.Exists(filepath.Join(dir, "web-started")) })
+	n := lines(runs)
+	if got := svstatLong(t, migrate); !strings.HasPrefix(got, "down N seconds, normally up, done, ") || !strings.HasSuffix(got, ", last exit 0") {
+		t.Errorf("svstat -l migrate: %q", got)
+	}
+	if out, err := exec.Command("/usr/bin/svstat", migrate).Output(); err != nil || !strings.HasSuffix(string(out), " seconds, normally up\n") {
+		t.Errorf("daemontools' svstat: %q %v", out, err)
+	}
+	if code := svwaitRun(t, "-U", "-t", "1000", migrate); code != 0 {
+		t.Errorf("svwait -U on a one-shot task done: exit %d", code)
+	}
+	if !svtest.Holds(1500*time.Millisecond, func() bool { return lines(runs) == n }) {
+		t.Errorf("migrate ran again once done: %d runs, then %d", n, lines(runs))
+	}
+	// svc -u runs it once more.
+	svtest.OurSvc(t, "-u", migrate)
+	svtest.WaitFor(t, 5*time.Second, "migrate's run on svc -u", func() bool { return lines(runs) == n+1 })
+}

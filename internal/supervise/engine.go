@@ -42,10 +42,11 @@ const (
 	draining                    // its process has exited, the processes it left are being stopped; alarm: KILL them; record: stopping, no pid
 	finishing                   // ./finish runs; alarm: KILL it; record: finishing
 	waiting                     // down, a start due once the services needs/ names are ready (needs.go); alarm: look again, without inotify; record: stopped, waiting for them
+	done                        // a one-shot task (oneshot) whose ./run exited 0: down, not started again unless asked; record: stopped, done
 	numStates
 )
 
-var stateNames = [numStates]string{"stopped", "backoff", "failed", "starting", "running", "awaitingDaemon", "stopping", "draining", "finishing", "waiting"}
+var stateNames = [numStates]string{"stopped", "backoff", "failed", "starting", "running", "awaitingDaemon", "stopping", "draining", "finishing", "waiting", "done"}
 
 func (st state) String() string { return stateNames[st] }
 
@@ -219,6 +220,13 @@ var table = [numStates][numEvents]handler{
 		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
 		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: lookAtNeeds,
 	},
+	done: {
+		evBegin: ignore, evUp: startOnCommand, evOnce: startOnCommand, evDown: wantDown,
+		evPause: notePause, evContinue: noteContinue, evExit: exitWhenDown, evSignal: ignore, evTerminate: ignore,
+		evRunExited: ignore, evFinishExited: ignore, evTimer: ignore,
+		evReady: ignore, evNotReady: ignore, evStatusText: ignore, evWatchdogPing: ignore, evWatchdogTrigger: ignore, evMainPid: ignore,
+		evLeftoversGone: ignore, evProbed: ignore, evUnhealthy: ignore, evNeedsChanged: ignore,
+	},
 }
 
 // dispatch handles an event and writes the status record if it changed.
@@ -318,7 +326,7 @@ func stopWaiting(s *Supervisor, now time.Time, in input) {
 // still to be ready.
 func lookAtNeeds(s *Supervisor, now time.Time, _ input) { s.startAt(now, time.Time{}) }
 
-// wantDown: svc -d with nothing to stop (./finish runs, or failed).
+// wantDown: svc -d with nothing to stop (./finish runs, failed, done).
 func wantDown(s *Supervisor, _ time.Time, _ input) {
 	s.want, s.startAsked = status.WantDown, false
 	s.changed()
@@ -656,12 +664,22 @@ func (s *Supervisor) runExited(now time.Time, e exit) {
 }
 
 // afterRun is the end of a run, ./finish included: the service starts
-// again at next if wanted up, else stays down.
+// again at next if wanted up, else stays down. A one-shot task whose
+// ./run exited 0 is done: wanted neither up nor down (as after svc -o),
+// so that daemontools' svstat says only that it is down.
 func (s *Supervisor) afterRun(now, next time.Time) {
 	if s.state != failed {
 		s.state = stopped
 	}
 	s.alarm = time.Time{}
+	if _, oneshot := s.fx.setting(oneshotFile); oneshot && s.state != failed && s.lastExit == (exit{}) {
+		s.state, s.startAsked = done, false
+		if s.want == status.WantUp {
+			s.want = status.WantNone
+		}
+		s.changed()
+		return
+	}
 	if !s.exiting && s.want == status.WantUp || s.startAsked {
 		s.startAt(now, next)
 		return

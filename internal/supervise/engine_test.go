@@ -180,6 +180,10 @@ func inState(st state, w *world) (*Supervisor, *bytes.Buffer) {
 	case waiting:
 		// Its needs/ names db, which is not ready.
 		s.waitingFor, w.unmetNow = []string{"db"}, []string{"db"}
+	case done:
+		// A one-shot task whose ./run exited 0.
+		w.settings[oneshotFile] = ""
+		s.want, s.exited, s.lastExit = status.WantNone, true, exit{}
 	}
 	return s, stderr
 }
@@ -400,6 +404,13 @@ var cells = []cell{
 	{waiting, evExit, outcome{"waiting none", "", "waiting pid=0 want=u waiting=db"}, ""},
 	{waiting, evTimer, outcome{"waiting none", "look at needs", ""}, ""}, // db still not ready: nothing to write
 	{waiting, evNeedsChanged, outcome{"waiting none", "look at needs", ""}, ""},
+
+	{done, evUp, outcome{"running none", "start run; let run after record 1", "running pid=1001 want=u exit=0/0 restarts=1"}, ""},
+	{done, evOnce, outcome{"running none", "start run; let run after record 1", "running pid=1001 want=o exit=0/0 restarts=1"}, ""},
+	{done, evDown, outcome{"done none", "", "done pid=0 want=d exit=0/0"}, ""},
+	{done, evPause, outcome{"done none", "", "done pid=0 want=o exit=0/0"}, ""},
+	{done, evContinue, outcome{"done none", "", "done pid=0 want=o exit=0/0"}, ""},
+	{done, evExit, outcome{"done none", "", "done pid=0 want=o exit=0/0"}, ""},
 }
 
 // TestEveryPair dispatches every event in every state, and checks the
@@ -572,6 +583,25 @@ func TestScenarios(t *testing.T) {
 		{name: "svc -d, then -u: waits again", from: waiting,
 			ins:  []input{{ev: evDown}, {ev: evUp}},
 			want: outcome{"waiting none", "look at needs", "stopped pid=0 want=d | waiting pid=0 want=u waiting=db"}},
+		{name: "a one-shot task's exit 0: done, wanted neither up nor down", from: running,
+			setup: func(s *Supervisor, w *world) { w.settings[oneshotFile] = "" },
+			ins:   []input{exited(0, 0)},
+			want:  outcome{"done none", "", "done pid=0 want=o exit=0/0"}},
+		{name: "a one-shot task's exit 0 after ./finish: done", from: running,
+			setup: func(s *Supervisor, w *world) { w.settings[oneshotFile], w.settings[finishFile] = "", "" },
+			ins:   []input{exited(0, 0), {ev: evFinishExited}},
+			want:  outcome{"done none", "start finish 0 0", "finishing pid=0 want=u exit=0/0 next=-9s finishpid=1001 | done pid=0 want=o exit=0/0"}},
+		{name: "a one-shot task's failure: started again, with the backoff", from: running,
+			setup: func(s *Supervisor, w *world) {
+				w.settings[oneshotFile], w.settings[backoffMaxFile] = "", "4000"
+				s.lastStart = t0.Add(-500 * time.Millisecond)
+			},
+			ins:  []input{exited(1, 0), {ev: evTimer}, exited(1, 0)},
+			want: outcome{"backoff +2.5s", "start run; let run after record 2", "stopped pid=0 want=u exit=1/0 next=+500ms | running pid=1001 want=u exit=1/0 restarts=1 | stopped pid=0 want=u exit=1/0 next=+2.5s restarts=1"}},
+		{name: "a one-shot task stopped by svc -d: down, not done", from: running,
+			setup: func(s *Supervisor, w *world) { w.settings[oneshotFile] = "" },
+			ins:   []input{{ev: evDown}, exited(256, 15)},
+			want:  outcome{"stopped none", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=d stopsent ready | stopped pid=0 want=d exit=256/15"}},
 		{name: "without inotify: a look each second", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.unmetNow, w.deaf = []string{"db"}, true },
 			ins:   []input{{ev: evUp}, {ev: evTimer}},

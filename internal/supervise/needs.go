@@ -129,7 +129,8 @@ func (x *system) unmet() ([]string, bool) {
 func (x *system) unwatchNeeds() { x.needs.close() }
 
 // neededReady tells whether the service name in scandir is supervised
-// (its supervise holds supervise/ok open), up and ready, or done.
+// (its supervise holds supervise/ok open), up and ready, or, a one-shot
+// task, done.
 func neededReady(scandir int, name string) bool {
 	ok, err := unix.Openat(scandir, name+"/supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -140,6 +141,10 @@ func neededReady(scandir int, name string) bool {
 	var ext *status.ExtensionError
 	if err != nil && !errors.Is(err, status.ErrNoExtension) && !errors.As(err, &ext) {
 		return false
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(scandir, name+"/"+oneshotFile, &st, 0) == nil {
+		return r.Done
 	}
 	return watch.UpReady.Holds(r)
 }

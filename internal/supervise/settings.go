@@ -19,6 +19,7 @@ const (
 	timeoutKillFile   = "timeout-kill"
 	timeoutFinishFile = "timeout-finish"
 	backoffMaxFile    = "backoff-max"
+	oneshotFile       = "oneshot" // presence counts: ./run is a task, done at its exit 0
 )
 
 // defaultTimeoutFinish is how long ./finish may run without timeout-finish.

@@ -392,7 +392,7 @@ func (s *Supervisor) Path() string { return s.cwd }
 // down, ./finish included. "svc -ux" on a service that is down runs it
 // once, as with daemontools, even when the start waits for the restart gap.
 func (s *Supervisor) Done() bool {
-	return s.exiting && (s.state == stopped || s.state == backoff || s.state == failed || s.state == waiting) && !s.startAsked
+	return s.exiting && (s.state == stopped || s.state == backoff || s.state == failed || s.state == waiting || s.state == done) && !s.startAsked
 }
 
 // Running says whether the service runs with nothing under way: no stop,
@@ -489,6 +489,8 @@ func (s *Supervisor) record() status.Status {
 		r.State, r.NextStart = status.Stopped, tai64.FromTime(s.alarm)
 	case waiting:
 		r.State, r.Waiting = status.Stopped, status.WaitingString(s.waitingFor)
+	case done:
+		r.State, r.Done = status.Stopped, true
 	case failed:
 		r.State = status.Failed
 	case starting:

@@ -26,8 +26,8 @@ import (
 type Want int
 
 const (
-	Up        Want = iota // ./run runs
-	UpReady               // ./run runs and said it is ready (or has no way to say it)
+	Up        Want = iota // ./run runs (or a one-shot task is done)
+	UpReady               // ./run runs and said it is ready (or has no way to say it), or a one-shot task is done
 	Down                  // ./run does not run
 	DownDone              // ./run does not run and ./finish is done
 	UpHealthy             // ./run runs and its latest probe passed (or it has no probe)
@@ -39,7 +39,7 @@ const (
 func (w Want) Holds(s status.Status) bool {
 	switch w {
 	case Up:
-		return s.Pid != 0
+		return s.Done || s.Pid != 0
 	case UpReady:
 		// A one-shot task done is as ready as it will be.
 		return s.Done || s.Pid != 0 && (!s.Readiness || s.Ready != (tai64.Label{}))
