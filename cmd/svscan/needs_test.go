@@ -208,3 +208,41 @@ func oneshotNeeded(t *testing.T, m mode) {
 	svtest.OurSvc(t, "-u", migrate)
 	svtest.WaitFor(t, 5*time.Second, "migrate's run on svc -u", func() bool { return lines(runs) == n+1 })
 }
+
+// svscan's orderly stop stops dependents first: web (needs app), then
+// app (needs db), then db, each saying goodbye as its down signal comes;
+// a cycle beside them (x and y) stops too.
+func TestNeedsStopOrder(t *testing.T) { forModes(t, needsStopOrder) }
+
+func needsStopOrder(t *testing.T, m mode) {
+	dir := t.TempDir()
+	byeRun := func(name string) string {
+		return "trap 'echo " + name + " >>../goodbyes; exit 0' TERM\nwhile :; do sleep 0.1; done"
+	}
+	var dirs []string
+	for _, name := range []string{"db", "app", "web", "x", "y"} {
+		makeService(t, filepath.Join(dir, name), byeRun(name), "")
+		dirs = append(dirs, filepath.Join(dir, name))
+	}
+	need(t, filepath.Join(dir, "web"), "app", false)
+	need(t, filepath.Join(dir, "app"), "db", true)
+	need(t, filepath.Join(dir, "x"), "y", false)
+	need(t, filepath.Join(dir, "y"), "x", false)
+	s := m.start(t, dir)
+	waitUp(t, 5*time.Second, dirs...)
+	s.signal(t, syscall.SIGTERM)
+	if code := s.Wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("svscan exited %d on TERM", code)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "goodbyes"))
+	testbin.Must(t, err)
+	var order []string
+	for _, name := range strings.Fields(string(b)) {
+		if name != "x" && name != "y" {
+			order = append(order, name)
+		}
+	}
+	if got := strings.Join(order, " "); got != "web app db" || len(strings.Fields(string(b))) != 5 {
+		t.Errorf("goodbyes: %q, want web, app, db in that order, and x and y", b)
+	}
+}

@@ -3,6 +3,7 @@ package scan
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"daemontools/internal/needs"
 )
@@ -36,4 +37,41 @@ func (s *Scanner) warnCycles() {
 		s.cyclesWarned[key] = true
 		s.warn("dependency cycle: ", cycle)
 	}
+}
+
+// dependents maps each service to the services that need it and are to
+// stop before it, in the order needs.StopOrder gives: on a cycle, the
+// need that would close it is left out, so that every stop ends.
+func (s *Scanner) dependents() map[*service][]*service {
+	byName := map[string]*service{}
+	var names []string
+	for _, sv := range s.services {
+		byName[sv.name] = sv
+		names = append(names, sv.name)
+	}
+	slices.Sort(names)
+	pos := map[string]int{}
+	for i, name := range needs.StopOrder(s.dir, names) {
+		pos[name] = i
+	}
+	after := map[*service][]*service{}
+	for _, name := range names {
+		for _, needed := range needs.Of(s.dir, name) {
+			if sv := byName[needed]; sv != nil && pos[needed] > pos[name] {
+				after[sv] = append(after[sv], byName[name])
+			}
+		}
+	}
+	return after
+}
+
+// dependentsUp tells whether a service that needs sv still has its
+// supervisor: sv's stop waits for it.
+func (s *Scanner) dependentsUp(sv *service, now time.Time) bool {
+	for _, d := range s.stopAfter[sv] {
+		if s.services[d.id] == d && s.memberOf(d.main, now).Present() {
+			return true
+		}
+	}
+	return false
 }

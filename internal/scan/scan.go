@@ -76,6 +76,9 @@ type Scanner struct {
 	// members.
 	added        bool
 	cyclesWarned map[string]bool
+	// stopAfter: in the orderly stop, the services that need each
+	// service, which stop before it (dependents).
+	stopAfter map[*service][]*service
 }
 
 // fileID is how daemontools tells entries apart: device and inode, so that a

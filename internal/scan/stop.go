@@ -50,9 +50,10 @@ const (
 	killed                  // still there at its deadline: got k
 )
 
-// Stop begins svscan's orderly stop: every service is stopped at once,
-// each logger once its service is down and it has read the pipe to the
-// end. Run returns when all are gone. The supervise program's one service
+// Stop begins svscan's orderly stop: every service is stopped once the
+// services that need it (needs/) are down, at once for most, each logger
+// once its service is down and it has read the pipe to the end. Run
+// returns when all are gone. The supervise program's one service
 // is told to stop, and the program ends with its supervisor, as on svc -dx.
 func (s *Scanner) Stop() {
 	if s.phase != scanning {
@@ -70,6 +71,7 @@ func (s *Scanner) Stop() {
 	for _, sv := range s.services {
 		sv.leaving = true
 	}
+	s.stopAfter = s.dependents()
 	s.checkStopped()
 }
 
@@ -82,6 +84,9 @@ func (s *Scanner) checkStopped() {
 // retire moves a leaving service one step towards its end (pair.retire);
 // with both of its supervisors gone, the entry is forgotten.
 func (s *Scanner) retire(sv *service, now time.Time) {
+	if sv.pair.main.step == running && s.dependentsUp(sv, now) {
+		return
+	}
 	if sv.retire(s.memberOf(sv.main, now), s.memberOf(sv.log, now), now, s.dir, s.warn) {
 		s.drop(sv)
 		s.checkStopped()
