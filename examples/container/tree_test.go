@@ -60,9 +60,15 @@ func TestTreeUnderUnshare(t *testing.T) {
 		b, _ := os.ReadFile(stdout)
 		return regexp.MustCompile(`(?m)^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z ` + name + `: ` + text + `$`).Match(b)
 	}
-	svtest.WaitFor(t, 10*time.Second, "both services' lines on stdout", func() bool {
-		return said("app", "started") && said("worker", "started")
+	svtest.WaitFor(t, 10*time.Second, "the services' lines on stdout", func() bool {
+		return said("app", "started") && said("worker", "started") && said("migrate", "done")
 	})
+	// app needs migrate, a one-shot task: it starts once migrate is
+	// done. (worker needs app, up as soon as its ./run runs: its first
+	// line may come before app's.)
+	if migrated, started := stamp(t, stdout, "migrate", "done"), stamp(t, stdout, "app", "started"); started < migrated {
+		t.Errorf("app started at %s, before migrate was done at %s", started, migrated)
+	}
 	// Inside the container's mounts, the supervise/ links lead to the
 	// tmpfs, where svstat and svc find everything.
 	inside := func(args ...string) string {
@@ -77,10 +83,13 @@ func TestTreeUnderUnshare(t *testing.T) {
 		st := inside(filepath.Join(testbin.Dir(t), "svstat"), dir+"/app", dir+"/app/log", dir+"/worker")
 		return strings.Count(st, ": up (pid ") == 3
 	})
-	if got := inside("ls", "/run/supervise"); got != "app\napp.log\nworker\n" {
+	if got := inside(filepath.Join(testbin.Dir(t), "svstat"), "-l", dir+"/migrate"); !strings.Contains(got, ", normally up, done, ") {
+		t.Errorf("svstat -l migrate: %q", got)
+	}
+	if got := inside("ls", "/run/supervise"); got != "app\napp.log\nmigrate\nworker\n" {
 		t.Errorf("/run/supervise holds %q", got)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "worker")); len(entries) != 3 {
+	if entries, _ := os.ReadDir(filepath.Join(dir, "worker")); len(entries) != 4 {
 		t.Errorf("the tree was written to: worker holds %v", entries)
 	}
 
@@ -96,6 +105,22 @@ func TestTreeUnderUnshare(t *testing.T) {
 	if !said("app", "stopping") || !said("worker", "stopping") {
 		b, _ := os.ReadFile(stderr)
 		c, _ := os.ReadFile(stdout)
-		t.Errorf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)
+		t.Fatalf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)
 	}
+	// worker needs app: it stops first.
+	if worker, app := stamp(t, stdout, "worker", "stopping"), stamp(t, stdout, "app", "stopping"); app < worker {
+		t.Errorf("app stopped at %s, before worker at %s", app, worker)
+	}
+}
+
+// stamp is the time multilog put on the line "NAME: TEXT" in file, in a
+// form that sorts as time does.
+func stamp(t *testing.T, file, name, text string) string {
+	t.Helper()
+	b, _ := os.ReadFile(file)
+	m := regexp.MustCompile(`(?m)^(\S+) ` + name + `: ` + text + `$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no line %q of %s in:\n%s", text, name, b)
+	}
+	return string(m[1])
 }
