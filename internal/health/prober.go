@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/rawsys"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 )
@@ -348,35 +348,14 @@ func (p *Prober) waitExec() (code, sig int, exited bool) {
 		}
 		return ws.ExitStatus(), 0, true
 	}
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PIDFD, p.pidfd, &info, unix.WEXITED|unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err == unix.ECHILD {
-			return -1, 0, true
-		}
-		ch := (*sigchld)(unsafe.Pointer(&info))
-		if err != nil || ch.pid == 0 {
-			return 0, 0, false
-		}
-		if ch.code == cldExited {
-			return int(ch.status), 0, true
-		}
-		return 0, int(ch.status), true
+	code, sig, exited, err := rawsys.WaitPidfd(p.pidfd)
+	switch {
+	case err == unix.ECHILD:
+		return -1, 0, true
+	case err != nil || !exited:
+		return 0, 0, false
 	}
-}
-
-// cldExited is siginfo's code for a child that called exit.
-const cldExited = 1
-
-// sigchld is the start of a siginfo_t as waitid fills it in for SIGCHLD.
-type sigchld struct {
-	signo, errno, code, _ int32
-	pid                   int32
-	uid                   uint32
-	status                int32
+	return code, sig, true
 }
 
 func (p *Prober) followSocket(now time.Time) (bool, string, bool) {

@@ -124,10 +124,40 @@ func Exited() int {
 	}
 }
 
-// childInfo is the start of a siginfo_t as waitid fills it in.
+// childInfo is the start of a siginfo_t as waitid fills it in for SIGCHLD.
 type childInfo struct {
 	signo, errno, code, _ int32
 	pid                   int32
+	uid                   uint32
+	status                int32
+}
+
+// cldExited is siginfo's code for a child that called exit.
+const cldExited = 1
+
+// WaitPidfd reaps the child open as pidfd if it has exited, without
+// waiting: its exit code, or the signal that killed it (sig non-zero).
+// exited is false while it runs; err is waitid's, ECHILD when the process
+// is not this one's child or was reaped already.
+func WaitPidfd(pidfd int) (code, sig int, exited bool, err error) {
+	for {
+		var info unix.Siginfo
+		_, _, e := unix.RawSyscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(pidfd), uintptr(unsafe.Pointer(&info)), unix.WEXITED|unix.WNOHANG, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, 0, false, e
+		}
+		ch := (*childInfo)(unsafe.Pointer(&info))
+		switch {
+		case ch.pid == 0:
+			return 0, 0, false, nil
+		case ch.code == cldExited:
+			return int(ch.status), 0, true, nil
+		}
+		return 0, int(ch.status), true, nil
+	}
 }
 
 // Reap collects the child pid if it has exited, without waiting, and

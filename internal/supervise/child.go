@@ -2,11 +2,11 @@ package supervise
 
 import (
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
+	"daemontools/internal/rawsys"
 )
 
 // child is a process the supervisor started, or one it adopted: from a
@@ -104,35 +104,16 @@ func (c *child) wait() (exit, bool) {
 			return exit{ws.ExitStatus(), 0}, true
 		}
 	}
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PIDFD, c.pidfd, &info, unix.WEXITED|unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err == unix.ECHILD {
-			return exitUnknown, true // reaped by someone else: gone all the same
-		}
-		ch := (*sigchld)(unsafe.Pointer(&info))
-		if err != nil || ch.pid == 0 {
-			return exit{}, false
-		}
-		if ch.code == cldExited {
-			return exit{int(ch.status), 0}, true
-		}
-		return exit{256, int(ch.status)}, true
+	code, sig, exited, err := rawsys.WaitPidfd(c.pidfd)
+	switch {
+	case err == unix.ECHILD:
+		return exitUnknown, true // reaped by someone else: gone all the same
+	case err != nil || !exited:
+		return exit{}, false
+	case sig != 0:
+		return exit{256, sig}, true
 	}
-}
-
-// cldExited is siginfo's code for a child that called exit.
-const cldExited = 1
-
-// sigchld is the start of a siginfo_t as waitid fills it in for SIGCHLD.
-type sigchld struct {
-	signo, errno, code, _ int32
-	pid                   int32
-	uid                   uint32
-	status                int32
+	return exit{code, 0}, true
 }
 
 // exited tells whether the child has exited, from its pidfd.
