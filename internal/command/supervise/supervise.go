@@ -27,7 +27,7 @@ func Run(args []string, _ io.Reader, _, stderr io.Writer) error {
 	}
 	signals, err := sigevent.Notify(syscall.SIGTERM, syscall.SIGCHLD)
 	if err != nil {
-		return strerr.Fatal("unable to catch signals: ", err)
+		return strerr.Fatal("unable to create pipe for ", args[1], ": ", err) // daemontools' words
 	}
 	inherit.OnlyStdio()
 	// A child subreaper: the processes that ./run's children leave (a
