@@ -37,13 +37,6 @@ type scanner struct {
 	stderrPath string
 }
 
-// startSvscan runs svscan on dir with our programs first in $PATH, so that
-// ours are used where they exist and Debian's daemontools otherwise.
-func startSvscan(t *testing.T, dir string, env ...string) *scanner {
-	t.Helper()
-	return startScanner(t, []string{dir}, env...)
-}
-
 // startScanner runs svscan with args (the scanned directory last).
 func startScanner(t testing.TB, args []string, env ...string) *scanner {
 	t.Helper()
