@@ -81,7 +81,7 @@ func (s Status) StateName() string {
 }
 
 // Version is the layout of our bytes that Append writes. DecodeAll also
-// reads versions 1 to 3 (see below), so that a supervise upgraded in place
+// reads versions 1 to 5 (see below), so that a supervise upgraded in place
 // still adopts its service.
 const Version = 6
 
