@@ -40,6 +40,10 @@ func formCases(t *testing.T) []formCase {
 	stopping := status.Status{Since: ago(50), Pid: 99, Want: 'd', State: status.Stopping}
 	daemon := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromPidfile: true, Restarts: 2}
 	mainpid := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromMainpid: true}
+	probed := status.Status{Since: ago(3), Pid: 77, Want: 'u', State: status.Running, Restarts: 1, Exited: true,
+		LastExit: status.Exit{Code: 256, Signal: 15, Unhealthy: true, Probe: "connection refused"},
+		Health: status.HealthUnhealthy, Failures: 2, Probe: "connection refused"}
+	healthy := status.Status{Since: ago(3), Pid: 78, Want: 'u', State: status.Running, Health: status.HealthHealthy, Probe: "HTTP/1.0 200 OK"}
 	daemontools := record(up)[:status.Size]
 	runit := record(up)[:status.RunitSize]
 	runitTerm := append(record(up)[:status.Size:status.Size], 1, 1)
@@ -92,6 +96,15 @@ func formCases(t *testing.T) []formCase {
 		{"daemon named by MAINPID", service(t, root, "mainpid", record(mainpid), true, false), "up (pid 4321) 9 seconds",
 			"up (pid 4321) 9 seconds, pid from MAINPID, 0 restarts",
 			with(base(true, 4321, 9, "up", "running"), "pid_from_mainpid", true)},
+		{"unhealthy, restarted by its probes", service(t, root, "probed", record(probed), true, false), "up (pid 77) 3 seconds",
+			"up (pid 77) 3 seconds, unhealthy (2 failed: connection refused), 1 restart, last stopped: unhealthy (probe: connection refused), killed by SIGTERM",
+			with(base(true, 77, 3, "up", "running"), "restarts", float64(1), "exit_code", float64(256), "exit_signal", float64(15),
+				"health", "unhealthy", "health_failures", float64(2), "health_probe", "connection refused",
+				"exit_unhealthy", true, "exit_probe", "connection refused")},
+		{"healthy", service(t, root, "healthy", record(healthy), true, false), "up (pid 78) 3 seconds",
+			"up (pid 78) 3 seconds, healthy, 0 restarts",
+			with(base(true, 78, 3, "up", "running"), "health", "healthy", "health_failures", float64(0), "health_probe", "HTTP/1.0 200 OK",
+				"exit_unhealthy", nil, "exit_probe", nil)},
 		{"daemontools' record", service(t, root, "daemontools", daemontools, true, false), "up (pid 1234) 100 seconds",
 			"up (pid 1234) 100 seconds; no extended status (written by another supervise)",
 			unknown(base(true, 1234, 100, "up", "running"), "no extended status (written by another supervise)")},
