@@ -246,3 +246,28 @@ func needsStopOrder(t *testing.T, m mode) {
 		t.Errorf("goodbyes: %q, want web, app, db in that order, and x and y", b)
 	}
 }
+
+// A needed service that goes down does not stop its dependent; the
+// dependent's next start waits for it again.
+func TestNeedsRestartWaitsAgain(t *testing.T) { forNeedsModes(t, needsRestartWaitsAgain) }
+
+func needsRestartWaitsAgain(t *testing.T, m mode) {
+	dir := t.TempDir()
+	db, app := filepath.Join(dir, "db"), filepath.Join(dir, "app")
+	makeService(t, db, "exec sleep 1000", "")
+	makeService(t, app, "exec sleep 1000", "")
+	need(t, app, "db", false)
+	m.startNeeds(t, dir, "app", "db")
+	pid := waitUp(t, 5*time.Second, db, app)[app]
+	svtest.OurSvc(t, "-d", db)
+	svtest.WaitFor(t, 5*time.Second, "db down", func() bool { return upPid(t, db) == 0 })
+	if !svtest.Holds(300*time.Millisecond, func() bool { return upPid(t, app) == pid }) {
+		t.Fatal("app stopped when db went down")
+	}
+	svtest.OurSvc(t, "-k", app)
+	svtest.WaitFor(t, 5*time.Second, "app waiting for db again", func() bool {
+		return strings.Contains(svstatLong(t, app), ", want up, waiting for db, ")
+	})
+	svtest.OurSvc(t, "-u", db)
+	waitUp(t, 5*time.Second, app)
+}
