@@ -54,10 +54,8 @@ func waitHealth(t *testing.T, dir, what string, cond func(healthOf) bool) health
 	return h
 }
 
-// listener is a TCP port of the test's that answers until closed, and
-// again once reopened on the same port.
+// listener is a TCP port of the test's that answers until closed.
 type listener struct {
-	t    *testing.T
 	addr string
 	ln   net.Listener
 }
@@ -65,7 +63,7 @@ type listener struct {
 func listen(t *testing.T) *listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testbin.Must(t, err)
-	l := &listener{t: t, addr: ln.Addr().String(), ln: ln}
+	l := &listener{addr: ln.Addr().String(), ln: ln}
 	go l.accept(ln)
 	t.Cleanup(func() { l.close() })
 	return l
@@ -88,13 +86,6 @@ func (l *listener) close() {
 	}
 }
 
-func (l *listener) reopen() {
-	ln, err := net.Listen("tcp", l.addr)
-	testbin.Must(l.t, err)
-	l.ln = ln
-	go l.accept(ln)
-}
-
 // probedService makes a service "s" in a new scan directory, running
 // sleep, with the health files given (name, content).
 func probedService(t *testing.T, files ...string) (scan, svc string) {
@@ -111,16 +102,34 @@ func probedService(t *testing.T, files ...string) (scan, svc string) {
 	return scan, svc
 }
 
-// A service whose TCP port stops answering is stopped and started again
-// after health-failures probes, one interval apart, and the record says
-// why; svwait -H waits for it to be healthy.
+// A service whose TCP port stops answering (a python3 server that closes
+// its listening socket once the file "close" exists, and keeps running)
+// is stopped and started again after health-failures probes, one
+// interval apart, and the record says why; svwait -H waits for it to be
+// healthy, which it is again after the restart (./run removes "close").
 func TestHealthTCP(t *testing.T) { forModes(t, healthTCP) }
 
 func healthTCP(t *testing.T, m mode) {
 	l := listen(t)
+	l.close() // a free port, for the service
 	const interval = 300 * time.Millisecond
 	scan, svc := probedService(t, "health-tcp", l.addr+"\n", "health-interval", "300\n", "health-failures", "3\n",
 		"health-grace", "0\n")
+	_, port, _ := strings.Cut(l.addr, ":")
+	writeFile(t, filepath.Join(svc, "run"), `#!/bin/sh
+rm -f close
+exec python3 -c '
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+while not os.path.exists("close"):
+    time.sleep(0.01)
+s.close()
+while True:
+    time.sleep(1)
+' `+port+"\n", 0o755)
 	s := m.start(t, scan)
 	if code := svwaitRun(t, "-H", "-t", strconv.Itoa(int(svtest.Scaled(10*time.Second).Milliseconds())), svc); code != 0 {
 		t.Fatalf("svwait -H: exit %d; svstat -j: %+v", code, readHealth(t, svc))
@@ -129,7 +138,7 @@ func healthTCP(t *testing.T, m mode) {
 	if before.health() != "healthy" || *before.HealthProbe != "connected" || *before.HealthFailures != 0 || before.Restarts != 0 {
 		t.Fatalf("before: %+v", before)
 	}
-	l.close()
+	writeFile(t, filepath.Join(svc, "close"), "", 0o644)
 	closed := time.Now()
 	failing := waitHealth(t, svc, "a failed probe", func(h healthOf) bool { return h.health() == "unhealthy" })
 	if *failing.HealthProbe != "connection refused" || failing.Pid != before.Pid {
@@ -149,8 +158,10 @@ func healthTCP(t *testing.T, m mode) {
 	if want := ", last stopped: unhealthy (probe: connection refused), killed by SIGTERM"; !strings.Contains(string(out), want) {
 		t.Errorf("svstat -l: %q, want %q in it", out, want)
 	}
-	l.reopen()
-	waitHealth(t, svc, "healthy again", func(h healthOf) bool { return h.health() == "healthy" })
+	healthy := waitHealth(t, svc, "healthy again", func(h healthOf) bool { return h.health() == "healthy" })
+	if healthy.Pid != after.Pid {
+		t.Errorf("restarted again: %+v", healthy)
+	}
 	if b, _ := os.ReadFile(s.stderrPath); !strings.Contains(string(b), "supervise: warning: s: unhealthy (probe: connection refused): stopping it\n") {
 		t.Errorf("stderr: %q", b)
 	}
