@@ -271,3 +271,24 @@ func needsRestartWaitsAgain(t *testing.T, m mode) {
 	svtest.OurSvc(t, "-u", db)
 	waitUp(t, 5*time.Second, app)
 }
+
+// A tied one-shot task is a job: it waits for what it needs, and once
+// done, svscan stops everything and exits 0.
+func TestTiedOneshotJob(t *testing.T) { forModes(t, tiedOneshotJob) }
+
+func tiedOneshotJob(t *testing.T, m mode) {
+	dir := t.TempDir()
+	db, job := filepath.Join(dir, "db"), filepath.Join(dir, "job")
+	makeService(t, db, "exec sleep 1000", "")
+	makeService(t, job, "echo ran >>../job-runs\nsvok ../db", "") // fails, and runs again, if db is not there
+	writeFile(t, filepath.Join(job, "oneshot"), "", 0o644)
+	writeFile(t, filepath.Join(job, "tied"), "", 0o644)
+	need(t, job, "db", false)
+	s := m.start(t, dir)
+	if code := s.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("svscan exited %d once the job was done, want 0", code)
+	}
+	if n := lines(filepath.Join(dir, "job-runs")); n != 1 {
+		t.Errorf("the job ran %d times, want once", n)
+	}
+}

@@ -76,10 +76,11 @@ func (s *Scanner) checkTied(sv *service) {
 
 // tiedExit tells from a tied service's status record whether it is down
 // for good, and svscan's exit code then: down and wanted down after having
-// run, or, once its supervisor has ended (gone), down after having run
-// (svc -x). Only our supervise's record says how ./run last exited.
+// run, a one-shot task done (0), or, once its supervisor has ended (gone),
+// down after having run (svc -x). Only our supervise's record says how
+// ./run last exited.
 func tiedExit(st status.Status, gone bool) (code int, down bool) {
-	if st.Pid != 0 || st.Finishing || !st.Exited || st.Want != status.WantDown && !gone {
+	if st.Pid != 0 || st.Finishing || !st.Exited || st.Want != status.WantDown && !gone && !st.Done {
 		return 0, false
 	}
 	return exitCode(st.LastExit), true
