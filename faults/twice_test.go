@@ -81,7 +81,7 @@ func kill9NeverTwice(t *testing.T, flags []string) {
 				return
 			default:
 			}
-			if seen := markersTwice(); seen != "" {
+			if seen := markersTwice(root); seen != "" {
 				mu.Lock()
 				twice = append(twice, seen)
 				mu.Unlock()
@@ -94,7 +94,7 @@ func kill9NeverTwice(t *testing.T, flags []string) {
 		t.Helper()
 		svtest.WaitForNil(t, 5*time.Second, what, func() error {
 			for i, sv := range twiceServices {
-				if n := countMarker(3601 + i); n != 1 || !superviseRuns(dirs[i]) {
+				if n := countMarker(root, 3601+i); n != 1 || !superviseRuns(dirs[i]) {
 					return fmt.Errorf("%s: %d running, supervised %v", sv.name, n, superviseRuns(dirs[i]))
 				}
 			}
@@ -140,12 +140,13 @@ func kill9NeverTwice(t *testing.T, flags []string) {
 	t.Logf("%d rounds of kill -9", rounds)
 }
 
-// markersTwice says which markers more than one live process has, with
-// their pids; "" for none.
-func markersTwice() string {
+// markersTwice says which markers more than one live process working in
+// root has (other tests, this one's included, may run at the same time),
+// with their pids; "" for none.
+func markersTwice(root string) string {
 	seen := map[string][]int{}
 	for _, p := range svtest.AllProcs() {
-		if p.State == 'Z' {
+		if p.State == 'Z' || !worksIn(p.Pid, root) {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/cmdline")
@@ -157,18 +158,30 @@ func markersTwice() string {
 	var out []string
 	for m, pids := range seen {
 		if len(pids) > 1 && svtest.Alive(pids[0]) && svtest.Alive(pids[1]) {
-			out = append(out, fmt.Sprintf("%q: pids %v", strings.ReplaceAll(m, "\x00", " "), pids))
+			var who []string
+			for _, pid := range pids {
+				st, _ := svtest.ReadStat(pid)
+				parent, _ := os.ReadFile("/proc/" + strconv.Itoa(st.PPid) + "/cmdline")
+				who = append(who, fmt.Sprintf("%d (parent %d %q)", pid, st.PPid, strings.ReplaceAll(string(parent), "\x00", " ")))
+			}
+			out = append(out, fmt.Sprintf("%q: pids %s", strings.ReplaceAll(m, "\x00", " "), strings.Join(who, ", ")))
 		}
 	}
 	return strings.Join(out, "; ")
 }
 
-// countMarker counts the live processes running "sleep N".
-func countMarker(n int) int {
+// worksIn tells whether pid's working directory is root or inside it.
+func worksIn(pid int, root string) bool {
+	cwd, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	return cwd == root || strings.HasPrefix(cwd, root+"/")
+}
+
+// countMarker counts the live processes working in root that run "sleep N".
+func countMarker(root string, n int) int {
 	want := "sleep\x00" + strconv.Itoa(n) + "\x00"
 	count := 0
 	for _, p := range svtest.AllProcs() {
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/cmdline"); err == nil && string(b) == want && svtest.Alive(p.Pid) {
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/cmdline"); err == nil && string(b) == want && svtest.Alive(p.Pid) && worksIn(p.Pid, root) {
 			count++
 		}
 	}
@@ -191,8 +204,7 @@ func superviseProcs(root string) []int {
 	for _, p := range svtest.AllProcs() {
 		proc := "/proc/" + strconv.Itoa(p.Pid)
 		b, _ := os.ReadFile(proc + "/cmdline")
-		cwd, _ := os.Readlink(proc + "/cwd")
-		if strings.HasPrefix(string(b), "supervise\x00") && (cwd == root || strings.HasPrefix(cwd, root+"/")) && p.State != 'Z' {
+		if strings.HasPrefix(string(b), "supervise\x00") && worksIn(p.Pid, root) && p.State != 'Z' {
 			pids = append(pids, p.Pid)
 		}
 	}
