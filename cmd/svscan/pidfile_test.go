@@ -253,9 +253,10 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 	s.signal(t, syscall.SIGHUP)
 	want := "svscan: warning: unable to start supervise pf: file does not exist\n"
 	svtest.WaitFor(t, 5*time.Second, "the warning", func() bool { return s.stderr() == want })
-	if err := exec.Command(testbin.Path(t, "svok"), pf).Run(); err != nil {
-		t.Fatalf("svok after the failed hand-off: %v", err)
-	}
+	// The warning is written before the supervisor here is opened again.
+	svtest.WaitFor(t, 5*time.Second, "svok after the failed hand-off", func() bool {
+		return exec.Command(testbin.Path(t, "svok"), pf).Run() == nil
+	})
 	if got := upPid(t, pf); got != pid {
 		t.Errorf("pid %d, want %d, adopted", got, pid)
 	}
