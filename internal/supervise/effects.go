@@ -33,6 +33,8 @@ type effects interface {
 	ended(c *child) bool
 	// write replaces the status record.
 	write(r status.Status) error
+	// post wakes the programs waiting for a new record.
+	post()
 	// writeRunit writes runsv's text files of r; supervise/pid too when
 	// pid.
 	writeRunit(r status.Status, pid bool) error
@@ -100,13 +102,9 @@ func (x *system) signal(c *child, sig syscall.Signal) { c.signal(sig) }
 
 func (x *system) ended(c *child) bool { return c.exited() }
 
-func (x *system) write(r status.Status) error {
-	err := status.Write(x.dir, r)
-	if err == nil {
-		eventfifo.Post(x.dir) // waiters read the record: the rest can follow
-	}
-	return err
-}
+func (x *system) write(r status.Status) error { return status.Write(x.dir, r) }
+
+func (x *system) post() { eventfifo.Post(x.dir) }
 
 func (x *system) writeRunit(r status.Status, pid bool) error { return status.WriteRunit(x.dir, r, pid) }
 
@@ -117,7 +115,29 @@ var _ effects = (*system)(nil)
 func (s *Supervisor) announce() {
 	r := s.record()
 	s.writeRunit(r)
-	s.warnWrite(s.fx.write(r))
+	s.written(s.fx.write(r))
+}
+
+// announceStart writes the record naming the ./run just started, lets it
+// run (gate.go), and only then writes runsv's text files: the record is
+// what the next supervise needs, and each file replaced before the gate
+// opens delays ./run (a rename can take milliseconds on a busy disk).
+// Waiters are woken last, so that those woken find every file current.
+func (s *Supervisor) announceStart() {
+	r := s.record()
+	err := s.fx.write(r)
+	s.fx.letRun()
+	s.writeRunit(r)
+	s.written(err)
+}
+
+// written warns of a failed write of the record, or wakes the waiters,
+// who read it.
+func (s *Supervisor) written(err error) {
+	s.warnWrite(err)
+	if err == nil {
+		s.fx.post()
+	}
 }
 
 // writeRunit writes runsv's text files of r (supervise/pid only when its

@@ -728,12 +728,11 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.paused = false
 	s.since = label(now)
 	s.state = s.upState()
-	s.startProbes(now)
+	s.startProbes(now) // the record says whether the service has a probe
 	// ./run runs only once the record names it (gate.go): were this
 	// process killed in between, the next supervise could not find it.
 	s.dirty = false
-	s.announce()
-	s.fx.letRun()
+	s.announceStart()
 }
 
 // waitForNeeds tells whether ./run must wait for the services needs/
