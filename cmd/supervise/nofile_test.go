@@ -16,7 +16,9 @@ func TestNoDescriptorForThePipe(t *testing.T) {
 	dir := t.TempDir()
 	svtest.NewService(t, filepath.Join(dir, "s"), "exec sleep 100")
 	run := func(prog string) testbin.Result {
-		cmd := exec.Command("/bin/sh", "-c", `ulimit -n 4 && exec "$0" s`, prog)
+		// Descriptor 3 is the one left under the limit: closed here in
+		// case the test inherited it open (flock(1) around the suite).
+		cmd := exec.Command("/bin/sh", "-c", `exec 3>&- && ulimit -n 4 && exec "$0" s`, prog)
 		cmd.Dir = dir
 		return testbin.RunWithin(t, cmd, svtest.Scaled(testbin.Hang))
 	}

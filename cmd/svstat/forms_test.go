@@ -42,7 +42,7 @@ func formCases(t *testing.T) []formCase {
 	mainpid := status.Status{Since: ago(9), Pid: 4321, Want: 'u', State: status.Running, FromMainpid: true}
 	probed := status.Status{Since: ago(3), Pid: 77, Want: 'u', State: status.Running, Restarts: 1, Exited: true,
 		LastExit: status.Exit{Code: 256, Signal: 15, Unhealthy: true, Probe: "connection refused"},
-		Health: status.HealthUnhealthy, Failures: 2, Probe: "connection refused"}
+		Health:   status.HealthUnhealthy, Failures: 2, Probe: "connection refused"}
 	healthy := status.Status{Since: ago(3), Pid: 78, Want: 'u', State: status.Running, Health: status.HealthHealthy, Probe: "HTTP/1.0 200 OK"}
 	daemontools := record(up)[:status.Size]
 	runit := record(up)[:status.RunitSize]
