@@ -224,7 +224,7 @@ func TestNeedsStopOrder(t *testing.T) { forModes(t, needsStopOrder) }
 func needsStopOrder(t *testing.T, m mode) {
 	dir := t.TempDir()
 	byeRun := func(name string) string {
-		return "trap 'echo " + name + " >>../goodbyes; exit 0' TERM\nwhile :; do sleep 0.1; done"
+		return "trap 'echo " + name + " >>../goodbyes; exit 0' TERM\n: >../" + name + "-trapped\nwhile :; do sleep 0.1; done"
 	}
 	var dirs []string
 	for _, name := range []string{"db", "app", "web", "x", "y"} {
@@ -237,6 +237,15 @@ func needsStopOrder(t *testing.T, m mode) {
 	need(t, filepath.Join(dir, "y"), "x", false)
 	s := m.start(t, dir)
 	waitUp(t, 5*time.Second, dirs...)
+	// Up is the record naming ./run, which may not have set its trap yet.
+	svtest.WaitFor(t, 5*time.Second, "every ./run's trap", func() bool {
+		for _, d := range dirs {
+			if !svtest.Exists(d + "-trapped") {
+				return false
+			}
+		}
+		return true
+	})
 	s.signal(t, syscall.SIGTERM)
 	if code := s.Wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("svscan exited %d on TERM", code)
