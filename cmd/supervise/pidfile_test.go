@@ -431,6 +431,9 @@ func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
 	run := waitRecord(t, dir, "./run up", isUp)
+	// Up is the record naming ./run's process, still at the start gate:
+	// killed there, supervise would leave a shell that never runs ./run.
+	svtest.WaitFor(t, 5*time.Second, "./run running", func() bool { return len(lines(t, filepath.Join(dir, "runs"))) == 1 })
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
 	_, errFile := svtest.StartSupervise(t, dir)
