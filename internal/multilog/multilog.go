@@ -146,13 +146,16 @@ func (m *Multilog) stderrFile() *os.File {
 func (m *Multilog) feed(p []byte, stop bool) int {
 	m.stamp()
 	i := 0
-	if m.takesAll && !stop && !m.inLine {
-		i = m.writeLines(p)
-	}
 	for i < len(p) {
 		if !m.inLine {
 			if stop {
 				return i
+			}
+			if m.takesAll {
+				if n := m.writeLines(p[i:]); n > 0 {
+					i += n
+					continue
+				}
 			}
 			m.startLine()
 		}

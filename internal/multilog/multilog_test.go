@@ -41,8 +41,14 @@ func benchFeed(b *testing.B, args ...string) {
 	in := benchInput()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		m.feed(in, false)
-		m.flush()
+		// In pieces the size of a pipe's buffer, as reads from a pipe
+		// come: most end inside a line.
+		for rest := in; len(rest) > 0; {
+			n := min(len(rest), 64<<10)
+			m.feed(rest[:n], false)
+			m.flush()
+			rest = rest[n:]
+		}
 	}
 }
 
