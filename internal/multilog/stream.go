@@ -2,12 +2,13 @@ package multilog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/jsonstring"
 )
 
 // pipeBuf is PIPE_BUF on Linux: a write to a pipe of at most this many
@@ -47,7 +48,7 @@ func newStream(kind Kind, name string) *stream {
 	s := &stream{kind: kind}
 	if name != "" {
 		s.prefix = append([]byte(name), ": "...)
-		s.service = appendJSONString([]byte(`,"service":"`), []byte(name))
+		s.service = jsonstring.Append([]byte(`,"service":"`), []byte(name))
 		s.service = append(s.service, '"')
 	}
 	return s
@@ -88,7 +89,7 @@ func (o *output) addLine(s *stream, label, line, iso []byte) {
 	if s.kind == Stdout {
 		o.buf = append(o.buf, line...)
 	} else {
-		o.buf = append(appendJSONString(o.buf, line), `"}`...)
+		o.buf = append(jsonstring.Append(o.buf, line), `"}`...)
 	}
 	o.buf = append(o.buf, '\n')
 	if len(o.buf) >= flushAt {
@@ -116,9 +117,9 @@ func (s *stream) json(p []byte, end bool) {
 			return
 		}
 		if r, size := utf8.DecodeRune(joined); r == utf8.RuneError && size == 1 {
-			s.line = appendJSONString(s.line, s.cut[:s.ncut]) // each byte invalid
+			s.line = jsonstring.Append(s.line, s.cut[:s.ncut]) // each byte invalid
 		} else {
-			s.line = appendJSONString(s.line, joined[:size])
+			s.line = jsonstring.Append(s.line, joined[:size])
 			p = p[size-s.ncut:]
 		}
 		s.ncut = 0
@@ -127,7 +128,7 @@ func (s *stream) json(p []byte, end bool) {
 	if !end {
 		tail = cutTail(p)
 	}
-	s.line = appendJSONString(s.line, p[:len(p)-tail])
+	s.line = jsonstring.Append(s.line, p[:len(p)-tail])
 	s.ncut = copy(s.cut[:], p[len(p)-tail:])
 	if end {
 		s.line = append(s.line, `"}`...)
@@ -150,75 +151,6 @@ func cutTail(p []byte) int {
 		}
 	}
 	return 0
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends p as the inside of a JSON string: quote,
-// backslash and control characters escaped, as are U+2028 and U+2029
-// (line ends to JavaScript); each byte that is not part of valid UTF-8
-// becomes U+FFFD. The result is valid UTF-8 and never holds a newline.
-func appendJSONString(b, p []byte) []byte {
-	start := 0
-	for i := 0; i < len(p); {
-		if i+8 <= len(p) && plain8(binary.LittleEndian.Uint64(p[i:])) {
-			i += 8
-			continue
-		}
-		c := p[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, p[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, p[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, p[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, p[start:]...)
-}
-
-// plain8 tells whether the 8 bytes of w are all ASCII that a JSON string
-// holds as they are: no control character, quote or backslash. Bytes are
-// tested all at once, the way strlen tests for a zero byte.
-func plain8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	below := (w - 0x20*ones) &^ w & highs
-	return (w&highs | below | zero(w^0x22*ones) | zero(w^0x5c*ones)) == 0
 }
 
 // flush writes out the whole lines, at most pipeBuf bytes ending at a

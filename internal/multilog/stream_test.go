@@ -2,7 +2,6 @@ package multilog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"os"
@@ -202,30 +201,6 @@ func TestAppendRFC3339(t *testing.T) {
 		if got := string(appendRFC3339(nil, tm)); got != want {
 			t.Errorf("%v: %q, want %q", tm, got, want)
 		}
-	}
-}
-
-// TestPlain8 checks the eight-byte test against the byte-by-byte one, for
-// each byte value at each place among plain bytes.
-func TestPlain8(t *testing.T) {
-	for pos := range 8 {
-		for c := range 256 {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-			if got := plain8(binary.LittleEndian.Uint64(b)); got != want {
-				t.Errorf("%q: %v, want %v", b, got, want)
-			}
-		}
-	}
-}
-
-func BenchmarkJSONLine(b *testing.B) {
-	line := bytes.Repeat([]byte("00000001 service said something of an ordinary length, like a daemon does\t"), 20)
-	b.SetBytes(int64(len(line)))
-	var out []byte
-	for b.Loop() {
-		out = appendJSONString(out[:0], line)
 	}
 }
 

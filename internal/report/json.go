@@ -2,8 +2,8 @@ package report
 
 import (
 	"strconv"
-	"unicode/utf8"
 
+	"daemontools/internal/jsonstring"
 	"daemontools/internal/status"
 	"daemontools/internal/tai64"
 )
@@ -110,34 +110,34 @@ func WantName(want byte) string {
 // one executable, cost every program about 15 page faults.
 func (j *jsonStatus) encode() []byte {
 	b := []byte{'{'}
-	b = appendString(field(b, "service"), j.Service)
+	b = jsonstring.AppendQuoted(field(b, "service"), j.Service)
 	b = strconv.AppendBool(field(b, "supervised"), j.Supervised)
 	b = strconv.AppendBool(field(b, "up"), j.Up)
 	b = appendInt(field(b, "pid"), j.Pid)
 	b = orNull(field(b, "seconds"), j.Seconds, appendUint)
 	b = strconv.AppendBool(field(b, "normally_up"), j.NormallyUp)
 	b = strconv.AppendBool(field(b, "paused"), j.Paused)
-	b = appendString(field(b, "want"), j.Want)
-	b = orNull(field(b, "state"), j.State, appendString)
+	b = jsonstring.AppendQuoted(field(b, "want"), j.Want)
+	b = orNull(field(b, "state"), j.State, jsonstring.AppendQuoted)
 	b = orNull(field(b, "ready"), j.Ready, strconv.AppendBool)
 	b = orNull(field(b, "ready_seconds"), j.ReadySeconds, appendUint)
 	b = orNull(field(b, "restarts"), j.Restarts, appendUint)
 	b = orNull(field(b, "exit_code"), j.ExitCode, appendInt)
 	b = orNull(field(b, "exit_signal"), j.ExitSignal, appendInt)
 	b = orNull(field(b, "exit_watchdog"), j.ExitWatchdog, strconv.AppendBool)
-	b = orNull(field(b, "status_text"), j.StatusText, appendString)
+	b = orNull(field(b, "status_text"), j.StatusText, jsonstring.AppendQuoted)
 	b = orNull(field(b, "next_start_seconds"), j.NextStartSeconds, appendUint)
 	b = orNull(field(b, "pid_from_pidfile"), j.PidFromPidfile, strconv.AppendBool)
 	b = orNull(field(b, "pid_from_mainpid"), j.PidFromMainpid, strconv.AppendBool)
-	b = orNull(field(b, "start_error"), j.StartError, appendString)
-	b = orNull(field(b, "health"), j.Health, appendString)
+	b = orNull(field(b, "start_error"), j.StartError, jsonstring.AppendQuoted)
+	b = orNull(field(b, "health"), j.Health, jsonstring.AppendQuoted)
 	b = orNull(field(b, "health_failures"), j.HealthFailures, appendUint)
-	b = orNull(field(b, "health_probe"), j.HealthProbe, appendString)
+	b = orNull(field(b, "health_probe"), j.HealthProbe, jsonstring.AppendQuoted)
 	b = orNull(field(b, "exit_unhealthy"), j.ExitUnhealthy, strconv.AppendBool)
-	b = orNull(field(b, "exit_probe"), j.ExitProbe, appendString)
+	b = orNull(field(b, "exit_probe"), j.ExitProbe, jsonstring.AppendQuoted)
 	b = appendStrings(field(b, "waiting_for"), j.WaitingFor)
 	if j.Error != "" {
-		b = appendString(field(b, "error"), j.Error)
+		b = jsonstring.AppendQuoted(field(b, "error"), j.Error)
 	}
 	return append(b, '}')
 }
@@ -164,54 +164,6 @@ func appendUint[T uint16 | uint32 | uint64](b []byte, v T) []byte {
 	return strconv.AppendUint(b, uint64(v), 10)
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json
-// escapes it: quote, backslash and control characters, <, > and & (for
-// HTML), U+2028 and U+2029 (for JavaScript); invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '<', '>', '&':
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				if c < 0x20 {
-					b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-				} else {
-					b = append(b, c)
-				}
-			}
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028', r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
 // appendStrings appends ss as a JSON array of strings, null for none.
 func appendStrings(b []byte, ss []string) []byte {
 	if ss == nil {
@@ -222,7 +174,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstring.AppendQuoted(b, s)
 	}
 	return append(b, ']')
 }
