@@ -2,8 +2,8 @@ package status
 
 import "golang.org/x/sys/unix"
 
-// ReadError is a failure of Read to open or read the file: Op is "open" or
-// "read".
+// ReadError is a failure of ReadAll to open or read the file: Op is
+// "open" or "read".
 type ReadError struct {
 	Op  string
 	Err error
@@ -12,27 +12,17 @@ type ReadError struct {
 func (e *ReadError) Error() string { return e.Op + ": " + e.Err.Error() }
 func (e *ReadError) Unwrap() error { return e.Err }
 
-// Read reads the record in file as daemontools' svstat does, opening it
-// without blocking: a FIFO with no writer is empty, so ErrBadFormat, and
-// one whose writer has said nothing fails with EAGAIN. What one read
-// returns, or a read to the end, decides: a short record is ErrBadFormat.
-func Read(file string) (Status, error) {
-	b, err := read(unix.AT_FDCWD, file, Size)
-	if err != nil {
-		return Status{}, err
-	}
-	return Decode(b)
-}
-
-// ReadAll reads the whole record in file, as Read does, and decodes it
-// with DecodeAll.
+// ReadAll reads the record in file as daemontools' svstat does, opening
+// it without blocking: a FIFO with no writer is empty, so ErrBadFormat,
+// and one whose writer has said nothing fails with EAGAIN. What one read
+// returns, or a read to the end, decides; DecodeAll decodes it.
 func ReadAll(file string) (Status, error) {
 	return ReadAllAt(unix.AT_FDCWD, file)
 }
 
 // ReadAllAt is ReadAll of file relative to the directory descriptor dir.
 func ReadAllAt(dir int, file string) (Status, error) {
-	b, err := read(dir, file, maxRecord)
+	b, err := read(dir, file)
 	if err != nil {
 		return Status{}, err
 	}
@@ -42,18 +32,18 @@ func ReadAllAt(dir int, file string) (Status, error) {
 // maxRecord is more than any record of ours: what is longer is not one.
 const maxRecord = Size + extSize + 5*0xffff + 1
 
-// read reads at most limit bytes of file, relative to dir.
-func read(dir int, file string, limit int) ([]byte, error) {
+// read reads at most maxRecord bytes of file, relative to dir.
+func read(dir int, file string) ([]byte, error) {
 	fd, err := unix.Openat(dir, file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &ReadError{Op: "open", Err: err}
 	}
 	defer unix.Close(fd)
-	b := make([]byte, min(limit, 512))
+	b := make([]byte, 512)
 	n := 0
-	for n < limit {
+	for n < maxRecord {
 		if n == len(b) {
-			b = append(b, make([]byte, min(limit-n, len(b)))...)
+			b = append(b, make([]byte, min(maxRecord-n, len(b)))...)
 		}
 		r, err := unix.Read(fd, b[n:])
 		if err == unix.EINTR {
