@@ -207,6 +207,72 @@ func startsServicesAndLogs(t *testing.T, m mode) {
 	}
 }
 
+// Services side by side (in one-process mode, supervisors in one process)
+// each run ./run in their own directory, and a death or a command touches
+// its own service alone. Each ./finish gets its own ./run's exit, as its
+// supervisor reaped it: no other one (nor svscan, reaping orphans) did.
+func TestServicesSideBySide(t *testing.T) { forModes(t, servicesSideBySide) }
+
+func servicesSideBySide(t *testing.T, m mode) {
+	dir := filepath.Join(t.TempDir(), "service")
+	var dirs []string
+	for _, name := range []string{"a", "b", "c"} {
+		d := filepath.Join(dir, name)
+		makeService(t, d, "pwd >cwd\necho $$ >>starts\nexec sleep 1000", "")
+		writeFile(t, filepath.Join(d, "finish"), "#!/bin/sh\necho \"$1 $2\" >>finished\n", 0o755)
+		dirs = append(dirs, d)
+	}
+	a, b, c := dirs[0], dirs[1], dirs[2]
+	s := m.start(t, dir)
+	pids := waitUp(t, 5*time.Second, dirs...)
+	// Up names ./run before it runs (the start gate): each is waited for.
+	for _, d := range dirs {
+		waitLines(t, filepath.Join(d, "starts"), strconv.Itoa(pids[d]))
+		if got := readLines(t, filepath.Join(d, "cwd")); !slices.Equal(got, []string{d}) {
+			t.Errorf("%s's ./run ran in %q", d, got)
+		}
+	}
+
+	testbin.Must(t, syscall.Kill(pids[b], syscall.SIGKILL))
+	again := svtest.WaitStatus(t, b, "b up again", func(st status.Status) bool { return st.Pid != 0 && st.Pid != pids[b] })
+	waitLines(t, filepath.Join(b, "starts"), strconv.Itoa(pids[b]), strconv.Itoa(again.Pid))
+	svtest.OurSvc(t, "-d", c)
+	svtest.WaitStatus(t, c, "c down", func(st status.Status) bool { return st.Pid == 0 && !st.Finishing })
+
+	for d, want := range map[string][]string{a: nil, b: {"256 9"}, c: {"256 15"}} {
+		if got := readLines(t, filepath.Join(d, "finished")); !slices.Equal(got, want) {
+			t.Errorf("%s's ./finish got %q, want %q", d, got, want)
+		}
+	}
+	if got := readLines(t, filepath.Join(a, "starts")); upPid(t, a) != pids[a] || len(got) != 1 {
+		t.Errorf("a: pid %d, starts %q; want pid %d, started once", upPid(t, a), got, pids[a])
+	}
+	if s.stderr() != "" {
+		t.Errorf("stderr %q", s.stderr())
+	}
+}
+
+// readLines is a file's lines, none when it does not exist.
+func readLines(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// waitLines waits until file holds lines and nothing else.
+func waitLines(t *testing.T, file string, lines ...string) {
+	t.Helper()
+	svtest.WaitFor(t, 5*time.Second, fmt.Sprintf("%q in %s", lines, file), func() bool {
+		return slices.Equal(readLines(t, file), lines)
+	})
+}
+
 // Each supervise gets descriptors 0, 1 and 2 and nothing else, whatever
 // svscan inherited: the service's gets the pipe's write end as stdout, the
 // logger's its read end as stdin and runs as `supervise log` inside the
