@@ -89,20 +89,14 @@ func (c *child) wait() (exit, bool) {
 	// of this process (an orphan that came back to it); else it is unknown
 	// (ECHILD below).
 	if c.pidfd < 0 {
-		var ws unix.WaitStatus
-		for {
-			pid, err := unix.Wait4(c.pid, &ws, unix.WNOHANG, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			if pid != c.pid {
-				return exit{}, false
-			}
-			if ws.Signaled() {
-				return exit{256, int(ws.Signal())}, true
-			}
-			return exit{ws.ExitStatus(), 0}, true
+		ws, reaped := rawsys.Reap(c.pid)
+		switch {
+		case !reaped:
+			return exit{}, false
+		case ws.Signaled():
+			return exit{256, int(ws.Signal())}, true
 		}
+		return exit{ws.ExitStatus(), 0}, true
 	}
 	code, sig, exited, err := rawsys.WaitPidfd(c.pidfd)
 	switch {

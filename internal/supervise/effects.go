@@ -31,6 +31,9 @@ type effects interface {
 	signal(c *child, sig syscall.Signal)
 	// ended tells whether a process has exited (a leftover).
 	ended(c *child) bool
+	// reap collects the child if it has exited, without waiting, and
+	// says how it ended.
+	reap(c *child) (exit, bool)
 	// write replaces the status record.
 	write(r status.Status) error
 	// post wakes the programs waiting for a new record.
@@ -101,6 +104,8 @@ func (x *system) startFinish(e exit) (child, error) {
 func (x *system) signal(c *child, sig syscall.Signal) { c.signal(sig) }
 
 func (x *system) ended(c *child) bool { return c.exited() }
+
+func (x *system) reap(c *child) (exit, bool) { return c.wait() }
 
 func (x *system) write(r status.Status) error { return status.Write(x.dir, r) }
 

@@ -28,13 +28,14 @@ type world struct {
 	daemonPid int             // the daemon the pidfile names; 0 for none yet
 	left      []int           // pids findLeftovers finds
 	gone      map[int]bool    // processes that have exited
+	exits     map[int]exit    // children that have exited, not yet reaped
 	trust     map[int]bool    // pids trusted names a process of ./run
 	unmetNow  []string        // the needed services not yet ready
 	deaf      bool            // unmet's changes are not heard (no inotify)
 }
 
 func newWorld(settings ...string) *world {
-	w := &world{settings: map[string]string{}, pids: 1000, gone: map[int]bool{}, trust: map[int]bool{150: true}}
+	w := &world{settings: map[string]string{}, pids: 1000, gone: map[int]bool{}, exits: map[int]exit{}, trust: map[int]bool{150: true}}
 	for _, kv := range settings {
 		k, v, _ := strings.Cut(kv, "=")
 		w.settings[k] = v
@@ -78,6 +79,15 @@ func (w *world) signal(c *child, sig syscall.Signal) {
 }
 
 func (w *world) ended(c *child) bool { return w.gone[c.pid] }
+
+func (w *world) reap(c *child) (exit, bool) {
+	e, ok := w.exits[c.pid]
+	if ok {
+		w.call("reap %d", c.pid)
+		delete(w.exits, c.pid)
+	}
+	return e, ok
+}
 
 func (w *world) write(r status.Status) error {
 	d, err := status.DecodeAll(r.Append(nil))

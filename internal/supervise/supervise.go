@@ -424,7 +424,7 @@ func (s *Supervisor) Timeout(now time.Time) time.Duration {
 // an alarm that has fallen due; each as an event for the engine.
 func (s *Supervisor) Step(now time.Time) {
 	if s.child.pid != 0 {
-		if e, exited := s.child.wait(); exited {
+		if e, exited := s.fx.reap(&s.child); exited {
 			in := input{ev: evRunExited, exit: e}
 			if s.child.finish {
 				in.ev = evFinishExited
