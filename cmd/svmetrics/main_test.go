@@ -311,6 +311,8 @@ daemontools_service_state{service="a",state="running"} 1
 daemontools_service_state{service="a",state="stopping"} 0
 daemontools_service_state{service="a",state="failed"} 0
 daemontools_service_state{service="a",state="finishing"} 0
+daemontools_service_state{service="a",state="waiting"} 0
+daemontools_service_state{service="a",state="done"} 0
 daemontools_service_state{service="a/log",state="stopped"} 0
 daemontools_service_state{service="a/log",state="starting"} 0
 daemontools_service_state{service="a/log",state="started"} 0
@@ -318,6 +320,8 @@ daemontools_service_state{service="a/log",state="running"} 1
 daemontools_service_state{service="a/log",state="stopping"} 0
 daemontools_service_state{service="a/log",state="failed"} 0
 daemontools_service_state{service="a/log",state="finishing"} 0
+daemontools_service_state{service="a/log",state="waiting"} 0
+daemontools_service_state{service="a/log",state="done"} 0
 daemontools_service_state{service="b",state="stopped"} 0
 daemontools_service_state{service="b",state="starting"} 0
 daemontools_service_state{service="b",state="started"} 0
@@ -325,6 +329,8 @@ daemontools_service_state{service="b",state="running"} 1
 daemontools_service_state{service="b",state="stopping"} 0
 daemontools_service_state{service="b",state="failed"} 0
 daemontools_service_state{service="b",state="finishing"} 0
+daemontools_service_state{service="b",state="waiting"} 0
+daemontools_service_state{service="b",state="done"} 0
 daemontools_service_state{service="n",state="stopped"} 0
 daemontools_service_state{service="n",state="starting"} 0
 daemontools_service_state{service="n",state="started"} 0
@@ -332,6 +338,8 @@ daemontools_service_state{service="n",state="running"} 1
 daemontools_service_state{service="n",state="stopping"} 0
 daemontools_service_state{service="n",state="failed"} 0
 daemontools_service_state{service="n",state="finishing"} 0
+daemontools_service_state{service="n",state="waiting"} 0
+daemontools_service_state{service="n",state="done"} 0
 daemontools_service_state{service="q\"\\x",state="stopped"} 1
 daemontools_service_state{service="q\"\\x",state="starting"} 0
 daemontools_service_state{service="q\"\\x",state="started"} 0
@@ -339,6 +347,8 @@ daemontools_service_state{service="q\"\\x",state="running"} 0
 daemontools_service_state{service="q\"\\x",state="stopping"} 0
 daemontools_service_state{service="q\"\\x",state="failed"} 0
 daemontools_service_state{service="q\"\\x",state="finishing"} 0
+daemontools_service_state{service="q\"\\x",state="waiting"} 0
+daemontools_service_state{service="q\"\\x",state="done"} 0
 # HELP daemontools_service_restarts_total Starts of ./run since the supervisor began, less one.
 # TYPE daemontools_service_restarts_total counter
 daemontools_service_restarts_total{service="a"} 1

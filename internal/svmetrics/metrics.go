@@ -132,7 +132,9 @@ func stateNames() []string {
 		}
 		names = append(names, name)
 	}
-	return append(names, status.Status{Finishing: true}.StateName())
+	return append(names, status.Status{Finishing: true}.StateName(),
+		status.Status{Waiting: status.WaitingString([]string{"db"})}.StateName(),
+		status.Status{Done: true}.StateName())
 }
 
 // appendMetrics appends the exposition of services at time now to b.
