@@ -70,6 +70,21 @@ func spliceInPieces(w *os.File, data []byte, piece int) error {
 	return nil
 }
 
+// spliceUnblocked splices data into w in pieces of 2 bytes, and fails
+// the test if the writer is still blocked after exitWithin: multilog
+// does not make room for a line in many pieces.
+func spliceUnblocked(t *testing.T, w *os.File, data string) {
+	t.Helper()
+	spliced := make(chan error, 1)
+	go func() { spliced <- spliceInPieces(w, []byte(data), 2) }()
+	select {
+	case err := <-spliced:
+		testbin.Must(t, err)
+	case <-time.After(svtest.Scaled(exitWithin)):
+		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
+	}
+}
+
 // A partial line in 30 pipe buffers, more than a pipe has by default: both
 // lines are logged, as by the reference.
 func TestFragmentedLineLikeReference(t *testing.T) {
@@ -114,14 +129,7 @@ func TestFragmentedLineSurvivesKill9(t *testing.T) {
 	testbin.Must(t, err)
 	defer r.Close()
 	first, _ := launch(t, exec.Command(ours, "t", "./d"), dir, r)
-	spliced := make(chan error, 1)
-	go func() { spliced <- spliceInPieces(w, []byte(partial), 2) }()
-	select {
-	case err := <-spliced:
-		testbin.Must(t, err)
-	case <-time.After(svtest.Scaled(exitWithin)):
-		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
-	}
+	spliceUnblocked(t, w, partial)
 	first.Kill9(t)
 	second, stderr := launch(t, exec.Command(ours, "t", "./d"), dir, r)
 	_, err = w.Write([]byte("\nnext line\n"))
@@ -312,14 +320,7 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
 	r.Close()
 	partial := strings.Repeat("ab", 40)
-	spliced := make(chan error, 1)
-	go func() { spliced <- spliceInPieces(w, []byte(partial), 2) }()
-	select {
-	case err := <-spliced:
-		testbin.Must(t, err)
-	case <-time.After(svtest.Scaled(exitWithin)):
-		t.Fatal("the writer is still blocked: multilog does not make room for a line in many pieces")
-	}
+	spliceUnblocked(t, w, partial)
 	if got := pipeSize(t, w); got <= size {
 		t.Errorf("pipe of %d bytes holds a line in 40 pieces, was %d", got, size)
 	}
