@@ -47,16 +47,7 @@ func TestRunThenUninstall(t *testing.T) {
 	testbin.Must(t, os.WriteFile(filepath.Join(service, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755))
 	before := snapshot(t, tmp)
 
-	script := func(name string) string {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(src, "package", name))
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("package/%s: %v\n%s", name, err, out)
-		}
-		return string(out)
-	}
+	script := func(name string) string { t.Helper(); return runScript(t, src, name, env) }
 	bin := func(prog string) string { return filepath.Join(dirs["BINDIR"], prog) }
 
 	out := script("run")
@@ -114,6 +105,20 @@ func TestRunThenUninstall(t *testing.T) {
 	if left := killUnder(tmp); len(left) != 0 {
 		t.Errorf("processes left running: %v", left)
 	}
+}
+
+// runScript runs package/NAME of the copy src with env (and extra
+// descriptors from 3 on) and returns what it printed; it fails the test
+// if the script fails.
+func runScript(t *testing.T, src, name string, env []string, extra ...*os.File) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(src, "package", name))
+	cmd.Env, cmd.ExtraFiles = env, extra
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("package/%s: %v\n%s", name, err, out)
+	}
+	return string(out)
 }
 
 // freshCopy copies the tree, as a fresh clone has it, into src in a new
@@ -213,18 +218,13 @@ func TestUninstallAfterKill9OfSvscan(t *testing.T) {
 	svtest.NewService(t, filepath.Join(servicedir, "a", "log"), "exec cat >/dev/null")
 	script := func(name string) string {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(src, "package", name))
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("package/%s: %v\n%s", name, err, out)
-		}
-		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		out := runScript(t, src, name, env)
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 			if !strings.HasPrefix(line, "compile: ") && !strings.HasPrefix(line, "install: ") && !strings.HasPrefix(line, name+": ") {
 				t.Errorf("package/%s printed a stray line: %q", name, line)
 			}
 		}
-		return string(out)
+		return out
 	}
 	up := func() {
 		t.Helper()

@@ -2,7 +2,6 @@ package install
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,14 +32,7 @@ func TestRunInBackground(t *testing.T) {
 	run := func(servicedir string) (svscan, service int, out string) {
 		t.Helper()
 		svtest.NewService(t, filepath.Join(servicedir, "s"), "exec sleep 1000")
-		cmd := exec.Command(filepath.Join(src, "package", "run"))
-		cmd.Env = append(env, "SERVICEDIR="+servicedir, "PIDFILE=")
-		cmd.ExtraFiles = []*os.File{stray}
-		b, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("package/run: %v\n%s", err, b)
-		}
-		out = string(b)
+		out = runScript(t, src, "run", append(env, "SERVICEDIR="+servicedir, "PIDFILE="), stray)
 		i := strings.LastIndex(out, "as pid ")
 		if i < 0 {
 			t.Fatalf("package/run names no pid:\n%s", out)
@@ -93,11 +85,7 @@ func TestRunInBackground(t *testing.T) {
 		t.Errorf("package/run again on %s: svscan %d, service %d; were %d, %d\n%s", a, again, serviceAgain, svscanA, serviceA, out)
 	}
 	for _, dir := range []string{a, b} {
-		cmd := exec.Command(filepath.Join(src, "package", "uninstall"))
-		cmd.Env = append(env, "SERVICEDIR="+dir, "PIDFILE=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("package/uninstall: %v\n%s", err, out)
-		}
+		runScript(t, src, "uninstall", append(env, "SERVICEDIR="+dir, "PIDFILE="))
 	}
 	if left := killUnder(tmp); len(left) != 0 {
 		t.Errorf("processes left running: %v", left)
