@@ -200,6 +200,33 @@ func (d *logDir) write(p []byte) {
 	}
 }
 
+// writeLines writes whole lines, each after label, as write would write
+// each label and line in turn, but stamping them straight into buf.
+func (d *logDir) writeLines(label, lines []byte) {
+	if len(label) == 0 {
+		d.write(lines)
+		return
+	}
+	// Lines that fit in buf and end short of the rotation zone go in
+	// as they are; the others through write.
+	limit := d.Size - int64(d.window)
+	for len(lines) > 0 {
+		j := bytes.IndexByte(lines, '\n') + 1
+		n := len(label) + j
+		if d.buf != nil && len(d.buf)+n <= d.window && d.bytes+int64(n) < limit {
+			d.buf = append(append(d.buf, label...), lines[:j]...)
+			d.bytes += int64(n)
+			if len(d.buf)-d.written >= d.window/2 || len(d.buf) == d.window {
+				d.flush()
+			}
+		} else {
+			d.write(label)
+			d.write(lines[:j])
+		}
+		lines = lines[j:]
+	}
+}
+
 // add takes p into buf, which never grows past a window.
 func (d *logDir) add(p []byte) {
 	for len(p) > 0 {

@@ -55,7 +55,6 @@ type Multilog struct {
 	// a time (stamped into lines for the directories when there is a
 	// label).
 	takesAll bool
-	lines    []byte
 
 	// label is the stamp of the input in hand ("@" + TAI64N + " ", or
 	// RFC 3339 + " "), iso its time in RFC 3339 for j: lines that arrive
@@ -200,27 +199,19 @@ func (m *Multilog) writeLines(p []byte) int {
 	if end == 0 {
 		return 0
 	}
+	lines := p[:end]
 	label := m.label[:m.labelLen]
-	stamped := len(label) > 0 && len(m.dirs) > 0
-	m.lines = m.lines[:0]
-	if stamped || len(m.out.streams) > 0 {
-		for rest := p[:end]; len(rest) > 0; {
+	if len(m.out.streams) > 0 {
+		for rest := lines; len(rest) > 0; {
 			j := bytes.IndexByte(rest, '\n') + 1
-			if stamped {
-				m.lines = append(append(m.lines, label...), rest[:j]...)
-			}
 			for _, s := range m.out.streams {
 				m.out.addLine(s, label, rest[:j-1], m.iso)
 			}
 			rest = rest[j:]
 		}
 	}
-	lines := p[:end]
-	if stamped {
-		lines = m.lines
-	}
 	for _, d := range m.dirs {
-		d.write(lines)
+		d.writeLines(label, lines)
 	}
 	return end
 }
