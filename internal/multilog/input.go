@@ -2,6 +2,8 @@ package multilog
 
 import (
 	"errors"
+	"runtime"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -31,12 +33,16 @@ func (s *signals) take() {
 }
 
 // Run logs everything from the descriptor in until end of input or TERM.
-// events brings SIGTERM, SIGALRM and SIGIO: a pipe input sends SIGIO
-// while Run waits for the rest of a line that the pipe holds.
+// events brings SIGTERM and SIGALRM. SIGIO must not be among them: a pipe
+// input sends it to the thread of Run, which takes it as it comes, while
+// Run waits for the rest of a line that the pipe holds.
 func (m *Multilog) Run(in int, events *sigevent.Events) error {
 	sig := &signals{events: events, r: events.Fd()}
 	var st unix.Stat_t
 	if unix.Fstat(in, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		// One thread, the owner of the input while a line is held.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if r, err := newPipeInput(in, sig.r); err == nil {
 			defer r.close()
 			return m.runPipe(r, sig)
@@ -111,9 +117,12 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 // While a line is held, the pipe is not empty, and Linux wakes its epoll
 // readers at the end of a write(2) but not when a write finds it full and
 // waits for room; it does send SIGIO then, to the owner of an O_ASYNC
-// reader. So the input has O_ASYNC set, and us as its owner only while we
-// wait for the rest of a held line: under a steady writer, a signal per
-// write would cost more than the writes.
+// reader. So the input has O_ASYNC set, and our thread as its owner only
+// while we wait for the rest of a held line: under a steady writer, a
+// signal per write would cost more than the writes. The thread blocks
+// SIGIO meanwhile but for the wait itself (epoll_pwait), so a signal that
+// comes before the wait ends it at once. The Go runtime ignores SIGIO
+// that nobody asked it for: the signal wakes the thread, and nothing else.
 type pipeInput struct {
 	in        int
 	r, w      int // the private pipe
@@ -122,8 +131,11 @@ type pipeInput struct {
 	watch     int // epoll: the input, edge-triggered, and the signal pipe
 	size      int // of the input pipe as found, to shrink it back to
 	grown     bool
-	pid       int  // ours, once the input has O_ASYNC; else 0
+	tid       int  // our thread, once the input has O_ASYNC; else 0
 	asyncSet  bool // O_ASYNC was set already (by a multilog killed before us)
+	// The thread's signal mask from before it owned the input, and that
+	// of the wait: without SIGIO.
+	mask, waking unix.Sigset_t
 }
 
 func newPipeInput(in, signal int) (*pipeInput, error) {
@@ -176,22 +188,41 @@ func (r *pipeInput) setAsync() {
 			return
 		}
 	}
-	r.pid = unix.Getpid()
+	r.tid = unix.Gettid()
 }
 
-// signalUs has the input send us SIGIO when written to (on), or nobody,
-// and reports whether it could. Signals to nobody cost only a write's
-// look at the owner.
+// fOwnerTID is the owner type of F_SETOWN_EX that names one thread.
+const fOwnerTID = 0
+
+// sigio is bit SIGIO of a unix.Sigset_t.
+const sigio = 1 << (unix.SIGIO - 1)
+
+// signalUs has the input send SIGIO to our thread when written to (on),
+// blocked but for the wait, or to nobody and the thread's signal mask
+// back as it was (off), and reports whether it could. Signals to nobody
+// cost only a write's look at the owner.
 func (r *pipeInput) signalUs(on bool) bool {
-	if r.pid == 0 {
+	if r.tid == 0 {
 		return false
 	}
-	owner := 0
-	if on {
-		owner = r.pid
+	if !on {
+		_, err := unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, 0)
+		unix.PthreadSigmask(unix.SIG_SETMASK, &r.mask, nil)
+		return err == nil
 	}
-	_, err := unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, owner)
-	return err == nil
+	var block unix.Sigset_t
+	block.Val[0] = sigio
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &block, &r.mask); err != nil {
+		return false
+	}
+	r.waking = r.mask
+	r.waking.Val[0] &^= sigio
+	owner := struct{ typ, pid int32 }{fOwnerTID, int32(r.tid)}
+	if _, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(r.in), unix.F_SETOWN_EX, uintptr(unsafe.Pointer(&owner))); e != 0 {
+		unix.PthreadSigmask(unix.SIG_SETMASK, &r.mask, nil)
+		return false
+	}
+	return true
 }
 
 // watch makes an epoll instance for the input and the signal pipe. The
@@ -232,8 +263,8 @@ func (r *pipeInput) fit() error {
 
 // close leaves the input's O_ASYNC as it found it.
 func (r *pipeInput) close() {
-	if r.pid != 0 {
-		r.signalUs(false)
+	if r.tid != 0 {
+		unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, 0)
 		if flags, err := unix.FcntlInt(uintptr(r.in), unix.F_GETFL, 0); err == nil && !r.asyncSet {
 			unix.FcntlInt(uintptr(r.in), unix.F_SETFL, flags&^unix.O_ASYNC)
 		}
@@ -335,10 +366,17 @@ func (r *pipeInput) consume(n int) error {
 }
 
 // sleep waits until something is added to the input, its writers are
-// gone, or a signal came, and tells whether the writers were gone.
-func (r *pipeInput) sleep(sig *signals) (hup bool) {
+// gone, or a signal came, and tells whether the writers were gone. owner
+// says our thread owns the input: then SIGIO ends the wait too.
+func (r *pipeInput) sleep(sig *signals, owner bool) (hup bool) {
 	var events [2]unix.EpollEvent
-	n, err := unix.EpollWait(r.watch, events[:], -1)
+	var n int
+	var err error
+	if owner {
+		n, err = epollPwait(r.watch, events[:], &r.waking)
+	} else {
+		n, err = unix.EpollWait(r.watch, events[:], -1)
+	}
 	if err != nil {
 		return false
 	}
@@ -352,10 +390,23 @@ func (r *pipeInput) sleep(sig *signals) (hup bool) {
 	return hup
 }
 
+// kernelSigsetSize is the size of the kernel's signal set: 64 signals.
+const kernelSigsetSize = 8
+
+// epollPwait waits without end for events of ep with the signal mask
+// mask.
+func epollPwait(ep int, events []unix.EpollEvent, mask *unix.Sigset_t) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
+		uintptr(len(events)), ^uintptr(0), uintptr(unsafe.Pointer(mask)), kernelSigsetSize)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
-	held := 0      // bytes at the head of the pipe that m holds, unwritten
-	hup := false   // every writer was gone at the last wake
-	sigio := false // the input signals us, since before the last look
+	held := 0    // bytes at the head of the pipe that m holds, unwritten
+	hup := false // every writer was gone at the last wake
 	// letGo takes the held start of the line off the pipe: m keeps it.
 	letGo := func() error {
 		m.keepHeld()
@@ -373,10 +424,6 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 		n, full, err := r.peek(held)
 		if err != nil {
 			return strerr.Fatal("unable to read input: ", err)
-		}
-		if sigio && (n > held || full) {
-			r.signalUs(false) // there is news already
-			sigio = false
 		}
 		if n > held {
 			used := m.feed(r.buf[held:n], stop)
@@ -408,16 +455,15 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 		case held == 0:
 			// The pipe is empty: the next write wakes us.
 			r.shrink()
-			hup = r.sleep(sig)
-		case sigio:
-			hup = r.sleep(sig)
-			r.signalUs(false)
-			sigio = false
+			hup = r.sleep(sig, false)
 		case r.signalUs(true):
-			// Every write signals us from now on: forget the signals
-			// that came before, and look once more before sleeping.
-			sig.drain()
-			sigio = true
+			// Every write signals us from now on: look once more
+			// before sleeping. Nothing else runs while SIGIO is
+			// blocked, which a processor would inherit.
+			if k, full, err := r.peek(held); err == nil && k <= held && !full {
+				hup = r.sleep(sig, true)
+			}
+			r.signalUs(false)
 		default:
 			// Nothing would wake us when a writer waits for room.
 			if err := letGo(); err != nil {

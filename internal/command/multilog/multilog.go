@@ -36,7 +36,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	in := descriptor(stdin, 0)
-	signals, err := sigevent.Notify(syscall.SIGTERM, syscall.SIGALRM, syscall.SIGIO)
+	signals, err := sigevent.Notify(syscall.SIGTERM, syscall.SIGALRM)
 	if err != nil {
 		m.Close()
 		return strerr.Fatal("unable to create pipe: ", err)
