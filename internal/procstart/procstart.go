@@ -218,3 +218,73 @@ func bootID() ([16]byte, error) {
 	}
 	return id, nil
 }
+
+// LastPid is the last pid the kernel gave out in this process's pid
+// namespace, 0 when it cannot tell: a process forked after the reading
+// gets a pid after it (PidAfter).
+func LastPid() int {
+	b, err := readStat("/proc/sys/kernel/ns_last_pid")
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	if err != nil || pid < 0 {
+		return 0
+	}
+	return pid
+}
+
+// StartedAfter tells whether the process st started after a moment at
+// which Now read ticks and LastPid read last: a process that started
+// later has a start no smaller than ticks and, in the same tick, a pid
+// given out after last. With last unknown (0), the same tick counts as
+// after.
+func StartedAfter(st Stat, ticks uint64, last int) bool {
+	switch {
+	case st.Start != ticks:
+		return st.Start > ticks
+	case last == 0:
+		return true
+	}
+	return PidAfter(st.Pid, last)
+}
+
+// PidAfter tells whether pid was given out after last: pids go up to
+// pid_max and start again from the bottom, so "after" is up to half the
+// range ahead.
+func PidAfter(pid, last int) bool {
+	n := pidMax()
+	d := ((pid-last)%n + n) % n
+	return d > 0 && d < n/2
+}
+
+// pidMax is the kernel's pid_max, read once; its largest value when it
+// cannot be read.
+func pidMax() int {
+	pidMaxOnce.Do(func() {
+		pidMaxOnce.n = 1 << 22
+		if b, err := readStat("/proc/sys/kernel/pid_max"); err == nil {
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(b))); err == nil && n > 0 {
+				pidMaxOnce.n = n
+			}
+		}
+	})
+	return pidMaxOnce.n
+}
+
+var pidMaxOnce struct {
+	sync.Once
+	n int
+}
+
+// Mark is the moment now as StartedAfter compares it: this boot and the
+// boot clock, and the last pid given out (read in that order, so that a
+// process forked earlier fails StartedAfter, one forked later passes).
+func Mark() (ID, int, error) {
+	boot, err := thisBoot()
+	if err != nil {
+		return ID{}, 0, err
+	}
+	now := Now()
+	return ID{Boot: boot, Ticks: now}, LastPid(), nil
+}

@@ -3,6 +3,7 @@ package procstart
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"slices"
 	"testing"
 
@@ -55,6 +56,41 @@ func TestDescendants(t *testing.T) {
 	for root, want := range map[int][]int{10: {11, 12}, 1: {10, 13, 11, 12}, 12: nil, 20: {21}} {
 		if got := pids(Descendants(all, root)); !slices.Equal(got, want) {
 			t.Errorf("Descendants(%d) = %v, want %v", root, got, want)
+		}
+	}
+}
+
+// A process forked after a reading of Now and LastPid started after it;
+// this one, and one of the same tick with an earlier pid, did not.
+func TestStartedAfter(t *testing.T) {
+	ticks, last := Now(), LastPid()
+	if last == 0 {
+		t.Fatal("LastPid: 0")
+	}
+	cmd := exec.Command("sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	st, err := ReadStat(cmd.Process.Pid)
+	if err != nil || !StartedAfter(st, ticks, last) {
+		t.Errorf("forked after (%d, %d): %+v %v", ticks, last, st, err)
+	}
+	self, _ := ReadStat(os.Getpid())
+	if StartedAfter(self, ticks, last) || StartedAfter(Stat{Pid: last, Start: ticks}, ticks, last) {
+		t.Errorf("this process, or pid %d of tick %d, started after (%d, %d)", last, ticks, ticks, last)
+	}
+	if !StartedAfter(Stat{Pid: 1, Start: ticks}, ticks, 0) {
+		t.Error("the same tick with no last pid is not after")
+	}
+	n := pidMax()
+	for _, c := range []struct {
+		pid, last int
+		after     bool
+	}{{101, 100, true}, {100, 100, false}, {99, 100, false}, {300, n - 1, true}, {n - 1, 300, false}} {
+		if got := PidAfter(c.pid, c.last); got != c.after {
+			t.Errorf("PidAfter(%d, %d) = %v with pid_max %d", c.pid, c.last, got, n)
 		}
 	}
 }

@@ -102,6 +102,18 @@ func TestExtensionLayout(t *testing.T) {
 	if got := (Status{State: Stopping, Finishing: true}).StateName(); got != "finishing" {
 		t.Errorf("StateName %q", got)
 	}
+	// A start under way: bit 8 of byte 78, the moment before it at 54-77
+	// and the last pid given out at 92-95; never with a pid or ./finish.
+	spawning := Status{Since: since, Want: WantUp, Spawning: true, LastPid: 0x0506, Start: s.Start}
+	b = spawning.Append(nil)
+	if got, err := DecodeAll(b); b[78] != 8 || string(b[92:96]) != "\x06\x05\x00\x00" || err != nil || !reflect.DeepEqual(got, spawning) {
+		t.Errorf("a start under way: byte 78 %d, 92-95 %q; DecodeAll: %+v %v, want %+v", b[78], b[92:96], got, err, spawning)
+	}
+	for _, bad := range []Status{{Pid: 9, State: Running, Spawning: true}, {State: Stopping, Finishing: true, Spawning: true}} {
+		if _, err := DecodeAll(bad.Append(nil)); err == nil {
+			t.Errorf("%+v decodes without error", bad)
+		}
+	}
 	// Where the pid came from, and a watchdog's stop: bits of byte 21.
 	for flags, s := range map[byte]Status{
 		32:     {Pid: 1, FromPidfile: true},
@@ -139,7 +151,7 @@ func TestDecodeAllForeign(t *testing.T) {
 		{"not runit's", edit(ours, 19, 3), "unknown extended status: 90 bytes after daemontools' record", base},
 		{"later version", edit(ours, 20, 7), "unknown extended status: layout version 7", base},
 		{"cut short", ours[:40], "unknown extended status: version 6 record cut short", base},
-		{"unknown flags", edit(ours, 78, 8), "unknown extended status: more flags 8", base},
+		{"unknown flags", edit(ours, 78, 16), "unknown extended status: more flags 16", base},
 		{"done in version 5", edit(edit(ours, 20, 5)[:106], 78, 4), "unknown extended status: more flags 4", base},
 		{"unhealthy without an exit", edit(ours, 78, 2), "unknown extended status: unhealthy stop without an exit", base},
 		{"byte 79", edit(ours, 79, 4), "unknown extended status: health 4", base},
