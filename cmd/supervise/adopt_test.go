@@ -103,6 +103,49 @@ func TestReusedPidNotAdopted(t *testing.T) {
 	}
 }
 
+// A record marking a start under way (a supervise killed between the
+// fork of ./run and the record naming it): the next supervise adopts the
+// orphan of the service directory that started after the mark, not one
+// that started before it (left by an earlier run), nor one elsewhere, and
+// starts no ./run while it runs.
+func TestStartUnderWayAdopted(t *testing.T) {
+	t.Parallel()
+	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
+	orphan := func(where, marker string) int {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", "sleep "+marker+" & echo $! > "+marker)
+		cmd.Dir = where
+		g := svtest.Start(t, cmd)
+		g.Wait(t, 5*time.Second)
+		b, err := os.ReadFile(filepath.Join(where, marker))
+		testbin.Must(t, err)
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		testbin.Must(t, err)
+		return pid
+	}
+	before := orphan(dir, "1001")
+	mark, last, err := procstart.Mark()
+	testbin.Must(t, err)
+	elsewhere := orphan(t.TempDir(), "1002")
+	run := orphan(dir, "1003")
+	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
+	record := status.Status{Want: status.WantUp, Spawning: true, Start: mark, LastPid: last, Restarts: 4}
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record.Append(nil), 0o644))
+	svtest.StartSupervise(t, dir)
+	s := waitRecord(t, dir, "adopted", isUp)
+	if s.Pid != run || s.State != status.Running || s.Spawning || s.Restarts != 4 {
+		t.Fatalf("record %+v, want pid %d adopted (before the mark %d, elsewhere %d)", s, run, before, elsewhere)
+	}
+	if !svtest.Holds(svtest.Scaled(300*time.Millisecond), func() bool { return !svtest.Exists(filepath.Join(dir, "starts")) }) {
+		t.Fatalf("./run started beside the adopted process: %q", lines(t, filepath.Join(dir, "starts")))
+	}
+	testbin.Must(t, unix.Kill(run, unix.SIGKILL))
+	waitStarts(t, dir, 1)
+	if !svtest.Alive(before) || !svtest.Alive(elsewhere) {
+		t.Errorf("an orphan not adopted ended: %d %v, %d %v", before, svtest.Alive(before), elsewhere, svtest.Alive(elsewhere))
+	}
+}
+
 // An adopted process keeps the readiness it had said: the record still
 // says since when it is ready, as svstat -l and svwait -U read it.
 func TestAdoptKeepsReadiness(t *testing.T) {
@@ -230,11 +273,12 @@ func TestStartErrorRecorded(t *testing.T) {
 	}
 }
 
-// A ./run whose first act is to kill its supervise with -9 (once) runs
-// only once the record names it: the next supervise adopts it rather than
-// starting a second copy. strace holds supervise's writes of the record
-// (the rename into place) after the first for 300 ms, so that without the
-// gate ./run would always run first.
+// A ./run whose first act is to kill its supervise with -9 (once) is
+// found by the next supervise, which adopts it rather than starting a
+// second copy. strace holds supervise's writes of the record (the rename
+// into place) after the first for 300 ms, so that ./run always runs, and
+// kills supervise, before the record names it: only the record written
+// before the fork, marking the start under way, tells of it.
 func TestKilledJustAfterStart(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "if [ ! -e killed ]; then touch killed; kill -9 $PPID; fi\necho $$ >> starts\nexec sleep 1000")

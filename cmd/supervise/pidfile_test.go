@@ -431,8 +431,7 @@ func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
 	run := waitRecord(t, dir, "./run up", isUp)
-	// Up is the record naming ./run's process, still at the start gate:
-	// killed there, supervise would leave a shell that never runs ./run.
+	// ./run notes its start: the test is of a ./run that runs.
 	svtest.WaitFor(t, 5*time.Second, "./run running", func() bool { return len(lines(t, filepath.Join(dir, "runs"))) == 1 })
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)

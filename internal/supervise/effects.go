@@ -18,12 +18,10 @@ type effects interface {
 	// setting reads the first line of a file of the service directory,
 	// without surrounding blanks; false when there is none.
 	setting(name string) (string, bool)
-	// startRun starts ./run, with what its readiness files ask for, held
-	// until letRun; how the start can say it is ready holds even when
-	// the start failed.
-	startRun() (c child, how startReadiness, err error)
-	// letRun lets the ./run just started run: the record names it.
-	letRun()
+	// startRun writes the record before, marked as a start under way,
+	// then starts ./run, with what its readiness files ask for; how the
+	// start can say it is ready holds even when the start failed.
+	startRun(before status.Status) (c child, how startReadiness, err error)
 	// startFinish starts ./finish CODE SIGNAL for ./run's exit e;
 	// errNoFinish when the service has none.
 	startFinish(e exit) (child, error)
@@ -75,22 +73,25 @@ type system Supervisor
 
 func (x *system) warn(parts ...any) { (*Supervisor)(x).warn(parts...) }
 
-func (x *system) startRun() (child, startReadiness, error) {
+// startRun marks the record before as a start under way: were this
+// process killed before the record names the new ./run, the next
+// supervisor finds that ./run by the moment the mark gives (adopt), and
+// does not start a second.
+func (x *system) startRun(before status.Status) (child, startReadiness, error) {
+	argv, files, env, how := x.prepare()
 	x.runStart = procstart.Now()
-	argv, files, env, g, how := x.prepare()
+	if moment, last, err := procstart.Mark(); err == nil {
+		x.runStart = moment.Ticks
+		before.Spawning, before.Start, before.LastPid = true, moment, last
+	}
+	(*Supervisor)(x).warnWrite(x.write(before))
 	c, err := x.spawn(argv, env, files)
-	g.forked()
 	x.ready.started()
 	if err != nil {
-		g.open(false)
 		x.ready.close()
-		return c, how, err
 	}
-	x.gate = g
-	return c, how, nil
+	return c, how, err
 }
-
-func (x *system) letRun() { x.gate.open(true) }
 
 func (x *system) startFinish(e exit) (child, error) {
 	if !x.hasFinish() {
@@ -123,15 +124,13 @@ func (s *Supervisor) announce() {
 	s.written(s.fx.write(r))
 }
 
-// announceStart writes the record naming the ./run just started, lets it
-// run (gate.go), and only then writes runsv's text files: the record is
-// what the next supervise needs, and each file replaced before the gate
-// opens delays ./run (a rename can take milliseconds on a busy disk).
-// Waiters are woken last, so that those woken find every file current.
+// announceStart writes the record naming the ./run just started, then
+// runsv's text files: the record first, as it is what the next supervise
+// needs. Waiters are woken last, so that those woken find every file
+// current.
 func (s *Supervisor) announceStart() {
 	r := s.record()
 	err := s.fx.write(r)
-	s.fx.letRun()
 	s.writeRunit(r)
 	s.written(err)
 }

@@ -692,9 +692,8 @@ func (s *Supervisor) afterRun(now, next time.Time) {
 // started is reported and, while the service is wanted up, tried again a
 // second later.
 //
-// The record is written once, after the fork: one write fewer before it
-// is a quicker restart, and the state skipped lasted less than a
-// millisecond.
+// The record is written twice: before the fork, down and marked as a
+// start under way (startRun), and after it, naming ./run.
 func (s *Supervisor) startAt(now, next time.Time) {
 	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
 		next = gap
@@ -712,7 +711,7 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.state, s.alarm = stopped, time.Time{}
 	s.startAsked = false
 	s.ready.since, s.ready.text = tai64.Label{}, ""
-	c, how, err := s.fx.startRun()
+	c, how, err := s.fx.startRun(s.record())
 	s.ready.has, s.ready.sockets, s.ready.watchdog = how.has, how.sockets, how.watchdog
 	if err != nil {
 		s.startError = "unable to start run: " + strerr.Reason(err)
@@ -729,8 +728,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.since = label(now)
 	s.state = s.upState()
 	s.startProbes(now) // the record says whether the service has a probe
-	// ./run runs only once the record names it (gate.go): were this
-	// process killed in between, the next supervise could not find it.
+	// The record names ./run at once: until then, only the mark of the
+	// start under way (startRun) lets a next supervisor find it.
 	s.dirty = false
 	s.announceStart()
 }

@@ -1,10 +1,8 @@
 package supervise
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,9 +55,8 @@ func newReadiness() readiness {
 // prepare readies the start about to be made: it reads notification-fd,
 // notify-socket and timeout-watchdog, makes the pipe and the socket, and
 // returns what to execute, the descriptors and the environment ./run gets,
-// the gate that holds it until the record names it (gate.go), and how it
-// can say it is ready.
-func (s *system) prepare() (argv []string, files []uintptr, env []string, g gate, how startReadiness) {
+// and how it can say it is ready.
+func (s *system) prepare() (argv []string, files []uintptr, env []string, how startReadiness) {
 	r := &s.ready
 	r.close()
 	env = s.opt.Env
@@ -103,68 +100,11 @@ func (s *system) prepare() (argv []string, files []uintptr, env []string, g gate
 			env = append(env[:len(env):len(env)], "WATCHDOG_USEC="+strconv.FormatInt(how.watchdog.Microseconds(), 10))
 		}
 	}
-	argv, files, g = s.throughShell(env, files, how.watchdog > 0)
-	return argv, files, env, g, how
-}
-
-// kernelRuns tells whether execve(2) would run ./run: an executable
-// regular file, ELF or starting with #! and an executable interpreter.
-// The shell's exec would run any other file as a shell script, or fail
-// with words and an exit code of its own. Any doubt (a file we may not
-// read, a format binfmt_misc knows) starts ./run directly.
-func (s *system) kernelRuns() bool {
-	if unix.Faccessat(s.dir, "run", unix.X_OK, 0) != nil {
-		return false
+	argv = []string{"./run"}
+	if how.watchdog > 0 {
+		argv = s.withWatchdogPid(env)
 	}
-	fd, err := unix.Openat(s.dir, "run", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return false
-	}
-	var head [256]byte // as much as the kernel reads of a #! line
-	n, err := unix.Read(fd, head[:])
-	if err != nil {
-		return false
-	}
-	if bytes.HasPrefix(head[:n], []byte("\x7fELF")) {
-		return true
-	}
-	line, ok := bytes.CutPrefix(head[:n], []byte("#!"))
-	line = bytes.TrimLeft(line, " \t")
-	end := bytes.IndexAny(line, " \t\n\x00")
-	if !ok || end <= 0 {
-		return false
-	}
-	return unix.Faccessat(s.dir, string(line[:end]), unix.X_OK, 0) == nil
-}
-
-// shellKeeps tells whether the shell passes env on to what it execs as it
-// is: it drops a variable whose name is not a shell name (containers have
-// names with dots), and sets IFS, OPTIND and PPID itself (dash even
-// refuses to start on an OPTIND that is not a number).
-func shellKeeps(env []string) bool {
-	for _, kv := range env {
-		name, _, ok := strings.Cut(kv, "=")
-		if !ok || !isShellName(name) || name == "IFS" || name == "OPTIND" || name == "PPID" {
-			return false
-		}
-	}
-	return true
-}
-
-// isShellName: a letter or underscore, then letters, digits, underscores.
-func isShellName(name string) bool {
-	for i, c := range []byte(name) {
-		letter := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return false
-		}
-	}
-	return name != ""
+	return argv, files, env, how
 }
 
 // started follows a start: ./run has its end of the pipe.

@@ -88,7 +88,6 @@ type Supervisor struct {
 	startError string
 	// pidWritten is the pid in supervise/pid, -1 before it is written.
 	pidWritten int
-	gate       gate // holds the latest ./run until the record names it (gate.go)
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -130,7 +129,7 @@ type Supervisor struct {
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
 	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		pidWritten: -1, gate: noGate, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
+		pidWritten: -1, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
 		needs: needWatch{fd: -1}}
 	s.scanDir, s.name = scanDirOf(opt.Dir)
 	s.fx = (*system)(s)
@@ -197,8 +196,9 @@ func (s *Supervisor) open() error {
 
 // adopt takes over the process that the status record of a previous
 // supervisor names, if it still runs: the service's process, or ./finish
-// while it runs. The pid must be alive and must have started when the
-// record says, so a pid reused since is never taken for it. The process
+// while it runs, or the ./run of a start under way (spawned). The pid must
+// be alive and must have started when the record says, so a pid reused
+// since is never taken for it. The process
 // is watched through a pidfd; it is not our child, so how it ends cannot
 // be known. What the record says of the service (wanted state, pause,
 // restarts, last exit, a stop under way and since when) carries over.
@@ -245,6 +245,20 @@ func (s *Supervisor) adopt() {
 			}
 		}
 		s.stopSent = old.StopSent
+	case old.Spawning:
+		// Killed between the fork of ./run and the record naming it.
+		c, since, ok := s.spawned(old)
+		if !ok {
+			// Not started, or gone since: if it forked a daemon,
+			// that is awaited as after an exit of ./run.
+			if !s.takeOverWait(old) {
+				return
+			}
+			break
+		}
+		s.child, s.state = c, s.upState()
+		s.runStart, s.runID = c.start.Ticks, c.start
+		old.Since = since
 	case old.AwaitingDaemon:
 		if !s.takeOverWait(old) {
 			return

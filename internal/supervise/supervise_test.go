@@ -28,7 +28,7 @@ func TestWithoutPidfd(t *testing.T) {
 	}
 	w.exits[100] = exit{0, 0}
 	s.Step(t0)
-	want := []string{"reap 100", "start run", "let run after record 1"}
+	want := []string{"reap 100", "start run"}
 	if !slices.Equal(w.calls, want) {
 		t.Errorf("calls %q, want %q", w.calls, want)
 	}
@@ -36,7 +36,7 @@ func TestWithoutPidfd(t *testing.T) {
 	for _, r := range w.written {
 		got = append(got, summary(r))
 	}
-	if want := []string{"running pid=1001 want=u exit=0/0 restarts=1"}; !slices.Equal(got, want) {
+	if want := []string{"stopped pid=0 want=u exit=0/0 spawning", "running pid=1001 want=u exit=0/0 restarts=1"}; !slices.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
 	}
 	if stderr.Len() != 0 {
