@@ -1,6 +1,7 @@
 package svtest
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,17 +32,19 @@ func Svc(t testing.TB, prog string, args ...string) {
 	}
 }
 
-// ReadStatus reads dir/supervise/status with internal/status's decoder; it
-// reports false while there is no record, and fails the test on a short one.
+// ReadStatus reads dir/supervise/status as svstat does (status.ReadAll),
+// any supervise's: it reports false while there is no record, and fails
+// the test on a short one. A record with daemontools' bytes alone, or
+// runit's, gives what they say.
 func ReadStatus(t testing.TB, dir string) (status.Status, bool) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
-	if err != nil {
+	s, err := status.ReadAll(filepath.Join(dir, status.File))
+	var failed *status.ReadError
+	switch {
+	case errors.As(err, &failed):
 		return status.Status{}, false
-	}
-	s, err := status.Decode(b)
-	if err != nil {
-		t.Fatalf("status of %s: %v (%d bytes)", dir, err, len(b))
+	case err == status.ErrBadFormat:
+		t.Fatalf("status of %s: %v", dir, err)
 	}
 	return s, true
 }
