@@ -125,6 +125,7 @@ var svinfoWhen = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{
 // of plain svscan: the same answers, exit codes and waits, readiness by
 // notification-fd and by notify socket included.
 func TestSvinfoAndSvwaitBothModes(t *testing.T) {
+	t.Parallel()
 	svinfo := "/usr/bin/svinfo"
 	if _, err := os.Stat(svinfo); err != nil {
 		t.Fatalf("svtools' svinfo is missing (apt-get install svtools): %v", err)

@@ -11,8 +11,10 @@ import (
 // perProcess tells whether svscan runs a supervise process per service.
 func (m mode) perProcess() bool { return len(m.flags) == 0 }
 
-// forModes runs test as a parallel subtest in every mode.
+// forModes runs test as a parallel subtest in every mode, beside the
+// other tests.
 func forModes(t *testing.T, test func(t *testing.T, m mode)) {
+	t.Parallel()
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()

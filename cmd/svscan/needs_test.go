@@ -32,6 +32,7 @@ func (m mode) startNeeds(t *testing.T, dir string, names ...string) *scanner {
 }
 
 func forNeedsModes(t *testing.T, test func(t *testing.T, m mode)) {
+	t.Parallel()
 	for _, m := range needsModes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()

@@ -38,6 +38,7 @@ var secondsRE = regexp.MustCompile(`\d+ seconds`)
 // up and down, -x ends a supervisor and the next scan takes it up again;
 // the service's output reaches its logger.
 func TestOneProcessClients(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()

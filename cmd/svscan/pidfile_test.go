@@ -22,6 +22,7 @@ import (
 // again and the new daemon is supervised, with no copy left of the old
 // one and no zombie; svc -d stops it.
 func TestPidfileBothModes(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
@@ -93,6 +94,7 @@ func TestPidfileBothModes(t *testing.T) {
 // coming back to it says nothing of whose an orphan is. The orphan, made
 // by b after a's ./run started, is left alone when a stops.
 func TestMainpidOtherServicesOrphan(t *testing.T) {
+	t.Parallel()
 	self, err := os.Executable()
 	testbin.Must(t, err)
 	for _, m := range modes {
@@ -145,6 +147,7 @@ func TestMainpidOtherServicesOrphan(t *testing.T) {
 // adopts it: the same pid, nothing started twice. Its next ./run is that
 // supervise's child, and the one before is reaped by svscan.
 func TestOneProcessPidfileAdded(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "service")
 	pf := filepath.Join(dir, "pf")
 	makeService(t, pf, "echo $$ >> starts\nexec sleep 1000", "")
@@ -198,6 +201,7 @@ func TestOneProcessPidfileAdded(t *testing.T) {
 // the notify socket are svscan's). Before, the adopted service lost its
 // readiness, and one not ready yet died of SIGPIPE on writing it.
 func TestOneProcessPidfileAddedReadiness(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "service")
 	pf := filepath.Join(dir, "pf")
 	marker := filepath.Join(dir, "marker")
@@ -239,6 +243,7 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 // reported, and the service stays supervised inside svscan, the same
 // process adopted again; before, it was left unsupervised.
 func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "service")
 	pf := filepath.Join(dir, "pf")
@@ -268,6 +273,7 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 // Debian's daemontools first in $PATH: that supervise would not adopt the
 // running service, and would start a second ./run.
 func TestOneProcessHandOffStartsOurSupervise(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "service")
 	pf := filepath.Join(dir, "pf")
 	makeService(t, pf, "echo $$ >>starts\nexec /bin/sleep 1000", "")
@@ -327,6 +333,7 @@ func children(s *scanner) []svtest.Proc {
 // the service's code. Before, svc -d of such a service ended svscan -1
 // with 111, here 143 (TERM).
 func TestOneProcessPidfileAddedTied(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "service")
 	app := filepath.Join(dir, "app")
 	marker := filepath.Join(dir, "marker")
@@ -351,6 +358,7 @@ func TestOneProcessPidfileAddedTied(t *testing.T) {
 // could not hear its WATCHDOG=1, and its watchdog would be dropped
 // without a word, as it was before.
 func TestOneProcessPidfileAddedWatchdog(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "service")
 	_, sock := readinessServices(t, dir)
 	writeFile(t, filepath.Join(sock, "go"), "", 0o644)

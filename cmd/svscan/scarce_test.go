@@ -43,6 +43,7 @@ func sleepers(pid int) []int {
 // supervisor: it supervises what fits, says which are not supervised, and
 // keeps those it supervises (TestScarceDescriptorsOneProcess).
 func TestScarceDescriptors(t *testing.T) {
+	t.Parallel()
 	for name, command := range svscans(t) {
 		if name == "ours -1" {
 			continue
@@ -146,6 +147,7 @@ func nobody(t *testing.T) (uid, gid int) {
 // the same supervisor, as under daemontools, in both modes: only "does not
 // exist" means a service has gone.
 func TestStatErrorKeepsService(t *testing.T) {
+	t.Parallel()
 	uid, gid := nobody(t)
 	type run struct {
 		root, app string
