@@ -355,10 +355,10 @@ func (s Status) runitState() byte {
 	return runitDown
 }
 
-// Decode reads daemontools' record from the first Size bytes and ignores
+// decode reads daemontools' record from the first Size bytes and ignores
 // the rest. Like daemontools' svstat it accepts any bytes of the right
 // length: only a short record is ErrBadFormat.
-func Decode(b []byte) (Status, error) {
+func decode(b []byte) (Status, error) {
 	if len(b) < Size {
 		return Status{}, ErrBadFormat
 	}
@@ -375,7 +375,7 @@ func Decode(b []byte) (Status, error) {
 // ErrNoExtension or an *ExtensionError; State is then guessed from them,
 // and from runit's bytes when the record has them.
 func DecodeAll(b []byte) (Status, error) {
-	s, err := Decode(b)
+	s, err := decode(b)
 	if err != nil {
 		return s, err
 	}

@@ -38,14 +38,14 @@ func TestDecode(t *testing.T) {
 	rec := Status{Since: tai64.Label{Sec: tai64.Offset + 99, Nano: 7}, Pid: 4242, Paused: true, Want: WantDown}
 	b := rec.Append(nil)
 	for _, extra := range []string{"", "readiness and exit status"} {
-		got, err := Decode(append(b[:Size:Size], extra...))
+		got, err := decode(append(b[:Size:Size], extra...))
 		if err != nil || got != rec {
-			t.Errorf("Decode with %q after: %+v %v, want %+v", extra, got, err, rec)
+			t.Errorf("decode with %q after: %+v %v, want %+v", extra, got, err, rec)
 		}
 	}
 	for n := range Size {
-		if _, err := Decode(b[:n]); err != ErrBadFormat {
-			t.Errorf("Decode of %d bytes: %v, want ErrBadFormat", n, err)
+		if _, err := decode(b[:n]); err != ErrBadFormat {
+			t.Errorf("decode of %d bytes: %v, want ErrBadFormat", n, err)
 		}
 	}
 }
@@ -85,7 +85,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(Status{Since: tai64.Now(), Pid: 1, Want: WantUp}.Append(nil))
 	f.Add(append(Status{Pid: 1 << 31, Paused: true}.Append(nil), "more"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := Decode(b)
+		s, err := decode(b)
 		if len(b) < Size {
 			if err != ErrBadFormat {
 				t.Fatalf("%d bytes: %v", len(b), err)
@@ -103,7 +103,7 @@ func FuzzDecode(f *testing.F) {
 			want[16] = 0
 		}
 		if got := s.Append(nil)[:Size]; !bytes.Equal(got, want) {
-			t.Fatalf("Append(Decode(%x)) = %x", b, got)
+			t.Fatalf("Append(decode(%x)) = %x", b, got)
 		}
 	})
 }

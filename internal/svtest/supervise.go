@@ -1,6 +1,7 @@
 package svtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,16 +82,20 @@ func WaitUp(t testing.TB, dir string, old int) status.Status {
 // WellFormedStatus reads dir/supervise/status with internal/status's
 // decoder and checks what any supervise writes there, ours or
 // daemontools': at least status.Size bytes, a TAI64N label past 2^62, a
-// pause flag of 0 or 1 and set only with a pid, a want of u, d or 0.
+// pause flag of 0 or 1 and set only with a pid, a want of u, d or 0; and
+// our bytes after them, when there are any, whole.
 func WellFormedStatus(dir string) (status.Status, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "supervise", "status"))
 	if err != nil {
 		return status.Status{}, err
 	}
-	s, err := status.Decode(b)
+	s, err := status.DecodeAll(b)
+	var bad *status.ExtensionError
 	switch {
-	case err != nil:
+	case err == status.ErrBadFormat:
 		return s, fmt.Errorf("status is %d bytes: % x", len(b), b)
+	case errors.As(err, &bad):
+		return s, fmt.Errorf("status: %v: % x", err, b)
 	case s.Since.Sec < 1<<62 || s.Since.Nano > 999999999:
 		return s, fmt.Errorf("status has a bad label: % x", b[:12])
 	case b[16] > 1 || s.Want != status.WantUp && s.Want != status.WantDown && s.Want != status.WantNone:
