@@ -14,9 +14,9 @@ import (
 )
 
 // A service waiting for one it needs (missing from the scan directory)
-// and a one-shot task done are in the states svstat -j calls waiting and
-// done, in both modes, and /metrics says so as it says every state;
-// promtool accepts it.
+// and a one-shot task done, migrate, are in the states svstat -j calls
+// waiting and done, in both modes, and /metrics says so as it says every
+// state; promtool accepts it.
 func TestNeedsStates(t *testing.T) {
 	for _, mode := range [][]string{nil, {"-1"}} {
 		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
@@ -25,8 +25,8 @@ func TestNeedsStates(t *testing.T) {
 			svtest.NewService(t, dir+"/app", "exec sleep 1000")
 			testbin.Must(t, os.MkdirAll(dir+"/app/needs", 0o755))
 			testbin.Must(t, os.WriteFile(dir+"/app/needs/db", nil, 0o644))
-			svtest.NewService(t, dir+"/task", "exit 0")
-			testbin.Must(t, os.WriteFile(dir+"/task/oneshot", nil, 0o644))
+			svtest.NewService(t, dir+"/migrate", "exit 0")
+			testbin.Must(t, os.WriteFile(dir+"/migrate/oneshot", nil, 0o644))
 			startSvscan(t, dir, mode...)
 			url := startSvmetrics(t, dir)
 
@@ -58,13 +58,13 @@ daemontools_service_state{service="app",state="failed"} 0
 daemontools_service_state{service="app",state="finishing"} 0
 daemontools_service_state{service="app",state="waiting"} 1
 daemontools_service_state{service="app",state="done"} 0
-daemontools_service_state{service="task",state="stopped"} 0
-daemontools_service_state{service="task",state="starting"} 0
-daemontools_service_state{service="task",state="started"} 0
-daemontools_service_state{service="task",state="running"} 0
-daemontools_service_state{service="task",state="stopping"} 0
-daemontools_service_state{service="task",state="failed"} 0
-daemontools_service_state{service="task",state="finishing"} 0
-daemontools_service_state{service="task",state="waiting"} 0
-daemontools_service_state{service="task",state="done"} 1
+daemontools_service_state{service="migrate",state="stopped"} 0
+daemontools_service_state{service="migrate",state="starting"} 0
+daemontools_service_state{service="migrate",state="started"} 0
+daemontools_service_state{service="migrate",state="running"} 0
+daemontools_service_state{service="migrate",state="stopping"} 0
+daemontools_service_state{service="migrate",state="failed"} 0
+daemontools_service_state{service="migrate",state="finishing"} 0
+daemontools_service_state{service="migrate",state="waiting"} 0
+daemontools_service_state{service="migrate",state="done"} 1
 `
