@@ -26,6 +26,7 @@ import (
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestRunThenUninstall(t *testing.T) {
+	t.Parallel()
 	tmp, src := freshCopy(t)
 
 	dirs := map[string]string{}
@@ -205,6 +206,7 @@ func killUnder(dir string) []string {
 // SERVICEDIR and stops them and their services and loggers, leaving
 // nothing running.
 func TestUninstallAfterKill9OfSvscan(t *testing.T) {
+	t.Parallel()
 	tmp, src := freshCopy(t)
 	servicedir := filepath.Join(tmp, "service")
 	pidfile := filepath.Join(tmp, "svscanboot.pid")

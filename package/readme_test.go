@@ -19,6 +19,7 @@ import (
 // first in PATH: every block succeeds, each says what README says it
 // does, and removing the links leaves nothing running.
 func TestReadmeFirstService(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("the walk-through runs a service as nobody: needs root")
 	}

@@ -18,6 +18,7 @@ import (
 // gets an svscan of its own without disturbing the first, which a third
 // run finds again.
 func TestRunInBackground(t *testing.T) {
+	t.Parallel()
 	tmp, src := freshCopy(t)
 	stray, err := os.Create(filepath.Join(tmp, "stray"))
 	testbin.Must(t, err)

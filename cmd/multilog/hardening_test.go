@@ -88,6 +88,7 @@ func spliceUnblocked(t *testing.T, w *os.File, data string) {
 // A partial line in 30 pipe buffers, more than a pipe has by default: both
 // lines are logged, as by the reference.
 func TestFragmentedLineLikeReference(t *testing.T) {
+	t.Parallel()
 	partial := strings.Repeat("ab", 30)
 	for _, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
 		logsBothLines(t, exec.Command(prog, "./d"), t.TempDir(), partial, 2)
@@ -122,6 +123,7 @@ func logsBothLines(t *testing.T, cmd *exec.Cmd, dir, partial string, piece int) 
 // A multilog killed while it holds such a line loses none of it: the line
 // stays in the pipe for the next one.
 func TestFragmentedLineSurvivesKill9(t *testing.T) {
+	t.Parallel()
 	ours := testbin.Path(t, "multilog")
 	partial := "x" + strings.Repeat("yz", 60)
 	dir := t.TempDir()
@@ -153,6 +155,7 @@ func TestFragmentedLineSurvivesKill9(t *testing.T) {
 
 // The processor is /bin/sh -c, whatever PATH says (or without one).
 func TestProcessorWithoutPathLikeReference(t *testing.T) {
+	t.Parallel()
 	input := numbered(1000, 5) // about 20 KB: several rotations
 	var got [2]string
 	for i, prog := range []string{testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")} {
@@ -182,6 +185,7 @@ func TestProcessorWithoutPathLikeReference(t *testing.T) {
 // FIFOs where multilog expects files fail at once, as in the reference;
 // opening them for writing would wait for a reader forever.
 func TestFIFOsLikeReference(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, fifo string
 		args       []string
@@ -267,6 +271,7 @@ func multilogAs(t *testing.T, uid int, args ...string) (*exec.Cmd, string) {
 // multilog: it sleeps until input comes or a signal, and leaves the
 // pipe's flags as it found them.
 func TestPartialLineSleeps(t *testing.T) {
+	t.Parallel()
 	for _, account := range accounts {
 		t.Run(account.name, func(t *testing.T) {
 			cmd, dir := multilogAs(t, account.uid, "./d")
@@ -312,6 +317,7 @@ func pipeSize(t *testing.T, f *os.File) int {
 
 // Once the line is written, the pipe goes back to its size.
 func TestFragmentedLinePipeShrinksBack(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
@@ -338,6 +344,7 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 // still gets the line logged: its start is then kept in memory, as by the
 // reference.
 func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
+	t.Parallel()
 	maxSize, err := os.ReadFile("/proc/sys/fs/pipe-max-size")
 	testbin.Must(t, err)
 	pieces, err := strconv.Atoi(strings.TrimSpace(string(maxSize)))
@@ -355,6 +362,7 @@ func TestFragmentedLineBeyondPipeLimit(t *testing.T) {
 // of a write into a pipe that was not empty): multilog, asleep on the
 // partial line, still finds it.
 func TestBigWriteAfterPartialLine(t *testing.T) {
+	t.Parallel()
 	for _, account := range accounts {
 		t.Run(account.name, func(t *testing.T) {
 			cmd, dir := multilogAs(t, account.uid, "s16777215", "./d")

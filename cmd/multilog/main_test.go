@@ -91,6 +91,7 @@ func numbered(n, width int) []byte {
 }
 
 func TestActionsAndLayoutLikeReference(t *testing.T) {
+	t.Parallel()
 	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
 	var input bytes.Buffer
 	input.Write(numbered(3000, 5))
@@ -135,6 +136,7 @@ func TestActionsAndLayoutLikeReference(t *testing.T) {
 }
 
 func TestStampFirst(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	runLog(t, testbin.Path(t, "multilog"), dir, []byte("a\nb"), "t", "./d")
 	b, _ := os.ReadFile(filepath.Join(dir, "d/current"))
@@ -151,6 +153,7 @@ func TestStampFirst(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	prog := testbin.Path(t, "multilog")
 	for _, tc := range []struct {
 		name  string
@@ -210,6 +213,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestProcessor(t *testing.T) {
+	t.Parallel()
 	prog := testbin.Path(t, "multilog")
 	dir := t.TempDir()
 	// Fails on its first run, then upper-cases, counting runs in the state.
@@ -264,6 +268,7 @@ func TestProcessor(t *testing.T) {
 }
 
 func TestRecovery(t *testing.T) {
+	t.Parallel()
 	prog := testbin.Path(t, "multilog")
 	for _, tc := range []struct {
 		name   string
@@ -312,6 +317,7 @@ func TestRecovery(t *testing.T) {
 }
 
 func TestLockedDirectory(t *testing.T) {
+	t.Parallel()
 	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
 	for _, prog := range []string{ours, ref} {
 		dir := t.TempDir()
@@ -382,6 +388,7 @@ func fileIs(path, want string) func() bool {
 }
 
 func TestTermFinishesLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l := startLog(t, testbin.Path(t, "multilog"), dir, "-x*", "./d")
 	cur := filepath.Join(dir, "d/current")
@@ -411,6 +418,7 @@ func TestTermFinishesLine(t *testing.T) {
 }
 
 func TestAlarmRotates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l := startLog(t, testbin.Path(t, "multilog"), dir, "./d")
 	cur := filepath.Join(dir, "d/current")
@@ -448,6 +456,7 @@ func TestAlarmRotates(t *testing.T) {
 // writer and restarts it: every line must be there, whole, in order, even
 // when the writer sends some lines in two pieces.
 func TestKillLosesNothing(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -532,6 +541,7 @@ func killTest(t *testing.T, args []string) {
 }
 
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
 	testbin.Must(t, os.Mkdir(mnt, 0o755))
@@ -569,6 +579,7 @@ func TestDiskFull(t *testing.T) {
 // keeps failing, and once the tmpfs grows, every byte must be on the
 // disk: read back after mounting the filesystem again.
 func TestWritebackFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
 	testbin.Must(t, os.Mkdir(backing, 0o755))
@@ -635,6 +646,7 @@ func firstDifference(a, b []byte) int {
 // with a directory named previous: multilog warns, pauses and retries
 // until the directory goes, and every line arrives once, in order.
 func TestRenameFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l := startLog(t, testbin.Path(t, "multilog"), dir, "s4096", "n100", "./d")
 	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "d/current")); return err == nil })
@@ -664,6 +676,7 @@ func TestRenameFails(t *testing.T) {
 // TestEndlessLine sends a long line without a newline through a pipe:
 // it is cut at SIZE, ends with a newline, and memory stays small.
 func TestEndlessLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const size = 40 << 20
 	cmd := exec.Command(testbin.Path(t, "multilog"), "t", "-x*", "e", "s16777215", "./d")
@@ -709,6 +722,7 @@ func TestEndlessLine(t *testing.T) {
 }
 
 func TestFatalLikeReference(t *testing.T) {
+	t.Parallel()
 	ours, ref := testbin.Path(t, "multilog"), testbin.Reference(t, "multilog")
 	dir := t.TempDir()
 	testbin.Must(t, os.Chmod(filepath.Dir(dir), 0o755)) // nobody must get this far
@@ -763,6 +777,7 @@ func TestFatalLikeReference(t *testing.T) {
 
 // TestFileInput reads input that is not a pipe, with plain reads.
 func TestFileInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := append(numbered(5000, 6), "no newline"...)
 	path := filepath.Join(dir, "input")

@@ -68,6 +68,7 @@ func tricky() []byte {
 // TestStreamLikeDirectory: 1 writes exactly what a directory gets, with
 // the same label; T labels as t does, in RFC 3339.
 func TestStreamLikeDirectory(t *testing.T) {
+	t.Parallel()
 	in := tricky()
 	for _, stamp := range []string{"t", "T", "pname"} {
 		out, logged := streamRun(t, t.TempDir(), in, stamp, "1", "s16777215", "./d")
@@ -91,6 +92,7 @@ func stampAll(s, label string) string {
 }
 
 func TestStreamJSONExact(t *testing.T) {
+	t.Parallel()
 	out, _ := streamRun(t, t.TempDir(), tricky(), "t", "pa\"b", "j")
 	iso := `{"time":"ISO","service":"a\"b","line":"`
 	want := iso + "plain line\"}\n" + iso + "\"}\n" +
@@ -110,6 +112,7 @@ func TestStreamJSONExact(t *testing.T) {
 // TestStreamNameFromDirectory: p without a name takes the service's name
 // from where supervise runs the logger, SERVICE/log.
 func TestStreamNameFromDirectory(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "web", "log")
 	testbin.Must(t, os.MkdirAll(dir, 0o755))
 	out, _ := streamRun(t, dir, []byte("up\n"), "T", "p", "1", "j")
@@ -122,6 +125,7 @@ func TestStreamNameFromDirectory(t *testing.T) {
 // with what the next writer of the pipe writes, as in a directory, and a
 // line cut by the last writer ends at the end of input.
 func TestStreamWriterKilled(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
@@ -166,6 +170,7 @@ func TestStreamWriterKilled(t *testing.T) {
 // a container do, never mix their lines, 4 KB ones included, and each
 // logger's lines come in order.
 func TestStreamsShareOutput(t *testing.T) {
+	t.Parallel()
 	const loggers, lines = 3, 3000
 	r, w, err := os.Pipe()
 	testbin.Must(t, err)
@@ -217,6 +222,7 @@ func TestStreamsShareOutput(t *testing.T) {
 // TestStreamUnwritable: a standard output multilog cannot write to is
 // fatal before any input is read, as a log directory it cannot open is.
 func TestStreamUnwritable(t *testing.T) {
+	t.Parallel()
 	ro, err := os.Open(os.DevNull)
 	testbin.Must(t, err)
 	defer ro.Close()

@@ -57,6 +57,7 @@ func supervised(t *testing.T, ref bool, body string, down bool) string {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args   []string
 		stderr string
@@ -77,6 +78,7 @@ func TestUsage(t *testing.T) {
 // A directory without a running supervise cannot be watched: 111 at once,
 // in daemontools' words.
 func TestNotRunning(t *testing.T) {
+	t.Parallel()
 	root := testbin.PublicDir(t)
 	plain := filepath.Join(root, "plain")
 	testbin.Must(t, os.Mkdir(plain, 0o755))
@@ -103,6 +105,7 @@ func TestNotRunning(t *testing.T) {
 // at once, one that does not times out with 99, and svwait -d returns
 // once svc -d has taken effect (the record says down), as does -D.
 func TestWaits(t *testing.T) {
+	t.Parallel()
 	for _, ref := range []bool{false, true} {
 		dir := supervised(t, ref, "exec sleep 100", false)
 		for _, tc := range []struct {
@@ -145,6 +148,7 @@ func TestWaits(t *testing.T) {
 // Every dir must hold, or one with -o; a supervise that exits before its
 // service comes up ends the wait with 111, unless -o leaves another.
 func TestSeveral(t *testing.T) {
+	t.Parallel()
 	up := supervised(t, false, "exec sleep 100", false)
 	down := supervised(t, false, "exec sleep 100", true)
 	for _, tc := range []struct {
@@ -172,6 +176,7 @@ func TestSeveral(t *testing.T) {
 
 // While it waits, svwait sleeps: no wake-ups at an interval.
 func TestSleeps(t *testing.T) {
+	t.Parallel()
 	dir := supervised(t, false, "exec sleep 100", false)
 	cmd := exec.Command(testbin.Path(t, "svwait"), "-d", dir)
 	g := svtest.Start(t, cmd)
@@ -211,6 +216,7 @@ func switches(t *testing.T, pid int) int {
 // ./run means the one before ended and its ./finish is done. It waited
 // for a moment it had missed, and gave 99 at the end of -t.
 func TestDownDoneThenUpAgain(t *testing.T) {
+	t.Parallel()
 	dir := supervised(t, false, "exec sleep 100", false)
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\nsleep 0.2\n"), 0o755))
 	// Up for over a second: ./run starts again as soon as ./finish exits.
@@ -249,6 +255,7 @@ func inPoll(pid int) bool {
 // missing, svwait fails at once, and it fails as before when no
 // supervise comes in time.
 func TestWaitsForSupervise(t *testing.T) {
+	t.Parallel()
 	for _, stale := range []bool{false, true} {
 		dir := filepath.Join(testbin.PublicDir(t), "svc")
 		svtest.NewService(t, dir, "exec sleep 100")
@@ -289,6 +296,7 @@ func TestWaitsForSupervise(t *testing.T) {
 // the kernel's fsnotify grace period; the FIFO goes when svwait ends, and
 // that of a svwait killed goes at the service's next change.
 func TestWaitsOnEventFIFO(t *testing.T) {
+	t.Parallel()
 	dir := supervised(t, false, "exec sleep 100", false)
 	events := filepath.Join(dir, "supervise/event")
 	fifos := func() []string {
@@ -333,6 +341,7 @@ func TestWaitsOnEventFIFO(t *testing.T) {
 // posts nothing): svwait sees the record is not ours and watches through
 // inotify.
 func TestEventDirectoryUnderReference(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(testbin.PublicDir(t), "svc")
 	svtest.NewService(t, dir, "exec sleep 100")
 	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise/event"), 0o700))
