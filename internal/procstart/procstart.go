@@ -59,47 +59,97 @@ func (s Stat) Age() time.Duration {
 func (s Stat) Gone() bool { return s.State == 'Z' || s.State == 'X' }
 
 // ReadStat reads /proc/PID/stat. A process that does not exist is
-// unix.ESRCH.
+// unix.ESRCH. It allocates nothing but the file's name: svscan -1 reads
+// one for every start, and its garbage would stay in the memory of a
+// process that may never collect.
 func ReadStat(pid int) (Stat, error) {
-	f, err := Fields(strconv.Itoa(pid))
+	var buf [512]byte
+	b, err := read(strconv.Itoa(pid), buf[:0])
 	if err != nil {
 		return Stat{}, err
 	}
-	// state is field 3, ppid 4, starttime 22 (man 5 proc); f starts at 3.
-	if len(f) < 20 || len(f[0]) != 1 {
-		return Stat{}, ErrFormat
+	return parse(pid, b)
+}
+
+// parse reads a stat line: state is field 3, ppid 4, starttime 22 (man 5
+// proc).
+func parse(pid int, b []byte) (Stat, error) {
+	b, err := afterName(b)
+	if err != nil {
+		return Stat{}, err
 	}
-	ppid, err1 := strconv.Atoi(string(f[1]))
-	start, err2 := strconv.ParseUint(string(f[19]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return Stat{}, ErrFormat
+	st := Stat{Pid: pid}
+	for n := 3; ; n++ {
+		var f []byte
+		if f, b = field(b); f == nil {
+			return Stat{}, ErrFormat
+		}
+		ok := true
+		switch n {
+		case 3:
+			st.State, ok = f[0], len(f) == 1
+		case 4:
+			var ppid uint64
+			ppid, ok = decimal(f)
+			st.PPid = int(ppid)
+		case 22:
+			st.Start, ok = decimal(f)
+			if ok {
+				return st, nil
+			}
+		}
+		if !ok {
+			return Stat{}, ErrFormat
+		}
 	}
-	return Stat{Pid: pid, PPid: ppid, State: f[0][0], Start: start}, nil
+}
+
+// decimal is the number that b spells in decimal digits, at most 2^63-1.
+func decimal(b []byte) (uint64, bool) {
+	var v uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if c < '0' || c > '9' || v > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, len(b) > 0
 }
 
 // Fields reads /proc/PROCESS/stat (PROCESS is a pid or "self") and splits
 // it into the fields after the command name: the first is field 3, the
 // state (man 5 proc). A process that does not exist is unix.ESRCH.
 func Fields(process string) ([][]byte, error) {
-	b, err := readStat("/proc/" + process + "/stat")
-	if err == unix.ENOENT {
-		return nil, unix.ESRCH
-	}
+	b, err := read(process, nil)
 	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: "/proc/" + process + "/stat", Err: err}
+		return nil, err
 	}
 	return fields(b)
 }
 
-// readStat reads a stat file with plain system calls: os.ReadFile's
-// poller set-up costs six more, and a start of ./run waits for this one.
-func readStat(name string) ([]byte, error) {
+// read reads /proc/PROCESS/stat into b's room, grown if need be.
+func read(process string, b []byte) ([]byte, error) {
+	name := "/proc/" + process + "/stat"
+	b, err := readFile(name, b)
+	switch {
+	case err == unix.ENOENT:
+		return nil, unix.ESRCH
+	case err != nil:
+		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b, nil
+}
+
+// readFile reads a file of /proc into b's room, grown if need be, with
+// plain system calls: os.ReadFile's poller set-up costs six more, and a
+// start of ./run waits for this one.
+func readFile(name string, b []byte) ([]byte, error) {
 	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	b := make([]byte, 0, 1024)
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -117,15 +167,47 @@ func readStat(name string) ([]byte, error) {
 	}
 }
 
-// fields splits a stat line. The command name may hold blanks and
-// parentheses: the fields start after the last ')'.
+// fields splits a stat line after the command name.
 func fields(b []byte) ([][]byte, error) {
+	b, err := afterName(b)
+	if err != nil {
+		return nil, err
+	}
+	var all [][]byte
+	for f, rest := field(b); f != nil; f, rest = field(rest) {
+		all = append(all, f)
+	}
+	return all, nil
+}
+
+// afterName is what of a stat line follows the command name, which may
+// hold blanks and parentheses: the fields start after the last ')'.
+func afterName(b []byte) ([]byte, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return nil, ErrFormat
 	}
-	return bytes.Fields(b[i+1:]), nil
+	return b[i+1:], nil
 }
+
+// field splits the first field off b, the fields being separated by
+// blanks: nil when there is none.
+func field(b []byte) (f, rest []byte) {
+	i := 0
+	for i < len(b) && blank(b[i]) {
+		i++
+	}
+	j := i
+	for j < len(b) && !blank(b[j]) {
+		j++
+	}
+	if i == j {
+		return nil, nil
+	}
+	return b[i:j], b[j:]
+}
+
+func blank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
 
 // All reads every process there is; those that exit meanwhile are left
 // out.
@@ -223,15 +305,16 @@ func bootID() ([16]byte, error) {
 // namespace, 0 when it cannot tell: a process forked after the reading
 // gets a pid after it (PidAfter).
 func LastPid() int {
-	b, err := readStat("/proc/sys/kernel/ns_last_pid")
+	var buf [32]byte
+	b, err := readFile("/proc/sys/kernel/ns_last_pid", buf[:0])
 	if err != nil {
 		return 0
 	}
-	pid, err := strconv.Atoi(string(bytes.TrimSpace(b)))
-	if err != nil || pid < 0 {
+	pid, ok := decimal(bytes.TrimSpace(b))
+	if !ok {
 		return 0
 	}
-	return pid
+	return int(pid)
 }
 
 // StartedAfter tells whether the process st started after a moment at
@@ -263,7 +346,7 @@ func PidAfter(pid, last int) bool {
 func pidMax() int {
 	pidMaxOnce.Do(func() {
 		pidMaxOnce.n = 1 << 22
-		if b, err := readStat("/proc/sys/kernel/pid_max"); err == nil {
+		if b, err := readFile("/proc/sys/kernel/pid_max", nil); err == nil {
 			if n, err := strconv.Atoi(string(bytes.TrimSpace(b))); err == nil && n > 0 {
 				pidMaxOnce.n = n
 			}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,41 @@ func TestFieldsAfterOddName(t *testing.T) {
 	}
 	if _, err := fields([]byte("20 (x R 5")); !errors.Is(err, ErrFormat) {
 		t.Errorf("a line without ')': %v", err)
+	}
+}
+
+// parse takes state, ppid and start time from a line whatever the command
+// name holds, and refuses lines that are not the kernel's.
+func TestParse(t *testing.T) {
+	tail := " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 4242 1 2 3\n" // fields 5 to 25
+	for _, name := range []string{"(x)", "(x) R 5)", "(a (b) c)", "())", "(sp ace)"} {
+		st, err := parse(20, []byte("20 "+name+" S 30"+tail))
+		if err != nil || st != (Stat{Pid: 20, PPid: 30, State: 'S', Start: 4242}) {
+			t.Errorf("parse with name %q = %+v, %v", name, st, err)
+		}
+	}
+	for _, line := range []string{
+		"20 (x R 5",           // no end to the name
+		"20 (x) R 30 0 0\n",   // too short
+		"20 (x) RS 30" + tail, // a state of two letters
+		"20 (x) R -1" + tail,  // a ppid that is not a number
+		"20 (x) R 30" + strings.Replace(tail, "4242", "9223372036854775808", 1), // 2^63
+	} {
+		if st, err := parse(20, []byte(line)); !errors.Is(err, ErrFormat) {
+			t.Errorf("parse(%q) = %+v, %v; want ErrFormat", line, st, err)
+		}
+	}
+}
+
+// ReadStat and LastPid, which svscan -1 calls for every start, allocate
+// nothing but the file's name.
+func TestReadAllocations(t *testing.T) {
+	pid := os.Getpid()
+	if n := testing.AllocsPerRun(20, func() { ReadStat(pid) }); n > 3 {
+		t.Errorf("ReadStat allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(20, func() { LastPid() }); n > 1 {
+		t.Errorf("LastPid allocates %v times", n)
 	}
 }
 
