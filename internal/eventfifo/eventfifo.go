@@ -14,6 +14,7 @@ package eventfifo
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,15 @@ func Make(dir int) error {
 	return nil
 }
 
+// entries is Post's buffer for reading the event directory: one for the
+// process, where one of Post's own would escape (Entries's callback may
+// keep a name) and be garbage at every status record, never collected in
+// an svscan -1 too small to need a collection.
+var entries struct {
+	sync.Mutex
+	buf [1024]byte
+}
+
 // Post writes a byte into every waiter's FIFO in the event directory of
 // the service directory open as dir, and removes those that nobody reads
 // any more (a waiter killed). Names starting with a dot are FIFOs being
@@ -45,8 +55,9 @@ func Post(dir int) {
 		return
 	}
 	defer unix.Close(ev)
-	var buf [1024]byte
-	rawsys.Entries(ev, buf[:], func(name []byte) {
+	entries.Lock()
+	defer entries.Unlock()
+	rawsys.Entries(ev, entries.buf[:], func(name []byte) {
 		if name[0] == '.' {
 			return
 		}

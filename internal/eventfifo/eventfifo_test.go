@@ -111,3 +111,13 @@ func TestListenWithoutEventDirectory(t *testing.T) {
 		t.Fatalf("Listen: %v, want ENOENT", err)
 	}
 }
+
+// A post to a directory without waiters allocates only the event
+// directory's name: it follows every status record, and svscan -1 may
+// never collect garbage.
+func TestPostAllocations(t *testing.T) {
+	_, fd := service(t)
+	if n := testing.AllocsPerRun(20, func() { Post(fd) }); n > 1 {
+		t.Errorf("Post allocates %v times", n)
+	}
+}
