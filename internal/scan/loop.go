@@ -167,7 +167,7 @@ func (s *Scanner) run(signals *sigevent.Events) {
 	if !s.single {
 		s.Scan(true, now)
 		if s.opt.Ready != nil {
-			s.opt.Ready()
+			s.opt.Ready(len(s.services))
 		}
 		nextScan = now.Add(s.opt.Interval)
 	}

@@ -52,8 +52,8 @@ type Options struct {
 	// found in $PATH as daemontools' svscan finds it.
 	Supervise string
 	// Ready, if not nil, is called once the first scan has started every
-	// service.
-	Ready func()
+	// service, with the number of services it found.
+	Ready func(services int)
 }
 
 // Scanner holds what svscan knows about its services. It is not safe for
