@@ -3,10 +3,12 @@ package multilog
 import (
 	"errors"
 	"runtime"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"daemontools/internal/rawsys"
 	"daemontools/internal/sigevent"
 	"daemontools/internal/strerr"
 )
@@ -33,16 +35,13 @@ func (s *signals) take() {
 }
 
 // Run logs everything from the descriptor in until end of input or TERM.
-// events brings SIGTERM and SIGALRM. SIGIO must not be among them: a pipe
-// input sends it to the thread of Run, which takes it as it comes, while
-// Run waits for the rest of a line that the pipe holds.
+// events brings SIGTERM and SIGALRM. SIGIO must not be among them: while
+// Run waits for the rest of a line that a pipe input holds, the pipe sends
+// it to the waiting thread, which takes it as it comes.
 func (m *Multilog) Run(in int, events *sigevent.Events) error {
 	sig := &signals{events: events, r: events.Fd()}
 	var st unix.Stat_t
 	if unix.Fstat(in, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
-		// One thread, the owner of the input while a line is held.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		if r, err := newPipeInput(in, sig.r); err == nil {
 			defer r.close()
 			return m.runPipe(r, sig)
@@ -119,10 +118,11 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 // waits for room; it does send SIGIO then, to the owner of an O_ASYNC
 // reader. So the input has O_ASYNC set, and our thread as its owner only
 // while we wait for the rest of a held line: under a steady writer, a
-// signal per write would cost more than the writes. The thread blocks
-// SIGIO meanwhile but for the wait itself (epoll_pwait), so a signal that
-// comes before the wait ends it at once. The Go runtime ignores SIGIO
-// that nobody asked it for: the signal wakes the thread, and nothing else.
+// signal per write would cost more than the writes. Meanwhile the loop
+// keeps to that thread, which blocks SIGIO but for the wait itself
+// (epoll_pwait), so a signal that comes before the wait ends it at once.
+// The Go runtime ignores SIGIO that nobody asked it for: the signal wakes
+// the thread, and nothing else.
 type pipeInput struct {
 	in        int
 	r, w      int // the private pipe
@@ -131,7 +131,7 @@ type pipeInput struct {
 	watch     int // epoll: the input, edge-triggered, and the signal pipe
 	size      int // of the input pipe as found, to shrink it back to
 	grown     bool
-	tid       int  // our thread, once the input has O_ASYNC; else 0
+	async     bool // the input has O_ASYNC
 	asyncSet  bool // O_ASYNC was set already (by a multilog killed before us)
 	// The thread's signal mask from before it owned the input, and that
 	// of the wait: without SIGIO.
@@ -188,7 +188,7 @@ func (r *pipeInput) setAsync() {
 			return
 		}
 	}
-	r.tid = unix.Gettid()
+	r.async = true
 }
 
 // fOwnerTID is the owner type of F_SETOWN_EX that names one thread.
@@ -199,27 +199,32 @@ const sigio = 1 << (unix.SIGIO - 1)
 
 // signalUs has the input send SIGIO to our thread when written to (on),
 // blocked but for the wait, or to nobody and the thread's signal mask
-// back as it was (off), and reports whether it could. Signals to nobody
-// cost only a write's look at the owner.
+// back as it was (off), and reports whether it could: on locks the
+// goroutine to its thread, off lets it go. Signals to nobody cost only a
+// write's look at the owner.
 func (r *pipeInput) signalUs(on bool) bool {
-	if r.tid == 0 {
+	if !r.async {
 		return false
 	}
 	if !on {
 		_, err := unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, 0)
 		unix.PthreadSigmask(unix.SIG_SETMASK, &r.mask, nil)
+		runtime.UnlockOSThread()
 		return err == nil
 	}
+	runtime.LockOSThread()
 	var block unix.Sigset_t
 	block.Val[0] = sigio
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &block, &r.mask); err != nil {
+		runtime.UnlockOSThread()
 		return false
 	}
 	r.waking = r.mask
 	r.waking.Val[0] &^= sigio
-	owner := struct{ typ, pid int32 }{fOwnerTID, int32(r.tid)}
+	owner := struct{ typ, pid int32 }{fOwnerTID, int32(unix.Gettid())}
 	if _, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(r.in), unix.F_SETOWN_EX, uintptr(unsafe.Pointer(&owner))); e != 0 {
 		unix.PthreadSigmask(unix.SIG_SETMASK, &r.mask, nil)
+		runtime.UnlockOSThread()
 		return false
 	}
 	return true
@@ -263,7 +268,7 @@ func (r *pipeInput) fit() error {
 
 // close leaves the input's O_ASYNC as it found it.
 func (r *pipeInput) close() {
-	if r.tid != 0 {
+	if r.async {
 		unix.FcntlInt(uintptr(r.in), unix.F_SETOWN, 0)
 		if flags, err := unix.FcntlInt(uintptr(r.in), unix.F_GETFL, 0); err == nil && !r.asyncSet {
 			unix.FcntlInt(uintptr(r.in), unix.F_SETFL, flags&^unix.O_ASYNC)
@@ -282,20 +287,20 @@ func (r *pipeInput) close() {
 // the private pipe, which has as many as the input pipe: then the input
 // pipe is full, and its writer waits for room.
 func (r *pipeInput) peek(held int) (n int, full bool, err error) {
-	k, err := unix.Tee(r.in, r.w, len(r.buf), unix.SPLICE_F_NONBLOCK)
+	k, err := rawsys.Tee(r.in, r.w, len(r.buf))
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return 0, false, nil
 	}
 	if err != nil || k == 0 {
 		return 0, false, err
 	}
-	if int(k) <= held {
+	if k <= held {
 		fds := []unix.PollFd{{Fd: int32(r.w), Events: unix.POLLOUT}}
 		unix.Poll(fds, 0)
 		full = fds[0].Revents&unix.POLLOUT == 0
 	}
 	for n < int(k) {
-		got, err := unix.Read(r.r, r.buf[n:k])
+		got, err := rawsys.Read(r.r, r.buf[n:k])
 		if err == unix.EINTR {
 			continue
 		}
@@ -337,9 +342,7 @@ func (r *pipeInput) consume(n int) error {
 		var k int
 		var err error
 		if r.null >= 0 {
-			var k64 int64
-			k64, err = unix.Splice(r.in, nil, r.null, nil, n, 0)
-			k = int(k64)
+			k, err = rawsys.Splice(r.in, r.null, n)
 			if err == unix.EINVAL {
 				unix.Close(r.null)
 				r.null = -1
@@ -404,6 +407,10 @@ func epollPwait(ep int, events []unix.EpollEvent, mask *unix.Sigset_t) (int, err
 	return int(n), nil
 }
 
+// yieldEvery is how often the input loop yields, well within the
+// runtime's 10 ms.
+const yieldEvery = 5 * time.Millisecond
+
 func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 	held := 0    // bytes at the head of the pipe that m holds, unwritten
 	hup := false // every writer was gone at the last wake
@@ -414,7 +421,16 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 		held = 0
 		return err
 	}
+	yielded := time.Now()
 	for {
+		// Under a steady writer the loop never waits. The runtime's
+		// monitor then takes the processor of a goroutine it finds in a
+		// system call once it has run 10 ms without a yield, at each of
+		// its looks, which come every 20 µs from then on: yield first.
+		if now := time.Now(); now.Sub(yielded) >= yieldEvery {
+			runtime.Gosched()
+			yielded = now
+		}
 		stop := m.signalled(sig)
 		if stop && !m.inLine {
 			return nil
