@@ -23,6 +23,7 @@ import (
 // (every supervisor inside it), replaced by a new one as README says, or
 // the supervise process of the service with a pidfile.
 func TestKill9NeverTwice(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	for _, m := range []struct {
 		name  string

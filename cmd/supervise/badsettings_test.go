@@ -46,6 +46,7 @@ func TestBadSettings(t *testing.T) {
 // is used instead; a probe that cannot be understood is no probe, and the
 // service runs as without it.
 func TestBadHealthSettings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		files  []string // name, content

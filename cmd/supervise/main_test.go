@@ -348,6 +348,7 @@ func TestEnterDirectoryLikeReference(t *testing.T) {
 // A run that cannot be started is reported and retried once a second;
 // supervise stays up and obeys commands meanwhile.
 func TestRunNotStartable(t *testing.T) {
+	t.Parallel()
 	missing := testbin.Missing(t)
 	tests := []struct {
 		name   string

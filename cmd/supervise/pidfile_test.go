@@ -358,6 +358,7 @@ func TestPidfileOverwrittenByThePid(t *testing.T) {
 // a ./run that forks a sleep and exits 1, and one that forks a sleep and
 // exits 0 but never writes the pidfile.
 func TestPidfileLeftoversStoppedBeforeRetry(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ name, run, why string }{
 		{"exit 1", "exit 1", ""},
 		{"no pidfile written", "exit 0", "no daemon 5 seconds after DIR/run exited 0: unable to open DIR/daemon.pid: file does not exist\n"},
@@ -468,6 +469,7 @@ func daemonNamedIn(t *testing.T, dir, file string) (status.Status, int) {
 // from the third on): the record names a ./run that is gone, and the next
 // supervise looks for the daemon it forked before it starts ./run again.
 func TestPidfileRunGoneBeforeRecord(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	strace, err := exec.LookPath("strace")
@@ -523,6 +525,7 @@ func TestPidfileRunGoneBeforeRecord(t *testing.T) {
 // goes on, and the daemon, once named, is stopped rather than left
 // running unsupervised (and beside the next ./run's).
 func TestPidfileTakenOverWaitStopped(t *testing.T) {
+	t.Parallel()
 	dir := newService(t, "echo $$ >> runs\nsh -c 'while [ ! -e go ]; do sleep 0.01; done; echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)

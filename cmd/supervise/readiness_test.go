@@ -350,6 +350,7 @@ func TestNotificationFdExample(t *testing.T) {
 // WATCHDOG_PID. ./run is the helper itself, not a shell script, which
 // would set PWD on its own.
 func TestWatchdogPid(t *testing.T) {
+	t.Parallel()
 	self, err := os.Executable()
 	testbin.Must(t, err)
 	for _, c := range []struct {

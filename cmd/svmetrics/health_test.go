@@ -16,6 +16,7 @@ import (
 // failing, and 200 again within one of its passing, in both modes; the
 // metrics say healthy and the failures in a row.
 func TestHealthzFollowsProbes(t *testing.T) {
+	t.Parallel()
 	for _, mode := range [][]string{nil, {"-1"}} {
 		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
 			t.Parallel()

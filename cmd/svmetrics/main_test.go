@@ -21,6 +21,7 @@ import (
 func TestMain(m *testing.M) { svtest.Main(m) }
 
 func TestUsageAndFatal(t *testing.T) {
+	t.Parallel()
 	dir := testbin.PublicDir(t)
 	missing := testbin.Missing(t)
 	file := filepath.Join(dir, "file")
@@ -157,6 +158,7 @@ const (
 // change, /metrics says exactly what the records say (and promtool
 // accepts it), /status is svstat -j's objects.
 func TestServesScanDirectory(t *testing.T) {
+	t.Parallel()
 	for _, mode := range [][]string{nil, {"-1"}} {
 		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
 			t.Parallel()
@@ -367,6 +369,7 @@ daemontools_service_last_exit_signal{service="a"} 15
 // svmetrics as it is meant to run, a service of the scan directory it
 // serves, in both modes: it reports itself up, and svc -d stops it.
 func TestRunsAsService(t *testing.T) {
+	t.Parallel()
 	for _, mode := range [][]string{nil, {"-1"}} {
 		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
 			t.Parallel()

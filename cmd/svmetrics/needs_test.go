@@ -18,6 +18,7 @@ import (
 // waiting and done, in both modes, and /metrics says so as it says every
 // state; promtool accepts it.
 func TestNeedsStates(t *testing.T) {
+	t.Parallel()
 	for _, mode := range [][]string{nil, {"-1"}} {
 		t.Run(strings.Join(append([]string{"svscan"}, mode...), " "), func(t *testing.T) {
 			t.Parallel()
