@@ -284,8 +284,8 @@ func TestKilledJustAfterStart(t *testing.T) {
 	dir := newService(t, "if [ ! -e killed ]; then touch killed; kill -9 $PPID; fi\necho $$ >> starts\nexec sleep 1000")
 	strace, err := exec.LookPath("strace")
 	testbin.Must(t, err)
-	svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
-		"-e", "inject=renameat:delay_enter=300000:when=2+", testbin.Path(t, "supervise"), dir))
+	svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
+		"-e", "inject=renameat2:delay_enter=300000:when=2+", testbin.Path(t, "supervise"), dir))
 	svtest.WaitFor(t, 10*time.Second, "supervise killed by ./run", func() bool {
 		if _, err := os.Stat(filepath.Join(dir, "killed")); err != nil {
 			return false

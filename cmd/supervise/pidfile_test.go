@@ -474,8 +474,8 @@ func TestPidfileRunGoneBeforeRecord(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	strace, err := exec.LookPath("strace")
 	testbin.Must(t, err)
-	g := svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
-		"-e", "inject=renameat:delay_enter=2000000:when=3+", testbin.Path(t, "supervise"), dir))
+	g := svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
+		"-e", "inject=renameat2:delay_enter=2000000:when=3+", testbin.Path(t, "supervise"), dir))
 	run := waitRecord(t, dir, "./run up", isUp)
 	svtest.WaitFor(t, 5*time.Second, "./run gone", func() bool { return !svtest.Alive(run.Pid) })
 	killed := false

@@ -50,24 +50,24 @@ var entries struct {
 // made. Failures are ignored: a waiter that misses a byte still has its
 // -t, and an event directory is an addition to daemontools.
 func Post(dir int) {
-	ev, err := unix.Openat(dir, Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	ev, err := rawsys.Openat(dir, Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	defer unix.Close(ev)
+	defer rawsys.Close(ev)
 	entries.Lock()
 	defer entries.Unlock()
 	rawsys.Entries(ev, entries.buf[:], func(name []byte) {
 		if name[0] == '.' {
 			return
 		}
-		fifo, err := unix.Openat(ev, string(name), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		fifo, err := rawsys.Openat(ev, string(name), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		switch {
 		case err == unix.ENXIO:
 			unix.Unlinkat(ev, string(name), 0)
 		case err == nil:
-			unix.Write(fifo, []byte{0}) // EAGAIN: bytes are waiting already
-			unix.Close(fifo)
+			rawsys.Write(fifo, []byte{0}) // EAGAIN: bytes are waiting already
+			rawsys.Close(fifo)
 		}
 	})
 }

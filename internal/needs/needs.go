@@ -21,11 +21,11 @@ const Dir = "needs"
 // relative to the directory open as at; nil when it has none or cannot be
 // read. Dot names are skipped, as svscan skips them.
 func Of(at int, service string) []string {
-	fd, err := unix.Openat(at, service+"/"+Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := rawsys.Openat(at, service+"/"+Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
 	}
-	defer unix.Close(fd)
+	defer rawsys.Close(fd)
 	var names []string
 	var buf [2048]byte
 	rawsys.Entries(fd, buf[:], func(name []byte) {

@@ -74,7 +74,11 @@ func (p *Poller) Close() {
 // Add watches fd for reading; Wait reports it under key, 0 or more.
 func (p *Poller) Add(fd int, key int32) error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: key}
-	return unix.EpollCtl(p.epoll, unix.EPOLL_CTL_ADD, fd, &ev)
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(p.epoll), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // Wait waits until a watched descriptor is readable or timeout has passed

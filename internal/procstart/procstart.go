@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/rawsys"
 )
 
 // ID is when a process started: the kernel's boot id and its start time
@@ -142,19 +144,20 @@ func read(process string, b []byte) ([]byte, error) {
 }
 
 // readFile reads a file of /proc into b's room, grown if need be, with
-// plain system calls: os.ReadFile's poller set-up costs six more, and a
-// start of ./run waits for this one.
+// plain system calls, straight to the kernel (internal/rawsys):
+// os.ReadFile's poller set-up costs six more, and a start of ./run waits
+// for this one.
 func readFile(name string, b []byte) ([]byte, error) {
-	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := rawsys.Openat(unix.AT_FDCWD, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	defer rawsys.Close(fd)
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		n, err := unix.Read(fd, b[len(b):cap(b)])
+		n, err := rawsys.Read(fd, b[len(b):cap(b)])
 		switch {
 		case err == unix.EINTR:
 		case err != nil:
@@ -262,8 +265,7 @@ const ticksPerSecond = 100
 // Now is the boot clock, the clock of Stat.Start, in clock ticks: a
 // process started after a reading of Now has a Start no smaller.
 func Now() uint64 {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	ts := rawsys.ClockGettime(unix.CLOCK_BOOTTIME)
 	return uint64(ts.Sec)*ticksPerSecond + uint64(ts.Nsec)/(1e9/ticksPerSecond)
 }
 
@@ -303,18 +305,30 @@ func bootID() ([16]byte, error) {
 
 // LastPid is the last pid the kernel gave out in this process's pid
 // namespace, 0 when it cannot tell: a process forked after the reading
-// gets a pid after it (PidAfter).
+// gets a pid after it (PidAfter). The file stays open (a start of ./run
+// waits for this reading): one pread(2) a reading.
 func LastPid() int {
+	lastPidOnce.Do(func() {
+		lastPidOnce.fd, _ = rawsys.Openat(unix.AT_FDCWD, "/proc/sys/kernel/ns_last_pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	})
+	if lastPidOnce.fd < 0 {
+		return 0
+	}
 	var buf [32]byte
-	b, err := readFile("/proc/sys/kernel/ns_last_pid", buf[:0])
+	n, err := rawsys.Pread(lastPidOnce.fd, buf[:], 0)
 	if err != nil {
 		return 0
 	}
-	pid, ok := decimal(bytes.TrimSpace(b))
+	pid, ok := decimal(bytes.TrimSpace(buf[:n]))
 	if !ok {
 		return 0
 	}
 	return int(pid)
+}
+
+var lastPidOnce struct {
+	sync.Once
+	fd int
 }
 
 // StartedAfter tells whether the process st started after a moment at

@@ -3,11 +3,14 @@
 // straight to the kernel, not through the Go runtime's entersyscall: made
 // the usual way while the process idles, each one wakes the runtime's
 // monitor thread (see internal/poller), and a scan every five seconds
-// cost svscan several wake-ups each instead of one. multilog's input loop
+// cost svscan several wake-ups each instead of one; awake while the
+// process works, the monitor looks every 20 µs, taking the processor from
+// it, some fifty times over a restart of ./run, whose calls (settings
+// read, the status record replaced) are made so too. multilog's input loop
 // makes its pipe calls (tee, read, splice) so too: a goroutine found in a
 // system call once it has run 10 ms has its processor taken and handed
 // back at every look of the monitor, which then looks every 20 µs. None of
-// them blocks for long.
+// them blocks for long (a rename, on a busy disk, a few milliseconds).
 package rawsys
 
 import (
@@ -49,6 +52,81 @@ func Splice(in, out, n int) (int, error) {
 		return 0, e
 	}
 	return int(r), nil
+}
+
+// Write is write(2), to a file or to a descriptor that does not block.
+func Write(fd int, b []byte) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(p), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// Pread is pread(2) at offset off.
+func Pread(fd int, b []byte, off int64) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	r, _, e := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(p), uintptr(len(b)), uintptr(off), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// Openat is openat(2) of path relative to the directory open as at (or
+// to the working directory for unix.AT_FDCWD); pass O_NONBLOCK where an
+// open could wait (a FIFO).
+func Openat(at int, path string, flags int, mode uint32) (int, error) {
+	name, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return -1, err
+	}
+	r, _, e := unix.RawSyscall6(unix.SYS_OPENAT, uintptr(at), uintptr(unsafe.Pointer(name)), uintptr(flags), uintptr(mode), 0, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+// Close is close(2).
+func Close(fd int) error {
+	if _, _, e := unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Renameat is renameat(2), made as renameat2 without flags, which every
+// architecture has.
+func Renameat(oldAt int, oldPath string, newAt int, newPath string) error {
+	from, err := unix.BytePtrFromString(oldPath)
+	if err != nil {
+		return err
+	}
+	to, err := unix.BytePtrFromString(newPath)
+	if err != nil {
+		return err
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_RENAMEAT2, uintptr(oldAt), uintptr(unsafe.Pointer(from)), uintptr(newAt), uintptr(unsafe.Pointer(to)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ClockGettime is clock_gettime(2) of clock, for clocks the Go runtime
+// does not read itself (CLOCK_BOOTTIME).
+func ClockGettime(clock int32) unix.Timespec {
+	var ts unix.Timespec
+	unix.RawSyscall(unix.SYS_CLOCK_GETTIME, uintptr(clock), uintptr(unsafe.Pointer(&ts)), 0)
+	return ts
 }
 
 // File is what Stat tells of a file.

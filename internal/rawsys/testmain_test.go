@@ -1,4 +1,4 @@
-package rawsys
+package rawsys_test
 
 import (
 	"testing"

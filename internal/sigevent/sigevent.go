@@ -71,7 +71,7 @@ func (e *Events) forward(c <-chan os.Signal, bit Set) {
 		// Joined before the byte is written: a Take after the Drain
 		// that read the byte finds the signal.
 		e.arrived.Or(uint64(bit))
-		unix.Write(e.w, wake) // EAGAIN: the pipe is full of wake-ups already
+		rawsys.Write(e.w, wake) // EAGAIN: the pipe is full of wake-ups already
 	}
 }
 

@@ -15,11 +15,11 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
 )
@@ -545,19 +545,19 @@ func Write(dir int, s Status) error {
 // replace replaces file, relative to dir, with b as Write does.
 func replace(dir int, file string, b []byte) error {
 	tmp := file + ".new"
-	fd, err := unix.Openat(dir, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+	fd, err := rawsys.Openat(dir, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return &WriteError{Op: "open", File: tmp, Err: err}
 	}
-	n, err := syscall.Write(fd, b)
-	syscall.Close(fd)
+	n, err := rawsys.Write(fd, b)
+	rawsys.Close(fd)
 	if err != nil {
 		return &WriteError{Op: "write", File: tmp, Err: err}
 	}
 	if n < len(b) {
 		return &WriteError{Op: "write", File: tmp, Err: ErrPartialWrite}
 	}
-	if err := unix.Renameat(dir, tmp, dir, file); err != nil {
+	if err := rawsys.Renameat(dir, tmp, dir, file); err != nil {
 		return &WriteError{Op: "rename", File: tmp, Err: err}
 	}
 	return nil

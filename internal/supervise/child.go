@@ -120,7 +120,7 @@ func (c *child) exited() bool {
 // release closes the child's pidfd and forgets it.
 func (c *child) release() {
 	if c.pidfd >= 0 {
-		unix.Close(c.pidfd)
+		rawsys.Close(c.pidfd)
 	}
 	*c = noChild
 }

@@ -79,10 +79,11 @@ func (x *system) warn(parts ...any) { (*Supervisor)(x).warn(parts...) }
 // does not start a second.
 func (x *system) startRun(before status.Status) (child, startReadiness, error) {
 	argv, files, env, how := x.prepare()
-	x.runStart = procstart.Now()
-	if moment, last, err := procstart.Mark(); err == nil {
-		x.runStart = moment.Ticks
+	moment, last, err := procstart.Mark()
+	if x.runStart = moment.Ticks; err == nil {
 		before.Spawning, before.Start, before.LastPid = true, moment, last
+	} else {
+		x.runStart = procstart.Now()
 	}
 	(*Supervisor)(x).warnWrite(x.write(before))
 	c, err := x.spawn(argv, env, files)

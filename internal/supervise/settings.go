@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"daemontools/internal/rawsys"
 )
 
 // The optional files of a service directory (doc/extensions.md). Each is read
@@ -59,15 +61,15 @@ func signalNamed(name string) (syscall.Signal, bool) {
 // cannot be read is reported and counts as missing. It never blocks: a
 // FIFO of that name reads as empty.
 func (s *system) setting(name string) (string, bool) {
-	fd, err := unix.Openat(s.dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := rawsys.Openat(s.dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
 		return "", false
 	}
 	var b [128]byte
 	n := 0
 	if err == nil {
-		n, err = unix.Read(fd, b[:])
-		unix.Close(fd)
+		n, err = rawsys.Read(fd, b[:])
+		rawsys.Close(fd)
 	}
 	if err != nil && err != unix.EAGAIN {
 		s.warn("unable to read ", s.opt.Dir, "/", name, ": ", err)
@@ -128,6 +130,6 @@ func (s *Supervisor) backoffMax() time.Duration {
 
 // hasFinish tells whether the service has a ./finish to run.
 func (s *system) hasFinish() bool {
-	var st unix.Stat_t
-	return unix.Fstatat(s.dir, finishFile, &st, 0) == nil
+	_, err := rawsys.Stat(s.dir, finishFile)
+	return err == nil
 }

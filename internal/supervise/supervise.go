@@ -37,6 +37,7 @@ import (
 	"daemontools/internal/eventfifo"
 	"daemontools/internal/health"
 	"daemontools/internal/procstart"
+	"daemontools/internal/rawsys"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 	"daemontools/internal/tai64"
@@ -454,7 +455,7 @@ func (s *Supervisor) Step(now time.Time) {
 	}
 	s.hear(now)
 	var b [64]byte
-	n, _ := unix.Read(s.ctl.Commands, b[:])
+	n, _ := rawsys.Read(s.ctl.Commands, b[:])
 	if s.Obey(now, b[:max(n, 0)]); s.Done() {
 		return
 	}
