@@ -195,7 +195,7 @@ func healthHTTP(t *testing.T, m mode) {
 		t.Fatalf("after 20 probes of 200: %+v", h)
 	}
 	code.Store(500)
-	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid })
+	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
 	if after.Restarts != 1 || *after.ExitProbe != "HTTP/1.0 500 Internal Server Error" {
 		t.Errorf("after: %+v", after)
 	}
@@ -214,7 +214,7 @@ func healthExecHangs(t *testing.T, m mode) {
 	if first.health() != "unhealthy" || *first.HealthProbe != "timed out after 200 ms" {
 		t.Errorf("first: %+v", first)
 	}
-	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid })
+	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
 	if *after.ExitProbe != "timed out after 200 ms" {
 		t.Errorf("after: %+v", after)
 	}
@@ -270,7 +270,7 @@ func healthGrace(t *testing.T, m mode) {
 	if h := readHealth(t, svc); *h.HealthProbe != "connection refused" {
 		t.Errorf("probe line in the grace: %+v", h)
 	}
-	waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid })
+	waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
 	if took := time.Since(started); took < grace-300*time.Millisecond {
 		t.Errorf("restarted %v after the start, within the grace of %v", took, grace)
 	}
@@ -293,7 +293,7 @@ func healthPaused(t *testing.T, m mode) {
 	}
 	svtest.OurSvc(t, "-c", dir)
 	resumed := time.Now()
-	waitHealth(t, dir, "a restart", func(h healthOf) bool { return h.Pid != first.Pid })
+	waitHealth(t, dir, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
 	if took := time.Since(resumed); took < 900*time.Millisecond {
 		t.Errorf("restarted %v after svc -c, within the grace", took)
 	}
