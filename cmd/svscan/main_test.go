@@ -225,7 +225,7 @@ func servicesSideBySide(t *testing.T, m mode) {
 	a, b, c := dirs[0], dirs[1], dirs[2]
 	s := m.start(t, dir)
 	pids := waitUp(t, 5*time.Second, dirs...)
-	// Up names ./run before it runs (the start gate): each is waited for.
+	// Up may name ./run before its script has run: each is waited for.
 	for _, d := range dirs {
 		waitLines(t, filepath.Join(d, "starts"), strconv.Itoa(pids[d]))
 		if got := readLines(t, filepath.Join(d, "cwd")); !slices.Equal(got, []string{d}) {
