@@ -38,7 +38,7 @@ type sizes struct {
 
 var (
 	full  = sizes{50, 500, 3, 15, 10, time.Minute, 300, 20, time.Second, 200}
-	smoke = sizes{5, 20, 1, 2, 1, 2 * time.Second, 20, 2, 100 * time.Millisecond, 3}
+	smoke = sizes{5, 20, 1, 1, 1, time.Second, 20, 2, 100 * time.Millisecond, 3}
 )
 
 var columns = []string{"ours", "daemontools", "runit", "s6"}
