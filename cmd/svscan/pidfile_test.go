@@ -305,15 +305,18 @@ func TestOneProcessHandOffStartsOurSupervise(t *testing.T) {
 }
 
 // fullScan makes svscan (started with scans an hour apart) make a full
-// scan, and waits until it is done: marker, a service of the scanned
-// directory ended by svc -dx, is then supervised again.
+// scan, and waits until it has reached marker, a service of the scanned
+// directory ended by svc -dx: marker is then supervised again, and its
+// record names its new ./run (svok says so before ./run starts).
 func fullScan(t *testing.T, s *scanner, marker string) {
 	t.Helper()
 	supervised := func() bool { return exec.Command(testbin.Path(t, "svok"), marker).Run() == nil }
+	old := upPid(t, marker)
 	svtest.OurSvc(t, "-dx", marker)
 	svtest.WaitFor(t, 5*time.Second, "the marker's supervisor to end", func() bool { return !supervised() })
 	s.signal(t, syscall.SIGHUP)
 	svtest.WaitFor(t, 5*time.Second, "a full scan", supervised)
+	svtest.WaitUp(t, marker, old)
 }
 
 // children are svscan's child processes.
