@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -104,7 +105,8 @@ func needsWaitForReadiness(t *testing.T, m mode) {
 	// says (what ./run's shell takes to run date is not the wait's);
 	// ./run itself ran after db's readiness.
 	ready, ran := nanos(t, filepath.Join(dir, "db-ready")), nanos(t, filepath.Join(dir, "app-started"))
-	rec, _ := svtest.ReadStatus(t, app)
+	// ./run may have run date before its record named it.
+	rec := svtest.WaitStatus(t, app, "app's record to name its ./run", func(s status.Status) bool { return s.Pid != 0 })
 	late := rec.Since.Time().Sub(ready)
 	t.Logf("app's ./run started %v after db said it is ready, ran date %v after", late, ran.Sub(ready))
 	if late < 0 || late > svtest.Scaled(50*time.Millisecond) || ran.Before(ready) {
