@@ -11,6 +11,7 @@ import (
 
 	"daemontools/internal/procstart"
 	"daemontools/internal/rawsys"
+	"daemontools/internal/settings"
 	"daemontools/internal/strerr"
 )
 
@@ -230,28 +231,14 @@ func (p process) TimeoutKill() string {
 	return "/proc/" + strconv.Itoa(p.pid) + "/cwd/timeout-kill"
 }
 
-// errBadMillis is a file that does not hold a decimal number of milliseconds.
-var errBadMillis error = strerr.Text("not a decimal number of milliseconds")
-
-// readMillis reads a file holding a decimal number of milliseconds, as
-// timeout-kill does; a relative name is looked up in the directory at.
+// readMillis reads a file of milliseconds as supervise reads timeout-kill
+// (settings); a relative name is looked up in the directory at.
 func readMillis(at int, file string) (time.Duration, error) {
-	fd, err := unix.Openat(at, file, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	line, err := settings.ReadLine(at, file)
 	if err != nil {
 		return 0, err
 	}
-	var buf [32]byte
-	n, err := unix.Read(fd, buf[:])
-	unix.Close(fd)
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(buf[:max(n, 0)]), "\n")
-	ms, err := strconv.ParseUint(strings.TrimSpace(line), 10, 32)
-	if err != nil {
-		return 0, errBadMillis
-	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return settings.Millis(line)
 }
 
 // Tell writes cmds to the supervise's control FIFO.

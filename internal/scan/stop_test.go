@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/procstart"
+	"daemontools/internal/strerr"
 	"daemontools/internal/svtest"
+	"daemontools/internal/testbin"
 )
 
 // A supervise still starting, not yet in its service directory or without
@@ -92,5 +95,42 @@ func TestTellSuperviseWithoutFIFO(t *testing.T) {
 	}
 	if want := []string{"unable to control svc: no such file or directory"}; !slices.Equal(warned, want) {
 		t.Errorf("warned %q, want %q", warned, want)
+	}
+}
+
+// The deadline of a stop reads timeout-kill as supervise does (one rule,
+// internal/settings): milliseconds up to about 24 days. A service's file
+// that does not hold them leaves the scanned directory's default, one
+// that does not either is said and leaves DefaultKillAfter.
+func TestKillAfterReadsAsSupervise(t *testing.T) {
+	dir := t.TempDir()
+	testbin.Must(t, os.Mkdir(filepath.Join(dir, ".svscan"), 0o755))
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	testbin.Must(t, err)
+	defer unix.Close(fd)
+	own := filepath.Join(dir, "timeout-kill")
+	for _, c := range []struct {
+		own, dflt string // "" for no file
+		want      time.Duration
+		warning   string
+	}{
+		{"300\n", "700\n", 300 * time.Millisecond, ""},
+		{"2147483647", "", (1<<31 - 1) * time.Millisecond, ""},
+		{"2147483648\n", "700\n", 700 * time.Millisecond, ""},
+		{"", "4294967295\n", DefaultKillAfter, "unable to read .svscan/timeout-kill: not a number of milliseconds"},
+		{"-1", " 0 \n", 0, ""},
+		{"", "", DefaultKillAfter, ""},
+	} {
+		for file, content := range map[string]string{own: c.own, filepath.Join(dir, KillAfterFile): c.dflt} {
+			os.Remove(file)
+			if content != "" {
+				testbin.Must(t, os.WriteFile(file, []byte(content), 0o644))
+			}
+		}
+		var warning string
+		got := killAfter(own, fd, func(parts ...any) { warning = strerr.Join(parts...) })
+		if got != c.want || warning != c.warning {
+			t.Errorf("timeout-kill %q, default %q: %v, warning %q; want %v, %q", c.own, c.dflt, got, warning, c.want, c.warning)
+		}
 	}
 }

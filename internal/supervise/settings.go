@@ -1,7 +1,6 @@
 package supervise
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"syscall"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"daemontools/internal/rawsys"
+	"daemontools/internal/settings"
 )
 
 // The optional files of a service directory (doc/extensions.md). Each is read
@@ -26,9 +26,6 @@ const (
 
 // defaultTimeoutFinish is how long ./finish may run without timeout-finish.
 const defaultTimeoutFinish = 5 * time.Second
-
-// maxMillis bounds the files' milliseconds: about 24 days.
-const maxMillis = 1<<31 - 1
 
 // signalNamed is the signal down-signal names (without SIG): a switch, not
 // a table, so that no program of the one executable builds it at start.
@@ -57,41 +54,33 @@ func signalNamed(name string) (syscall.Signal, bool) {
 }
 
 // setting reads the first line of the file name in the service directory,
-// without surrounding blanks. A missing file is ("", false); one that
-// cannot be read is reported and counts as missing. It never blocks: a
-// FIFO of that name reads as empty.
+// without surrounding blanks (settings.ReadLine). A missing file is ("",
+// false); one that cannot be read is reported and counts as missing.
 func (s *system) setting(name string) (string, bool) {
-	fd, err := rawsys.Openat(s.dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err == unix.ENOENT {
+	v, err := settings.ReadLine(s.dir, name)
+	switch {
+	case err == unix.ENOENT:
 		return "", false
-	}
-	var b [128]byte
-	n := 0
-	if err == nil {
-		n, err = rawsys.Read(fd, b[:])
-		rawsys.Close(fd)
-	}
-	if err != nil && err != unix.EAGAIN {
+	case err != nil:
 		s.warn("unable to read ", s.opt.Dir, "/", name, ": ", err)
 		return "", false
 	}
-	line, _, _ := bytes.Cut(b[:max(n, 0)], []byte("\n"))
-	return string(bytes.TrimSpace(line)), true
+	return v, true
 }
 
-// millis reads a setting of decimal milliseconds. Absent or bad (reported,
-// with what is used instead), it is def.
+// millis reads a setting of milliseconds (settings.Millis). Absent or bad
+// (reported, with what is used instead), it is def.
 func (s *Supervisor) millis(name string, def time.Duration, instead string) time.Duration {
 	v, ok := s.fx.setting(name)
 	if !ok {
 		return def
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || n > maxMillis || v[0] == '+' {
-		s.warn(s.opt.Dir, "/", name, ": not a number of milliseconds: ", strconv.Quote(v), ", ", instead)
+	d, err := settings.Millis(v)
+	if err != nil {
+		s.warn(s.opt.Dir, "/", name, ": ", err, ": ", strconv.Quote(v), ", ", instead)
 		return def
 	}
-	return time.Duration(n) * time.Millisecond
+	return d
 }
 
 // downSignal is the signal that stops the service: down-signal's, or TERM.

@@ -1,0 +1,9 @@
+package settings_test
+
+import (
+	"testing"
+
+	"daemontools/internal/testbin"
+)
+
+func TestMain(m *testing.M) { testbin.Main(m) }
