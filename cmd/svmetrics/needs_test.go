@@ -13,10 +13,11 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// A service waiting for one it needs (missing from the scan directory)
+// A service waiting for those it needs (missing from the scan directory)
 // and a one-shot task done, migrate, are in the states svstat -j calls
 // waiting and done, in both modes, and /metrics says so as it says every
-// state; promtool accepts it.
+// state; promtool accepts it. /healthz says what app waits for, and
+// turns 200 once app runs: migrate, done, counts as healthy.
 func TestNeedsStates(t *testing.T) {
 	t.Parallel()
 	for _, mode := range [][]string{nil, {"-1"}} {
@@ -26,6 +27,7 @@ func TestNeedsStates(t *testing.T) {
 			svtest.NewService(t, dir+"/app", "exec sleep 1000")
 			testbin.Must(t, os.MkdirAll(dir+"/app/needs", 0o755))
 			testbin.Must(t, os.WriteFile(dir+"/app/needs/db", nil, 0o644))
+			testbin.Must(t, os.WriteFile(dir+"/app/needs/cache", nil, 0o644))
 			svtest.NewService(t, dir+"/migrate", "exit 0")
 			testbin.Must(t, os.WriteFile(dir+"/migrate/oneshot", nil, 0o644))
 			startSvscan(t, dir, mode...)
@@ -44,6 +46,10 @@ func TestNeedsStates(t *testing.T) {
 			if out, err := check.CombinedOutput(); err != nil || len(out) != 0 {
 				t.Errorf("promtool check metrics: %v\n%s", err, out)
 			}
+			waitPage(t, url+"/healthz", page{503, textType, "app: waiting for cache, db\n"})
+			svtest.NewService(t, dir+"/cache", "exec sleep 1000")
+			svtest.NewService(t, dir+"/db", "exec sleep 1000")
+			waitPage(t, url+"/healthz", page{200, textType, "ok\n"})
 		})
 	}
 }

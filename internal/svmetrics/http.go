@@ -14,8 +14,9 @@ import (
 // reads their records afresh, at the time now gives.
 //
 //	/metrics  Prometheus' text exposition format
-//	/healthz  200 "ok" while every normally-up service is up and ready;
-//	          else 503 and a line "NAME: why" for each that is not
+//	/healthz  200 "ok" while every normally-up service is up and ready
+//	          (or a one-shot task done); else 503 and a line
+//	          "NAME: why" for each that is not
 //	/status   svstat -j's object of each service, as one JSON array
 func Handler(dir string, now func() tai64.Label) http.Handler {
 	h := &handler{dir: dir, now: now}
@@ -67,7 +68,8 @@ func (h *handler) metrics(services []service) ([]byte, int) {
 	return appendMetrics(nil, services, h.now()), http.StatusOK
 }
 
-// healthz is 200 while every normally-up service is up, ready and healthy.
+// healthz is 200 while every normally-up service is up, ready and healthy,
+// or a one-shot task done.
 func (h *handler) healthz(services []service) ([]byte, int) {
 	var b []byte
 	for _, sv := range services {
@@ -82,7 +84,8 @@ func (h *handler) healthz(services []service) ([]byte, int) {
 }
 
 // failing says why a normally-up service fails /healthz, or "" when it
-// does not.
+// does not. A one-shot task done did what it is for; a service waiting
+// for those it needs has not started yet.
 func failing(sv service) string {
 	r := sv.report
 	switch {
@@ -90,6 +93,10 @@ func failing(sv service) string {
 		return ""
 	case r.Problem != "":
 		return r.Problem
+	case r.Status.StateName() == "done":
+		return ""
+	case r.Status.StateName() == "waiting":
+		return "waiting for " + strings.ToValidUTF8(strings.Join(r.Status.WaitingFor(), ", "), "\uFFFD")
 	case !r.Up():
 		return "down"
 	case !r.Ready():

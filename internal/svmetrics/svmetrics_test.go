@@ -80,7 +80,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"/metrics", "text/plain; version=0.0.4; charset=utf-8", 200, wantMetrics},
 		{"/healthz", "text/plain; charset=utf-8", 503, "bad\uFFFD: unable to read supervise/status: bad format\n" +
-			"crashed: down\ncrashed/log: not ready\nneedy: down\nprobed: unhealthy (probe: connection refused)\ntask: down\n" +
+			"crashed: down\ncrashed/log: not ready\nneedy: waiting for db\nprobed: unhealthy (probe: connection refused)\n" +
 			"unsupervised: supervise not running\n"},
 		{"/status", "application/json", 200, `[
 {"service":"bad\ufffd","supervised":true,"up":false,"pid":0,"seconds":null,"normally_up":true,"paused":false,"want":"","state":null,"ready":null,"ready_seconds":null,"restarts":null,"exit_code":null,"exit_signal":null,"exit_watchdog":null,"status_text":null,"next_start_seconds":null,"pid_from_pidfile":null,"pid_from_mainpid":null,"start_error":null,"health":null,"health_failures":null,"health_probe":null,"exit_unhealthy":null,"exit_probe":null,"waiting_for":null,"error":"unable to read supervise/status: bad format"},
