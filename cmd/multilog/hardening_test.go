@@ -340,6 +340,37 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	}
 }
 
+// A writer that keeps the pipe full gets a bigger one, which goes back to
+// its size once empty.
+func TestBusyPipeGrowsAndShrinksBack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	defer w.Close()
+	size := pipeSize(t, w)
+	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
+	r.Close()
+	waitAsleep(t, m.Pid(), 100*time.Millisecond)
+	// Stopped, multilog finds the pipe full when it looks again: every
+	// buffer full, the last line without its end, so that the pipe is
+	// not empty once the rest is written.
+	full := numbered(size/10, 6)[:size]
+	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGSTOP))
+	_, err = w.Write(full)
+	testbin.Must(t, err)
+	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGCONT))
+	svtest.WaitFor(t, 5*time.Second, "the pipe to grow", func() bool { return pipeSize(t, w) > size })
+	_, err = w.Write([]byte("\n"))
+	testbin.Must(t, err)
+	svtest.WaitFor(t, 5*time.Second, "the lines", func() bool { return logged(t, filepath.Join(dir, "d")) == string(full)+"\n" })
+	svtest.WaitFor(t, 5*time.Second, "the pipe to shrink back", func() bool { return pipeSize(t, w) == size })
+	w.Close()
+	if code, out := exit(t, m, stderr); code != 0 || out != "" {
+		t.Errorf("exit %d %q", code, out)
+	}
+}
+
 // An account that may not enlarge the pipe enough (past pipe-max-size)
 // still gets the line logged: its start is then kept in memory, as by the
 // reference.

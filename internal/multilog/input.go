@@ -16,6 +16,13 @@ import (
 // chunk is the most input read at once when it is not a pipe.
 const chunk = 1 << 20
 
+// pipeChunk is the most read at once out of the private pipe.
+const pipeChunk = 64 << 10
+
+// fastPipe is the size up to which the input pipe grows while its writer
+// keeps it full: four times Linux's usual size. It shrinks back once empty.
+const fastPipe = 256 << 10
+
 // signals keeps what TERM and ALRM ask for until the loop acts on it; the
 // descriptor of the Events wakes the input loop's waits.
 type signals struct {
@@ -111,7 +118,9 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 // writer that splices a line in many small pieces can fill every buffer of
 // the input pipe with the start of one line: then both pipes are enlarged,
 // and as a last resort, if the account may not have pipes that big, the
-// start of the line is taken off the input and kept in memory only.
+// start of the line is taken off the input and kept in memory only. Both
+// are enlarged too, up to fastPipe, while the writer keeps the input full.
+// The private pipe is read a piece of at most pipeChunk at a time.
 //
 // While a line is held, the pipe is not empty, and Linux wakes its epoll
 // readers at the end of a write(2) but not when a write finds it full and
@@ -126,6 +135,7 @@ func (m *Multilog) runPlain(in int, sig *signals) error {
 type pipeInput struct {
 	in        int
 	r, w      int // the private pipe
+	copies    int // bytes the private pipe takes: as many as the input
 	null      int
 	buf, junk []byte
 	watch     int // epoll: the input, edge-triggered, and the signal pipe
@@ -250,7 +260,8 @@ func watch(in, signal int) (int, error) {
 	return ep, nil
 }
 
-// fit gives the private pipe the size of the input pipe, and buf with it.
+// fit gives the private pipe the size of the input pipe, and buf as much
+// of it as is read at once.
 func (r *pipeInput) fit() error {
 	size, err := unix.FcntlInt(uintptr(r.in), unix.F_GETPIPE_SZ, 0)
 	if err == nil {
@@ -260,8 +271,9 @@ func (r *pipeInput) fit() error {
 	if err != nil {
 		return err
 	}
-	if len(r.buf) != size {
-		r.buf = make([]byte, size)
+	r.copies = size
+	if n := min(size, pipeChunk); len(r.buf) != n {
+		r.buf = make([]byte, n)
 	}
 	return nil
 }
@@ -281,13 +293,14 @@ func (r *pipeInput) close() {
 	}
 }
 
-// peek copies up to len(buf) bytes from the head of the input, leaving
-// them there. It returns 0 when nothing is there. When it finds no more
-// than the held bytes, it also tells whether they filled every buffer of
-// the private pipe, which has as many as the input pipe: then the input
-// pipe is full, and its writer waits for room.
-func (r *pipeInput) peek(held int) (n int, full bool, err error) {
-	k, err := rawsys.Tee(r.in, r.w, len(r.buf))
+// peek copies what the head of the input holds, as much as the private
+// pipe takes, into the private pipe, leaving it in the input, and returns
+// how many bytes it copied: 0 when nothing is there. When it finds no
+// more than the held bytes, it empties the private pipe again, and tells
+// whether they filled its every buffer, as many as the input pipe has:
+// then the input pipe is full, and its writer waits for room.
+func (r *pipeInput) peek(held int) (k int, full bool, err error) {
+	k, err = rawsys.Tee(r.in, r.w, r.copies)
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return 0, false, nil
 	}
@@ -298,18 +311,63 @@ func (r *pipeInput) peek(held int) (n int, full bool, err error) {
 		fds := []unix.PollFd{{Fd: int32(r.w), Events: unix.POLLOUT}}
 		unix.Poll(fds, 0)
 		full = fds[0].Revents&unix.POLLOUT == 0
+		if err := r.discard(k); err != nil {
+			return 0, false, err
+		}
 	}
-	for n < int(k) {
-		got, err := rawsys.Read(r.r, r.buf[n:k])
+	return k, full, nil
+}
+
+// discard empties the private pipe of the n bytes it holds.
+func (r *pipeInput) discard(n int) error {
+	for n > 0 {
+		p, err := r.next(n)
+		if err != nil {
+			return err
+		}
+		n -= len(p)
+	}
+	return nil
+}
+
+// next reads the next piece, up to len(buf), of the n bytes left in the
+// private pipe.
+func (r *pipeInput) next(n int) ([]byte, error) {
+	p := r.buf[:min(n, len(r.buf))]
+	for got := 0; got < len(p); {
+		k, err := rawsys.Read(r.r, p[got:])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, false, err
+			return nil, err
 		}
-		n += got
+		got += k
 	}
-	return n, full, nil
+	return p, nil
+}
+
+// take runs the script over the k bytes peek copied but the first held
+// ones, which m has already, a piece at a time, and says how many it
+// took: fewer when stop ends it at a line end. It empties the private
+// pipe either way.
+func (m *Multilog) take(r *pipeInput, held, k int, stop bool) (int, error) {
+	used, ended := 0, false
+	for left := k; left > 0; {
+		p, err := r.next(left)
+		if err != nil {
+			return 0, err
+		}
+		left -= len(p)
+		skip := min(held, len(p))
+		held -= skip
+		if p = p[skip:]; len(p) > 0 && !ended {
+			n := m.feed(p, stop)
+			used += n
+			ended = n < len(p)
+		}
+	}
+	return used, nil
 }
 
 // grow doubles both pipes, and says whether the input pipe got bigger.
@@ -437,12 +495,20 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 		}
 		// Look before waiting: under a steady writer there is always
 		// more, and the wait would be a system call for nothing.
-		n, full, err := r.peek(held)
+		k, full, err := r.peek(held)
 		if err != nil {
 			return strerr.Fatal("unable to read input: ", err)
 		}
-		if n > held {
-			used := m.feed(r.buf[held:n], stop)
+		if k > held {
+			used, err := m.take(r, held, k, stop)
+			if err != nil {
+				return strerr.Fatal("unable to read input: ", err)
+			}
+			if k == r.copies && r.copies < fastPipe {
+				// The writer is ahead: a bigger pipe lets it write
+				// while this is written, in fewer, bigger pieces.
+				r.grow()
+			}
 			m.flush()
 			newHeld := m.held
 			if err := r.consumeOrFail(held + used - newHeld); err != nil {
@@ -476,10 +542,16 @@ func (m *Multilog) runPipe(r *pipeInput, sig *signals) error {
 			// Every write signals us from now on: look once more
 			// before sleeping. Nothing else runs while SIGIO is
 			// blocked, which a processor would inherit.
-			if k, full, err := r.peek(held); err == nil && k <= held && !full {
+			k, full, err := r.peek(held)
+			if err == nil && k <= held && !full {
 				hup = r.sleep(sig, true)
+			} else if err == nil && k > held {
+				err = r.discard(k) // news: the next look takes it
 			}
 			r.signalUs(false)
+			if err != nil {
+				return strerr.Fatal("unable to read input: ", err)
+			}
 		default:
 			// Nothing would wake us when a writer waits for room.
 			if err := letGo(); err != nil {
