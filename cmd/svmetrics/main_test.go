@@ -71,7 +71,7 @@ func startSvmetrics(t *testing.T, dir string) string {
 	address := "127.0.0.1:" + freePort(t)
 	cmd := exec.Command(testbin.Path(t, "svmetrics"), "-l", address, dir)
 	stderr := filepath.Join(t.TempDir(), "stderr")
-	cmd.Stderr = create(t, stderr)
+	cmd.Stderr = svtest.Create(t, stderr)
 	g := svtest.Start(t, cmd)
 	url := "http://" + address
 	svtest.WaitFor(t, 5*time.Second, "svmetrics to answer", func() bool {
@@ -96,16 +96,8 @@ func startSvscan(t *testing.T, dir string, flags ...string) {
 	t.Helper()
 	cmd := exec.Command(testbin.Path(t, "svscan"), append(flags, dir)...)
 	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
-	cmd.Stderr = create(t, filepath.Join(t.TempDir(), "stderr"))
+	cmd.Stderr = svtest.Create(t, filepath.Join(t.TempDir(), "stderr"))
 	svtest.Start(t, cmd)
-}
-
-func create(t *testing.T, path string) *os.File {
-	t.Helper()
-	f, err := os.Create(path)
-	testbin.Must(t, err)
-	t.Cleanup(func() { f.Close() })
-	return f
 }
 
 // page is an answer of svmetrics.

@@ -42,7 +42,7 @@ scrape_configs:
 	prometheus := exec.Command("prometheus", "--config.file="+config, "--storage.tsdb.path="+filepath.Join(work, "data"),
 		"--web.listen-address="+api, "--log.level=error")
 	log := filepath.Join(work, "log")
-	prometheus.Stdout, prometheus.Stderr = create(t, log), create(t, log+".err")
+	prometheus.Stdout, prometheus.Stderr = svtest.Create(t, log), svtest.Create(t, log+".err")
 	g := svtest.Start(t, prometheus)
 
 	// query returns the one sample of promql's instant vector, and false

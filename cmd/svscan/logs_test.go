@@ -173,7 +173,7 @@ func TestMadeLogger(t *testing.T) {
 		cmd := exec.Command(testbin.Path(t, "svscan"), append(slices.Clone(m.flags), dir)...)
 		cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin", scan.IntervalEnv + "=100ms"}
 		var stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = create(t, stdout), &stderr
+		cmd.Stdout, cmd.Stderr = svtest.Create(t, stdout), &stderr
 		g := svtest.Start(t, cmd)
 		web := regexp.MustCompile(`(?m)^[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z web: (bye )?([0-9]+)$`)
 		api := regexp.MustCompile(`(?m)^{"time":"[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z","service":"api","line":"(bye )?([0-9]+)"}$`)

@@ -50,7 +50,7 @@ func startProgram(t testing.TB, prog string, args []string, env ...string) *scan
 	cmd := exec.Command(prog, args...)
 	cmd.Env = append([]string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}, env...)
 	s := &scanner{dir: dir, stderrPath: filepath.Join(t.TempDir(), "stderr")}
-	cmd.Stderr = create(t, s.stderrPath)
+	cmd.Stderr = svtest.Create(t, s.stderrPath)
 	s.Group = svtest.Start(t, cmd)
 	return s
 }
@@ -66,16 +66,6 @@ func (s *scanner) stderr() string {
 		}
 	}
 	return strings.Join(own, "")
-}
-
-func create(t testing.TB, path string) *os.File {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }
 
 func (s *scanner) signal(t *testing.T, sig syscall.Signal) {
@@ -294,8 +284,8 @@ func TestSuperviseGetsOnlyItsDescriptors(t *testing.T) {
 	cmd := exec.Command("/bin/sh", "-c", `ulimit -Sn 200 && exec "$0" "$1"`, testbin.Path(t, "svscan"), dir)
 	cmd.Env = []string{"PATH=" + fake + ":/usr/bin:/bin"}
 	cmd.ExtraFiles = []*os.File{stray}
-	cmd.Stdout = create(t, filepath.Join(root, "stdout"))
-	cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+	cmd.Stdout = svtest.Create(t, filepath.Join(root, "stdout"))
+	cmd.Stderr = svtest.Create(t, filepath.Join(root, "stderr"))
 	g := svtest.Start(t, cmd)
 	// The fake supervise becomes sleep, keeping what it was handed; the
 	// logger's runs inside the service directory.
@@ -355,7 +345,7 @@ func servicesGetOnlyTheirDescriptors(t *testing.T, m mode) {
 	cmd := exec.Command("/bin/sh", append(args, dir)...)
 	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
 	cmd.ExtraFiles = []*os.File{stray}
-	cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+	cmd.Stderr = svtest.Create(t, filepath.Join(root, "stderr"))
 	svtest.Start(t, cmd)
 	pids := waitUp(t, 5*time.Second, dir+"/a", dir+"/a/log")
 	main, log := pids[dir+"/a"], pids[dir+"/a/log"]
@@ -745,7 +735,7 @@ func TestMessagesMatchReference(t *testing.T) {
 			cmd := exec.Command(prog, dir)
 			cmd.Env = []string{"PATH=" + c.path}
 			stderr := filepath.Join(t.TempDir(), "stderr")
-			cmd.Stderr = create(t, stderr)
+			cmd.Stderr = svtest.Create(t, stderr)
 			svtest.Start(t, cmd)
 			var out []byte
 			svtest.WaitFor(t, 5*time.Second, prog+" warnings", func() bool {
@@ -791,7 +781,7 @@ func TestServiceLimit(t *testing.T) {
 		cmd := exec.Command(prog, dir)
 		cmd.Env = []string{"PATH=" + fake}
 		stderr := filepath.Join(t.TempDir(), "stderr")
-		cmd.Stderr = create(t, stderr)
+		cmd.Stderr = svtest.Create(t, stderr)
 		svtest.Start(t, cmd)
 		var out []byte
 		// 1000 forks and execs come first: a slow start on a loaded machine.

@@ -60,7 +60,7 @@ func TestScarceDescriptors(t *testing.T) {
 			writeFile(t, filepath.Join(fake, "supervise"), "#!/bin/sh\nexec sleep 1000\n", 0755)
 			cmd := exec.Command("/bin/sh", "-c", `ulimit -n 64 && exec "$0" "$1"`, prog, dir)
 			cmd.Env = []string{"PATH=" + fake + ":/usr/bin:/bin"}
-			cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+			cmd.Stderr = svtest.Create(t, filepath.Join(root, "stderr"))
 			g := svtest.Start(t, cmd)
 			svscan := g.Cmd.Process.Pid
 			var started []int
@@ -100,7 +100,7 @@ func TestScarceDescriptorsOneProcess(t *testing.T) {
 	cmd := exec.Command("/bin/sh", "-c", `ulimit -n 64 && exec "$0" -1 "$1"`, testbin.Path(t, "svscan"), dir)
 	cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
 	stderr := filepath.Join(root, "stderr")
-	cmd.Stderr = create(t, stderr)
+	cmd.Stderr = svtest.Create(t, stderr)
 	svtest.Start(t, cmd)
 	warning := func(name string) string {
 		return "svscan: warning: out of descriptors (limit 64): " + name + " is not supervised, the services already supervised stay so; trying again at the next scan\n"
@@ -172,7 +172,7 @@ func TestStatErrorKeepsService(t *testing.T) {
 		cmd := exec.Command(command[0], append(command[1:], filepath.Join(root, "service"))...)
 		cmd.Env = []string{"PATH=" + testbin.Dir(t) + ":/usr/bin:/bin"}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-		cmd.Stderr = create(t, filepath.Join(root, "stderr"))
+		cmd.Stderr = svtest.Create(t, filepath.Join(root, "stderr"))
 		r.g = svtest.Start(t, cmd)
 		r.svscan = r.g.Cmd.Process.Pid
 		runs[name] = r

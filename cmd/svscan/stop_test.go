@@ -232,7 +232,7 @@ func startPid1Output(t *testing.T, stdout *os.File, args ...string) *pid1 {
 		cmd.Stdout = stdout
 	}
 	p := &pid1{stderr: filepath.Join(t.TempDir(), "stderr")}
-	cmd.Stderr = create(t, p.stderr)
+	cmd.Stderr = svtest.Create(t, p.stderr)
 	p.Group = svtest.Start(t, cmd)
 	svtest.WaitFor(t, 5*time.Second, "svscan as PID 1", func() bool {
 		for _, c := range svtest.Procs(p.Pid()) {

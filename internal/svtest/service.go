@@ -110,3 +110,13 @@ func StopsInRestartGap(t testing.TB, svc, dir, starts string) {
 		Svc(t, svc, "-u", dir)
 	}
 }
+
+// Create creates the file path for the test to write, closed when the
+// test ends.
+func Create(t testing.TB, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	testbin.Must(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
