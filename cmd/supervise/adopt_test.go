@@ -258,7 +258,7 @@ func TestStartErrorRecorded(t *testing.T) {
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o644))
 	svtest.StartSupervise(t, dir)
 	waitRecord(t, dir, "the start error", func(s status.Status) bool { return s.StartError == "unable to start run: access denied" })
-	if l := svstatLong(t, dir); !strings.Contains(l, ", unable to start run: access denied") {
+	if l := svtest.SvstatLong(t, dir); !strings.Contains(l, ", unable to start run: access denied") {
 		t.Errorf("svstat -l: %q", l)
 	}
 	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()

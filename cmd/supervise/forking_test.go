@@ -47,7 +47,7 @@ func TestPidfileNotifySocket(t *testing.T) {
 	if s.Pid != daemon || s.Text != "serving" || s.State != status.Running || s.Restarts != 0 {
 		t.Errorf("after READY=1: %+v", s)
 	}
-	if got, want := svstatLong(t, dir), "pid from pidfile, ready "; !strings.Contains(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), "pid from pidfile, ready "; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	svtest.OurSvc(t, "-dx", dir)
@@ -98,7 +98,7 @@ func TestMainpid(t *testing.T) {
 	if s.FromPidfile || s.State != status.Running || run[0] == strconv.Itoa(s.Pid) {
 		t.Errorf("record: %+v, ./run %v", s, run)
 	}
-	if got, want := svstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()
@@ -155,7 +155,7 @@ func TestPidfileThenMainpid(t *testing.T) {
 	if main := readPid(t, filepath.Join(dir, "main.pid")); s.Pid != main || s.FromPidfile || s.Restarts != 0 {
 		t.Errorf("record %+v, main.pid %d", s, main)
 	}
-	if got, want := svstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), "pid from MAINPID, ready "; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	svtest.OurSvc(t, "-d", dir)
@@ -233,7 +233,7 @@ func TestPidfileAdopted(t *testing.T) {
 	if !s.FromPidfile || s.Start != first.Start || s.State != status.Running {
 		t.Errorf("adopted: %+v, was %+v", s, first)
 	}
-	if got, want := svstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	svtest.OurSvc(t, "-d", dir)

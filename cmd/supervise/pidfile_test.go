@@ -66,14 +66,6 @@ func noZombies(t *testing.T, supervise int) {
 	svtest.WaitFor(t, 5*time.Second, "no zombie children of supervise", func() bool { return len(zombiesOf(supervise)) == 0 })
 }
 
-// svstatLong is our svstat -l's line for dir, after "DIR: ".
-func svstatLong(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
-	testbin.Must(t, err)
-	return strings.TrimPrefix(strings.TrimSuffix(string(out), "\n"), dir+": ")
-}
-
 // A shell daemon that double-forks and writes a pidfile is supervised as
 // the service: svstat shows its pid, from the pidfile; svc signals it;
 // supervise reaps the intermediate process; a kill -9 restarts it; svc -d
@@ -102,7 +94,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	if runs := lines(t, filepath.Join(dir, "runs")); len(runs) != 1 || runs[0] == strconv.Itoa(daemon) {
 		t.Errorf("runs %q, daemon %d", runs, daemon)
 	}
-	if got, want := svstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), "pid from pidfile, 0 restarts"; !strings.Contains(got, want) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	noZombies(t, g.Pid())
@@ -203,7 +195,7 @@ func TestPidfileNotWritten(t *testing.T) {
 	if s.Pid != 0 || s.Exited || s.Want != status.WantUp {
 		t.Errorf("record while waiting: %+v", s)
 	}
-	if got, want := svstatLong(t, dir), ", normally up, want up, starting, 0 restarts"; !strings.HasSuffix(got, want) {
+	if got, want := svtest.SvstatLong(t, dir), ", normally up, want up, starting, 0 restarts"; !strings.HasSuffix(got, want) {
 		t.Errorf("svstat -l: %q, want it to end in %q", got, want)
 	}
 	awaitNoDaemon(t, dir, errFile, "unable to open "+dir+"/daemon.pid: file does not exist")

@@ -125,7 +125,7 @@ func TestNotificationFd(t *testing.T) {
 		t.Errorf("after the newline: %+v", s)
 	}
 	testbin.Must(t, waiting.Wait())
-	if now := svstatLong(t, dir); !strings.Contains(now, ", ready ") {
+	if now := svtest.SvstatLong(t, dir); !strings.Contains(now, ", ready ") {
 		t.Errorf("svstat -l: %q", now)
 	}
 	testbin.Must(t, os.Remove(filepath.Join(dir, "go")))
@@ -186,7 +186,7 @@ func TestNotifySocket(t *testing.T) {
 	if s.Text != "serving" || s.State != status.Running {
 		t.Errorf("after READY=1: %+v", s)
 	}
-	if l := svstatLong(t, dir); !strings.Contains(l, ", status: serving") {
+	if l := svtest.SvstatLong(t, dir); !strings.Contains(l, ", status: serving") {
 		t.Errorf("svstat -l: %q", l)
 	}
 	out, err := exec.Command(testbin.Path(t, "svstat"), "-j", dir).Output()
@@ -305,7 +305,7 @@ func TestWatchdog(t *testing.T) {
 	if !s.Exited || !s.LastExit.Watchdog || s.LastExit.Code != 256 || s.LastExit.Signal != int(unix.SIGTERM) {
 		t.Errorf("after the watchdog: %+v", s)
 	}
-	if l := svstatLong(t, dir); !strings.Contains(l, "last killed by SIGTERM after the watchdog's timeout") {
+	if l := svtest.SvstatLong(t, dir); !strings.Contains(l, "last killed by SIGTERM after the watchdog's timeout") {
 		t.Errorf("svstat -l: %q", l)
 	}
 	// The file is written anew at each start: wait for a whole one.

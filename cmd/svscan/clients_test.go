@@ -110,15 +110,6 @@ func readinessServices(t *testing.T, dir string) (fd, sock string) {
 	return fd, sock
 }
 
-// svstatLong is our svstat -l's line for dir, after "DIR: ", with its
-// ages as "N seconds".
-func svstatLong(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
-	testbin.Must(t, err)
-	return secondsRE.ReplaceAllString(strings.TrimPrefix(strings.TrimSuffix(string(out), "\n"), dir+": "), "N seconds")
-}
-
 var svinfoWhen = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+\n$`)
 
 // svtools' svinfo and our svwait see the services of svscan -1 as those
@@ -198,7 +189,7 @@ func TestSvinfoAndSvwaitBothModes(t *testing.T) {
 				}
 			}
 			for _, d := range []string{fd, sock} {
-				if got, want := svstatLong(t, d), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pids[d]); got != want {
+				if got, want := svtest.SvstatLong(t, d), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pids[d]); got != want {
 					t.Errorf("svstat -l %s: %q, want %q", d, got, want)
 				}
 			}
@@ -207,7 +198,7 @@ func TestSvinfoAndSvwaitBothModes(t *testing.T) {
 				waiting := svwaitBackground(t, "-U", d)
 				testbin.Must(t, os.WriteFile(filepath.Join(d, "go"), nil, 0o644))
 				awaitResult(t, "svwait -U "+d, waiting)
-				if got, want := svstatLong(t, d), fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pids[d]); got != want {
+				if got, want := svtest.SvstatLong(t, d), fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pids[d]); got != want {
 					t.Errorf("svstat -l %s once ready: %q, want %q", d, got, want)
 				}
 			}

@@ -91,7 +91,7 @@ func needsWaitForReadiness(t *testing.T, m mode) {
 	need(t, app, "db", m.name == "one-process")
 	m.startNeeds(t, dir, "app", "db")
 	svtest.WaitFor(t, 5*time.Second, "app waiting for db", func() bool {
-		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for db, 0 restarts"
+		return svtest.SvstatLong(t, app) == "down N seconds, normally up, want up, waiting for db, 0 restarts"
 	})
 	if got := waitingFor(t, app); len(got) != 1 || got[0] != "db" {
 		t.Errorf("svstat -j: waiting_for %q, want [db]", got)
@@ -130,7 +130,7 @@ func needsMissing(t *testing.T, m mode) {
 	need(t, app, "ghost2", false)
 	m.startNeeds(t, dir, "app")
 	svtest.WaitFor(t, 5*time.Second, "app waiting for ghost", func() bool {
-		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost, ghost2, 0 restarts"
+		return svtest.SvstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost, ghost2, 0 restarts"
 	})
 	// svc -u and -o keep it waiting.
 	svtest.OurSvc(t, "-u", app)
@@ -138,13 +138,13 @@ func needsMissing(t *testing.T, m mode) {
 	if !svtest.Holds(200*time.Millisecond, func() bool { return upPid(t, app) == 0 }) {
 		t.Fatal("app started while ghost is missing")
 	}
-	if got := svstatLong(t, app); got != "down N seconds, normally up, waiting for ghost, ghost2, 0 restarts" {
+	if got := svtest.SvstatLong(t, app); got != "down N seconds, normally up, waiting for ghost, ghost2, 0 restarts" {
 		t.Errorf("after svc -u -o: %q", got) // -o: wanted neither up nor down
 	}
 	svtest.OurSvc(t, "-u", app)
 	testbin.Must(t, os.Remove(filepath.Join(app, "needs", "ghost")))
 	svtest.WaitFor(t, 5*time.Second, "app waiting for ghost2 alone", func() bool {
-		return svstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost2, 0 restarts"
+		return svtest.SvstatLong(t, app) == "down N seconds, normally up, want up, waiting for ghost2, 0 restarts"
 	})
 	testbin.Must(t, os.Remove(filepath.Join(app, "needs", "ghost2")))
 	waitUp(t, 5*time.Second, app)
@@ -193,7 +193,7 @@ func oneshotNeeded(t *testing.T, m mode) {
 	need(t, web, "migrate", false)
 	m.startNeeds(t, dir, "web", "migrate")
 	svtest.WaitFor(t, 10*time.Second, "migrate to fail twice", func() bool { return lines(runs) >= 2 })
-	if got := svstatLong(t, web); got != "down N seconds, normally up, want up, waiting for migrate, 0 restarts" {
+	if got := svtest.SvstatLong(t, web); got != "down N seconds, normally up, want up, waiting for migrate, 0 restarts" {
 		t.Errorf("web while migrate fails: %q", got)
 	}
 	if svtest.Exists(filepath.Join(dir, "web-started")) {
@@ -202,7 +202,7 @@ func oneshotNeeded(t *testing.T, m mode) {
 	testbin.Must(t, os.Remove(fail))
 	svtest.WaitFor(t, 10*time.Second, "web to start", func() bool { return svtest.Exists(filepath.Join(dir, "web-started")) })
 	n := lines(runs)
-	if got := svstatLong(t, migrate); !strings.HasPrefix(got, "down N seconds, normally up, done, ") || !strings.HasSuffix(got, ", last exit 0") {
+	if got := svtest.SvstatLong(t, migrate); !strings.HasPrefix(got, "down N seconds, normally up, done, ") || !strings.HasSuffix(got, ", last exit 0") {
 		t.Errorf("svstat -l migrate: %q", got)
 	}
 	if out, err := exec.Command("/usr/bin/svstat", migrate).Output(); err != nil || !strings.HasSuffix(string(out), " seconds, normally up\n") {
@@ -285,7 +285,7 @@ func needsRestartWaitsAgain(t *testing.T, m mode) {
 	}
 	svtest.OurSvc(t, "-k", app)
 	svtest.WaitFor(t, 5*time.Second, "app waiting for db again", func() bool {
-		return strings.Contains(svstatLong(t, app), ", want up, waiting for db, ")
+		return strings.Contains(svtest.SvstatLong(t, app), ", want up, waiting for db, ")
 	})
 	svtest.OurSvc(t, "-u", db)
 	waitUp(t, 5*time.Second, app)

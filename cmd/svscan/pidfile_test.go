@@ -48,7 +48,7 @@ func TestPidfileBothModes(t *testing.T) {
 					}
 					return nil
 				})
-				if got, want := svstatLong(t, pf), fmt.Sprintf(want, pid); got != want {
+				if got, want := svtest.SvstatLong(t, pf), fmt.Sprintf(want, pid); got != want {
 					t.Errorf("svstat -l: %q, want %q", got, want)
 				}
 				// The daemon alone works in pf, beside its supervise
@@ -79,7 +79,7 @@ func TestPidfileBothModes(t *testing.T) {
 			daemon = daemonUp(daemon, "up (pid %d) N seconds, pid from pidfile, 1 restart, last killed by SIGKILL")
 			svtest.Svc(t, "/usr/bin/svc", "-d", pf)
 			svtest.WaitFor(t, 5*time.Second, "the daemon stopped", func() bool { return upPid(t, pf) == 0 && !svtest.Alive(daemon) })
-			if got, want := svstatLong(t, pf), "down N seconds, normally up, 1 restart, last killed by SIGTERM"; got != want {
+			if got, want := svtest.SvstatLong(t, pf), "down N seconds, normally up, 1 restart, last killed by SIGTERM"; got != want {
 				t.Errorf("svstat -l after svc -d: %q, want %q", got, want)
 			}
 			if s.stderr() != "" {
@@ -111,7 +111,7 @@ func TestMainpidOtherServicesOrphan(t *testing.T) {
 			writeFile(t, filepath.Join(a, "notify-socket"), "", 0o644)
 			s := m.start(t, dir)
 			svtest.WaitForNil(t, 15*time.Second, "a ready", func() error {
-				if got := svstatLong(t, a); !strings.Contains(got, ", ready ") {
+				if got := svtest.SvstatLong(t, a); !strings.Contains(got, ", ready ") {
 					return fmt.Errorf("svstat -l a: %q", got)
 				}
 				return nil
@@ -186,7 +186,7 @@ func TestOneProcessPidfileAdded(t *testing.T) {
 		t.Errorf("starts %q, want %q", starts, want)
 	}
 	svtest.WaitFor(t, 5*time.Second, "the killed ./run reaped", func() bool { return !svtest.Alive(pid) })
-	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, 1 restart, last exit unknown", next); got != want {
+	if got, want := svtest.SvstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, 1 restart, last exit unknown", next); got != want {
 		t.Errorf("svstat -l: %q, want %q", got, want)
 	}
 	if s.stderr() != "" {
@@ -217,15 +217,15 @@ func TestOneProcessPidfileAddedReadiness(t *testing.T) {
 	if kids := children(s); len(kids) != 2 {
 		t.Errorf("handed off before it is ready: svscan's children %v", kids)
 	}
-	if got, want := svstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pid); got != want {
+	if got, want := svtest.SvstatLong(t, pf), fmt.Sprintf("up (pid %d) N seconds, starting, not ready, 0 restarts", pid); got != want {
 		t.Errorf("svstat -l before ready: %q, want %q", got, want)
 	}
 	writeFile(t, filepath.Join(pf, "go"), "", 0o644)
 	want := fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pid)
-	svtest.WaitFor(t, 5*time.Second, "pf ready", func() bool { return svstatLong(t, pf) == want })
+	svtest.WaitFor(t, 5*time.Second, "pf ready", func() bool { return svtest.SvstatLong(t, pf) == want })
 	fullScan(t, s, marker)
 	svtest.WaitFor(t, 5*time.Second, "a supervise process for pf", func() bool { return s.supervisePid("pf") != 0 })
-	if got := svstatLong(t, pf); got != want {
+	if got := svtest.SvstatLong(t, pf); got != want {
 		t.Errorf("svstat -l after the hand-off: %q, want %q", got, want)
 	}
 	starts, err := os.ReadFile(filepath.Join(pf, "starts"))
@@ -371,7 +371,7 @@ func TestOneProcessPidfileAddedWatchdog(t *testing.T) {
 	s := startScanner(t, []string{"-1", dir}, scan.IntervalEnv+"=1h")
 	pid := waitUp(t, 5*time.Second, sock, marker)[sock]
 	want := fmt.Sprintf("up (pid %d) N seconds, ready N seconds, 0 restarts", pid)
-	svtest.WaitFor(t, 5*time.Second, "sock ready", func() bool { return svstatLong(t, sock) == want })
+	svtest.WaitFor(t, 5*time.Second, "sock ready", func() bool { return svtest.SvstatLong(t, sock) == want })
 	writeFile(t, filepath.Join(sock, "pidfile"), "daemon.pid\n", 0o644)
 	fullScan(t, s, marker)
 	// svscan's children: the ./run of fd, sock and marker.

@@ -384,7 +384,7 @@ func TestPidfileDaemon(t *testing.T) {
 		daemonService(t, d, "exec cat >>out")
 		s := m.start(t, dir)
 		daemon := waitDaemon(t, d, 0)
-		if long := svstatLong(t, d); !strings.Contains(long, "pid from pidfile") {
+		if long := svtest.SvstatLong(t, d); !strings.Contains(long, "pid from pidfile") {
 			t.Errorf("svstat -l: %q", long)
 		}
 		svtest.WaitFor(t, 10*time.Second, "the daemon's line logged", func() bool {

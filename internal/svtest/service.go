@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -120,3 +121,14 @@ func Create(t testing.TB, path string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// SvstatLong is what our svstat -l says of dir after "DIR: ", without
+// its newline, each count of seconds written "N seconds".
+func SvstatLong(t testing.TB, dir string) string {
+	t.Helper()
+	out, err := exec.Command(testbin.Path(t, "svstat"), "-l", dir).Output()
+	testbin.Must(t, err)
+	return secondsRE.ReplaceAllString(strings.TrimPrefix(strings.TrimSuffix(string(out), "\n"), dir+": "), "N seconds")
+}
+
+var secondsRE = regexp.MustCompile(`\d+ seconds`)
