@@ -26,7 +26,7 @@ func TestAdoptsRunningService(t *testing.T) {
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"), 0o755))
 	g, _ := svtest.StartSupervise(t, dir)
-	first := waitRecord(t, dir, "up", isUp)
+	first := svtest.WaitStatus(t, dir, "up", isUp)
 	if first.Start == (procstart.ID{}) {
 		t.Fatalf("record without the start of pid %d: %+v", first.Pid, first)
 	}
@@ -34,13 +34,13 @@ func TestAdoptsRunningService(t *testing.T) {
 	g.Wait(t, 5*time.Second)
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	s := waitRecord(t, dir, "adopted", isUp)
+	s := svtest.WaitStatus(t, dir, "adopted", isUp)
 	if s.Pid != first.Pid || s.Start != first.Start || s.Since != first.Since || s.State != status.Running {
 		t.Fatalf("after a new supervise: %+v, want pid %d adopted", s, first.Pid)
 	}
 	waitStarts(t, dir, 1)
 	testbin.Must(t, unix.Kill(first.Pid, unix.SIGKILL))
-	s = waitRecord(t, dir, "a new run", func(s status.Status) bool { return s.Pid != 0 && s.Pid != first.Pid })
+	s = svtest.WaitStatus(t, dir, "a new run", func(s status.Status) bool { return s.Pid != 0 && s.Pid != first.Pid })
 	if !s.Exited || !s.LastExit.Unknown || s.Restarts != 1 {
 		t.Errorf("after the adopted process ended: %+v", s)
 	}
@@ -91,7 +91,7 @@ func TestReusedPidNotAdopted(t *testing.T) {
 			testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
 			testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record, 0o644))
 			svtest.StartSupervise(t, dir)
-			s := waitRecord(t, dir, "./run up", func(s status.Status) bool { return s.Pid != 0 && s.Pid != stranger.Pid() })
+			s := svtest.WaitStatus(t, dir, "./run up", func(s status.Status) bool { return s.Pid != 0 && s.Pid != stranger.Pid() })
 			if s.Restarts != 0 || s.Exited {
 				t.Errorf("record %+v", s)
 			}
@@ -132,7 +132,7 @@ func TestStartUnderWayAdopted(t *testing.T) {
 	record := status.Status{Want: status.WantUp, Spawning: true, Start: mark, LastPid: last, Restarts: 4}
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record.Append(nil), 0o644))
 	svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "adopted", isUp)
+	s := svtest.WaitStatus(t, dir, "adopted", isUp)
 	if s.Pid != run || s.State != status.Running || s.Spawning || s.Restarts != 4 {
 		t.Fatalf("record %+v, want pid %d adopted (before the mark %d, elsewhere %d)", s, run, before, elsewhere)
 	}
@@ -153,12 +153,12 @@ func TestAdoptKeepsReadiness(t *testing.T) {
 	dir := newService(t, "echo >&3\nexec sleep 1000")
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, "notification-fd"), []byte("3\n"), 0o644))
 	g, _ := svtest.StartSupervise(t, dir)
-	first := waitRecord(t, dir, "ready", func(s status.Status) bool { return isUp(s) && !notReady(s) })
+	first := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return isUp(s) && !notReady(s) })
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	s := waitRecord(t, dir, "adopted", isUp)
+	s := svtest.WaitStatus(t, dir, "adopted", isUp)
 	if s.Pid != first.Pid || !s.Readiness || s.Ready != first.Ready || s.State != status.Running {
 		t.Errorf("after a new supervise: %+v, want pid %d adopted, ready since %v", s, first.Pid, first.Ready)
 	}
@@ -171,20 +171,20 @@ func TestAdoptKeepsStopSent(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nexec sleep 1000")
 	g, _ := svtest.StartSupervise(t, dir)
-	up := waitRecord(t, dir, "up", isUp)
+	up := svtest.WaitStatus(t, dir, "up", isUp)
 	waitStarts(t, dir, 1)
 	svtest.OurSvc(t, "-d", dir)
 	stopping := func(s status.Status) bool {
 		return s.Pid == up.Pid && s.StopSent && s.State == status.Stopping && s.Want == status.WantDown
 	}
-	waitRecord(t, dir, "TERM sent", stopping)
+	svtest.WaitStatus(t, dir, "TERM sent", stopping)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	waitRecord(t, dir, "TERM still sent after adoption", stopping)
+	svtest.WaitStatus(t, dir, "TERM still sent after adoption", stopping)
 	svtest.OurSvc(t, "-k", dir)
-	if s := waitRecord(t, dir, "down", isDown); s.StopSent || s.State != status.Stopped {
+	if s := svtest.WaitStatus(t, dir, "down", isDown); s.StopSent || s.State != status.Stopped {
 		t.Errorf("after KILL: %+v", s)
 	}
 }
@@ -204,16 +204,16 @@ func TestAdoptedStopEscalates(t *testing.T) {
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nwhile :; do sleep 0.05; done")
 	writeFile(t, dir, "timeout-kill", "1000\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
-	up := waitRecord(t, dir, "up", isUp)
+	up := svtest.WaitStatus(t, dir, "up", isUp)
 	waitStarts(t, dir, 1)
 	svtest.OurSvc(t, "-d", dir)
-	stopping := waitRecord(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
+	stopping := svtest.WaitStatus(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
 	if stopping.StopSince == (tai64.Label{}) {
 		t.Errorf("a stop without its start: %+v", stopping)
 	}
 	kill9(t, g)
 	svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "down, killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
+	s := svtest.WaitStatus(t, dir, "down, killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
 	if svtest.Alive(up.Pid) || s.Want != status.WantDown {
 		t.Errorf("after the adopted stop: pid %d alive %v, record %+v", up.Pid, svtest.Alive(up.Pid), s)
 	}
@@ -230,7 +230,7 @@ func TestAdoptedFinishWaitedFor(t *testing.T) {
 	writeFile(t, dir, "finish", "#!/bin/sh\necho begin >> finish.log\nwhile [ ! -e go ]; do sleep 0.01; done\necho end >> finish.log\n", 0o755)
 	writeFile(t, dir, "timeout-finish", "0\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+	s := svtest.WaitStatus(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 	if s.FinishPid == 0 || s.Start == (procstart.ID{}) {
 		t.Fatalf("finishing without ./finish's pid and start: %+v", s)
 	}
@@ -257,7 +257,7 @@ func TestStartErrorRecorded(t *testing.T) {
 	dir := newService(t, "exec sleep 1000")
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o644))
 	svtest.StartSupervise(t, dir)
-	waitRecord(t, dir, "the start error", func(s status.Status) bool { return s.StartError == "unable to start run: access denied" })
+	svtest.WaitStatus(t, dir, "the start error", func(s status.Status) bool { return s.StartError == "unable to start run: access denied" })
 	if l := svtest.SvstatLong(t, dir); !strings.Contains(l, ", unable to start run: access denied") {
 		t.Errorf("svstat -l: %q", l)
 	}
@@ -267,7 +267,7 @@ func TestStartErrorRecorded(t *testing.T) {
 		t.Errorf("svstat -j: %s", out)
 	}
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
-	s := waitRecord(t, dir, "up", isUp)
+	s := svtest.WaitStatus(t, dir, "up", isUp)
 	if s.StartError != "" {
 		t.Errorf("up, still a start error: %+v", s)
 	}

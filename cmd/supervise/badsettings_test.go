@@ -34,7 +34,7 @@ func TestBadSettings(t *testing.T) {
 				t.Errorf("stderr %q, want lines %q", e, line)
 			}
 			// ./run notes its start before supervise records it.
-			s := waitRecord(t, dir, "two restarts", func(s status.Status) bool { return s.Restarts >= 2 })
+			s := svtest.WaitStatus(t, dir, "two restarts", func(s status.Status) bool { return s.Restarts >= 2 })
 			if s.LastExit != (status.Exit{Code: 1}) {
 				t.Errorf("record %+v", s)
 			}
@@ -73,7 +73,7 @@ func TestBadHealthSettings(t *testing.T) {
 				writeFile(t, dir, tc.files[i], tc.files[i+1], 0o644)
 			}
 			_, errFile := svtest.StartSupervise(t, dir)
-			s := waitRecord(t, dir, "up", func(s status.Status) bool { return s.Pid != 0 })
+			s := svtest.WaitStatus(t, dir, "up", func(s status.Status) bool { return s.Pid != 0 })
 			if s.Health != tc.health {
 				t.Errorf("health %v, want %v", s.Health, tc.health)
 			}

@@ -36,14 +36,14 @@ func TestPidfileNotifySocket(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
 	g, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile && s.Text == "from the child" })
+	s := svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile && s.Text == "from the child" })
 	if s.Pid != readPid(t, filepath.Join(dir, "daemon.pid")) || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
 	}
 	writeFile(t, dir, "seen", "", 0o644)
 	writeFile(t, dir, "ready", "", 0o644)
 	daemon := s.Pid
-	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	s = svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Pid != daemon || s.Text != "serving" || s.State != status.Running || s.Restarts != 0 {
 		t.Errorf("after READY=1: %+v", s)
 	}
@@ -69,7 +69,7 @@ func TestPidfileNotificationFd(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notification-fd", "3\n", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.FromPidfile && !notReady(s) })
+	s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return s.FromPidfile && !notReady(s) })
 	if s.Pid != readPid(t, filepath.Join(dir, "daemon.pid")) || s.State != status.Running {
 		t.Errorf("ready: %+v", s)
 	}
@@ -88,7 +88,7 @@ func TestMainpid(t *testing.T) {
 	g, errFile := svtest.StartSupervise(t, dir)
 	daemonUp := func(restarts uint32) status.Status {
 		t.Helper()
-		return waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+		return svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool {
 			return s.FromMainpid && !notReady(s) && s.Restarts == restarts && len(lines(t, filepath.Join(dir, "daemon.pid"))) == 1 &&
 				s.Pid == readPid(t, filepath.Join(dir, "daemon.pid"))
 		})
@@ -112,7 +112,7 @@ func TestMainpid(t *testing.T) {
 	testbin.Must(t, unix.Kill(runPid, unix.SIGTERM))
 	svtest.WaitFor(t, 5*time.Second, "./run gone", func() bool { return !svtest.Alive(runPid) })
 	noZombies(t, g.Pid())
-	if now := waitRecord(t, dir, "the daemon still up", isUp); now.Pid != s.Pid || now.Exited || now.Restarts != 0 {
+	if now := svtest.WaitStatus(t, dir, "the daemon still up", isUp); now.Pid != s.Pid || now.Exited || now.Restarts != 0 {
 		t.Errorf("after ./run exited: %+v, want %+v", now, s)
 	}
 
@@ -130,7 +130,7 @@ func TestMainpid(t *testing.T) {
 	runPid, _ = strconv.Atoi(run[1])
 
 	svtest.OurSvc(t, "-d", dir)
-	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	d := svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	// TERM went to the daemon and to ./run, its parent: the daemon's
 	// status is had if it came back to supervise before it exited.
 	if d.LastExit != (status.Exit{Code: 256, Signal: int(unix.SIGTERM)}) && !d.LastExit.Unknown || d.FromMainpid {
@@ -149,9 +149,9 @@ func TestPidfileThenMainpid(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
 	g, errFile := svtest.StartSupervise(t, dir)
-	waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
+	svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	daemon := readPid(t, filepath.Join(dir, "daemon.pid"))
-	s := waitRecord(t, dir, "its child up", func(s status.Status) bool { return s.FromMainpid && !notReady(s) })
+	s := svtest.WaitStatus(t, dir, "its child up", func(s status.Status) bool { return s.FromMainpid && !notReady(s) })
 	if main := readPid(t, filepath.Join(dir, "main.pid")); s.Pid != main || s.FromPidfile || s.Restarts != 0 {
 		t.Errorf("record %+v, main.pid %d", s, main)
 	}
@@ -159,7 +159,7 @@ func TestPidfileThenMainpid(t *testing.T) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	svtest.OurSvc(t, "-d", dir)
-	waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	stoppedCleanly(t, g.Pid(), errFile, daemon, s.Pid)
 }
 
@@ -189,7 +189,7 @@ func TestMainpidStranger(t *testing.T) {
 	dir := newService(t, "")
 	notifyService(t, dir, "MAINPID="+strconv.Itoa(stranger.Pid()), "READY=1", "hang")
 	g, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
+	s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
 	if s.FromMainpid || strconv.Itoa(s.Pid) != lines(t, filepath.Join(dir, "starts"))[0] {
 		t.Errorf("record: %+v, starts %v", s, lines(t, filepath.Join(dir, "starts")))
 	}
@@ -213,7 +213,7 @@ func TestPidfileAdopted(t *testing.T) {
 	writeFile(t, dir, "daemon", forkingDaemon, 0o644)
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
-	first := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
+	first := svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	svtest.WaitFor(t, 5*time.Second, "the helper", func() bool { return len(lines(t, filepath.Join(dir, "helper.pid"))) == 1 })
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
 	testbin.Must(t, g.Cmd.Process.Kill())
@@ -229,7 +229,7 @@ func TestPidfileAdopted(t *testing.T) {
 	})
 	_, errFile := svtest.StartSupervise(t, dir)
 	running(t, dir)
-	s := waitRecord(t, dir, "adopted", func(s status.Status) bool { return s.Pid == first.Pid })
+	s := svtest.WaitStatus(t, dir, "adopted", func(s status.Status) bool { return s.Pid == first.Pid })
 	if !s.FromPidfile || s.Start != first.Start || s.State != status.Running {
 		t.Errorf("adopted: %+v, was %+v", s, first)
 	}
@@ -237,7 +237,7 @@ func TestPidfileAdopted(t *testing.T) {
 		t.Errorf("svstat -l: %q, want it to say %q", got, want)
 	}
 	svtest.OurSvc(t, "-d", dir)
-	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	d := svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if d.FromPidfile || !d.LastExit.Unknown {
 		t.Errorf("record after -d: %+v", d)
 	}

@@ -16,18 +16,6 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// waitRecord polls dir's whole status record until cond holds.
-func waitRecord(t *testing.T, dir, what string, cond func(status.Status) bool) status.Status {
-	t.Helper()
-	var s status.Status
-	svtest.WaitFor(t, 5*time.Second, what, func() bool {
-		var err error
-		s, err = status.ReadAll(filepath.Join(dir, status.File))
-		return err == nil && cond(s)
-	})
-	return s
-}
-
 func writeFile(t *testing.T, dir, name, content string, mode os.FileMode) {
 	t.Helper()
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), mode))
@@ -53,23 +41,23 @@ func TestFinishGetsExit(t *testing.T) {
 	signals := []unix.Signal{unix.SIGTERM, unix.SIGKILL, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
 	var want []string
 	for i, sig := range signals {
-		s := waitRecord(t, dir, "run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(i) })
+		s := svtest.WaitStatus(t, dir, "run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(i) })
 		testbin.Must(t, unix.Kill(s.Pid, sig))
 		want = append(want, "256 "+strconv.Itoa(int(sig))+" "+dir)
-		f := waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+		f := svtest.WaitStatus(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 		if f.Pid != 0 || f.State != status.Stopping || f.StateName() != "finishing" || !f.Exited ||
 			f.LastExit != (status.Exit{Code: 256, Signal: int(sig)}) || f.Want != status.WantUp {
 			t.Errorf("while finishing after %v: %+v", sig, f)
 		}
 	}
-	waitRecord(t, dir, "the last restart", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(len(signals)) })
+	svtest.WaitStatus(t, dir, "the last restart", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(len(signals)) })
 	if got := strings.Split(strings.TrimSpace(string(must(os.ReadFile(filepath.Join(dir, "finished"))))), "\n"); !slices.Equal(got, want) {
 		t.Errorf("finish saw %q, want %q", got, want)
 	}
 	// An exit code, and svc -d: no restart after finish.
 	writeFile(t, dir, "run", "#!/bin/sh\ntrap 'exit 3' TERM\necho $$ >> starts\nwhile :; do sleep 1 & wait; done\n", 0o755)
 	svtest.OurSvc(t, "-t", dir)
-	restarted := waitRecord(t, dir, "restarted with the new run", func(s status.Status) bool {
+	restarted := svtest.WaitStatus(t, dir, "restarted with the new run", func(s status.Status) bool {
 		return s.Pid != 0 && s.Restarts == uint32(len(signals))+1
 	})
 	// The new run logs its pid once its trap is set.
@@ -78,7 +66,7 @@ func TestFinishGetsExit(t *testing.T) {
 		return len(got) > 0 && got[len(got)-1] == strconv.Itoa(restarted.Pid)
 	})
 	svtest.OurSvc(t, "-d", dir)
-	s := waitRecord(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
+	s := svtest.WaitStatus(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
 	if s.LastExit != (status.Exit{Code: 3}) || s.Want != status.WantDown || s.State != status.Stopped {
 		t.Errorf("after -d and finish: %+v", s)
 	}
@@ -117,7 +105,7 @@ func TestFinishBad(t *testing.T) {
 		writeFile(t, dir, "finish", "#!/bin/sh\necho $$ >> finish.pid\nexec sleep 100\n", 0o755)
 		writeFile(t, dir, "timeout-finish", "300\n", 0o644)
 		_, errFile := svtest.StartSupervise(t, dir)
-		waitRecord(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
+		svtest.WaitStatus(t, dir, "finishing", func(s status.Status) bool { return s.Finishing })
 		svtest.WaitFor(t, 5*time.Second, "two starts", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) >= 2 })
 		svtest.WaitFor(t, 5*time.Second, "a finish noted", func() bool { return len(lines(t, filepath.Join(dir, "finish.pid"))) >= 1 })
 		pid, _ := strconv.Atoi(lines(t, filepath.Join(dir, "finish.pid"))[0])
@@ -153,7 +141,7 @@ func TestDownSignal(t *testing.T) {
 			svtest.WaitFor(t, 5*time.Second, tc.sent+" and CONT", func() bool {
 				return slices.Equal(lines(t, filepath.Join(dir, "signals")), []string{tc.sent, "CONT"})
 			})
-			s := waitRecord(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
+			s := svtest.WaitStatus(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
 			if s.Pid == 0 || s.Want != status.WantDown {
 				t.Errorf("stopping: %+v", s)
 			}
@@ -176,7 +164,7 @@ func TestTimeoutKill(t *testing.T) {
 		sent := time.Now() // before: supervise may act before svc has exited
 		svtest.OurSvc(t, "-d", dir)
 		// Exited: a record with no pid before it is the start under way.
-		s := waitRecord(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
+		s := svtest.WaitStatus(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
 		if time.Since(sent) < 300*time.Millisecond {
 			t.Errorf("killed after %v, before timeout-kill", time.Since(sent))
 		}

@@ -80,7 +80,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	daemonUp := func(restarts uint32) (status.Status, int) {
 		t.Helper()
 		var pid int
-		s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+		s := svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool {
 			b, err := os.ReadFile(filepath.Join(dir, "daemon.pid"))
 			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 			return err == nil && s.Pid == pid && s.Restarts == restarts
@@ -118,7 +118,7 @@ func TestPidfileDoubleFork(t *testing.T) {
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
 
 	svtest.OurSvc(t, "-d", dir)
-	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.Finishing })
+	s = svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.Finishing })
 	if s.Want != status.WantDown || s.State != status.Stopped || s.LastExit != (status.Exit{Code: 7}) || s.FromPidfile {
 		t.Errorf("record after -d: %+v", s)
 	}
@@ -147,11 +147,11 @@ func TestPidfileTimeoutKill(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	writeFile(t, dir, "timeout-kill", "300\n", 0o644)
 	g, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
+	s := svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool { return s.FromPidfile })
 	svtest.WaitFor(t, 5*time.Second, "the helper", func() bool { return len(lines(t, filepath.Join(dir, "helper.pid"))) == 1 })
 	helper := readPid(t, filepath.Join(dir, "helper.pid"))
 	svtest.OurSvc(t, "-d", dir)
-	d := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	d := svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if d.LastExit != (status.Exit{Code: 256, Signal: 9}) {
 		t.Errorf("record after -d: %+v", d)
 	}
@@ -191,7 +191,7 @@ func TestPidfileNotWritten(t *testing.T) {
 	dir := newService(t, "date +%s.%N >> runs\nsleep 1000 &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
+	s := svtest.WaitStatus(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
 	if s.Pid != 0 || s.Exited || s.Want != status.WantUp {
 		t.Errorf("record while waiting: %+v", s)
 	}
@@ -205,7 +205,7 @@ func TestPidfileNotWritten(t *testing.T) {
 	if second-first < 5 {
 		t.Errorf("second run %.3f seconds after the first", second-first)
 	}
-	s = waitRecord(t, dir, "waiting again", func(s status.Status) bool { return s.State == status.Starting && s.Restarts == 1 })
+	s = svtest.WaitStatus(t, dir, "waiting again", func(s status.Status) bool { return s.State == status.Starting && s.Restarts == 1 })
 	if !s.Exited || s.LastExit != (status.Exit{}) {
 		t.Errorf("record while waiting again: %+v", s)
 	}
@@ -225,7 +225,7 @@ func TestPidfileStale(t *testing.T) {
 	writeFile(t, dir, "pidfile", "pid\n", 0o644)
 	writeFile(t, dir, "timeout-kill", "100\n", 0o644)
 	g, errFile := svtest.StartSupervise(t, dir)
-	waitRecord(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
+	svtest.WaitStatus(t, dir, "waiting for the pidfile", func(s status.Status) bool { return s.State == status.Starting })
 	untouched := func(after string) {
 		t.Helper()
 		st, err := svtest.ReadStat(unrelated.Pid())
@@ -287,7 +287,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 	})
 	up := func(restarts uint32) int {
 		t.Helper()
-		s := waitRecord(t, dir, "dnsmasq up", func(s status.Status) bool { return s.FromPidfile && s.Restarts == restarts })
+		s := svtest.WaitStatus(t, dir, "dnsmasq up", func(s status.Status) bool { return s.FromPidfile && s.Restarts == restarts })
 		seen = append(seen, s.Pid)
 		if s.Pid != readPid(t, filepath.Join(dir, "dnsmasq.pid")) {
 			t.Errorf("pid %d, pidfile %q", s.Pid, lines(t, filepath.Join(dir, "dnsmasq.pid")))
@@ -306,7 +306,7 @@ func TestPidfileDnsmasq(t *testing.T) {
 		t.Errorf("the same pid %d after kill -9", first)
 	}
 	svtest.OurSvc(t, "-d", dir)
-	s := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	s := svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if s.LastExit != (status.Exit{}) || s.Want != status.WantDown {
 		t.Errorf("record after -d: %+v", s)
 	}
@@ -396,12 +396,12 @@ func TestPidfileWaitSurvivesKill9(t *testing.T) {
 	waiting := func(s status.Status) bool {
 		return s.AwaitingDaemon && s.State == status.Starting && s.Start != procstart.ID{}
 	}
-	waitRecord(t, dir, "waiting for the pidfile", waiting)
+	svtest.WaitStatus(t, dir, "waiting for the pidfile", waiting)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
 	_, errFile := svtest.StartSupervise(t, dir)
 	running(t, dir)
-	waitRecord(t, dir, "waiting again", waiting)
+	svtest.WaitStatus(t, dir, "waiting again", waiting)
 	writeFile(t, dir, "go", "", 0o644)
 	s, _ := daemonNamedIn(t, dir, "daemon.pid")
 	if !s.FromPidfile || s.AwaitingDaemon {
@@ -423,7 +423,7 @@ func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
 	dir := newService(t, "echo $$ >> runs\nwhile [ ! -e go ]; do sleep 0.01; done\nsh -c 'echo $$ > daemon.pid; exec sleep 1000' </dev/null &\nexit 0")
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
-	run := waitRecord(t, dir, "./run up", isUp)
+	run := svtest.WaitStatus(t, dir, "./run up", isUp)
 	// ./run notes its start: the test is of a ./run that runs.
 	svtest.WaitFor(t, 5*time.Second, "./run running", func() bool { return len(lines(t, filepath.Join(dir, "runs"))) == 1 })
 	testbin.Must(t, g.Cmd.Process.Kill())
@@ -448,7 +448,7 @@ func TestPidfileRunAdoptedAwaitsDaemon(t *testing.T) {
 func daemonNamedIn(t *testing.T, dir, file string) (status.Status, int) {
 	t.Helper()
 	var daemon int
-	s := waitRecord(t, dir, "the daemon up", func(s status.Status) bool {
+	s := svtest.WaitStatus(t, dir, "the daemon up", func(s status.Status) bool {
 		b, _ := os.ReadFile(filepath.Join(dir, file))
 		daemon, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return s.Pid != 0 && s.Pid == daemon
@@ -468,7 +468,7 @@ func TestPidfileRunGoneBeforeRecord(t *testing.T) {
 	testbin.Must(t, err)
 	g := svtest.Start(t, exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
 		"-e", "inject=renameat2:delay_enter=2000000:when=3+", testbin.Path(t, "supervise"), dir))
-	run := waitRecord(t, dir, "./run up", isUp)
+	run := svtest.WaitStatus(t, dir, "./run up", isUp)
 	svtest.WaitFor(t, 5*time.Second, "./run gone", func() bool { return !svtest.Alive(run.Pid) })
 	killed := false
 	for _, p := range svtest.AllProcs() {
@@ -522,17 +522,17 @@ func TestPidfileTakenOverWaitStopped(t *testing.T) {
 	writeFile(t, dir, "pidfile", "daemon.pid\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
 	waiting := func(s status.Status) bool { return s.AwaitingDaemon }
-	waitRecord(t, dir, "waiting for the pidfile", waiting)
+	svtest.WaitStatus(t, dir, "waiting for the pidfile", waiting)
 	testbin.Must(t, g.Cmd.Process.Kill())
 	g.Wait(t, 5*time.Second)
 	svtest.StartSupervise(t, dir)
 	running(t, dir)
-	waitRecord(t, dir, "waiting again", waiting)
+	svtest.WaitStatus(t, dir, "waiting again", waiting)
 	svtest.OurSvc(t, "-d", dir)
 	writeFile(t, dir, "go", "", 0o644)
 	svtest.WaitFor(t, 5*time.Second, "the daemon's pid", func() bool { return len(lines(t, filepath.Join(dir, "daemon.pid"))) == 1 })
 	daemon := readPid(t, filepath.Join(dir, "daemon.pid"))
-	s := waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.AwaitingDaemon && s.Exited })
+	s := svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && !s.AwaitingDaemon && s.Exited })
 	if svtest.Alive(daemon) || s.Want != status.WantDown {
 		t.Errorf("daemon %d alive %v; record %+v", daemon, svtest.Alive(daemon), s)
 	}
@@ -551,11 +551,11 @@ func TestPidfileProbed(t *testing.T) {
 	writeFile(t, dir, "health-interval", "50\n", 0o644)
 	writeFile(t, dir, "health-grace", "0\n", 0o644)
 	svtest.StartSupervise(t, dir)
-	first := waitRecord(t, dir, "the daemon healthy", func(s status.Status) bool {
+	first := svtest.WaitStatus(t, dir, "the daemon healthy", func(s status.Status) bool {
 		return s.FromPidfile && s.Health == status.HealthHealthy
 	})
 	writeFile(t, dir, "sick", "", 0o644)
-	after := waitRecord(t, dir, "a new daemon", func(s status.Status) bool { return s.FromPidfile && s.Pid != first.Pid })
+	after := svtest.WaitStatus(t, dir, "a new daemon", func(s status.Status) bool { return s.FromPidfile && s.Pid != first.Pid })
 	if !after.LastExit.Unhealthy || after.LastExit.Probe != "exit 1" {
 		t.Errorf("after: %+v", after)
 	}

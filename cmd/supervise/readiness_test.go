@@ -113,14 +113,14 @@ func TestNotificationFd(t *testing.T) {
 	writeFile(t, dir, "notification-fd", "7\n", 0o644)
 	writeFile(t, dir, "finish", "#!/bin/sh\nif { true >&7; } 2>/dev/null; then echo open; else echo closed; fi >> finished\n", 0o755)
 	_, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "run up", isUp)
+	s := svtest.WaitStatus(t, dir, "run up", isUp)
 	if !s.Readiness || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before the newline: %+v", s)
 	}
 	waiting := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
 	testbin.Must(t, waiting.Start())
 	writeFile(t, dir, "go", "", 0o644)
-	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	s = svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.State != status.Running || s.Pid == 0 || !s.Readiness {
 		t.Errorf("after the newline: %+v", s)
 	}
@@ -130,7 +130,7 @@ func TestNotificationFd(t *testing.T) {
 	}
 	testbin.Must(t, os.Remove(filepath.Join(dir, "go")))
 	testbin.Must(t, unix.Kill(s.Pid, unix.SIGKILL))
-	s = waitRecord(t, dir, "second run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == 1 })
+	s = svtest.WaitStatus(t, dir, "second run up", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == 1 })
 	if !notReady(s) || s.State != status.Starting {
 		t.Errorf("after a restart: %+v", s)
 	}
@@ -138,7 +138,7 @@ func TestNotificationFd(t *testing.T) {
 		t.Errorf("./finish saw descriptor 7: %v", got)
 	}
 	writeFile(t, dir, "go", "", 0o644)
-	waitRecord(t, dir, "ready again", func(s status.Status) bool { return !notReady(s) })
+	svtest.WaitStatus(t, dir, "ready again", func(s status.Status) bool { return !notReady(s) })
 	if e := stderrOf(errFile); e != "" {
 		t.Errorf("stderr: %q", e)
 	}
@@ -156,7 +156,7 @@ func TestNotificationFdBad(t *testing.T) {
 		dir := newService(t, "echo $$ >> starts\nexec sleep 100")
 		writeFile(t, dir, "notification-fd", content, 0o644)
 		_, errFile := svtest.StartSupervise(t, dir)
-		s := waitRecord(t, dir, "run up", isUp)
+		s := svtest.WaitStatus(t, dir, "run up", isUp)
 		if s.Readiness || s.State != status.Running {
 			t.Errorf("%q: %+v", content, s)
 		}
@@ -177,12 +177,12 @@ func TestNotifySocket(t *testing.T) {
 	notifyService(t, dir, "STATUS=starting up", "await:ready", "READY=1|STATUS=serving", "await:reload", "RELOADING=1", "hang")
 	writeFile(t, dir, "finish", "#!/bin/sh\nenv | grep -c NOTIFY_SOCKET >> finished\n", 0o755)
 	g, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "status text", func(s status.Status) bool { return s.Text == "starting up" })
+	s := svtest.WaitStatus(t, dir, "status text", func(s status.Status) bool { return s.Text == "starting up" })
 	if !s.Readiness || !notReady(s) || s.State != status.Starting {
 		t.Errorf("before READY=1: %+v", s)
 	}
 	writeFile(t, dir, "ready", "", 0o644)
-	s = waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	s = svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Text != "serving" || s.State != status.Running {
 		t.Errorf("after READY=1: %+v", s)
 	}
@@ -195,7 +195,7 @@ func TestNotifySocket(t *testing.T) {
 		t.Errorf("svstat -j: %s", j)
 	}
 	writeFile(t, dir, "reload", "", 0o644)
-	waitRecord(t, dir, "reloading", notReady)
+	svtest.WaitStatus(t, dir, "reloading", notReady)
 	env, err := os.ReadFile(filepath.Join(dir, "env"))
 	testbin.Must(t, err)
 	var socket string
@@ -229,7 +229,7 @@ func TestNotifySocketBadInput(t *testing.T) {
 	dir := newService(t, "")
 	notifyService(t, dir, "big", "bad line|STATUS=fine|READY=yes", "sleep:100", "READY=1", "hang")
 	g, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if s.Text != "fine" {
 		t.Errorf("the good line was not obeyed: %+v", s)
 	}
@@ -256,7 +256,7 @@ func TestNotifySocketBadInput(t *testing.T) {
 	}
 	// Supervision goes on: a restart is made and recorded.
 	svtest.OurSvc(t, "-k", dir)
-	s = waitRecord(t, dir, "restart", func(s status.Status) bool { return s.Restarts == 1 && s.Pid != 0 })
+	s = svtest.WaitStatus(t, dir, "restart", func(s status.Status) bool { return s.Restarts == 1 && s.Pid != 0 })
 	if s.Text == "STATUS=intruder" {
 		t.Errorf("the stranger was obeyed: %+v", s)
 	}
@@ -301,7 +301,7 @@ func TestWatchdog(t *testing.T) {
 	notifyService(t, dir, "READY=1", "watchdog:50:6", "hang")
 	writeFile(t, dir, "timeout-watchdog", "400\n", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
-	s := waitRecord(t, dir, "restarted by the watchdog", func(s status.Status) bool { return s.Restarts >= 1 })
+	s := svtest.WaitStatus(t, dir, "restarted by the watchdog", func(s status.Status) bool { return s.Restarts >= 1 })
 	if !s.Exited || !s.LastExit.Watchdog || s.LastExit.Code != 256 || s.LastExit.Signal != int(unix.SIGTERM) {
 		t.Errorf("after the watchdog: %+v", s)
 	}
@@ -328,12 +328,12 @@ func TestNotificationFdExample(t *testing.T) {
 	testbin.Must(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "examples/notification-fd"))))
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
 	_, errFile := svtest.StartSupervise(t, dir)
-	waitRecord(t, dir, "run up", isUp)
+	svtest.WaitStatus(t, dir, "run up", isUp)
 	wait := exec.Command(testbin.Path(t, "svwait"), "-U", dir)
 	if got := testbin.RunWithin(t, wait, svtest.Scaled(10*time.Second)); got != (testbin.Result{}) {
 		t.Errorf("svwait -U: %+v", got)
 	}
-	if s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) }); s.State != status.Running {
+	if s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) }); s.State != status.Running {
 		t.Errorf("%+v", s)
 	}
 	if e := stderrOf(errFile); e != "" {
@@ -382,7 +382,7 @@ func TestWatchdogPid(t *testing.T) {
 				notifyHelperEnv+"=1", notifyStepsEnv+"=env:env READY=1 hang")
 			cmd.Env = append(cmd.Env, c.extra...)
 			g := svtest.Start(t, cmd)
-			s := waitRecord(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
+			s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return s.Pid != 0 && !notReady(s) })
 			supervise, err := os.ReadFile("/proc/" + strconv.Itoa(g.Pid()) + "/environ")
 			testbin.Must(t, err)
 			want := []string{"WATCHDOG_USEC=60000000"}
@@ -461,12 +461,12 @@ func TestNotifySocketRsyslogd(t *testing.T) {
 	writeFile(t, dir, "rsyslog.conf", "global(workDirectory=\""+dir+"\")\n*.* action(type=\"omfile\" file=\""+dir+"/messages\")\n", 0o644)
 	writeFile(t, dir, "notify-socket", "", 0o644)
 	_, errFile := svtest.StartSupervise(t, dir)
-	waitRecord(t, dir, "rsyslogd up", isUp)
+	svtest.WaitStatus(t, dir, "rsyslogd up", isUp)
 	wait := exec.Command(testbin.Path(t, "svwait"), "-U", "-t", "10000", dir)
 	if got := testbin.RunWithin(t, wait, svtest.Scaled(20*time.Second)); got != (testbin.Result{}) {
 		t.Fatalf("svwait -U: %+v", got)
 	}
-	s := waitRecord(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
+	s := svtest.WaitStatus(t, dir, "ready", func(s status.Status) bool { return !notReady(s) })
 	if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/cmdline"); !strings.HasPrefix(string(cmd), rsyslogd+"\x00") {
 		t.Errorf("pid %d runs %q", s.Pid, cmd)
 	}
@@ -474,7 +474,7 @@ func TestNotifySocketRsyslogd(t *testing.T) {
 		t.Errorf("ready, but %+v", s)
 	}
 	svtest.OurSvc(t, "-d", dir)
-	s = waitRecord(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
+	s = svtest.WaitStatus(t, dir, "down", func(s status.Status) bool { return s.Pid == 0 && s.State == status.Stopped })
 	if s.LastExit != (status.Exit{}) || !notReady(s) {
 		t.Errorf("record after -d: %+v", s)
 	}

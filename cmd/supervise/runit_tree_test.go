@@ -27,7 +27,7 @@ func TestSuperviseLinkMade(t *testing.T) {
 			}
 			testbin.Must(t, os.Symlink(link, filepath.Join(dir, "supervise")))
 			svtest.StartSupervise(t, dir)
-			waitRecord(t, dir, "up", isUp)
+			svtest.WaitStatus(t, dir, "up", isUp)
 			st, err := os.Lstat(filepath.Join(dir, "supervise"))
 			testbin.Must(t, err)
 			made, err := os.Stat(filepath.Join(dir, "supervise"))
