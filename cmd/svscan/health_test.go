@@ -135,7 +135,9 @@ while True:
 		t.Fatalf("svwait -H: exit %d; svstat -j: %+v", code, readHealth(t, svc))
 	}
 	before := readHealth(t, svc)
-	if before.health() != "healthy" || *before.HealthProbe != "connected" || *before.HealthFailures != 0 || before.Restarts != 0 {
+	// (Under load python3 may bind too late for the first probes, and be
+	// restarted before it is healthy: that is no failure.)
+	if before.health() != "healthy" || *before.HealthProbe != "connected" || *before.HealthFailures != 0 {
 		t.Fatalf("before: %+v", before)
 	}
 	writeFile(t, filepath.Join(svc, "close"), "", 0o644)
@@ -151,7 +153,7 @@ while True:
 	if took < 2*interval-50*time.Millisecond || took > svtest.Scaled(4*interval) {
 		t.Errorf("restarted %v after the port closed, want 3 intervals of %v (± one)", took, interval)
 	}
-	if after.Restarts != 1 || after.ExitUnhealthy == nil || !*after.ExitUnhealthy || *after.ExitProbe != "connection refused" {
+	if after.Restarts != before.Restarts+1 || after.ExitUnhealthy == nil || !*after.ExitUnhealthy || *after.ExitProbe != "connection refused" {
 		t.Errorf("after: %+v", after)
 	}
 	out, _ := exec.Command(testbin.Path(t, "svstat"), "-l", svc).Output()
@@ -208,19 +210,19 @@ func TestHealthExecHangs(t *testing.T) { forModes(t, healthExecHangs) }
 
 func healthExecHangs(t *testing.T, m mode) {
 	scan, svc := probedService(t, "health", "#!/bin/sh\necho $$ >>probes\nsleep 1000 &\necho $! >>probes\nwait\n",
-		"health-interval", "100\n", "health-timeout", "200\n", "health-failures", "2\n", "health-grace", "0\n")
+		"health-interval", "100\n", "health-timeout", "500\n", "health-failures", "2\n", "health-grace", "0\n")
 	m.start(t, scan)
 	first := waitHealth(t, svc, "a timed-out probe", func(h healthOf) bool { return h.HealthFailures != nil && *h.HealthFailures == 1 })
-	if first.health() != "unhealthy" || *first.HealthProbe != "timed out after 200 ms" {
+	if first.health() != "unhealthy" || *first.HealthProbe != "timed out after 500 ms" {
 		t.Errorf("first: %+v", first)
 	}
 	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
-	if *after.ExitProbe != "timed out after 200 ms" {
+	if *after.ExitProbe != "timed out after 500 ms" {
 		t.Errorf("after: %+v", after)
 	}
 	b, _ := os.ReadFile(filepath.Join(svc, "probes"))
 	pids := strings.Fields(string(b))
-	if len(pids) < 4 {
+	if len(pids) < 4 { // each probe has 500 ms to note its pids, however busy the machine
 		t.Fatalf("probes: %q", b)
 	}
 	// The first two probes and their sleeps are killed and reaped.
