@@ -200,9 +200,11 @@ func (p *pair) drain(log member, now time.Time) {
 }
 
 // killAfter is how long a service gets to stop: its own timeout-kill
-// file's, or else the default of the scanned directory, open as dir.
+// file's, or else the default of the scanned directory, open as dir. A
+// service's 0 means no KILL to supervise, as no file does: it gets the
+// default too, so that the stop still ends.
 func killAfter(file string, dir int, warn func(...any)) time.Duration {
-	if d, err := readMillis(unix.AT_FDCWD, file); err == nil {
+	if d, err := readMillis(unix.AT_FDCWD, file); err == nil && d > 0 {
 		return d
 	}
 	d, err := readMillis(dir, KillAfterFile)

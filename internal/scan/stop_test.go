@@ -101,7 +101,8 @@ func TestTellSuperviseWithoutFIFO(t *testing.T) {
 // The deadline of a stop reads timeout-kill as supervise does (one rule,
 // internal/settings): milliseconds up to about 24 days. A service's file
 // that does not hold them leaves the scanned directory's default, one
-// that does not either is said and leaves DefaultKillAfter.
+// that does not either is said and leaves DefaultKillAfter. A service's 0
+// (never KILL, to supervise) leaves the default too.
 func TestKillAfterReadsAsSupervise(t *testing.T) {
 	dir := t.TempDir()
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, ".svscan"), 0o755))
@@ -119,6 +120,8 @@ func TestKillAfterReadsAsSupervise(t *testing.T) {
 		{"2147483648\n", "700\n", 700 * time.Millisecond, ""},
 		{"", "4294967295\n", DefaultKillAfter, "unable to read .svscan/timeout-kill: not a number of milliseconds"},
 		{"-1", " 0 \n", 0, ""},
+		{"0\n", "700\n", 700 * time.Millisecond, ""},
+		{"0", "", DefaultKillAfter, ""},
 		{"", "", DefaultKillAfter, ""},
 	} {
 		for file, content := range map[string]string{own: c.own, filepath.Join(dir, KillAfterFile): c.dflt} {
