@@ -136,17 +136,6 @@ func (s *Supervisor) announce() {
 	s.written(s.fx.write(r))
 }
 
-// announceStart writes the record naming the ./run just started, then
-// runsv's text files: the record first, as it is what the next supervise
-// needs. Waiters are woken last, so that those woken find every file
-// current.
-func (s *Supervisor) announceStart() {
-	r := s.record()
-	err := s.fx.write(r)
-	s.writeRunit(r)
-	s.written(err)
-}
-
 // written warns of a failed write of the record, or wakes the waiters,
 // who read it.
 func (s *Supervisor) written(err error) {

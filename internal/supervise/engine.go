@@ -728,10 +728,11 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.since = label(now)
 	s.state = s.upState()
 	s.startProbes(now) // the record says whether the service has a probe
-	// The record names ./run at once: until then, only the mark of the
-	// start under way (startRun) lets a next supervisor find it.
+	// The record names ./run once runsv's files say it runs, as runsv
+	// orders them; until then, the mark of the start under way (startRun)
+	// lets a next supervisor find it.
 	s.dirty = false
-	s.announceStart()
+	s.announce()
 }
 
 // waitForNeeds tells whether ./run must wait for the services needs/
