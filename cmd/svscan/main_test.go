@@ -407,6 +407,17 @@ func restartsDeadSupervise(t *testing.T, m mode) {
 		waitUp(t, 5*time.Second, dir+"/a")
 		svtest.OurSvc(t, "-dx", dir+"/a")
 		waitUnsupervised(t, dir+"/a")
+		// A HUP that svscan handles before it has reaped the supervise
+		// process finds the slot still taken, and with no periodic scan
+		// nothing fills it again: the HUP comes once svscan has no child.
+		svtest.WaitFor(t, 5*time.Second, "svscan's children reaped", func() bool {
+			for _, p := range svtest.AllProcs() {
+				if p.PPid == s.Pid() {
+					return false
+				}
+			}
+			return true
+		})
 		if hup {
 			s.signal(t, syscall.SIGHUP)
 		}
