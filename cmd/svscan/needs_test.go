@@ -85,7 +85,8 @@ func TestNeedsWaitForReadiness(t *testing.T) { forNeedsModes(t, needsWaitForRead
 func needsWaitForReadiness(t *testing.T, m mode) {
 	dir := t.TempDir()
 	db, app := filepath.Join(dir, "db"), filepath.Join(dir, "app")
-	makeService(t, db, "sleep 1\ndate +%s%N >../db-ready\necho >&4\nexec sleep 1000", "")
+	// db is ready once the test has seen app wait for it.
+	makeService(t, db, "until [ -e ../db-go ]; do sleep 0.05; done\ndate +%s%N >../db-ready\necho >&4\nexec sleep 1000", "")
 	writeFile(t, filepath.Join(db, "notification-fd"), "4\n", 0o644)
 	makeService(t, app, "date +%s%N >../app-started.new\nmv ../app-started.new ../app-started\nexec sleep 1000", "")
 	need(t, app, "db", m.name == "one-process")
@@ -100,6 +101,7 @@ func needsWaitForReadiness(t *testing.T, m mode) {
 		!strings.HasSuffix(string(out), " seconds, normally up, want up\n") || !strings.HasPrefix(string(out), app+": down ") {
 		t.Errorf("daemontools' svstat: %q %v", out, err)
 	}
+	writeFile(t, filepath.Join(dir, "db-go"), "", 0o644)
 	svtest.WaitFor(t, 10*time.Second, "app to start", func() bool { return svtest.Exists(filepath.Join(dir, "app-started")) })
 	// The start is when app's supervisor forked ./run, as its record
 	// says (what ./run's shell takes to run date is not the wait's);
