@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/eventfifo"
 	"daemontools/internal/sdnotify"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
@@ -238,6 +239,13 @@ func TestSvinfoAndSvwaitBothModes(t *testing.T) {
 
 			// A supervisor that ends while svwait waits ends the wait.
 			waiting := svwaitBackground(t, "-u", idle)
+			// Told once svwait watches (its FIFO is in the event
+			// directory): sooner, svscan may start idle's supervisor
+			// again before svwait looks, and svwait waits for that one.
+			svtest.WaitFor(t, 5*time.Second, "svwait to watch idle", func() bool {
+				fifos, _ := os.ReadDir(filepath.Join(idle, eventfifo.Dir))
+				return len(fifos) > 0
+			})
 			svtest.Svc(t, "/usr/bin/svc", "-x", idle)
 			if got, want := <-waiting, (testbin.Result{Stderr: "svwait: fatal: unable to watch " + idle + ": supervise not running\n", Code: 111}); got != want {
 				t.Errorf("svwait -u on a service whose supervisor ends: %+v, want %+v", got, want)
