@@ -765,7 +765,10 @@ func TestFatalLikeReference(t *testing.T) {
 				if tc.nobody {
 					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 				}
-				out, _ := cmd.CombinedOutput()
+				out, err := cmd.CombinedOutput()
+				if cmd.ProcessState == nil {
+					t.Fatalf("%s: %v", prog, err) // it did not start
+				}
 				got[i] = fmt.Sprintf("%d %s", cmd.ProcessState.ExitCode(), out)
 			}
 			if want := "111 multilog: fatal: " + tc.want + "\n"; got[0] != want || got[1] != want {
