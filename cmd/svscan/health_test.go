@@ -198,7 +198,9 @@ func healthHTTP(t *testing.T, m mode) {
 	}
 	code.Store(500)
 	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
-	if after.Restarts != 1 || *after.ExitProbe != "HTTP/1.0 500 Internal Server Error" {
+	// The new ./run is probed with 500 too: on a busy machine it may have
+	// been restarted again before the record is read.
+	if after.Restarts < 1 || after.ExitProbe == nil || *after.ExitProbe != "HTTP/1.0 500 Internal Server Error" {
 		t.Errorf("after: %+v", after)
 	}
 	code.Store(200)
