@@ -315,22 +315,30 @@ func pipeSize(t *testing.T, f *os.File) int {
 	return size
 }
 
+// onPipe starts `multilog ./d` in a fresh directory, which it returns,
+// reading a new pipe, whose write end and size as made it returns too.
+func onPipe(t *testing.T) (m *svtest.Group, stderr, w *os.File, size int, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	r, w, err := os.Pipe()
+	testbin.Must(t, err)
+	t.Cleanup(func() { w.Close() })
+	size = pipeSize(t, w)
+	m, stderr = launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
+	r.Close()
+	return m, stderr, w, size, dir
+}
+
 // Once the line is written, the pipe goes back to its size.
 func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	testbin.Must(t, err)
-	defer w.Close()
-	size := pipeSize(t, w)
-	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
-	r.Close()
+	m, stderr, w, size, dir := onPipe(t)
 	partial := strings.Repeat("ab", 40)
 	spliceUnblocked(t, w, partial)
 	if got := pipeSize(t, w); got <= size {
 		t.Errorf("pipe of %d bytes holds a line in 40 pieces, was %d", got, size)
 	}
-	_, err = w.Write([]byte("\n"))
+	_, err := w.Write([]byte("\n"))
 	testbin.Must(t, err)
 	svtest.WaitFor(t, 5*time.Second, "the line", func() bool { return logged(t, filepath.Join(dir, "d")) == partial+"\n" })
 	svtest.WaitFor(t, 5*time.Second, "the pipe to shrink back", func() bool { return pipeSize(t, w) == size })
@@ -344,20 +352,14 @@ func TestFragmentedLinePipeShrinksBack(t *testing.T) {
 // its size once empty.
 func TestBusyPipeGrowsAndShrinksBack(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	testbin.Must(t, err)
-	defer w.Close()
-	size := pipeSize(t, w)
-	m, stderr := launch(t, exec.Command(testbin.Path(t, "multilog"), "./d"), dir, r)
-	r.Close()
+	m, stderr, w, size, dir := onPipe(t)
 	waitAsleep(t, m.Pid(), 100*time.Millisecond)
 	// Stopped, multilog finds the pipe full when it looks again: every
 	// buffer full, the last line without its end, so that the pipe is
 	// not empty once the rest is written.
 	full := numbered(size/10, 6)[:size]
 	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGSTOP))
-	_, err = w.Write(full)
+	_, err := w.Write(full)
 	testbin.Must(t, err)
 	testbin.Must(t, m.Cmd.Process.Signal(syscall.SIGCONT))
 	svtest.WaitFor(t, 5*time.Second, "the pipe to grow", func() bool { return pipeSize(t, w) > size })
