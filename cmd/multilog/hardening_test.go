@@ -413,7 +413,14 @@ func TestBigWriteAfterPartialLine(t *testing.T) {
 			big := append([]byte(", then the rest\n"), numbered(5000, 6)...) // 150 KB: more than the pipe holds
 			written := make(chan error, 1)
 			go func() {
-				_, err := unix.Write(w, big)
+				// One write(2), continued where a signal to the thread
+				// (the runtime's preemption) cut it short.
+				var err error
+				for rest := big; len(rest) > 0 && (err == nil || err == unix.EINTR); {
+					var n int
+					n, err = unix.Write(w, rest)
+					rest = rest[max(n, 0):]
+				}
 				unix.Close(w)
 				written <- err
 			}()
