@@ -3,6 +3,7 @@ package main
 // Bad input and odd files (issue 12): each case hung or looped before.
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,13 +237,33 @@ func ctxtSwitches(t *testing.T, pid int) int {
 	return total
 }
 
-// waitAsleep waits until pid has not run once for window.
+// waitAsleep waits until every thread of pid sleeps and none has run
+// for window. (A thread that waits for a core on a busy machine does not
+// run either, but it is not asleep: it runs once it gets one.)
 func waitAsleep(t *testing.T, pid int, window time.Duration) {
 	t.Helper()
 	svtest.WaitFor(t, 5*time.Second, "multilog to sleep on its partial line", func() bool {
 		before := ctxtSwitches(t, pid)
-		return svtest.Holds(window, func() bool { return ctxtSwitches(t, pid) == before })
+		return svtest.Holds(window, func() bool { return sleeping(t, pid) && ctxtSwitches(t, pid) == before })
 	})
+}
+
+// sleeping tells whether every thread of pid is asleep (state S in its
+// stat).
+func sleeping(t *testing.T, pid int) bool {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	testbin.Must(t, err)
+	for _, task := range tasks {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/stat")
+		if err != nil {
+			continue // the thread ended
+		}
+		if i := bytes.LastIndexByte(stat, ')'); i < 0 || i+2 >= len(stat) || stat[i+2] != 'S' {
+			return false
+		}
+	}
+	return true
 }
 
 // accounts multilog runs as in the tests of its sleep: root, and nobody
