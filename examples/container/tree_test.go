@@ -26,6 +26,21 @@ func TestTreeUnderUnshare(t *testing.T) {
 	root := testbin.PublicDir(t)
 	dir := filepath.Join(root, "service")
 	testbin.Must(t, exec.Command("cp", "-a", filepath.Join(here, "service"), dir).Run())
+	// The stop order, as the services see it: each notes its name in
+	// stops, outside the read-only tree, when told to stop. (The
+	// loggers' stamps are when each logger read the line, which two
+	// loggers may do in either order.)
+	stops := filepath.Join(root, "stops")
+	for _, name := range []string{"app", "worker"} {
+		run := filepath.Join(dir, name, "run")
+		b, err := os.ReadFile(run)
+		testbin.Must(t, err)
+		noted := strings.Replace(string(b), `echo "stopping";`, `echo "stopping"; echo `+name+` >>`+stops+`;`, 1)
+		if noted == string(b) {
+			t.Fatalf("%s says nothing when stopped:\n%s", run, b)
+		}
+		testbin.Must(t, os.WriteFile(run, []byte(noted), 0o755))
+	}
 	// As the Dockerfile's RUN does.
 	if out, err := exec.Command(filepath.Join(here, "prepare"), dir, "/run/supervise").CombinedOutput(); err != nil {
 		t.Fatalf("prepare: %v %s", err, out)
@@ -108,8 +123,8 @@ func TestTreeUnderUnshare(t *testing.T) {
 		t.Fatalf("last lines missing; stderr:\n%s\nstdout:\n%s", b, c)
 	}
 	// worker needs app: it stops first.
-	if worker, app := stamp(t, stdout, "worker", "stopping"), stamp(t, stdout, "app", "stopping"); app < worker {
-		t.Errorf("app stopped at %s, before worker at %s", app, worker)
+	if b, err := os.ReadFile(stops); err != nil || string(b) != "worker\napp\n" {
+		t.Errorf("stopped in the order %q (%v), want worker, then app", b, err)
 	}
 }
 
