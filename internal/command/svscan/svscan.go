@@ -135,6 +135,7 @@ func oneProcessReady(opt *scan.Options) error {
 		if services >= collectFrom {
 			debug.FreeOSMemory()
 		}
+		unmapCode()
 		if ready != nil {
 			ready(services)
 		}
