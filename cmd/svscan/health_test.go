@@ -300,8 +300,9 @@ func healthPaused(t *testing.T, m mode) {
 	if !svtest.Holds(1500*time.Millisecond, func() bool { h := readHealth(t, dir); return h.Pid == first.Pid }) {
 		t.Fatalf("restarted while paused: %+v", readHealth(t, dir))
 	}
-	svtest.OurSvc(t, "-c", dir)
+	// Before svc -c: the supervisor may act on it before svc returns.
 	resumed := time.Now()
+	svtest.OurSvc(t, "-c", dir)
 	waitHealth(t, dir, "a restart", func(h healthOf) bool { return h.Pid != first.Pid && h.Pid != 0 })
 	if took := time.Since(resumed); took < 900*time.Millisecond {
 		t.Errorf("restarted %v after svc -c, within the grace", took)
