@@ -4,9 +4,9 @@
 // it; see there for the usage.
 //
 // Every figure is measured: proportional set size of supervisors and
-// scanners, latencies (restart after a crash, up command
-// to running, new service directory to running), idle wake-ups, and the
-// status tool over many directories. Families take turns within each round
+// scanners, latencies (restart after a crash, beside its floor with no
+// supervisor, up command to running, new service directory to running),
+// idle wake-ups, and the status tool over many directories. Families take turns within each round
 // and the figures are medians. Every process started is killed at the end:
 // the harness is a child subreaper, so nothing escapes it.
 package main
@@ -148,6 +148,7 @@ func run(ours string, sz sizes, take map[string]bool, out io.Writer) error {
 		}
 		addLatency(add, "restart after SIGKILL", lat, notBuilt(me.supervisor))
 		addLatency(add, "restart after SIGKILL, ours under svscan -1", asOurs(lat, "ours -1"), notBuilt(me.scanner))
+		addFloor(add, lat, notBuilt(me.supervisor))
 	}
 
 	if take["up"] {
@@ -240,6 +241,10 @@ const notes = `
   come sooner). s6-supervise waits a second after a death by design;
   s6-svscan scans only when told, so its figure includes s6-svscanctl -a;
   daemontools' svscan and runsvdir look every five seconds.
+- Restart floor: the same sample with no supervisor, once a round, the
+  harness itself killing ./run, reaping it and starting it again (the
+  process dying, fork and exec of the shell, its append to starts, the
+  polling); a supervisor's own part is its median minus the floor.
 - Clients: svstat, svc and svok from fork to exit, on one service
   Debian's supervise keeps up, ours and daemontools' taking turns.
 - Wake-ups: voluntary context switches of all threads over one window,
@@ -259,6 +264,21 @@ func addLatency(add func(string, map[string]float64, map[string]string), what st
 	}
 	add(fmt.Sprintf("%s, median of %d, ms", what, n), p50, missing)
 	add(fmt.Sprintf("%s, p95 of %d, ms", what, n), p95, missing)
+}
+
+// addFloor adds the restart floor, the same in every column, and each
+// supervisor's median above it, ours in both modes.
+func addFloor(add func(string, map[string]float64, map[string]string), lat latencies, missing map[string]string) {
+	floor := median(lat["floor"])
+	all, own := map[string]float64{}, map[string]float64{}
+	for name, xs := range lat {
+		if name != "floor" {
+			all[name], own[name] = floor, median(xs)-floor
+		}
+	}
+	add(fmt.Sprintf("restart floor, no supervisor, median of %d, ms", len(lat["floor"])), all, nil)
+	add("restart, supervisor's own part (median minus floor), ms", own, missing)
+	add("restart, supervisor's own part, ours under svscan -1, ms", asOurs(own, "ours -1"), missing)
 }
 
 // printTable writes the rows as markdown; the ratio columns are peer
