@@ -733,15 +733,15 @@ func TestFatalLikeReference(t *testing.T) {
 	// nobody's own directory, read-only by its mode alone.
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ro"), 0o555))
 	testbin.Must(t, os.Chown(filepath.Join(dir, "ro"), 65534, 65534))
-	// A copy nobody can run.
-	b, err := os.ReadFile(ours)
-	if err != nil {
-		t.Fatal(err)
+	// A copy nobody can run, written by cp: written here, its descriptor
+	// would be in every process the other tests fork meanwhile, until
+	// their exec, and running it could fail with "text file busy".
+	copied := filepath.Join(dir, "multilog")
+	if out, err := exec.Command("cp", ours, copied).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
 	}
-	ours = filepath.Join(dir, "multilog")
-	if err := os.WriteFile(ours, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testbin.Must(t, os.Chmod(copied, 0o755))
+	ours = copied
 	for _, tc := range []struct {
 		name   string
 		args   []string
