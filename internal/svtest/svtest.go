@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,9 +42,20 @@ func Main(m *testing.M) {
 // Group is a command started as the leader of a new session (so also of a
 // new process group): everything it starts and that does not leave the
 // session is killed with it.
+//
+// A session's id is its leader's pid, which the system may give another
+// process once the session has no process left, zombies included; that
+// process may lead a session of another test. Every process of a session
+// is reaped by another of the session or, the last, by this process (its
+// leader by Start, orphans by Reap), so the group notes when its session
+// ends and from then on owns no process.
 type Group struct {
 	Cmd  *exec.Cmd
 	done chan struct{}
+
+	mu           sync.Mutex // held while reaping, so ended is exact
+	leaderReaped bool
+	ended        bool // the session has no process left
 }
 
 // Start starts cmd as the leader of a new session and registers a cleanup
@@ -62,7 +74,15 @@ func Start(t testing.TB, cmd *exec.Cmd) *Group {
 	}
 	g := &Group{Cmd: cmd, done: make(chan struct{})}
 	go func() {
+		// Reaped only under mu: until then the zombie keeps the id.
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+		g.mu.Lock()
+		alone := len(g.sessionProcs()) == 1
 		cmd.Wait()
+		g.leaderReaped, g.ended = true, alone
+		g.mu.Unlock()
 		close(g.done)
 	}()
 	t.Cleanup(func() { g.kill(t) })
@@ -104,15 +124,39 @@ func (g *Group) Wait(t testing.TB, timeout time.Duration) int {
 // died. The leader is reaped by Start's goroutine. It reaps no other
 // child: another test may be waiting for it.
 func (g *Group) Reap() {
-	for _, s := range g.procs() {
-		if s.PPid == os.Getpid() && s.Pid != g.Pid() {
-			unix.Wait4(s.Pid, nil, unix.WNOHANG, nil)
-		}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ended {
+		return
 	}
+	left := g.sessionProcs()
+	// Zombies fork nothing: if all that is left are zombies this process
+	// reaps, the session ends with them.
+	all := g.leaderReaped && len(left) > 0
+	for _, s := range left {
+		reaped := false
+		if s.State == 'Z' && s.PPid == os.Getpid() && s.Pid != g.Pid() {
+			pid, _ := unix.Wait4(s.Pid, nil, unix.WNOHANG, nil)
+			reaped = pid == s.Pid
+		}
+		all = all && reaped
+	}
+	g.ended = all
 }
 
-// procs lists the processes of the session, zombies included.
+// procs lists the processes of the session, zombies included; none once
+// it has ended.
 func (g *Group) procs() []Stat {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sessionProcs()
+}
+
+// sessionProcs is procs with mu held.
+func (g *Group) sessionProcs() []Stat {
+	if g.ended {
+		return nil
+	}
 	var ps []Stat
 	for _, s := range AllProcs() {
 		if s.Session == g.Pid() {
@@ -134,10 +178,13 @@ func (g *Group) Kill9(t testing.TB) {
 func (g *Group) kill(t testing.TB) {
 	deadline := time.Now().Add(Scaled(10 * time.Second))
 	for {
-		left := g.procs()
+		// Killed under mu: none of them is reaped here before its kill.
+		g.mu.Lock()
+		left := g.sessionProcs()
 		for _, s := range left {
 			syscall.Kill(s.Pid, syscall.SIGKILL)
 		}
+		g.mu.Unlock()
 		g.Reap()
 		if len(left) == 0 && g.HasExited() {
 			return

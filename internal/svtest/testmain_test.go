@@ -2,8 +2,6 @@ package svtest
 
 import (
 	"testing"
-
-	"daemontools/internal/testbin"
 )
 
-func TestMain(m *testing.M) { testbin.Main(m) }
+func TestMain(m *testing.M) { Main(m) }

@@ -1,0 +1,49 @@
+package svtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A group's session ends when its last process, here one that outlives
+// the leader, is reaped; not before.
+func TestGroupNotesTheEndOfItsSession(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command("sh", "-c", "(while [ ! -e go ]; do sleep 0.01; done) & exit 0")
+	cmd.Dir = dir
+	g := Start(t, cmd)
+	g.Wait(t, 5*time.Second)
+	g.Reap()
+	if len(g.procs()) == 0 {
+		t.Fatal("the session ended with its leader, though the loop runs")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 5*time.Second, "the session to end", func() bool {
+		g.Reap()
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.ended
+	})
+	if left := g.procs(); left != nil {
+		t.Errorf("an ended session still has %v", left)
+	}
+}
+
+// Once a group's session has ended, its id may be another test's
+// session's: the group kills nothing of it.
+func TestEndedGroupKillsNothing(t *testing.T) {
+	t.Parallel()
+	other := Start(t, exec.Command("sleep", "1000"))
+	ended := &Group{Cmd: other.Cmd, done: make(chan struct{}), leaderReaped: true, ended: true}
+	close(ended.done)
+	ended.kill(t)
+	if !Alive(other.Pid()) {
+		t.Error("an ended group's cleanup killed the process that has its id")
+	}
+}
