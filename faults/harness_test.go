@@ -94,6 +94,27 @@ func fdCount(pid int) (int, error) {
 	return len(ents), err
 }
 
+// openFDs maps each open descriptor of pid to what it points to, as
+// /proc/PID/fd's links say; one closed while they are read is left out.
+func openFDs(pid int) (map[int]string, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	fds := make(map[int]string, len(ents))
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if target, err := os.Readlink(dir + e.Name()); err == nil {
+			fds[n] = target
+		}
+	}
+	return fds, nil
+}
+
 // manyServices makes count services in root, each running sleep, and a
 // logger for every tenth; it returns their directories, loggers included.
 func manyServices(t testing.TB, root string, count int) []string {

@@ -3,9 +3,11 @@ package faults
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -206,7 +208,10 @@ func crashLoop(t *testing.T, finish string) string {
 		_, err := os.Stat(startsFile)
 		return err
 	})
-	fds, err := fdCount(pid)
+	// The descriptors supervise holds throughout: those in every reading
+	// of the first half of the loop, so not one opened for a moment (to
+	// fork, or to write the status) nor one leaked by a restart.
+	steady, err := openFDs(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +243,13 @@ func crashLoop(t *testing.T, finish string) string {
 		if p.HasExited() {
 			t.Fatalf("supervise exited: %v\n%s", p.Cmd.ProcessState, p.out)
 		}
+		if now.Sub(begin) < duration/2 {
+			fds, err := openFDs(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maps.DeleteFunc(steady, func(fd int, target string) bool { return fds[fd] != target })
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	st1, err := svtest.ReadStat(pid)
@@ -262,10 +274,10 @@ func crashLoop(t *testing.T, finish string) string {
 	if used, limit := st1.Ticks-st0.Ticks, uint64(duration/tick/50); used > limit {
 		t.Errorf("supervise used %d CPU ticks in %v, limit %d", used, duration, limit)
 	}
-	svtest.WaitForNil(t, 3*time.Second, "descriptors back to start", func() error {
-		n, err := fdCount(pid)
-		if err == nil && n != fds {
-			err = fmt.Errorf("%d descriptors open, %d at start", n, fds)
+	svtest.WaitForNil(t, 3*time.Second, "descriptors back to the steady ones", func() error {
+		fds, err := openFDs(pid)
+		if err == nil && !maps.Equal(fds, steady) {
+			err = fmt.Errorf("descriptors open beyond the steady ones %v, steady ones closed %v", fdsNotIn(fds, steady), fdsNotIn(steady, fds))
 		}
 		return err
 	})
@@ -273,6 +285,18 @@ func crashLoop(t *testing.T, finish string) string {
 	// Control is obeyed inside the restart delay, and the loop stops.
 	svtest.StopsInRestartGap(t, prog(t, "svc"), dir, startsFile)
 	return dir
+}
+
+// fdsNotIn lists the descriptors of a that b lacks or has pointing elsewhere.
+func fdsNotIn(a, b map[int]string) []string {
+	var diff []string
+	for fd, target := range a {
+		if b[fd] != target {
+			diff = append(diff, fmt.Sprintf("%d:%s", fd, target))
+		}
+	}
+	slices.Sort(diff)
+	return diff
 }
 
 // tick is the unit of the times in /proc/PID/stat (USER_HZ is 100 on Linux).
