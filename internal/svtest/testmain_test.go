@@ -4,4 +4,6 @@ import (
 	"testing"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+func TestMain(m *testing.M) {
+	Main(m)
+}
