@@ -90,7 +90,7 @@ func TestGuardPasses(t *testing.T) {
 // Main (svtest.Main calls it), so that none can leave a process behind
 // unnoticed.
 func TestEveryPackageGuarded(t *testing.T) {
-	callsMain := regexp.MustCompile(`\b(testbin\.|svtest\.|\t)Main(WithoutProcesses)?\(m\)`)
+	callsMain := regexp.MustCompile(`(\btestbin\.|\bsvtest\.|\t)Main(WithoutProcesses)?\(m\)`)
 	root, err := Root()
 	Must(t, err)
 	tests, guarded := map[string]bool{}, map[string]bool{}
