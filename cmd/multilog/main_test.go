@@ -733,14 +733,9 @@ func TestFatalLikeReference(t *testing.T) {
 	// nobody's own directory, read-only by its mode alone.
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "ro"), 0o555))
 	testbin.Must(t, os.Chown(filepath.Join(dir, "ro"), 65534, 65534))
-	// A copy nobody can run, written by cp: written here, its descriptor
-	// would be in every process the other tests fork meanwhile, until
-	// their exec, and running it could fail with "text file busy".
+	// A copy nobody can run.
 	copied := filepath.Join(dir, "multilog")
-	if out, err := exec.Command("cp", ours, copied).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	testbin.Must(t, os.Chmod(copied, 0o755))
+	svtest.CopyProgram(t, ours, copied)
 	ours = copied
 	for _, tc := range []struct {
 		name   string

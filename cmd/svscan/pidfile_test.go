@@ -249,9 +249,7 @@ func TestOneProcessPidfileAddedSpawnFails(t *testing.T) {
 	pf := filepath.Join(dir, "pf")
 	makeService(t, pf, "exec /bin/sleep 1000", "")
 	alone := filepath.Join(root, "bin", "svscan")
-	exe, err := os.ReadFile(testbin.Path(t, "svscan"))
-	testbin.Must(t, err)
-	writeFile(t, alone, string(exe), 0o755)
+	svtest.CopyProgram(t, testbin.Path(t, "svscan"), alone)
 	s := startProgram(t, alone, []string{"-1", dir}, scan.IntervalEnv+"=1h")
 	pid := waitUp(t, 5*time.Second, pf)[pf]
 	writeFile(t, filepath.Join(pf, "pidfile"), "daemon.pid\n", 0o644)

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -333,4 +334,17 @@ func NewRand(t testing.TB, env string) *rand.Rand {
 	}
 	t.Logf("%s=%d", env, seed)
 	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// CopyProgram copies the executable src to dst, mode 755, through cp: a
+// file written by the test process itself may be open in a process that
+// a test beside it has just forked and not yet exec'd, and running the
+// copy would then fail with "text file busy".
+func CopyProgram(t testing.TB, src, dst string) {
+	t.Helper()
+	testbin.Must(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+	if out, err := exec.Command("cp", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s %s: %v %s", src, dst, err, out)
+	}
+	testbin.Must(t, os.Chmod(dst, 0o755))
 }
