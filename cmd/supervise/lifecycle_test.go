@@ -32,11 +32,14 @@ const finishLogs = "#!/bin/sh\necho \"$1 $2 $(pwd)\" >> finished\n"
 
 // ./finish gets ./run's exit code and signal, in the service directory;
 // the service is down and "finishing" meanwhile; then ./run starts again.
-// A run killed by each signal gives 256 and that signal.
+// A run killed by each signal gives 256 and that signal. ./finish lasts
+// until the test has seen "finishing" and releases it, however slowly the
+// test is scheduled.
 func TestFinishGetsExit(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 100")
-	writeFile(t, dir, "finish", finishLogs+"exec sleep 0.3\n", 0o755)
+	writeFile(t, dir, "finish", finishLogs+"until rm release 2>/dev/null; do sleep 0.02; done\n", 0o755)
+	release := func() { writeFile(t, dir, "release", "", 0o644) }
 	_, errFile := svtest.StartSupervise(t, dir)
 	signals := []unix.Signal{unix.SIGTERM, unix.SIGKILL, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
 	var want []string
@@ -49,6 +52,7 @@ func TestFinishGetsExit(t *testing.T) {
 			f.LastExit != (status.Exit{Code: 256, Signal: int(sig)}) || f.Want != status.WantUp {
 			t.Errorf("while finishing after %v: %+v", sig, f)
 		}
+		release()
 	}
 	svtest.WaitStatus(t, dir, "the last restart", func(s status.Status) bool { return s.Pid != 0 && s.Restarts == uint32(len(signals)) })
 	if got := strings.Split(strings.TrimSpace(string(must(os.ReadFile(filepath.Join(dir, "finished"))))), "\n"); !slices.Equal(got, want) {
@@ -57,6 +61,8 @@ func TestFinishGetsExit(t *testing.T) {
 	// An exit code, and svc -d: no restart after finish.
 	writeFile(t, dir, "run", "#!/bin/sh\ntrap 'exit 3' TERM\necho $$ >> starts\nwhile :; do sleep 1 & wait; done\n", 0o755)
 	svtest.OurSvc(t, "-t", dir)
+	svtest.WaitStatus(t, dir, "finishing after -t", func(s status.Status) bool { return s.Finishing })
+	release()
 	restarted := svtest.WaitStatus(t, dir, "restarted with the new run", func(s status.Status) bool {
 		return s.Pid != 0 && s.Restarts == uint32(len(signals))+1
 	})
@@ -66,6 +72,8 @@ func TestFinishGetsExit(t *testing.T) {
 		return len(got) > 0 && got[len(got)-1] == strconv.Itoa(restarted.Pid)
 	})
 	svtest.OurSvc(t, "-d", dir)
+	svtest.WaitStatus(t, dir, "finishing after -d", func(s status.Status) bool { return s.Finishing })
+	release()
 	s := svtest.WaitStatus(t, dir, "down after finish", func(s status.Status) bool { return !s.Finishing && s.Pid == 0 })
 	if s.LastExit != (status.Exit{Code: 3}) || s.Want != status.WantDown || s.State != status.Stopped {
 		t.Errorf("after -d and finish: %+v", s)
