@@ -81,8 +81,12 @@ func TestBoot(t *testing.T) {
 	default:
 	}
 	// svscan starts itself again with one processor (gomaxprocs), which adds
-	// two names to its own environment, never to its children's.
-	env := strings.TrimSuffix(read(pid, "environ"), "GOMAXPROCS=1\x00SVSCAN_GOMAXPROCS=added\x00")
+	// two names to its own environment, never to its children's; the
+	// environment is read once that exec is done (during it, /proc shows
+	// none).
+	const added = "GOMAXPROCS=1\x00SVSCAN_GOMAXPROCS=added\x00"
+	svtest.WaitFor(t, 5*time.Second, "svscan started again", func() bool { return strings.HasSuffix(read(pid, "environ"), added) })
+	env := strings.TrimSuffix(read(pid, "environ"), added)
 	if env != "PATH="+testbin.Dir(t)+":/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\x00NOTIFY_SOCKET="+sock+"\x00" {
 		t.Errorf("svscan's environment %q", env)
 	}
