@@ -50,9 +50,11 @@ func supervised(t *testing.T, ref bool, body string, down bool) string {
 		prog = testbin.Reference(t, "supervise")
 	}
 	svtest.Start(t, exec.Command(prog, dir))
+	// The record comes just before supervise opens supervise/ok, by
+	// which svwait and svok tell that it runs: both are waited for.
 	svtest.WaitFor(t, 5*time.Second, "supervise to start", func() bool {
 		s, ok := svtest.ReadStatus(t, dir)
-		return ok && (down || s.Pid != 0)
+		return ok && (down || s.Pid != 0) && exec.Command(testbin.Path(t, "svok"), dir).Run() == nil
 	})
 	return dir
 }
