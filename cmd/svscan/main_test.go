@@ -428,6 +428,28 @@ func restartsDeadSupervise(t *testing.T, m mode) {
 	}
 }
 
+// A SIGHUP that comes with the SIGCHLD of a supervise process that has
+// exited (svscan was stopped meanwhile, so both wait together) starts it
+// again: svscan reaps before it scans, whatever order the signals take.
+func TestHupWithSuperviseExit(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "service")
+	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "")
+	s := modes[0].start(t, dir, scan.IntervalEnv+"=1h")
+	waitUp(t, 5*time.Second, dir+"/a")
+	pid := s.supervisePid("a")
+	s.signal(t, syscall.SIGSTOP)
+	t.Cleanup(func() { s.Cmd.Process.Signal(syscall.SIGCONT) })
+	svtest.OurSvc(t, "-dx", dir+"/a")
+	svtest.WaitFor(t, 5*time.Second, "supervise to exit", func() bool { return !svtest.Alive(pid) })
+	s.signal(t, syscall.SIGHUP)
+	s.signal(t, syscall.SIGCONT)
+	waitUp(t, 7*time.Second, dir+"/a")
+	if again := s.supervisePid("a"); again == pid || again == 0 {
+		t.Errorf("supervise pid %d, before %d", again, pid)
+	}
+}
+
 // A new service directory, made in place, renamed in or linked in, is
 // running without waiting for the periodic scan.
 func TestPicksUpNewServiceAtOnce(t *testing.T) { forModes(t, picksUpNewServiceAtOnce) }
