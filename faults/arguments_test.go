@@ -37,9 +37,10 @@ var argWords = []string{
 func argFixture(t *testing.T) string {
 	dir := testbin.PublicDir(t)
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "adir"), 0o755))
-	testbin.Must(t, os.WriteFile(filepath.Join(dir, "afile"), []byte("text\n"), 0o755))
+	svtest.WriteExecutable(t, filepath.Join(dir, "afile"), []byte("text\n"))
 	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o666))
-	testbin.Must(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("#!/bin/sh\n"), 0o700))
+	svtest.WriteExecutable(t, filepath.Join(dir, "secret"), []byte("#!/bin/sh\n"))
+	testbin.Must(t, os.Chmod(filepath.Join(dir, "secret"), 0o700))
 	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "closed", "dir"), 0o700))
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "closed"), 0o700))
 	env := filepath.Join(dir, "envdir")

@@ -200,7 +200,7 @@ func crashLoop(t *testing.T, finish string) string {
 	startsFile := filepath.Join(root, "starts")
 	svtest.NewService(t, dir, svtest.LogStartTime+startsFile+"\nexit 1")
 	if finish != "" {
-		testbin.Must(t, os.WriteFile(filepath.Join(dir, "finish"), []byte(finish), 0o755))
+		svtest.WriteExecutable(t, filepath.Join(dir, "finish"), []byte(finish))
 	}
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
 	pid := p.Pid()

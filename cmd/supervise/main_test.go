@@ -355,18 +355,21 @@ func TestRunNotStartable(t *testing.T) {
 	missing := testbin.Missing(t)
 	tests := []struct {
 		name   string
-		prep   func(run string) error
+		prep   func(t *testing.T, run string) error
 		reason string
 	}{
-		{"missing", os.Remove, "file does not exist"},
-		{"not executable", func(run string) error { return os.Chmod(run, 0o644) }, "access denied"},
-		{"bad interpreter", func(run string) error { return os.WriteFile(run, []byte("#!"+missing+"\n"), 0o755) }, "file does not exist"},
+		{"missing", func(_ *testing.T, run string) error { return os.Remove(run) }, "file does not exist"},
+		{"not executable", func(_ *testing.T, run string) error { return os.Chmod(run, 0o644) }, "access denied"},
+		{"bad interpreter", func(t *testing.T, run string) error {
+			svtest.WriteExecutable(t, run, []byte("#!"+missing+"\n"))
+			return nil
+		}, "file does not exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := newService(t, "exec sleep 100")
-			testbin.Must(t, tc.prep(filepath.Join(dir, "run")))
+			testbin.Must(t, tc.prep(t, filepath.Join(dir, "run")))
 			_, errFile := svtest.StartSupervise(t, dir)
 			line := "supervise: fatal: unable to start " + dir + "/run: " + tc.reason
 			svtest.WaitFor(t, 5*time.Second, "two attempts", func() bool {
@@ -383,7 +386,7 @@ func TestRunNotStartable(t *testing.T) {
 				t.Errorf("status %+v", s)
 			}
 			// Once run is fixed, the next attempt starts it.
-			testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755))
+			svtest.WriteExecutable(t, filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"))
 			testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
 			svtest.WaitStatus(t, dir, "up once run is fixed", isUp)
 		})
@@ -415,7 +418,7 @@ func TestChildInherits(t *testing.T) {
 	t.Parallel()
 	// perl, unlike sh, leaves the signal mask as it finds it.
 	dir := newService(t, "")
-	testbin.Must(t, os.WriteFile(filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
+	svtest.WriteExecutable(t, filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
 opendir(my $fds, "/proc/self/fd") or die;
 my @fds = sort grep(!/^\./ && $_ != fileno($fds), readdir($fds));
 open(my $report, ">", "report") or die;
@@ -427,7 +430,7 @@ for my $file ("/proc/self/status", "/proc/self/limits") {
 print $report "fds @fds\n";
 close($report);
 exec "sleep", "100";
-`), 0o755))
+`))
 	errFile := filepath.Join(t.TempDir(), "stderr")
 	f, err := os.Create(errFile)
 	testbin.Must(t, err)

@@ -33,9 +33,7 @@ func TestBoot(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "a"), 0755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0755); err != nil {
-		t.Fatal(err)
-	}
+	svtest.WriteExecutable(t, filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"))
 	if err := os.Symlink(missing, filepath.Join(dir, "broken")); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +49,7 @@ func TestBoot(t *testing.T) {
 	if err := os.MkdirAll(hiddenDir, 0755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(hiddenDir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0755); err != nil {
-		t.Fatal(err)
-	}
+	svtest.WriteExecutable(t, filepath.Join(hiddenDir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"))
 	hiddenCmd := exec.Command(testbin.Path(t, "supervise"), hiddenDir)
 	hiddenCmd.Env = []string{path}
 	hidden := svtest.Start(t, hiddenCmd)

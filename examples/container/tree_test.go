@@ -39,7 +39,7 @@ func TestTreeUnderUnshare(t *testing.T) {
 		if noted == string(b) {
 			t.Fatalf("%s says nothing when stopped:\n%s", run, b)
 		}
-		testbin.Must(t, os.WriteFile(run, []byte(noted), 0o755))
+		svtest.WriteExecutable(t, run, []byte(noted))
 	}
 	// As the Dockerfile's RUN does.
 	if out, err := exec.Command(filepath.Join(here, "prepare"), dir, "/run/supervise").CombinedOutput(); err != nil {

@@ -336,15 +336,26 @@ func NewRand(t testing.TB, env string) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed))
 }
 
-// CopyProgram copies the executable src to dst, mode 755, through cp: a
-// file written by the test process itself may be open in a process that
-// a test beside it has just forked and not yet exec'd, and running the
-// copy would then fail with "text file busy".
+// CopyProgram copies the executable src to dst, mode 755 (see
+// WriteExecutable).
 func CopyProgram(t testing.TB, src, dst string) {
 	t.Helper()
+	b, err := os.ReadFile(src)
+	testbin.Must(t, err)
 	testbin.Must(t, os.MkdirAll(filepath.Dir(dst), 0o755))
-	if out, err := exec.Command("cp", src, dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp %s %s: %v %s", src, dst, err, out)
-	}
-	testbin.Must(t, os.Chmod(dst, 0o755))
+	WriteExecutable(t, dst, b)
+}
+
+// WriteExecutable writes content to the file path, created mode 755,
+// holding off this process's forks meanwhile: a process forked while the
+// file is open for writing holds it open until its exec, and until then
+// running the file fails with "text file busy". The fork lock, held for
+// writing from a fork to the child's exec (Go forks with vfork), keeps
+// every fork out of that time.
+func WriteExecutable(t testing.TB, path string, content []byte) {
+	t.Helper()
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(path, content, 0o755)
+	syscall.ForkLock.RUnlock()
+	testbin.Must(t, err)
 }

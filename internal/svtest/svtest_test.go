@@ -1,9 +1,12 @@
 package svtest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -45,5 +48,38 @@ func TestEndedGroupKillsNothing(t *testing.T) {
 	ended.kill(t)
 	if !Alive(other.Pid()) {
 		t.Error("an ended group's cleanup killed the process that has its id")
+	}
+}
+
+// A script WriteExecutable wrote runs at once, even while other
+// goroutines of this process fork and exec all along.
+func TestWriteExecutableBesideForks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	var forks sync.WaitGroup
+	for range 4 {
+		forks.Add(1)
+		go func() {
+			defer forks.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					exec.Command("true").Run()
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); forks.Wait() }()
+	// Long enough to be open for a while.
+	content := []byte("#!/bin/sh\nexit 0\n" + strings.Repeat("#\n", 1<<20))
+	for i := range 10 {
+		script := filepath.Join(dir, fmt.Sprintf("script%d", i))
+		WriteExecutable(t, script, content)
+		if out, err := exec.Command(script).CombinedOutput(); err != nil {
+			t.Fatalf("running %s, just written: %v %s", script, err, out)
+		}
 	}
 }
