@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,7 +49,16 @@ exec sleep 100000`)
 		}
 		return nil
 	})
-	time.Sleep(200 * time.Millisecond) // lines in flight at the kill
+	// Lines in flight at the kill: every logger has written one.
+	svtest.WaitForNil(t, 30*time.Second, "a line in every log", func() error {
+		for i := 0; i < len(dirs); i += 2 {
+			current := filepath.Join(dirs[i], "log/main/current")
+			if b, _ := os.ReadFile(current); !bytes.Contains(b, []byte("\n")) {
+				return fmt.Errorf("%s: %q", current, b)
+			}
+		}
+		return nil
+	})
 	p.Kill9(t)
 	svscan()
 	svtest.WaitForNil(t, time.Second, "every service supervised again", func() error {
