@@ -3,9 +3,11 @@ package faults
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,12 +90,6 @@ func start(t testing.TB, cmd *exec.Cmd) *proc {
 	return p
 }
 
-// fdCount counts the open descriptors of pid.
-func fdCount(pid int) (int, error) {
-	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
-	return len(ents), err
-}
-
 // openFDs maps each open descriptor of pid to what it points to, as
 // /proc/PID/fd's links say; one closed while they are read is left out.
 func openFDs(pid int) (map[int]string, error) {
@@ -132,38 +128,97 @@ func manyServices(t testing.TB, root string, count int) []string {
 	return dirs
 }
 
-// usage is what a scanner holds: descriptors, and memory in kB.
-type usage struct{ fds, rss, pss int }
+// usage is what a scanner holds: its steady descriptors, as how many
+// point to each thing, and memory in kB.
+type usage struct {
+	fds      map[string]int
+	rss, pss int
+}
 
-// measure reads what the scanner holds now.
+// measure reads what the scanner holds: the descriptors open in every
+// reading for half a second (not one opened for a moment, to scan or to
+// start a process), then its memory.
 func measure(t testing.TB, scan *proc) usage {
 	t.Helper()
 	var u usage
-	var err [3]error
-	u.fds, err[0] = fdCount(scan.Pid())
-	u.rss, err[1] = rssKB(scan.Pid())
-	u.pss, err[2] = pssKB(scan.Pid())
+	for end := time.Now().Add(500 * time.Millisecond); ; time.Sleep(10 * time.Millisecond) {
+		fds, err := openFDs(scan.Pid())
+		testbin.Must(t, err)
+		now := targets(fds)
+		if u.fds == nil {
+			u.fds = now
+		}
+		for target, n := range u.fds {
+			u.fds[target] = min(n, now[target])
+		}
+		maps.DeleteFunc(u.fds, func(_ string, n int) bool { return n == 0 })
+		if time.Now().After(end) {
+			break
+		}
+	}
+	var err [2]error
+	u.rss, err[0] = rssKB(scan.Pid())
+	u.pss, err[1] = pssKB(scan.Pid())
 	testbin.Must(t, errors.Join(err[:]...))
 	return u
 }
 
-// flat checks, after the faults, that the scanner holds the descriptors
-// it held before them (once it has settled) and has not grown by more than
-// a quarter and a megabyte, and logs both measures.
+// targets counts the descriptors of fds pointing to each thing.
+func targets(fds map[int]string) map[string]int {
+	n := make(map[string]int, len(fds))
+	for _, target := range fds {
+		n[target]++
+	}
+	return n
+}
+
+// flat checks, after the faults, that the scanner holds the steady
+// descriptors it held before them, no more and no fewer (a pidfd of a new
+// process counts as the one of the process it replaces), and has not grown
+// by more than a quarter and a megabyte, and logs both measures.
 func (u usage) flat(t testing.TB, scan *proc) {
 	t.Helper()
-	var now usage
+	var now map[string]int
 	svtest.WaitForNil(t, 10*time.Second, "the scanner's descriptors back where they were", func() error {
-		now = measure(t, scan)
-		if now.fds != u.fds {
-			return fmt.Errorf("%d descriptors, %d before the faults", now.fds, u.fds)
+		fds, err := openFDs(scan.Pid())
+		if err != nil {
+			return err
+		}
+		if now = targets(fds); !maps.Equal(now, u.fds) {
+			return fmt.Errorf("descriptors %s", fdsChanged(u.fds, now))
 		}
 		return nil
 	})
-	t.Logf("scanner: %d descriptors; resident %d kB, PSS %d kB before the faults; %d kB, %d kB after", u.fds, u.rss, u.pss, now.rss, now.pss)
-	if now.rss > u.rss+u.rss/4+1024 {
-		t.Errorf("the scanner grew from %d kB to %d kB", u.rss, now.rss)
+	rss, err := rssKB(scan.Pid())
+	testbin.Must(t, err)
+	pss, err := pssKB(scan.Pid())
+	testbin.Must(t, err)
+	steady := 0
+	for _, n := range u.fds {
+		steady += n
 	}
+	t.Logf("scanner: %d steady descriptors; resident %d kB, PSS %d kB before the faults; %d kB, %d kB after", steady, u.rss, u.pss, rss, pss)
+	if rss > u.rss+u.rss/4+1024 {
+		t.Errorf("the scanner grew from %d kB to %d kB", u.rss, rss)
+	}
+}
+
+// fdsChanged lists the things before and after point to by different
+// numbers of descriptors, with both numbers.
+func fdsChanged(before, after map[string]int) string {
+	var diff []string
+	for target := range maps.Keys(before) {
+		if before[target] != after[target] {
+			diff = append(diff, fmt.Sprintf("%s: %d, %d before", target, after[target], before[target]))
+		}
+	}
+	for target := range maps.Keys(after) {
+		if _, ok := before[target]; !ok {
+			diff = append(diff, fmt.Sprintf("%s: %d, none before", target, after[target]))
+		}
+	}
+	slices.Sort(diff)
+	return strings.Join(diff, "; ")
 }
 
 // rssKB returns the resident set size of pid in kB.
