@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
 
@@ -21,7 +22,7 @@ func TestLockIsFifo(t *testing.T) {
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "supervise"), 0o700))
 	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "supervise/lock"), 0o600))
 	run := func(prog string) testbin.Result {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), svtest.Scaled(5*time.Second))
 		defer cancel()
 		cmd := exec.CommandContext(ctx, prog, dir)
 		cmd.Args[0] = "supervise"
