@@ -37,10 +37,9 @@ var argWords = []string{
 func argFixture(t *testing.T) string {
 	dir := testbin.PublicDir(t)
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, "adir"), 0o755))
-	svtest.WriteExecutable(t, filepath.Join(dir, "afile"), []byte("text\n"))
+	svtest.WriteFile(t, filepath.Join(dir, "afile"), []byte("text\n"), 0o755)
 	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o666))
-	svtest.WriteExecutable(t, filepath.Join(dir, "secret"), []byte("#!/bin/sh\n"))
-	testbin.Must(t, os.Chmod(filepath.Join(dir, "secret"), 0o700))
+	svtest.WriteFile(t, filepath.Join(dir, "secret"), []byte("#!/bin/sh\n"), 0o700)
 	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "closed", "dir"), 0o700))
 	testbin.Must(t, os.Chmod(filepath.Join(dir, "closed"), 0o700))
 	env := filepath.Join(dir, "envdir")

@@ -200,7 +200,7 @@ func crashLoop(t *testing.T, finish string) string {
 	startsFile := filepath.Join(root, "starts")
 	svtest.NewService(t, dir, svtest.LogStartTime+startsFile+"\nexit 1")
 	if finish != "" {
-		svtest.WriteExecutable(t, filepath.Join(dir, "finish"), []byte(finish))
+		svtest.WriteFile(t, filepath.Join(dir, "finish"), []byte(finish), 0o755)
 	}
 	p := start(t, exec.Command(prog(t, "supervise"), dir))
 	pid := p.Pid()

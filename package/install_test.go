@@ -42,10 +42,10 @@ func TestRunThenUninstall(t *testing.T) {
 	testbin.Must(t, os.MkdirAll(filepath.Join(dirs["MANDIR"], "man1"), 0o755))
 	testbin.Must(t, os.WriteFile(filepath.Join(dirs["MANDIR"], "man1", "other.1"), []byte(".TH OTHER 1\n"), 0o644))
 	testbin.Must(t, os.MkdirAll(dirs["BINDIR"], 0o755))
-	svtest.WriteExecutable(t, filepath.Join(dirs["BINDIR"], "other"), []byte("#!/bin/sh\n"))
+	svtest.WriteFile(t, filepath.Join(dirs["BINDIR"], "other"), []byte("#!/bin/sh\n"), 0o755)
 	service := filepath.Join(dirs["SERVICEDIR"], "s")
 	testbin.Must(t, os.MkdirAll(service, 0o755))
-	svtest.WriteExecutable(t, filepath.Join(service, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"))
+	svtest.WriteFile(t, filepath.Join(service, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755)
 	before := snapshot(t, tmp)
 
 	script := func(name string) string { t.Helper(); return runScript(t, src, name, env) }

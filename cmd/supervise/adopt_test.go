@@ -24,7 +24,7 @@ import (
 func TestAdoptsRunningService(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
-	svtest.WriteExecutable(t, filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"))
+	svtest.WriteFile(t, filepath.Join(dir, "finish"), []byte("#!/bin/sh\necho \"$1 $2\" >> finished\n"), 0o755)
 	g, _ := svtest.StartSupervise(t, dir)
 	first := svtest.WaitStatus(t, dir, "up", isUp)
 	if first.Start == (procstart.ID{}) {

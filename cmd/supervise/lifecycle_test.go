@@ -18,7 +18,7 @@ import (
 
 func writeFile(t *testing.T, dir, name, content string, mode os.FileMode) {
 	t.Helper()
-	testbin.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), mode))
+	svtest.WriteFile(t, filepath.Join(dir, name), []byte(content), mode)
 }
 
 // stderrOf reads supervise's stderr file.

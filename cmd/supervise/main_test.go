@@ -361,7 +361,7 @@ func TestRunNotStartable(t *testing.T) {
 		{"missing", func(_ *testing.T, run string) error { return os.Remove(run) }, "file does not exist"},
 		{"not executable", func(_ *testing.T, run string) error { return os.Chmod(run, 0o644) }, "access denied"},
 		{"bad interpreter", func(t *testing.T, run string) error {
-			svtest.WriteExecutable(t, run, []byte("#!"+missing+"\n"))
+			svtest.WriteFile(t, run, []byte("#!"+missing+"\n"), 0o755)
 			return nil
 		}, "file does not exist"},
 	}
@@ -386,7 +386,7 @@ func TestRunNotStartable(t *testing.T) {
 				t.Errorf("status %+v", s)
 			}
 			// Once run is fixed, the next attempt starts it.
-			svtest.WriteExecutable(t, filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"))
+			svtest.WriteFile(t, filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 100\n"), 0o755)
 			testbin.Must(t, os.Chmod(filepath.Join(dir, "run"), 0o755))
 			svtest.WaitStatus(t, dir, "up once run is fixed", isUp)
 		})
@@ -418,7 +418,7 @@ func TestChildInherits(t *testing.T) {
 	t.Parallel()
 	// perl, unlike sh, leaves the signal mask as it finds it.
 	dir := newService(t, "")
-	svtest.WriteExecutable(t, filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
+	svtest.WriteFile(t, filepath.Join(dir, "run"), []byte(`#!/usr/bin/perl
 opendir(my $fds, "/proc/self/fd") or die;
 my @fds = sort grep(!/^\./ && $_ != fileno($fds), readdir($fds));
 open(my $report, ">", "report") or die;
@@ -430,7 +430,7 @@ for my $file ("/proc/self/status", "/proc/self/limits") {
 print $report "fds @fds\n";
 close($report);
 exec "sleep", "100";
-`))
+`), 0o755)
 	errFile := filepath.Join(t.TempDir(), "stderr")
 	f, err := os.Create(errFile)
 	testbin.Must(t, err)

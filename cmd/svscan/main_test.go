@@ -95,9 +95,7 @@ func writeFile(t testing.TB, path, content string, mode os.FileMode) {
 	if err := os.MkdirAll(filepath.Dir(path), 0755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
+	svtest.WriteFile(t, path, []byte(content), mode)
 }
 
 // makeService creates a service directory with run and, if logRun is not

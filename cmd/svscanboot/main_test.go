@@ -33,7 +33,7 @@ func TestBoot(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "a"), 0755); err != nil {
 		t.Fatal(err)
 	}
-	svtest.WriteExecutable(t, filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"))
+	svtest.WriteFile(t, filepath.Join(dir, "a/run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755)
 	if err := os.Symlink(missing, filepath.Join(dir, "broken")); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestBoot(t *testing.T) {
 	if err := os.MkdirAll(hiddenDir, 0755); err != nil {
 		t.Fatal(err)
 	}
-	svtest.WriteExecutable(t, filepath.Join(hiddenDir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"))
+	svtest.WriteFile(t, filepath.Join(hiddenDir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755)
 	hiddenCmd := exec.Command(testbin.Path(t, "supervise"), hiddenDir)
 	hiddenCmd.Env = []string{path}
 	hidden := svtest.Start(t, hiddenCmd)

@@ -221,7 +221,7 @@ func switches(t *testing.T, pid int) int {
 func TestDownDoneThenUpAgain(t *testing.T) {
 	t.Parallel()
 	dir := supervised(t, false, "exec sleep 100", false)
-	svtest.WriteExecutable(t, filepath.Join(dir, "finish"), []byte("#!/bin/sh\nsleep 0.2\n"))
+	svtest.WriteFile(t, filepath.Join(dir, "finish"), []byte("#!/bin/sh\nsleep 0.2\n"), 0o755)
 	// Up for over a second: ./run starts again as soon as ./finish exits.
 	svtest.WaitFor(t, 5*time.Second, "./run up for a second", func() bool {
 		s, ok := svtest.ReadStatus(t, dir)

@@ -39,7 +39,7 @@ func TestTreeUnderUnshare(t *testing.T) {
 		if noted == string(b) {
 			t.Fatalf("%s says nothing when stopped:\n%s", run, b)
 		}
-		svtest.WriteExecutable(t, run, []byte(noted))
+		svtest.WriteFile(t, run, []byte(noted), 0o755)
 	}
 	// As the Dockerfile's RUN does.
 	if out, err := exec.Command(filepath.Join(here, "prepare"), dir, "/run/supervise").CombinedOutput(); err != nil {

@@ -140,7 +140,7 @@ func TestExec(t *testing.T) {
 	dir := t.TempDir()
 	script := func(body string) {
 		os.Remove(filepath.Join(dir, ExecFile))
-		svtest.WriteExecutable(t, filepath.Join(dir, ExecFile), []byte("#!/bin/sh\n"+body))
+		svtest.WriteFile(t, filepath.Join(dir, ExecFile), []byte("#!/bin/sh\n"+body), 0o755)
 	}
 	script("echo \"fine in $PWD $X\"; echo second line\n")
 	cfg := config(Exec, Target{})
@@ -181,7 +181,7 @@ func TestExec(t *testing.T) {
 // the next rather than running beside it.
 func TestOneAtATime(t *testing.T) {
 	dir := t.TempDir()
-	svtest.WriteExecutable(t, filepath.Join(dir, ExecFile), []byte("#!/bin/sh\necho x >>runs\nif mkdir lock; then sleep 0.2; rmdir lock; else echo overlap >>runs; fi\n"))
+	svtest.WriteFile(t, filepath.Join(dir, ExecFile), []byte("#!/bin/sh\necho x >>runs\nif mkdir lock; then sleep 0.2; rmdir lock; else echo overlap >>runs; fi\n"), 0o755)
 	p := New()
 	defer p.Close()
 	p.Start(time.Now(), Config{Kind: Exec, Dir: dir, Interval: 10 * time.Millisecond, Timeout: time.Second, Failures: 3})

@@ -20,7 +20,7 @@ import (
 func NewService(t testing.TB, dir, body string) {
 	t.Helper()
 	testbin.Must(t, os.MkdirAll(dir, 0o755))
-	WriteExecutable(t, filepath.Join(dir, "run"), []byte("#!/bin/sh\n"+body+"\n"))
+	WriteFile(t, filepath.Join(dir, "run"), []byte("#!/bin/sh\n"+body+"\n"), 0o755)
 }
 
 // Svc runs the svc at path prog with args and fails the test unless it

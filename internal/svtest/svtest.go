@@ -337,25 +337,25 @@ func NewRand(t testing.TB, env string) *rand.Rand {
 }
 
 // CopyProgram copies the executable src to dst, mode 755 (see
-// WriteExecutable).
+// WriteFile).
 func CopyProgram(t testing.TB, src, dst string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
 	testbin.Must(t, err)
 	testbin.Must(t, os.MkdirAll(filepath.Dir(dst), 0o755))
-	WriteExecutable(t, dst, b)
+	WriteFile(t, dst, b, 0o755)
 }
 
-// WriteExecutable writes content to the file path, created mode 755,
+// WriteFile writes content to the file path as os.WriteFile does,
 // holding off this process's forks meanwhile: a process forked while the
 // file is open for writing holds it open until its exec, and until then
 // running the file fails with "text file busy". The fork lock, held for
 // writing from a fork to the child's exec (Go forks with vfork), keeps
 // every fork out of that time.
-func WriteExecutable(t testing.TB, path string, content []byte) {
+func WriteFile(t testing.TB, path string, content []byte, perm os.FileMode) {
 	t.Helper()
 	syscall.ForkLock.RLock()
-	err := os.WriteFile(path, content, 0o755)
+	err := os.WriteFile(path, content, perm)
 	syscall.ForkLock.RUnlock()
 	testbin.Must(t, err)
 }

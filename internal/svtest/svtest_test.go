@@ -51,9 +51,9 @@ func TestEndedGroupKillsNothing(t *testing.T) {
 	}
 }
 
-// A script WriteExecutable wrote runs at once, even while other
+// A script WriteFile wrote runs at once, even while other
 // goroutines of this process fork and exec all along.
-func TestWriteExecutableBesideForks(t *testing.T) {
+func TestWriteFileBesideForks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	stop := make(chan struct{})
@@ -77,7 +77,7 @@ func TestWriteExecutableBesideForks(t *testing.T) {
 	content := []byte("#!/bin/sh\nexit 0\n" + strings.Repeat("#\n", 1<<20))
 	for i := range 10 {
 		script := filepath.Join(dir, fmt.Sprintf("script%d", i))
-		WriteExecutable(t, script, content)
+		WriteFile(t, script, content, 0o755)
 		if out, err := exec.Command(script).CombinedOutput(); err != nil {
 			t.Fatalf("running %s, just written: %v %s", script, err, out)
 		}
