@@ -107,6 +107,9 @@ func probedService(t *testing.T, files ...string) (scan, svc string) {
 // is stopped and started again after health-failures probes, one
 // interval apart, and the record says why; svwait -H waits for it to be
 // healthy, which it is again after the restart (./run removes "close").
+// The server says it is ready once it listens, so that failures before
+// then do not count (the default grace of a service with readiness):
+// under load python3 may take longer than three probes to listen.
 func TestHealthTCP(t *testing.T) { forModes(t, healthTCP) }
 
 func healthTCP(t *testing.T, m mode) {
@@ -114,7 +117,7 @@ func healthTCP(t *testing.T, m mode) {
 	l.close() // a free port, for the service
 	const interval = 300 * time.Millisecond
 	scan, svc := probedService(t, "health-tcp", l.addr+"\n", "health-interval", "300\n", "health-failures", "3\n",
-		"health-grace", "0\n")
+		"notification-fd", "3\n")
 	_, port, _ := strings.Cut(l.addr, ":")
 	writeFile(t, filepath.Join(svc, "run"), `#!/bin/sh
 rm -f close
@@ -124,6 +127,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(16)
+os.write(3, b"\n")
 while not os.path.exists("close"):
     time.sleep(0.01)
 s.close()
@@ -135,23 +139,18 @@ while True:
 		t.Fatalf("svwait -H: exit %d; svstat -j: %+v", code, readHealth(t, svc))
 	}
 	before := readHealth(t, svc)
-	// (Under load python3 may bind too late for the first probes, and be
-	// restarted before it is healthy: that is no failure.)
 	if before.health() != "healthy" || *before.HealthProbe != "connected" || *before.HealthFailures != 0 {
 		t.Fatalf("before: %+v", before)
 	}
 	writeFile(t, filepath.Join(svc, "close"), "", 0o644)
 	closed := time.Now()
-	failing := waitHealth(t, svc, "a failed probe", func(h healthOf) bool { return h.health() == "unhealthy" })
-	if *failing.HealthProbe != "connection refused" || failing.Pid != before.Pid {
-		t.Errorf("failing: %+v", failing)
-	}
 	after := waitHealth(t, svc, "a restart", func(h healthOf) bool { return h.Pid != before.Pid })
-	took := time.Since(closed)
 	// The third failure comes two to three intervals after the close;
-	// the stop (TERM) and the start follow at once.
-	if took < 2*interval-50*time.Millisecond || took > svtest.Scaled(4*interval) {
-		t.Errorf("restarted %v after the port closed, want 3 intervals of %v (± one)", took, interval)
+	// the stop (TERM) and the start follow at once. The record says when
+	// the new process started: the test may look later.
+	rec, _ := svtest.ReadStatus(t, svc)
+	if took := rec.Since.Time().Sub(closed); rec.Pid != after.Pid || took < 2*interval-50*time.Millisecond || took > svtest.Scaled(4*interval) {
+		t.Errorf("restarted %v after the port closed (pid %d), want 3 intervals of %v (± one)", took, rec.Pid, interval)
 	}
 	if after.Restarts != before.Restarts+1 || after.ExitUnhealthy == nil || !*after.ExitUnhealthy || *after.ExitProbe != "connection refused" {
 		t.Errorf("after: %+v", after)
