@@ -103,37 +103,27 @@ func TestReusedPidNotAdopted(t *testing.T) {
 	}
 }
 
-// A record marking a start under way (a supervise killed between the
-// fork of ./run and the record naming it): the next supervise adopts the
-// orphan of the service directory that started after the mark, not one
-// that started before it (left by an earlier run), nor one elsewhere, and
-// starts no ./run while it runs.
+// A mark of a start under way (a supervise killed between the fork of
+// ./run and the record naming it; the record still names the process
+// before): the next supervise adopts the orphan of the service directory
+// that started after the mark, not one that started before it (left by an
+// earlier run, or named by the record), nor one elsewhere, and starts no
+// ./run while it runs.
 func TestStartUnderWayAdopted(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
-	orphan := func(where, marker string) int {
-		t.Helper()
-		cmd := exec.Command("sh", "-c", "sleep "+marker+" & echo $! > "+marker)
-		cmd.Dir = where
-		g := svtest.Start(t, cmd)
-		g.Wait(t, 5*time.Second)
-		b, err := os.ReadFile(filepath.Join(where, marker))
-		testbin.Must(t, err)
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		testbin.Must(t, err)
-		return pid
-	}
-	before := orphan(dir, "1001")
+	before := orphan(t, dir, "1001")
 	mark, last, err := procstart.Mark()
 	testbin.Must(t, err)
-	elsewhere := orphan(t.TempDir(), "1002")
-	run := orphan(dir, "1003")
-	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
-	record := status.Status{Want: status.WantUp, Spawning: true, Start: mark, LastPid: last, Restarts: 4}
-	testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record.Append(nil), 0o644))
+	elsewhere := orphan(t, t.TempDir(), "1002")
+	run := orphan(t, dir, "1003")
+	start, err := procstart.Of(before)
+	testbin.Must(t, err)
+	record := status.Status{Pid: before, Start: start, State: status.Running, Want: status.WantUp, Restarts: 4}
+	killedMidStart(t, dir, record, status.Mark{Start: mark, LastPid: last})
 	svtest.StartSupervise(t, dir)
-	s := svtest.WaitStatus(t, dir, "adopted", isUp)
-	if s.Pid != run || s.State != status.Running || s.Spawning || s.Restarts != 4 {
+	s := svtest.WaitStatus(t, dir, "adopted", func(s status.Status) bool { return isUp(s) && s.Since != record.Since })
+	if s.Pid != run || s.State != status.Running || s.Restarts != 4 || s.LastExit != (status.Exit{Unknown: true}) {
 		t.Fatalf("record %+v, want pid %d adopted (before the mark %d, elsewhere %d)", s, run, before, elsewhere)
 	}
 	if !svtest.Holds(svtest.Scaled(300*time.Millisecond), func() bool { return !svtest.Exists(filepath.Join(dir, "starts")) }) {
@@ -143,6 +133,62 @@ func TestStartUnderWayAdopted(t *testing.T) {
 	waitStarts(t, dir, 1)
 	if !svtest.Alive(before) || !svtest.Alive(elsewhere) {
 		t.Errorf("an orphan not adopted ended: %d %v, %d %v", before, svtest.Alive(before), elsewhere, svtest.Alive(elsewhere))
+	}
+}
+
+// orphan starts "sleep marker" in the directory where as an orphan,
+// child of this process (a subreaper) or init, and gives its pid.
+func orphan(t *testing.T, where, marker string) int {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "sleep "+marker+" & echo $! > "+marker)
+	cmd.Dir = where
+	g := svtest.Start(t, cmd)
+	g.Wait(t, 5*time.Second)
+	b, err := os.ReadFile(filepath.Join(where, marker))
+	testbin.Must(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	testbin.Must(t, err)
+	return pid
+}
+
+// killedMidStart leaves in dir the record and the mark of a start under
+// way that a supervise killed during a start would leave, and gives a
+// descriptor of dir.
+func killedMidStart(t *testing.T, dir string, record status.Status, mark status.Mark) int {
+	t.Helper()
+	testbin.Must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))
+	testbin.Must(t, os.WriteFile(filepath.Join(dir, status.File), record.Append(nil), 0o644))
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	testbin.Must(t, err)
+	t.Cleanup(func() { unix.Close(fd) })
+	testbin.Must(t, status.WriteMark(fd, mark))
+	return fd
+}
+
+// A mark made old by the record (a supervise killed after the record
+// naming the new ./run but before it cleared the mark): the next
+// supervise adopts the process the record names, not the first orphan of
+// the service directory started after the mark, and starts no ./run.
+func TestMarkMadeOldByRecord(t *testing.T) {
+	t.Parallel()
+	dir := newService(t, "echo $$ >> starts\nexec sleep 1000")
+	mark, last, err := procstart.Mark()
+	testbin.Must(t, err)
+	first := orphan(t, dir, "1004")
+	run := orphan(t, dir, "1005")
+	start, err := procstart.Of(run)
+	testbin.Must(t, err)
+	record := status.Status{Pid: run, Start: start, State: status.Running, Want: status.WantUp, Restarts: 2}
+	fd := killedMidStart(t, dir, record, status.Mark{Start: mark, LastPid: last})
+	svtest.StartSupervise(t, dir)
+	// Cleared once the supervise has written its record.
+	svtest.WaitFor(t, 10*time.Second, "the mark cleared", func() bool { return status.ReadMark(fd) == (status.Mark{}) })
+	s, err := status.ReadAll(filepath.Join(dir, status.File))
+	if err != nil || s.Pid != run || s.Restarts != 2 || s.Exited {
+		t.Fatalf("record %+v %v, want pid %d adopted (not %d)", s, err, run, first)
+	}
+	if !svtest.Holds(svtest.Scaled(300*time.Millisecond), func() bool { return !svtest.Exists(filepath.Join(dir, "starts")) }) {
+		t.Fatalf("./run started beside the adopted process: %q", lines(t, filepath.Join(dir, "starts")))
 	}
 }
 
@@ -277,8 +323,8 @@ func TestStartErrorRecorded(t *testing.T) {
 // found by the next supervise, which adopts it rather than starting a
 // second copy. strace holds supervise's writes of the record (the rename
 // into place) after the first for 300 ms, so that ./run always runs, and
-// kills supervise, before the record names it: only the record written
-// before the fork, marking the start under way, tells of it.
+// kills supervise, before the record names it: only the mark written
+// before the fork (status.MarkFile) tells of it.
 func TestKilledJustAfterStart(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "if [ ! -e killed ]; then touch killed; kill -9 $PPID; fi\necho $$ >> starts\nexec sleep 1000")

@@ -171,7 +171,7 @@ func TestTimeoutKill(t *testing.T) {
 		svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
 		sent := time.Now() // before: supervise may act before svc has exited
 		svtest.OurSvc(t, "-d", dir)
-		// Exited: a record with no pid before it is the start under way.
+		// Exited: not a record of before the start.
 		s := svtest.WaitStatus(t, dir, "killed", func(s status.Status) bool { return s.Pid == 0 && s.Exited })
 		if time.Since(sent) < 300*time.Millisecond {
 			t.Errorf("killed after %v, before timeout-kill", time.Since(sent))

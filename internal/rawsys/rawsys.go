@@ -80,6 +80,19 @@ func Pread(fd int, b []byte, off int64) (int, error) {
 	return int(r), nil
 }
 
+// Pwrite is pwrite(2) at offset off.
+func Pwrite(fd int, b []byte, off int64) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	r, _, e := unix.RawSyscall6(unix.SYS_PWRITE64, uintptr(fd), uintptr(p), uintptr(len(b)), uintptr(off), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
 // Openat is openat(2) of path relative to the directory open as at (or
 // to the working directory for unix.AT_FDCWD); pass O_NONBLOCK where an
 // open could wait (a FIFO).

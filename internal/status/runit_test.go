@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"daemontools/internal/testbin"
@@ -33,11 +32,7 @@ func TestStat(t *testing.T) {
 // WriteRunit replaces stat always, pid when told to: "PID\n", or empty
 // while down; a failure names the file and what it was renamed to.
 func TestWriteRunit(t *testing.T) {
-	dir := t.TempDir()
-	testbin.Must(t, os.Mkdir(filepath.Join(dir, "supervise"), 0o755))
-	dirfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	testbin.Must(t, err)
-	defer syscall.Close(dirfd)
+	dir, dirfd := serviceDir(t)
 	read := func(file string) string {
 		b, err := os.ReadFile(filepath.Join(dir, file))
 		testbin.Must(t, err)

@@ -98,14 +98,13 @@ const Version = 6
 //	42-53  when the next start is due
 //	54-69  the kernel's boot id when the process of the pid started (with
 //	       no pid: of ./finish while it runs, of ./run while its daemon is
-//	       awaited, the moment before a start of ./run under way)
+//	       awaited)
 //	70-77  its start time, clock ticks after boot (/proc/PID/stat); zero
 //	       with the boot id when there is no such process or it is not known
 //	78     more flags (flag2*)
 //	79     health (Health)
 //	80-91  when the stop of the process of the pid began (its down signal)
-//	92-95  pid of ./finish while it runs; the last pid given out before a
-//	       start of ./run under way; else 0
+//	92-95  pid of ./finish while it runs, else 0
 //	96-97  length of the last start error
 //	98-99  length of the status text
 //	100-101 failed probes in a row
@@ -130,7 +129,6 @@ const (
 	flag2AwaitingDaemon = 1 // ./run exited 0 and the daemon its pidfile names is awaited
 	flag2Unhealthy      = 2 // the last exit followed a stop by the health probes
 	flag2Done           = 4 // a one-shot task whose ./run exited 0
-	flag2Spawning       = 8 // a start of ./run is under way
 
 	flagFinishing   = 1   // ./finish runs
 	flagReadiness   = 2   // the service has a readiness mechanism
@@ -215,12 +213,6 @@ type Status struct {
 	// Done: a one-shot task (oneshot) whose ./run exited 0 and is not
 	// run again until asked; State is Stopped.
 	Done bool
-	// Spawning: a start of ./run is under way, the record naming no
-	// process yet (Pid 0, State Stopped): the ./run it starts starts at
-	// Start or later, with a pid given out after LastPid (0 when not
-	// known), as procstart.StartedAfter tells.
-	Spawning bool
-	LastPid  int
 }
 
 // Exit is how ./run last ended.
@@ -295,18 +287,11 @@ func (s Status) Append(b []byte) []byte {
 	if s.Done {
 		r[78] |= flag2Done
 	}
-	if s.Spawning {
-		r[78] |= flag2Spawning
-	}
 	r[79] = byte(s.Health)
 	if s.StopSince != (tai64.Label{}) {
 		s.StopSince.Pack(r[80:92])
 	}
-	if s.Spawning {
-		put32(r[92:96], uint32(s.LastPid))
-	} else {
-		put32(r[92:96], uint32(s.FinishPid))
-	}
+	put32(r[92:96], uint32(s.FinishPid))
 	why := s.StartError[:min(len(s.StartError), 0xffff)]
 	r[96], r[97] = byte(len(why)), byte(len(why)>>8)
 	text := s.Text[:min(len(s.Text), 0xffff)]
@@ -454,7 +439,7 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 	flags2 := byte(flag2AwaitingDaemon)
 	switch size {
 	case extSize:
-		flags2 |= flag2Unhealthy | flag2Done | flag2Spawning
+		flags2 |= flag2Unhealthy | flag2Done
 	case extSizeV5:
 		flags2 |= flag2Unhealthy
 	}
@@ -472,8 +457,6 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 		return s, &ExtensionError{"unhealthy stop without an exit"}
 	case waitingLen > 0 && b[Size+size+whyLen+textLen+probeLen+stopProbeLen+waitingLen-1] != 0:
 		return s, &ExtensionError{"names waited for without their end"}
-	case size == extSize && b[78]&flag2Spawning != 0 && (s.Pid != 0 || state != byte(Stopped) || b[21]&flagFinishing != 0):
-		return s, &ExtensionError{"a start under way in state " + strconv.Itoa(int(state)) + " with pid " + strconv.Itoa(s.Pid)}
 	}
 	flags := b[21]
 	s.State = State(state)
@@ -503,9 +486,6 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 			s.StopSince = l
 		}
 		s.FinishPid = int(get32(b[92:96]))
-	}
-	if s.Spawning = size == extSize && b[78]&flag2Spawning != 0; s.Spawning {
-		s.LastPid, s.FinishPid = s.FinishPid, 0
 	}
 	strs := b[Size+size:]
 	s.StartError, strs = string(strs[:whyLen]), strs[whyLen:]

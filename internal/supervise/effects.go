@@ -6,11 +6,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"daemontools/internal/eventfifo"
 	"daemontools/internal/procstart"
-	"daemontools/internal/rawsys"
 	"daemontools/internal/status"
 	"daemontools/internal/strerr"
 )
@@ -21,10 +18,10 @@ type effects interface {
 	// setting reads the first line of a file of the service directory,
 	// without surrounding blanks; false when there is none.
 	setting(name string) (string, bool)
-	// startRun writes the record before, marked as a start under way,
-	// then starts ./run, with what its readiness files ask for; how the
-	// start can say it is ready holds even when the start failed.
-	startRun(before status.Status) (c child, how startReadiness, err error)
+	// startRun marks a start under way (status.MarkFile), then starts
+	// ./run, with what its readiness files ask for; how the start can say
+	// it is ready holds even when the start failed.
+	startRun() (c child, how startReadiness, err error)
 	// startFinish starts ./finish CODE SIGNAL for ./run's exit e;
 	// errNoFinish when the service has none.
 	startFinish(e exit) (child, error)
@@ -37,6 +34,8 @@ type effects interface {
 	reap(c *child) (exit, bool)
 	// write replaces the status record.
 	write(r status.Status) error
+	// unmark clears the mark of a start under way.
+	unmark() error
 	// post wakes the programs waiting for a new record.
 	post()
 	// writeRunit writes runsv's text files of r; supervise/pid too when
@@ -76,28 +75,20 @@ type system Supervisor
 
 func (x *system) warn(parts ...any) { (*Supervisor)(x).warn(parts...) }
 
-// startRun marks the record before as a start under way: were this
-// process killed before the record names the new ./run, the next
-// supervisor finds that ./run by the moment the mark gives (adopt), and
-// does not start a second.
-func (x *system) startRun(before status.Status) (child, startReadiness, error) {
+// startRun marks the start under way: were this process killed before
+// the record names the new ./run, the next supervisor finds that ./run by
+// the moment the mark gives (adopt), and does not start a second. The
+// mark is written in place, not replaced as the record is: a create and
+// a rename before every fork took a tenth of a millisecond and more.
+func (x *system) startRun() (child, startReadiness, error) {
 	argv, files, env, how := x.prepare()
 	moment, last, err := procstart.Mark()
 	if x.runStart = moment.Ticks; err == nil {
-		before.Spawning, before.Start, before.LastPid = true, moment, last
+		(*Supervisor)(x).warnWrite(status.WriteMark(x.dir, status.Mark{Start: moment, LastPid: last}))
 	} else {
 		x.runStart = procstart.Now()
 	}
-	// The record replaced stays open until ./run has started: the rename
-	// then frees nothing, and its blocks are freed at the close (on a
-	// filesystem mounted with discard, a discard the kernel waits for,
-	// a tenth of a millisecond and more), after the start.
-	replaced, _ := rawsys.Openat(x.dir, status.File, unix.O_PATH|unix.O_CLOEXEC, 0)
-	(*Supervisor)(x).warnWrite(x.write(before))
 	c, err := x.spawn(argv, env, files)
-	if replaced >= 0 {
-		rawsys.Close(replaced)
-	}
 	x.ready.started()
 	if err != nil {
 		x.ready.close()
@@ -122,6 +113,8 @@ func (x *system) reap(c *child) (exit, bool) { return c.wait() }
 
 func (x *system) write(r status.Status) error { return status.Write(x.dir, r) }
 
+func (x *system) unmark() error { return status.WriteMark(x.dir, status.Mark{}) }
+
 func (x *system) post() { eventfifo.Post(x.dir) }
 
 func (x *system) writeRunit(r status.Status, pid bool) error { return status.WriteRunit(x.dir, r, pid) }
@@ -129,11 +122,17 @@ func (x *system) writeRunit(r status.Status, pid bool) error { return status.Wri
 var _ effects = (*system)(nil)
 
 // announce writes runsv's text files, then the status record, as runsv
-// does: a client that sees the record sees them current.
+// does: a client that sees the record sees them current. The first record
+// written after a start's mark (or after Open) clears the mark.
 func (s *Supervisor) announce() {
 	r := s.record()
 	s.writeRunit(r)
-	s.written(s.fx.write(r))
+	err := s.fx.write(r)
+	s.written(err)
+	if err == nil && s.marked {
+		s.marked = false
+		s.warnWrite(s.fx.unmark())
+	}
 }
 
 // written warns of a failed write of the record, or wakes the waiters,

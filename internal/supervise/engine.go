@@ -692,8 +692,8 @@ func (s *Supervisor) afterRun(now, next time.Time) {
 // started is reported and, while the service is wanted up, tried again a
 // second later.
 //
-// The record is written twice: before the fork, down and marked as a
-// start under way (startRun), and after it, naming ./run.
+// Before the fork, startRun marks the start under way; the record naming
+// ./run, written after it, clears the mark (announce).
 func (s *Supervisor) startAt(now, next time.Time) {
 	if gap := s.lastStart.Add(restartGap); next.Before(gap) {
 		next = gap
@@ -711,7 +711,8 @@ func (s *Supervisor) startAt(now, next time.Time) {
 	s.state, s.alarm = stopped, time.Time{}
 	s.startAsked = false
 	s.ready.since, s.ready.text = tai64.Label{}, ""
-	c, how, err := s.fx.startRun(s.record())
+	c, how, err := s.fx.startRun()
+	s.marked = true
 	s.ready.has, s.ready.sockets, s.ready.watchdog = how.has, how.sockets, how.watchdog
 	if err != nil {
 		s.startError = "unable to start run: " + strerr.Reason(err)

@@ -24,6 +24,8 @@ type world struct {
 	written   []status.Status // decoded with internal/status
 	pids      int             // the latest pid given to a start
 	runErr    error           // startRun's answer
+	writeErr  error           // write's answer
+	unmarks   []int           // at each unmark, how many records were written
 	how       startReadiness  // how the starts of ./run can say they are ready
 	daemonPid int             // the daemon the pidfile names; 0 for none yet
 	left      []int           // pids findLeftovers finds
@@ -52,14 +54,9 @@ func (w *world) setting(name string) (string, bool) {
 	return v, ok
 }
 
-// startRun writes the record before, marked as a start under way, as the
-// real one does: the records show what a next supervisor would find.
-func (w *world) startRun(before status.Status) (child, startReadiness, error) {
-	before.Spawning, before.LastPid = true, w.pids
-	if err := w.write(before); err != nil {
-		return noChild, w.how, err
-	}
-	w.call("start run")
+// startRun marks the start under way, as the real one does, and says so.
+func (w *world) startRun() (child, startReadiness, error) {
+	w.call("mark, start run")
 	if w.runErr != nil {
 		return noChild, w.how, w.runErr
 	}
@@ -92,11 +89,20 @@ func (w *world) reap(c *child) (exit, bool) {
 }
 
 func (w *world) write(r status.Status) error {
+	if w.writeErr != nil {
+		return w.writeErr
+	}
 	d, err := status.DecodeAll(r.Append(nil))
 	if err != nil {
 		return err
 	}
 	w.written = append(w.written, d)
+	return nil
+}
+
+func (w *world) unmark() error {
+	w.call("unmark")
+	w.unmarks = append(w.unmarks, len(w.written))
 	return nil
 }
 
@@ -247,7 +253,6 @@ func summary(r status.Status) string {
 	add(r.FinishPid != 0, "finishpid="+strconv.Itoa(r.FinishPid))
 	add(r.StartError != "", "error="+r.StartError)
 	add(r.Waiting != "", "waiting="+strings.Join(r.WaitingFor(), ","))
-	add(r.Spawning, "spawning")
 	return strings.Join(words, " ")
 }
 
@@ -301,8 +306,8 @@ type cell struct {
 
 var cells = []cell{
 	{stopped, evBegin, outcome{"stopped none", "", ""}, ""}, // wanted down
-	{stopped, evUp, outcome{"running none", "start run", "stopped pid=0 want=u spawning | running pid=1001 want=u restarts=1"}, ""},
-	{stopped, evOnce, outcome{"running none", "start run", "stopped pid=0 want=o spawning | running pid=1001 want=o restarts=1"}, ""},
+	{stopped, evUp, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u restarts=1"}, ""},
+	{stopped, evOnce, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=o restarts=1"}, ""},
 	{stopped, evDown, outcome{"stopped none", "", "stopped pid=0 want=d"}, ""},
 	{stopped, evPause, outcome{"stopped none", "", "stopped pid=0 want=d"}, ""}, // paused is 0 while down
 	{stopped, evContinue, outcome{"stopped none", "", "stopped pid=0 want=d"}, ""},
@@ -314,10 +319,10 @@ var cells = []cell{
 	{backoff, evPause, outcome{"backoff +500ms", "", "stopped pid=0 want=u next=+500ms"}, ""},
 	{backoff, evContinue, outcome{"backoff +500ms", "", "stopped pid=0 want=u next=+500ms"}, ""},
 	{backoff, evExit, outcome{"backoff +500ms", "", "stopped pid=0 want=u next=+500ms"}, ""},
-	{backoff, evTimer, outcome{"running none", "start run", "stopped pid=0 want=u spawning | running pid=1001 want=u restarts=1"}, ""},
+	{backoff, evTimer, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u restarts=1"}, ""},
 
-	{failed, evUp, outcome{"running none", "start run", "stopped pid=0 want=u exit=1/0 spawning | running pid=1001 want=u exit=1/0 restarts=1"}, ""},
-	{failed, evOnce, outcome{"running none", "start run", "stopped pid=0 want=o exit=1/0 spawning | running pid=1001 want=o exit=1/0 restarts=1"}, ""},
+	{failed, evUp, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u exit=1/0 restarts=1"}, ""},
+	{failed, evOnce, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=o exit=1/0 restarts=1"}, ""},
 	{failed, evDown, outcome{"failed none", "", "failed pid=0 want=d exit=1/0"}, ""},
 	{failed, evPause, outcome{"failed none", "", "failed pid=0 want=d exit=1/0"}, ""},
 	{failed, evContinue, outcome{"failed none", "", "failed pid=0 want=d exit=1/0"}, ""},
@@ -331,7 +336,7 @@ var cells = []cell{
 	{starting, evExit, outcome{"starting none", "", "starting pid=100 want=u"}, ""},
 	{starting, evSignal, outcome{"starting none", "signal 100 SIGHUP", ""}, ""},
 	{starting, evTerminate, outcome{"starting none", "signal 100 SIGTERM", ""}, ""},
-	{starting, evRunExited, outcome{"running none", "start run", "stopped pid=0 want=u exit=1/0 spawning | running pid=1001 want=u exit=1/0 restarts=1"}, ""},
+	{starting, evRunExited, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u exit=1/0 restarts=1"}, ""},
 	{starting, evTimer, outcome{"stopping +5s", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=u stopsent"},
 		"supervise: warning: svc/run said no WATCHDOG=1 for 2000 ms: stopping it\n"},
 	{starting, evReady, outcome{"running +2s", "", "running pid=100 want=u ready"}, ""},
@@ -351,7 +356,7 @@ var cells = []cell{
 	{running, evExit, outcome{"running +1s", "", "running pid=100 want=u ready"}, ""},
 	{running, evSignal, outcome{"running +1s", "signal 100 SIGHUP", ""}, ""},
 	{running, evTerminate, outcome{"running +1s", "signal 100 SIGTERM", ""}, ""},
-	{running, evRunExited, outcome{"running none", "start run", "stopped pid=0 want=u exit=1/0 spawning | running pid=1001 want=u exit=1/0 restarts=1"}, ""},
+	{running, evRunExited, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u exit=1/0 restarts=1"}, ""},
 	{running, evTimer, outcome{"stopping +6s", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=u stopsent ready"},
 		"supervise: warning: svc/run said no WATCHDOG=1 for 2000 ms: stopping it\n"},
 	{running, evNotReady, outcome{"starting +1s", "", "starting pid=100 want=u"}, ""},
@@ -420,8 +425,8 @@ var cells = []cell{
 	{waiting, evTimer, outcome{"waiting none", "look at needs", ""}, ""}, // db still not ready: nothing to write
 	{waiting, evNeedsChanged, outcome{"waiting none", "look at needs", ""}, ""},
 
-	{done, evUp, outcome{"running none", "start run", "stopped pid=0 want=u exit=0/0 spawning | running pid=1001 want=u exit=0/0 restarts=1"}, ""},
-	{done, evOnce, outcome{"running none", "start run", "stopped pid=0 want=o exit=0/0 spawning | running pid=1001 want=o exit=0/0 restarts=1"}, ""},
+	{done, evUp, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u exit=0/0 restarts=1"}, ""},
+	{done, evOnce, outcome{"running none", "mark, start run; unmark", "running pid=1001 want=o exit=0/0 restarts=1"}, ""},
 	{done, evDown, outcome{"done none", "", "done pid=0 want=d exit=0/0"}, ""},
 	{done, evPause, outcome{"done none", "", "done pid=0 want=o exit=0/0"}, ""},
 	{done, evContinue, outcome{"done none", "", "done pid=0 want=o exit=0/0"}, ""},
@@ -500,21 +505,21 @@ func TestScenarios(t *testing.T) {
 		{name: "./run cannot start: tried again a second later", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.runErr = unix.EACCES },
 			ins:   []input{{ev: evUp}},
-			want:  outcome{"backoff +1s", "start run", "stopped pid=0 want=u spawning | stopped pid=0 want=u next=+1s error=unable to start run: access denied"},
+			want:  outcome{"backoff +1s", "mark, start run; unmark", "stopped pid=0 want=u next=+1s error=unable to start run: access denied"},
 			warn:  "supervise: fatal: unable to start svc/run: access denied\n"},
 		{name: "./run cannot start under svc -o: stays down", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.runErr = unix.EACCES },
 			ins:   []input{{ev: evOnce}},
-			want:  outcome{"stopped none", "start run", "stopped pid=0 want=o spawning | stopped pid=0 want=o error=unable to start run: access denied"},
+			want:  outcome{"stopped none", "mark, start run; unmark", "stopped pid=0 want=o error=unable to start run: access denied"},
 			warn:  "supervise: fatal: unable to start svc/run: access denied\n"},
 		{name: "a start with readiness is starting until it says so", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.how = startReadiness{has: true} },
 			ins:   []input{{ev: evUp}, {ev: evReady}},
-			want:  outcome{"running none", "start run", "stopped pid=0 want=u spawning | starting pid=1001 want=u restarts=1 | running pid=1001 want=u ready restarts=1"}},
+			want:  outcome{"running none", "mark, start run; unmark", "starting pid=1001 want=u restarts=1 | running pid=1001 want=u ready restarts=1"}},
 		{name: "begin starts a service wanted up", from: stopped,
 			setup: func(s *Supervisor, w *world) { s.want, s.starts, s.lastStart = status.WantUp, 0, time.Time{} },
 			ins:   []input{{ev: evBegin}},
-			want:  outcome{"running none", "start run", "stopped pid=0 want=u spawning | running pid=1001 want=u"}},
+			want:  outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u"}},
 		{name: "exit 0 with a pidfile: the daemon is looked for", from: running,
 			setup: func(s *Supervisor, w *world) { w.settings[pidfileFile] = "pid" },
 			ins:   []input{exited(0, 0)},
@@ -522,7 +527,7 @@ func TestScenarios(t *testing.T) {
 		{name: "no daemon for an adopted ./run: its exit stays unknown", from: awaitingDaemon,
 			setup: func(s *Supervisor, w *world) { s.await.until, s.await.exit = t0, exitUnknown },
 			ins:   []input{{ev: evTimer}},
-			want:  outcome{"running none", "read pidfile; find leftovers; start run", "stopped pid=0 want=u exit=0/0 unknown spawning | running pid=1001 want=u exit=0/0 unknown restarts=1"},
+			want:  outcome{"running none", "read pidfile; find leftovers; mark, start run; unmark", "running pid=1001 want=u exit=0/0 unknown restarts=1"},
 			warn:  "supervise: warning: no daemon 5 seconds after svc/run ended: svc/pid holds no pid: \"\"\n"},
 		{name: "an adopted ./run's exit, of unknown status: its daemon is looked for", from: running,
 			setup: func(s *Supervisor, w *world) { w.settings[pidfileFile], s.child.adopted = "pid", true },
@@ -535,7 +540,7 @@ func TestScenarios(t *testing.T) {
 		{name: "no daemon in time: the service exited 0 and starts again", from: awaitingDaemon,
 			setup: func(s *Supervisor, w *world) { s.await.until = t0 },
 			ins:   []input{{ev: evTimer}},
-			want:  outcome{"running none", "read pidfile; find leftovers; start run", "stopped pid=0 want=u exit=0/0 spawning | running pid=1001 want=u exit=0/0 restarts=1"},
+			want:  outcome{"running none", "read pidfile; find leftovers; mark, start run; unmark", "running pid=1001 want=u exit=0/0 restarts=1"},
 			warn:  "supervise: warning: no daemon 5 seconds after svc/run exited 0: svc/pid holds no pid: \"\"\n"},
 		{name: "a daemon's exit with processes left: they are stopped first", from: running,
 			setup: func(s *Supervisor, w *world) {
@@ -566,7 +571,7 @@ func TestScenarios(t *testing.T) {
 			want: outcome{"running none", "signal 100 SIGSTOP", "running pid=100 want=u paused ready"}},
 		{name: "the watchdog's stop is recorded in the exit", from: running,
 			ins:  []input{{ev: evTimer}, exited(256, 15)},
-			want: outcome{"running none", "signal 100 SIGTERM; signal 100 SIGCONT; start run", "stopping pid=100 want=u stopsent ready | stopped pid=0 want=u exit=256/15 watchdog spawning | running pid=1001 want=u exit=256/15 watchdog restarts=1"},
+			want: outcome{"running none", "signal 100 SIGTERM; signal 100 SIGCONT; mark, start run; unmark", "stopping pid=100 want=u stopsent ready | running pid=1001 want=u exit=256/15 watchdog restarts=1"},
 			warn: "supervise: warning: svc/run said no WATCHDOG=1 for 2000 ms: stopping it\n"},
 		{name: "a start waits for what needs/ names", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"cache", "db"} },
@@ -590,7 +595,7 @@ func TestScenarios(t *testing.T) {
 		{name: "the last needed service ready: ./run starts", from: waiting,
 			setup: func(s *Supervisor, w *world) { w.unmetNow = nil },
 			ins:   []input{{ev: evNeedsChanged}},
-			want:  outcome{"running none", "start run", "stopped pid=0 want=u spawning | running pid=1001 want=u restarts=1"}},
+			want:  outcome{"running none", "mark, start run; unmark", "running pid=1001 want=u restarts=1"}},
 		{name: "svc -o waits too", from: stopped,
 			setup: func(s *Supervisor, w *world) { w.unmetNow = []string{"db"} },
 			ins:   []input{{ev: evOnce}},
@@ -612,7 +617,7 @@ func TestScenarios(t *testing.T) {
 				s.lastStart = t0.Add(-500 * time.Millisecond)
 			},
 			ins:  []input{exited(1, 0), {ev: evTimer}, exited(1, 0)},
-			want: outcome{"backoff +2.5s", "start run", "stopped pid=0 want=u exit=1/0 next=+500ms | stopped pid=0 want=u exit=1/0 spawning | running pid=1001 want=u exit=1/0 restarts=1 | stopped pid=0 want=u exit=1/0 next=+2.5s restarts=1"}},
+			want: outcome{"backoff +2.5s", "mark, start run; unmark", "stopped pid=0 want=u exit=1/0 next=+500ms | running pid=1001 want=u exit=1/0 restarts=1 | stopped pid=0 want=u exit=1/0 next=+2.5s restarts=1"}},
 		{name: "a one-shot task stopped by svc -d: down, not done", from: running,
 			setup: func(s *Supervisor, w *world) { w.settings[oneshotFile] = "" },
 			ins:   []input{{ev: evDown}, exited(256, 15)},
@@ -661,9 +666,9 @@ func TestDone(t *testing.T) {
 		{name: "-xo while down: done at the x", from: stopped, commands: "xo"},
 		{name: "-dxu while down: done at the x", from: stopped, commands: "dxu"},
 		{name: "-ux in the restart gap: runs once", from: backoff, setup: func(s *Supervisor, w *world) { s.want = status.WantDown },
-			commands: "ux", then: []input{{ev: evTimer}, {ev: evRunExited}}, calls: "start run"},
+			commands: "ux", then: []input{{ev: evTimer}, {ev: evRunExited}}, calls: "mark, start run; unmark"},
 		{name: "-ox while down: runs once", from: stopped, commands: "ox", then: []input{{ev: evRunExited}},
-			calls: "start run"},
+			calls: "mark, start run; unmark"},
 		{name: "-dx with ./finish: done once it exits", from: running, setup: func(s *Supervisor, w *world) { w.settings[finishFile] = "" },
 			commands: "dx", then: []input{{ev: evRunExited, exit: exit{256, 15}}, {ev: evFinishExited}},
 			calls: "signal 100 SIGTERM; signal 100 SIGCONT; start finish 256 15"},

@@ -272,25 +272,25 @@ func (s *system) descends(p procstart.Stat, toSelf bool) bool {
 	return false
 }
 
-// spawned finds the ./run of the start under way that the record old
-// marks (a supervisor killed between the fork and the record naming the
-// process): an orphan, whose parent is the process that reaped the killed
+// spawned finds the ./run of the start under way that mark marks (a
+// supervisor killed between the fork and the record naming the process):
+// an orphan, whose parent is the process that reaped the killed
 // supervisor's children (this one's parent, a subreaper such as svscan,
 // or init), whose working directory is the service directory, and that
 // started after the mark (procstart.StartedAfter), which no process of
 // an earlier run of the service did. Of several (./run and orphans it
 // left), ./run started first. It says when ./run started.
-func (s *Supervisor) spawned(old status.Status) (child, tai64.Label, bool) {
+func (s *Supervisor) spawned(mark status.Mark) (child, tai64.Label, bool) {
 	self, err := procstart.Of(unix.Getpid())
 	var dir unix.Stat_t
-	if err != nil || self.Boot != old.Start.Boot || unix.Fstat(s.dir, &dir) != nil {
+	if err != nil || self.Boot != mark.Start.Boot || unix.Fstat(s.dir, &dir) != nil {
 		return noChild, tai64.Label{}, false
 	}
 	all, _ := procstart.All()
 	var found []procstart.Stat
 	for _, p := range all {
 		if p.PPid != unix.Getppid() && p.PPid != 1 || p.Pid == unix.Getpid() || p.Gone() ||
-			!procstart.StartedAfter(p, old.Start.Ticks, old.LastPid) {
+			!procstart.StartedAfter(p, mark.Start.Ticks, mark.LastPid) {
 			continue
 		}
 		var cwd unix.Stat_t

@@ -89,6 +89,9 @@ type Supervisor struct {
 	startError string
 	// pidWritten is the pid in supervise/pid, -1 before it is written.
 	pidWritten int
+	// marked: status.MarkFile may mark a start under way that the next
+	// record written makes old (from Open, and each start of ./run on).
+	marked bool
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -130,7 +133,7 @@ type Supervisor struct {
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
 	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		pidWritten: -1, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
+		pidWritten: -1, marked: true, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
 		needs: needWatch{fd: -1}}
 	s.scanDir, s.name = scanDirOf(opt.Dir)
 	s.fx = (*system)(s)
@@ -197,7 +200,8 @@ func (s *Supervisor) open() error {
 
 // adopt takes over the process that the status record of a previous
 // supervisor names, if it still runs: the service's process, or ./finish
-// while it runs, or the ./run of a start under way (spawned). The pid must
+// while it runs, or the ./run of a start under way that the record does
+// not name yet (status.MarkFile, spawned). The pid must
 // be alive and must have started when the record says, so a pid reused
 // since is never taken for it. The process
 // is watched through a pidfd; it is not our child, so how it ends cannot
@@ -205,10 +209,38 @@ func (s *Supervisor) open() error {
 // restarts, last exit, a stop under way and since when) carries over.
 func (s *Supervisor) adopt() {
 	old, err := status.ReadAllAt(s.dir, status.File)
-	if err != nil || old.Start == (procstart.ID{}) {
+	if err != nil {
 		return
 	}
+	// A mark is old once the record names a process started since (the
+	// record of the start was written, the mark not yet cleared).
+	mark := status.ReadMark(s.dir)
+	if old.Start.Boot == mark.Start.Boot &&
+		procstart.StartedAfter(procstart.Stat{Pid: max(old.Pid, old.FinishPid), Start: old.Start.Ticks}, mark.Start.Ticks, mark.LastPid) {
+		mark = status.Mark{}
+	}
 	switch {
+	case mark != (status.Mark{}):
+		// Killed between the mark and the record naming the new ./run:
+		// the process the record names, if any, has exited unseen.
+		if old.Pid != 0 {
+			old.Exited, old.LastExit = true, status.Exit{Unknown: true}
+		}
+		old.Start, old.AwaitingDaemon, old.Paused = mark.Start, false, false
+		c, since, ok := s.spawned(mark)
+		if !ok {
+			// Not started, or gone since: if it forked a daemon,
+			// that is awaited as after an exit of ./run.
+			if !s.takeOverWait(old) {
+				return
+			}
+			break
+		}
+		s.child, s.state = c, s.upState()
+		s.runStart, s.runID = c.start.Ticks, c.start
+		old.Since = since
+	case old.Start == (procstart.ID{}):
+		return
 	case old.Pid != 0:
 		c, ok := adoptable(old.Pid, old.Start)
 		if !ok {
@@ -246,20 +278,6 @@ func (s *Supervisor) adopt() {
 			}
 		}
 		s.stopSent = old.StopSent
-	case old.Spawning:
-		// Killed between the fork of ./run and the record naming it.
-		c, since, ok := s.spawned(old)
-		if !ok {
-			// Not started, or gone since: if it forked a daemon,
-			// that is awaited as after an exit of ./run.
-			if !s.takeOverWait(old) {
-				return
-			}
-			break
-		}
-		s.child, s.state = c, s.upState()
-		s.runStart, s.runID = c.start.Ticks, c.start
-		old.Since = since
 	case old.AwaitingDaemon:
 		if !s.takeOverWait(old) {
 			return

@@ -5,8 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"daemontools/internal/control"
 	"daemontools/internal/health"
+	"daemontools/internal/status"
 )
 
 // TestWithoutPidfd steps a supervisor whose ./run has no pidfd, as on a
@@ -28,7 +31,7 @@ func TestWithoutPidfd(t *testing.T) {
 	}
 	w.exits[100] = exit{0, 0}
 	s.Step(t0)
-	want := []string{"reap 100", "start run"}
+	want := []string{"reap 100", "mark, start run", "unmark"}
 	if !slices.Equal(w.calls, want) {
 		t.Errorf("calls %q, want %q", w.calls, want)
 	}
@@ -36,11 +39,34 @@ func TestWithoutPidfd(t *testing.T) {
 	for _, r := range w.written {
 		got = append(got, summary(r))
 	}
-	if want := []string{"stopped pid=0 want=u exit=0/0 spawning", "running pid=1001 want=u exit=0/0 restarts=1"}; !slices.Equal(got, want) {
+	if want := []string{"running pid=1001 want=u exit=0/0 restarts=1"}; !slices.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// The mark of a start under way is cleared once a record naming the new
+// ./run is written, not before: while the record cannot be written, the
+// mark is all a next supervisor would find. It is cleared by the first
+// record written after that, with a warning for each failure.
+func TestMarkClearedByRecord(t *testing.T) {
+	w := newWorld()
+	s, stderr := inState(stopped, w)
+	w.writeErr = &status.WriteError{Op: "open", File: status.File + ".new", Err: unix.ENOSPC}
+	s.dispatch(t0, input{ev: evUp})
+	if want := []string{"mark, start run"}; !slices.Equal(w.calls, want) || len(w.unmarks) != 0 {
+		t.Errorf("record not written: calls %q, want %q", w.calls, want)
+	}
+	w.writeErr = nil
+	s.dispatch(t0, input{ev: evPause})
+	s.dispatch(t0, input{ev: evContinue})
+	if want := []string{"mark, start run", "signal 1001 SIGSTOP", "unmark", "signal 1001 SIGCONT"}; !slices.Equal(w.calls, want) || !slices.Equal(w.unmarks, []int{1}) {
+		t.Errorf("calls %q, want %q; records written before each unmark %v, want [1]", w.calls, want, w.unmarks)
+	}
+	if got, want := stderr.String(), "supervise: warning: unable to open svc/supervise/status.new: out of disk space\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
 	}
 }
 

@@ -1,0 +1,67 @@
+package status
+
+import (
+	"golang.org/x/sys/unix"
+
+	"daemontools/internal/procstart"
+	"daemontools/internal/rawsys"
+)
+
+// MarkFile marks a start of ./run under way: supervise writes it just
+// before the fork, and clears it once the record naming the new ./run is
+// written. A supervise killed in between leaves the mark, by which the
+// next one finds that ./run rather than starting a second.
+//
+// It is overwritten in place, never replaced: one pwrite of markSize
+// bytes at offset 0, the boot id (16 bytes), the boot clock in ticks (8,
+// little-endian) and the last pid given out (4); all zero when no start is
+// under way. Its reader is the next supervise, once the writer holds the
+// lock no more, so it never sees a write half done.
+const MarkFile = "supervise/spawn"
+
+const markSize = 28
+
+// Mark is the moment just before a start of ./run: the ./run it starts
+// starts at Start or later, with a pid given out after LastPid (0 when
+// not known), as procstart.StartedAfter tells. The zero Mark is none.
+type Mark struct {
+	Start   procstart.ID
+	LastPid int
+}
+
+// WriteMark writes m to MarkFile in the service directory dir (a
+// descriptor), making the file if it is not there; the zero Mark clears
+// it. A failure is a *WriteError.
+func WriteMark(dir int, m Mark) error {
+	var b [markSize]byte
+	copy(b[0:16], m.Start.Boot[:])
+	put64(b[16:24], m.Start.Ticks)
+	put32(b[24:28], uint32(m.LastPid))
+	fd, err := rawsys.Openat(dir, MarkFile, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return &WriteError{Op: "open", File: MarkFile, Err: err}
+	}
+	n, err := rawsys.Pwrite(fd, b[:], 0)
+	rawsys.Close(fd)
+	switch {
+	case err != nil:
+		return &WriteError{Op: "write", File: MarkFile, Err: err}
+	case n < len(b):
+		return &WriteError{Op: "write", File: MarkFile, Err: ErrPartialWrite}
+	}
+	return nil
+}
+
+// ReadMark reads MarkFile in the service directory dir; the zero Mark
+// when there is none, or the file is not one.
+func ReadMark(dir int) Mark {
+	b, err := read(dir, MarkFile)
+	if err != nil || len(b) != markSize {
+		return Mark{}
+	}
+	var m Mark
+	copy(m.Start.Boot[:], b[0:16])
+	m.Start.Ticks = uint64(get32(b[16:20])) | uint64(get32(b[20:24]))<<32
+	m.LastPid = int(get32(b[24:28]))
+	return m
+}
