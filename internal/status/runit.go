@@ -37,10 +37,10 @@ func (s Status) Stat() string {
 	return string(append(b, '\n'))
 }
 
-// WriteRunit replaces StatFile in the service directory dir, and PidFile
-// too when pid is true (runsv writes it only when the pid has changed),
-// each as Write replaces the record.
-func WriteRunit(dir int, s Status, pid bool) error {
+// WriteRunit replaces, in the service directory dir, PidFile when pid is
+// true (runsv writes it only when the pid has changed), then StatFile
+// when stat is true, each as Write replaces the record.
+func WriteRunit(dir int, s Status, pid, stat bool) error {
 	if pid {
 		var b []byte
 		if s.Pid != 0 {
@@ -49,6 +49,9 @@ func WriteRunit(dir int, s Status, pid bool) error {
 		if err := replace(dir, PidFile, b); err != nil {
 			return err
 		}
+	}
+	if !stat {
+		return nil
 	}
 	return replace(dir, StatFile, []byte(s.Stat()))
 }

@@ -29,8 +29,9 @@ func TestStat(t *testing.T) {
 	}
 }
 
-// WriteRunit replaces stat always, pid when told to: "PID\n", or empty
-// while down; a failure names the file and what it was renamed to.
+// WriteRunit replaces each file when told to: pid "PID\n", or empty
+// while down; stat the line; a failure names the file and what it was
+// renamed to.
 func TestWriteRunit(t *testing.T) {
 	dir, dirfd := serviceDir(t)
 	read := func(file string) string {
@@ -38,15 +39,19 @@ func TestWriteRunit(t *testing.T) {
 		testbin.Must(t, err)
 		return string(b)
 	}
-	testbin.Must(t, WriteRunit(dirfd, Status{Pid: 4242, Want: WantUp}, true))
+	testbin.Must(t, WriteRunit(dirfd, Status{Pid: 4242, Want: WantUp}, true, true))
 	if pid, stat := read(PidFile), read(StatFile); pid != "4242\n" || stat != "run\n" {
 		t.Errorf("pid %q, stat %q", pid, stat)
 	}
-	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, false))
+	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, false, true))
 	if pid, stat := read(PidFile), read(StatFile); pid != "4242\n" || stat != "down\n" {
 		t.Errorf("pid not to be written: pid %q, stat %q", pid, stat)
 	}
-	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, true))
+	testbin.Must(t, WriteRunit(dirfd, Status{Pid: 7, Want: WantDown}, true, false))
+	if pid, stat := read(PidFile), read(StatFile); pid != "7\n" || stat != "down\n" {
+		t.Errorf("stat not to be written: pid %q, stat %q", pid, stat)
+	}
+	testbin.Must(t, WriteRunit(dirfd, Status{Want: WantUp}, true, true))
 	if pid := read(PidFile); pid != "" {
 		t.Errorf("pid %q while down", pid)
 	}
@@ -54,7 +59,7 @@ func TestWriteRunit(t *testing.T) {
 	testbin.Must(t, os.Mkdir(filepath.Join(dir, StatFile), 0o755))
 	testbin.Must(t, os.WriteFile(filepath.Join(dir, StatFile, "keep"), nil, 0o644))
 	var e *WriteError
-	if err := WriteRunit(dirfd, Status{}, false); !errors.As(err, &e) || e.Op != "rename" || e.File != StatFile+".new" || e.Target() != "stat" {
+	if err := WriteRunit(dirfd, Status{}, false, true); !errors.As(err, &e) || e.Op != "rename" || e.File != StatFile+".new" || e.Target() != "stat" {
 		t.Errorf("stat a directory: %v", err)
 	}
 }

@@ -38,9 +38,9 @@ type effects interface {
 	unmark() error
 	// post wakes the programs waiting for a new record.
 	post()
-	// writeRunit writes runsv's text files of r; supervise/pid too when
-	// pid.
-	writeRunit(r status.Status, pid bool) error
+	// writeRunit writes runsv's text files of r: supervise/pid when pid,
+	// supervise/stat when stat.
+	writeRunit(r status.Status, pid, stat bool) error
 	// findLeftovers adds to known the processes still alive that a stop of
 	// the service must also stop (pidfile.go).
 	findLeftovers(known []child) []child
@@ -117,7 +117,9 @@ func (x *system) unmark() error { return status.WriteMark(x.dir, status.Mark{}) 
 
 func (x *system) post() { eventfifo.Post(x.dir) }
 
-func (x *system) writeRunit(r status.Status, pid bool) error { return status.WriteRunit(x.dir, r, pid) }
+func (x *system) writeRunit(r status.Status, pid, stat bool) error {
+	return status.WriteRunit(x.dir, r, pid, stat)
+}
 
 var _ effects = (*system)(nil)
 
@@ -144,12 +146,15 @@ func (s *Supervisor) written(err error) {
 	}
 }
 
-// writeRunit writes runsv's text files of r (supervise/pid only when its
-// pid has changed), warning when it cannot.
+// writeRunit writes runsv's text files of r, each only when what it says
+// has changed (a restart after a crash leaves supervise/stat "run"; its
+// replace, a create and a rename, took a tenth of a millisecond and
+// more), warning when it cannot.
 func (s *Supervisor) writeRunit(r status.Status) {
-	err := s.fx.writeRunit(r, r.Pid != s.pidWritten)
+	stat := r.Stat()
+	err := s.fx.writeRunit(r, r.Pid != s.pidWritten, stat != s.statWritten)
 	if err == nil {
-		s.pidWritten = r.Pid
+		s.pidWritten, s.statWritten = r.Pid, stat
 	}
 	s.warnWrite(err)
 }

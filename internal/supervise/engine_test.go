@@ -26,6 +26,7 @@ type world struct {
 	runErr    error           // startRun's answer
 	writeErr  error           // write's answer
 	unmarks   []int           // at each unmark, how many records were written
+	runit     []string        // at each writeRunit, the files written: "pid stat", "stat"...
 	how       startReadiness  // how the starts of ./run can say they are ready
 	daemonPid int             // the daemon the pidfile names; 0 for none yet
 	left      []int           // pids findLeftovers finds
@@ -108,7 +109,17 @@ func (w *world) unmark() error {
 
 func (w *world) post() {}
 
-func (w *world) writeRunit(status.Status, bool) error { return nil }
+func (w *world) writeRunit(_ status.Status, pid, stat bool) error {
+	var files []string
+	if pid {
+		files = append(files, "pid")
+	}
+	if stat {
+		files = append(files, "stat")
+	}
+	w.runit = append(w.runit, strings.Join(files, " "))
+	return nil
+}
 
 func (w *world) findLeftovers(known []child) []child {
 	w.call("find leftovers")

@@ -87,8 +87,10 @@ type Supervisor struct {
 	// startError: why the latest start of ./run failed; empty once one
 	// succeeds.
 	startError string
-	// pidWritten is the pid in supervise/pid, -1 before it is written.
-	pidWritten int
+	// pidWritten is the pid in supervise/pid, -1 before it is written;
+	// statWritten the line in supervise/stat, "" before.
+	pidWritten  int
+	statWritten string
 	// marked: status.MarkFile may mark a start under way that the next
 	// record written makes old (from Open, and each start of ./run on).
 	marked bool

@@ -70,6 +70,20 @@ func TestMarkClearedByRecord(t *testing.T) {
 	}
 }
 
+// runsv's files are each written only when what they say changes: a
+// restart after a crash replaces supervise/pid, and leaves supervise/stat
+// saying "run".
+func TestRunitFilesWhenChanged(t *testing.T) {
+	w := newWorld()
+	s, _ := inState(running, w)
+	s.dispatch(t0, input{ev: evPause})
+	s.dispatch(t0, input{ev: evContinue})
+	s.dispatch(t0, input{ev: evRunExited, exit: exit{1, 0}})
+	if want := []string{"pid stat", "stat", "pid"}; !slices.Equal(w.runit, want) {
+		t.Errorf("files written %q, want %q", w.runit, want)
+	}
+}
+
 // TestTimeout checks the driver's timeout in each state: none while
 // nothing is due, the rest of the restart gap while a start is due, and
 // until KILL while a stop runs.
