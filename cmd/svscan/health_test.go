@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"daemontools/internal/status"
 	"daemontools/internal/svtest"
 	"daemontools/internal/testbin"
 )
@@ -294,8 +295,11 @@ func healthPaused(t *testing.T, m mode) {
 	scan, dir := probedService(t, "health-tcp", l.addr+"\n", "health-interval", "50\n", "health-failures", "2\n",
 		"health-grace", "1000\n")
 	m.start(t, scan)
-	first := waitHealth(t, dir, "up", func(h healthOf) bool { return true })
+	waitHealth(t, dir, "up", func(h healthOf) bool { return true })
 	svtest.OurSvc(t, "-p", dir)
+	// The process paused: on a busy machine svc -p may come after the
+	// grace, and then after a restart.
+	first := svtest.WaitStatus(t, dir, "paused", func(s status.Status) bool { return s.Paused })
 	if !svtest.Holds(1500*time.Millisecond, func() bool { h := readHealth(t, dir); return h.Pid == first.Pid }) {
 		t.Fatalf("restarted while paused: %+v", readHealth(t, dir))
 	}
