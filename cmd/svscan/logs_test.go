@@ -102,11 +102,10 @@ func TestPid1StopLosesNoLine(t *testing.T) {
 		makeService(t, filepath.Join(dir, "alpha"), chattyRun, "exec multilog T p 1")
 		makeService(t, filepath.Join(dir, "beta"), chattyRun, "")
 		writeFile(t, filepath.Join(dir, "beta", "log-script"), "", 0o644)
-		for _, name := range names[:2] {
-			writeFile(t, filepath.Join(dir, name, "timeout-kill"), "60000\n", 0o644)
-		}
 		makeService(t, filepath.Join(dir, "plain"), "P='plain: '\n"+chattyRun, "")
-		writeFile(t, filepath.Join(dir, "plain", "timeout-kill"), "60000\n", 0o644)
+		// Never KILL, services or loggers: under load a logger may take
+		// longer than the default 4 s to write out what its pipe holds.
+		writeFile(t, filepath.Join(dir, scan.KillAfterFile), "60000\n", 0o644)
 		total := 0
 		for stop := range stops {
 			r, w, err := os.Pipe()
