@@ -141,7 +141,8 @@ func waitUp(t *testing.T, timeout time.Duration, dirs ...string) map[string]int 
 		pids, out = upPids(t, dirs...)
 		return len(pids) == len(dirs)
 	}) {
-		t.Fatalf("after %v, %d of %d services up; svstat says:\n%s", svtest.Scaled(timeout), len(pids), len(dirs), out)
+		long, _ := exec.Command(testbin.Path(t, "svstat"), append([]string{"-l"}, dirs...)...).Output()
+		t.Fatalf("after %v, %d of %d services up; svstat says:\n%s\nsvstat -l:\n%s", svtest.Scaled(timeout), len(pids), len(dirs), out, long)
 	}
 	return pids
 }
