@@ -161,7 +161,10 @@ func killedMidStart(t *testing.T, dir string, record status.Status, mark status.
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	testbin.Must(t, err)
 	t.Cleanup(func() { unix.Close(fd) })
-	testbin.Must(t, status.WriteMark(fd, mark))
+	markFd, err := status.OpenMark(fd)
+	testbin.Must(t, err)
+	defer unix.Close(markFd)
+	testbin.Must(t, status.WriteMark(markFd, mark))
 	return fd
 }
 

@@ -11,8 +11,8 @@ import (
 	"daemontools/internal/testbin"
 )
 
-// WriteMark overwrites MarkFile in place with 28 bytes, making it when
-// it is not there; ReadMark reads them back, and the zero Mark clears it.
+// OpenMark makes MarkFile when it is not there; WriteMark overwrites it
+// in place with 28 bytes, at every write; ReadMark reads them back, and the zero Mark clears it.
 // A missing or odd file is no mark.
 func TestMark(t *testing.T) {
 	dir, dirfd := serviceDir(t)
@@ -21,7 +21,10 @@ func TestMark(t *testing.T) {
 		t.Errorf("no file: %+v", m)
 	}
 	m := Mark{Start: procstart.ID{Boot: [16]byte{1, 2, 3, 15: 0xff}, Ticks: 0x0102030405}, LastPid: 0x0a0b0c}
-	testbin.Must(t, WriteMark(dirfd, m))
+	fd, err := OpenMark(dirfd)
+	testbin.Must(t, err)
+	defer syscall.Close(fd)
+	testbin.Must(t, WriteMark(fd, m))
 	b, err := os.ReadFile(file)
 	testbin.Must(t, err)
 	want := "\x01\x02\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff" + "\x05\x04\x03\x02\x01\x00\x00\x00" + "\x0c\x0b\x0a\x00"
@@ -37,7 +40,7 @@ func TestMark(t *testing.T) {
 		return st.Ino
 	}
 	before := ino()
-	testbin.Must(t, WriteMark(dirfd, Mark{}))
+	testbin.Must(t, WriteMark(fd, Mark{}))
 	if b, _ := os.ReadFile(file); string(b) != string(make([]byte, markSize)) || ino() != before {
 		t.Errorf("cleared: %q, inode %d then %d", b, before, ino())
 	}
@@ -51,7 +54,7 @@ func TestMark(t *testing.T) {
 	testbin.Must(t, os.Remove(file))
 	testbin.Must(t, os.Mkdir(file, 0o755))
 	var e *WriteError
-	if err := WriteMark(dirfd, m); !errors.As(err, &e) || e.Op != "open" || e.File != MarkFile || !errors.Is(err, syscall.EISDIR) {
+	if _, err := OpenMark(dirfd); !errors.As(err, &e) || e.Op != "open" || e.File != MarkFile || !errors.Is(err, syscall.EISDIR) {
 		t.Errorf("a directory: %v", err)
 	}
 }

@@ -79,12 +79,13 @@ func (x *system) warn(parts ...any) { (*Supervisor)(x).warn(parts...) }
 // the record names the new ./run, the next supervisor finds that ./run by
 // the moment the mark gives (adopt), and does not start a second. The
 // mark is written in place, not replaced as the record is: a create and
-// a rename before every fork took a tenth of a millisecond and more.
+// a rename before every fork took a tenth of a millisecond and more; and
+// through a descriptor kept open (writeMark), one system call.
 func (x *system) startRun() (child, startReadiness, error) {
 	argv, files, env, how := x.prepare()
 	moment, last, err := procstart.Mark()
 	if x.runStart = moment.Ticks; err == nil {
-		(*Supervisor)(x).warnWrite(status.WriteMark(x.dir, status.Mark{Start: moment, LastPid: last}))
+		(*Supervisor)(x).warnWrite(x.writeMark(status.Mark{Start: moment, LastPid: last}))
 	} else {
 		x.runStart = procstart.Now()
 	}
@@ -113,7 +114,22 @@ func (x *system) reap(c *child) (exit, bool) { return c.wait() }
 
 func (x *system) write(r status.Status) error { return status.Write(x.dir, r) }
 
-func (x *system) unmark() error { return status.WriteMark(x.dir, status.Mark{}) }
+func (x *system) unmark() error { return x.writeMark(status.Mark{}) }
+
+// writeMark writes m to status.MarkFile, which it opens at its first
+// write (the one after Open) and keeps open until Close, so that a
+// restart's mark is one system call before the fork. A failed open is
+// tried again at the next write.
+func (x *system) writeMark(m status.Mark) error {
+	if x.markFile < 0 {
+		fd, err := status.OpenMark(x.dir)
+		if err != nil {
+			return err
+		}
+		x.markFile = fd
+	}
+	return status.WriteMark(x.markFile, m)
+}
 
 func (x *system) post() { eventfifo.Post(x.dir) }
 

@@ -164,7 +164,7 @@ var t0 = time.Unix(1_700_000_000, 0)
 // and no other file, except where st needs one.
 func inState(st state, w *world) (*Supervisor, *bytes.Buffer) {
 	stderr := &bytes.Buffer{}
-	s := &Supervisor{opt: Options{Dir: "svc", Stderr: stderr}, dir: -1, lock: -1, fx: w, state: st,
+	s := &Supervisor{opt: Options{Dir: "svc", Stderr: stderr}, dir: -1, lock: -1, markFile: -1, fx: w, state: st,
 		want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
 		warnings: strerr.Limiter{Every: time.Second}, probe: health.New()}
 	s.lastStart = t0.Add(-10 * time.Second)

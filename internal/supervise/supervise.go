@@ -94,6 +94,9 @@ type Supervisor struct {
 	// marked: status.MarkFile may mark a start under way that the next
 	// record written makes old (from Open, and each start of ./run on).
 	marked bool
+	// markFile: status.MarkFile, open for writing once written (see
+	// writeMark); -1 before.
+	markFile int
 
 	exiting    bool // svc -x: exit once the service is down
 	startAsked bool // svc -u or -o asked for a start not yet made: -x waits for it
@@ -135,7 +138,7 @@ type Supervisor struct {
 // error in daemontools' words, and leaves nothing open.
 func Open(opt Options) (*Supervisor, error) {
 	s := &Supervisor{opt: opt, dir: -1, lock: -1, want: status.WantUp, child: noChild, pause: restartGap, ready: newReadiness(),
-		pidWritten: -1, marked: true, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
+		pidWritten: -1, marked: true, markFile: -1, warnings: strerr.Limiter{Every: time.Second}, probe: health.New(),
 		needs: needWatch{fd: -1}}
 	s.scanDir, s.name = scanDirOf(opt.Dir)
 	s.fx = (*system)(s)
@@ -372,12 +375,12 @@ func (s *Supervisor) Close() {
 	s.ready.closeSocket()
 	s.probe.Close()
 	s.needs.close()
-	for _, fd := range []int{s.lock, s.dir} {
+	for _, fd := range []int{s.markFile, s.lock, s.dir} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
 	}
-	s.lock, s.dir = -1, -1
+	s.markFile, s.lock, s.dir = -1, -1, -1
 }
 
 // Begin starts the service at now, unless it is normally down or was
