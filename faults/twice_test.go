@@ -96,7 +96,8 @@ func kill9NeverTwice(t *testing.T, flags []string) {
 		svtest.WaitForNil(t, 5*time.Second, what, func() error {
 			for i, sv := range twiceServices {
 				if n := countMarker(root, 3601+i); n != 1 || !superviseRuns(dirs[i]) {
-					return fmt.Errorf("%s: %d running, supervised %v", sv.name, n, superviseRuns(dirs[i]))
+					st, err := svtest.WellFormedStatus(dirs[i])
+					return fmt.Errorf("%s: %d running, supervised %v; record %+v %v", sv.name, n, superviseRuns(dirs[i]), st, err)
 				}
 			}
 			return nil
