@@ -666,13 +666,15 @@ func (s *Supervisor) runExited(now time.Time, e exit) {
 // afterRun is the end of a run, ./finish included: the service starts
 // again at next if wanted up, else stays down. A one-shot task whose
 // ./run exited 0 is done: wanted neither up nor down (as after svc -o),
-// so that daemontools' svstat says only that it is down.
+// so that daemontools' svstat says only that it is down. Only then is
+// the oneshot file looked for: a crash's restart does without the lookup
+// before its fork.
 func (s *Supervisor) afterRun(now, next time.Time) {
 	if s.state != failed {
 		s.state = stopped
 	}
 	s.alarm = time.Time{}
-	if _, oneshot := s.fx.setting(oneshotFile); oneshot && s.state != failed && s.lastExit == (exit{}) {
+	if s.state != failed && s.lastExit == (exit{}) && s.has(oneshotFile) {
 		s.state, s.startAsked = done, false
 		if s.want == status.WantUp {
 			s.want = status.WantNone

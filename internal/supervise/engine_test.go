@@ -20,6 +20,7 @@ import (
 // order, and answers as told. No process starts, no file is touched.
 type world struct {
 	settings  map[string]string
+	looked    map[string]int // how many times each setting was read
 	calls     []string
 	written   []status.Status // decoded with internal/status
 	pids      int             // the latest pid given to a start
@@ -38,7 +39,7 @@ type world struct {
 }
 
 func newWorld(settings ...string) *world {
-	w := &world{settings: map[string]string{}, pids: 1000, gone: map[int]bool{}, exits: map[int]exit{}, trust: map[int]bool{150: true}}
+	w := &world{settings: map[string]string{}, looked: map[string]int{}, pids: 1000, gone: map[int]bool{}, exits: map[int]exit{}, trust: map[int]bool{150: true}}
 	for _, kv := range settings {
 		k, v, _ := strings.Cut(kv, "=")
 		w.settings[k] = v
@@ -51,6 +52,7 @@ func (w *world) call(format string, args ...any) {
 }
 
 func (w *world) setting(name string) (string, bool) {
+	w.looked[name]++
 	v, ok := w.settings[name]
 	return v, ok
 }
@@ -743,6 +745,21 @@ func TestBackoffDoubles(t *testing.T) {
 	s.dispatch(now, input{ev: evRunExited, exit: exit{1, 0}})
 	if r := w.written[len(w.written)-1]; s.state != running || s.pause != restartGap || r.Pid == 0 {
 		t.Errorf("after a long run: %v, pause %v, %s", s.state, s.pause, summary(r))
+	}
+}
+
+// A crash's restart does not look for the oneshot file, which only an
+// exit 0 makes matter; an exit 0 does.
+func TestOneshotLookedForAfterExit0(t *testing.T) {
+	w := newWorld()
+	s, _ := inState(running, w)
+	s.dispatch(t0, input{ev: evRunExited, exit: exit{1, 0}})
+	if s.state != running || w.looked[oneshotFile] != 0 {
+		t.Errorf("after a crash: %v, oneshot looked for %d times", s.state, w.looked[oneshotFile])
+	}
+	s.dispatch(t0.Add(5*time.Second), input{ev: evRunExited, exit: exit{0, 0}})
+	if w.looked[oneshotFile] != 1 {
+		t.Errorf("after an exit 0: oneshot looked for %d times", w.looked[oneshotFile])
 	}
 }
 

@@ -68,6 +68,12 @@ func (s *system) setting(name string) (string, bool) {
 	return v, true
 }
 
+// has tells whether the setting name is there.
+func (s *Supervisor) has(name string) bool {
+	_, ok := s.fx.setting(name)
+	return ok
+}
+
 // millis reads a setting of milliseconds (settings.Millis). Absent or bad
 // (reported, with what is used instead), it is def.
 func (s *Supervisor) millis(name string, def time.Duration, instead string) time.Duration {
