@@ -251,7 +251,10 @@ func kill9(t *testing.T, g *svtest.Group) {
 func TestAdoptedStopEscalates(t *testing.T) {
 	t.Parallel()
 	dir := newService(t, "trap '' TERM\necho $$ >> starts\nwhile :; do sleep 0.05; done")
-	writeFile(t, dir, "timeout-kill", "1000\n", 0o644)
+	// Scaled: the test must see the stop under way and kill supervise
+	// before the KILL, however slowly it is scheduled.
+	killAfter := svtest.Scaled(time.Second)
+	writeFile(t, dir, "timeout-kill", strconv.FormatInt(killAfter.Milliseconds(), 10)+"\n", 0o644)
 	g, _ := svtest.StartSupervise(t, dir)
 	up := svtest.WaitStatus(t, dir, "up", isUp)
 	waitStarts(t, dir, 1)
@@ -266,8 +269,8 @@ func TestAdoptedStopEscalates(t *testing.T) {
 	if svtest.Alive(up.Pid) || s.Want != status.WantDown {
 		t.Errorf("after the adopted stop: pid %d alive %v, record %+v", up.Pid, svtest.Alive(up.Pid), s)
 	}
-	if d := s.Since.Time().Sub(stopping.StopSince.Time()); d < 900*time.Millisecond {
-		t.Errorf("killed %v after the stop began, before timeout-kill's 1000 ms", d)
+	if d := s.Since.Time().Sub(stopping.StopSince.Time()); d < killAfter-100*time.Millisecond {
+		t.Errorf("killed %v after the stop began, before timeout-kill's %v", d, killAfter)
 	}
 }
 
