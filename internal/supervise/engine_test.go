@@ -713,6 +713,19 @@ func TestDone(t *testing.T) {
 	}
 }
 
+// TestObeyWritesOnce: the commands of one read make one record, so that a
+// supervisor killed between the d and the u of svc -du leaves the record
+// it had (want up), not one saying "want down" that the next would keep.
+func TestObeyWritesOnce(t *testing.T) {
+	w := newWorld()
+	s, _ := inState(running, w)
+	s.Obey(t0, []byte("du"))
+	want := outcome{"stopping +5s", "signal 100 SIGTERM; signal 100 SIGCONT", "stopping pid=100 want=u stopsent ready"}
+	if got := outcomeOf(s, w); got != want {
+		t.Errorf("\n got %+v\nwant %+v", got, want)
+	}
+}
+
 // TestBackoffDoubles: with backoff-max 4000, a crash loop's pauses are 1,
 // 2, 4 and 4 seconds, each in the record; a run that lives longer than its
 // pause, or svc -u, starts from one second again, and svc -u starts at

@@ -493,11 +493,15 @@ func (s *Supervisor) Step(now time.Time) {
 
 // Obey carries out commands as if they had come through the control FIFO,
 // up to the one that makes the supervisor done: how a driver gives its
-// own commands (svscan's stop, supervise's SIGTERM as svc -dx).
+// own commands (svscan's stop, supervise's SIGTERM as svc -dx). The record
+// is written once, after them all: were the supervisor killed between
+// the d and the u of svc -du, a record saying "want down" would keep the
+// next supervisor from starting the service, and the u would be lost.
 func (s *Supervisor) Obey(now time.Time, commands []byte) {
+	defer s.flush()
 	for _, c := range commands {
 		if in, ok := commandEvent(c); ok {
-			s.dispatch(now, in)
+			s.handle(now, in)
 		}
 		if s.Done() {
 			return // like daemontools, which reads a byte at a time
