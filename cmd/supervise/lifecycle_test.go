@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,8 +147,12 @@ func TestDownSignal(t *testing.T) {
 			_, errFile := svtest.StartSupervise(t, dir)
 			svtest.WaitFor(t, 5*time.Second, "run's traps", func() bool { return len(lines(t, filepath.Join(dir, "starts"))) == 1 })
 			svtest.OurSvc(t, "-d", dir)
-			svtest.WaitFor(t, 5*time.Second, tc.sent+" and CONT", func() bool {
-				return slices.Equal(lines(t, filepath.Join(dir, "signals")), []string{tc.sent, "CONT"})
+			svtest.WaitForNil(t, 5*time.Second, tc.sent+" and CONT", func() error {
+				if got := lines(t, filepath.Join(dir, "signals")); !slices.Equal(got, []string{tc.sent, "CONT"}) {
+					st, err := svtest.ReadStatus(t, dir)
+					return fmt.Errorf("signals %q, starts %q, record %+v %v", got, lines(t, filepath.Join(dir, "starts")), st, err)
+				}
+				return nil
 			})
 			s := svtest.WaitStatus(t, dir, "stopping", func(s status.Status) bool { return s.State == status.Stopping })
 			if s.Pid == 0 || s.Want != status.WantDown {
