@@ -436,7 +436,8 @@ func TestHupWithSuperviseExit(t *testing.T) {
 	makeService(t, filepath.Join(dir, "a"), "exec sleep 1000", "")
 	s := modes[0].start(t, dir, scan.IntervalEnv+"=1h")
 	waitUp(t, 5*time.Second, dir+"/a")
-	pid := s.supervisePid("a")
+	var pid int
+	svtest.WaitFor(t, 5*time.Second, "a's supervise", func() bool { pid = s.supervisePid("a"); return pid != 0 })
 	s.signal(t, syscall.SIGSTOP)
 	t.Cleanup(func() { s.Cmd.Process.Signal(syscall.SIGCONT) })
 	svtest.OurSvc(t, "-dx", dir+"/a")
