@@ -751,7 +751,7 @@ func (s *Supervisor) waitForNeeds(now time.Time) bool {
 	if s.state != waiting || !slices.Equal(names, s.waitingFor) {
 		s.changed()
 	}
-	s.state, s.waitingFor, s.alarm = waiting, names, time.Time{}
+	s.state, s.waitingFor, s.alarm = waiting, names, now.Add(needsRecheck)
 	if !heard {
 		s.alarm = now.Add(needsLook)
 	}

@@ -7,8 +7,8 @@ package supervise
 // through inotify: on the scan directory (a needed service appears), on
 // needs/ (an entry goes), and on each needed service's directory and
 // supervise/ (its supervise begins, its record is renamed into place), so
-// that it starts the moment the last one is ready, with no look at an
-// interval.
+// that it starts the moment the last one is ready; it also looks again
+// every needsRecheck.
 
 import (
 	"errors"
@@ -23,9 +23,14 @@ import (
 )
 
 // needsLook is how long a waiting service waits before it looks at its
-// needed services again when inotify cannot be had (too many instances):
-// the one case where it looks at an interval.
+// needed services again when inotify cannot be had (too many instances).
 const needsLook = time.Second
+
+// needsRecheck is how long it waits before it looks again when inotify
+// watches: a change that escapes the watches (a needed service up for
+// good and its dependent still waiting was seen twice in loaded test
+// runs, cause not found) delays the start by this much, never for ever.
+const needsRecheck = 5 * time.Second
 
 // needWatch is the inotify instance of a waiting service; fd is -1 when
 // there is none.
