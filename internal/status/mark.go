@@ -45,8 +45,7 @@ func OpenMark(dir int) (int, error) {
 // Mark clears it. A failure is a *WriteError.
 func WriteMark(fd int, m Mark) error {
 	var b [markSize]byte
-	copy(b[0:16], m.Start.Boot[:])
-	put64(b[16:24], m.Start.Ticks)
+	putID(b[0:24], m.Start)
 	put32(b[24:28], uint32(m.LastPid))
 	n, err := rawsys.Pwrite(fd, b[:], 0)
 	switch {
@@ -65,9 +64,5 @@ func ReadMark(dir int) Mark {
 	if err != nil || len(b) != markSize {
 		return Mark{}
 	}
-	var m Mark
-	copy(m.Start.Boot[:], b[0:16])
-	m.Start.Ticks = uint64(get32(b[16:20])) | uint64(get32(b[20:24]))<<32
-	m.LastPid = int(get32(b[24:28]))
-	return m
+	return Mark{Start: getID(b[0:24]), LastPid: int(get32(b[24:28]))}
 }

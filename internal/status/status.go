@@ -279,8 +279,7 @@ func (s Status) Append(b []byte) []byte {
 	if s.NextStart != (tai64.Label{}) {
 		s.NextStart.Pack(r[42:54])
 	}
-	copy(r[54:70], s.Start.Boot[:])
-	put64(r[70:78], s.Start.Ticks)
+	putID(r[54:78], s.Start)
 	if s.AwaitingDaemon {
 		r[78] |= flag2AwaitingDaemon
 	}
@@ -477,8 +476,7 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 		s.NextStart = l
 	}
 	if size != extSizeV1 {
-		copy(s.Start.Boot[:], b[54:70])
-		s.Start.Ticks = uint64(get32(b[70:74])) | uint64(get32(b[74:78]))<<32
+		s.Start = getID(b[54:78])
 	}
 	if size >= extSizeV4 {
 		s.AwaitingDaemon = b[78]&flag2AwaitingDaemon != 0
@@ -506,9 +504,24 @@ func decodeOurs(s Status, b []byte, size int, state byte) (Status, error) {
 func put32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
-func put64(b []byte, v uint64) { put32(b[0:4], uint32(v)); put32(b[4:8], uint32(v>>32)) }
 func get32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// putID packs a process's start into b's 24 bytes, as the record and the
+// mark hold it: the boot id (16), then clock ticks after boot (8,
+// little-endian). getID unpacks it.
+func putID(b []byte, id procstart.ID) {
+	copy(b[0:16], id.Boot[:])
+	put32(b[16:20], uint32(id.Ticks))
+	put32(b[20:24], uint32(id.Ticks>>32))
+}
+
+func getID(b []byte) procstart.ID {
+	var id procstart.ID
+	copy(id.Boot[:], b[0:16])
+	id.Ticks = uint64(get32(b[16:20])) | uint64(get32(b[20:24]))<<32
+	return id
 }
 
 // File is the record's name, relative to a service directory.
