@@ -764,8 +764,8 @@ func (s *Supervisor) waitForNeeds(now time.Time) bool {
 func (s *Supervisor) signalStop() {
 	s.probe.Stop()
 	sig := s.downSignal()
-	_, leftovers := s.fx.setting(pidfileFile)
-	if leftovers = leftovers || s.child.named == byMainpid; leftovers {
+	leftovers := s.has(pidfileFile) || s.child.named == byMainpid
+	if leftovers {
 		// Before the signal: the descendants of a daemon that is not
 		// this process's child are found only while it lives. Those
 		// born since the latest look are found at the next.

@@ -29,7 +29,7 @@ const healthKill = 5 * time.Second
 // health-unix, the first there. A bad file is warned of and ignored.
 func (s *Supervisor) healthConfig() health.Config {
 	cfg := health.Config{Dir: s.cwd, Env: s.opt.Env}
-	if _, ok := s.fx.setting(health.ExecFile); ok {
+	if s.has(health.ExecFile) {
 		if unix.Faccessat(s.dir, health.ExecFile, unix.X_OK, 0) == nil {
 			cfg.Kind = health.Exec
 		} else {
@@ -63,7 +63,7 @@ func (s *Supervisor) healthConfig() health.Config {
 	}
 	cfg.Interval = s.positiveMillis(healthIntervalFile, health.DefaultInterval)
 	cfg.Timeout = s.positiveMillis(healthTimeoutFile, health.DefaultTimeout)
-	if _, ok := s.fx.setting(healthGraceFile); ok || !s.ready.has {
+	if s.has(healthGraceFile) || !s.ready.has {
 		cfg.Grace = s.millis(healthGraceFile, health.DefaultGrace, "using 10000")
 	} else {
 		cfg.UntilReady = true

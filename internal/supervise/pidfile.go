@@ -142,7 +142,7 @@ func lookForDaemon(s *Supervisor, now time.Time, _ input) {
 // timeout-kill (a second without one); the service is down, with exit e,
 // once they are gone. It tells whether there were any.
 func (s *Supervisor) stopLeftBehind(now time.Time, e exit) bool {
-	if _, ok := s.fx.setting(pidfileFile); !ok {
+	if !s.has(pidfileFile) {
 		return false
 	}
 	if s.leftovers = s.fx.findLeftovers(s.leftovers); len(s.leftovers) == 0 {
