@@ -34,7 +34,8 @@ type Mark struct {
 // for its life, so that marking a start costs one system call, not three.
 // A failure is a *WriteError.
 func OpenMark(dir int) (int, error) {
-	fd, err := rawsys.Openat(dir, MarkFile, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	// O_NONBLOCK: a FIFO put in its place is refused (ENXIO), not waited on.
+	fd, err := rawsys.Openat(dir, MarkFile, unix.O_WRONLY|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return -1, &WriteError{Op: "open", File: MarkFile, Err: err}
 	}

@@ -58,3 +58,22 @@ func TestMark(t *testing.T) {
 		t.Errorf("a directory: %v", err)
 	}
 }
+
+// A FIFO in MarkFile's place (with no reader) is refused at once, not
+// waited on: supervise would hang before it supervises anything.
+func TestOpenMarkFifo(t *testing.T) {
+	dir, dirfd := serviceDir(t)
+	testbin.Must(t, syscall.Mkfifo(filepath.Join(dir, MarkFile), 0o600))
+	done := make(chan error, 1)
+	go func() {
+		fd, err := OpenMark(dirfd)
+		if err == nil {
+			syscall.Close(fd)
+		}
+		done <- err
+	}()
+	var we *WriteError
+	if err := <-done; !errors.As(err, &we) || !errors.Is(err, syscall.ENXIO) {
+		t.Errorf("OpenMark on a FIFO: %v", err)
+	}
+}
